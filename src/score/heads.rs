@@ -1,0 +1,276 @@
+//! The small heads that turn an encoder embedding into scores: sentiment (softmax over
+//! negative / neutral / positive), toxicity attributes (independent sigmoids) and stance toward
+//! the article (softmax over favor / against / none, from the comment's and the article's
+//! embeddings together).
+//!
+//! Heads are trained by `threadlens train` (score::train) and committed as
+//! `models/heads/heads.safetensors`. Inference here is plain Rust — a two-layer MLP per head —
+//! so everything downstream of the embedding runs and is tested without libtorch.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Sentiment classes, in output order.
+pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
+/// Toxicity attributes, in output order.
+pub const TOXICITY_LABELS: [&str; 5] = ["toxicity", "insult", "threat", "obscene", "identity_attack"];
+/// Stance classes, in output order.
+pub const STANCE_LABELS: [&str; 3] = ["favor", "against", "none"];
+
+/// File name of the committed heads.
+pub const HEADS_FILE: &str = "heads.safetensors";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadsError {
+    #[error("heads file {path} is missing (run `threadlens train`, or pass --models DIR)")]
+    Missing { path: PathBuf },
+    #[error("reading heads {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// One of the three heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeadKind {
+    Sentiment,
+    Toxicity,
+    Stance,
+}
+
+impl HeadKind {
+    pub const ALL: [HeadKind; 3] = [HeadKind::Sentiment, HeadKind::Toxicity, HeadKind::Stance];
+
+    /// Tensor-name prefix of the head in the safetensors file.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeadKind::Sentiment => "sentiment",
+            HeadKind::Toxicity => "toxicity",
+            HeadKind::Stance => "stance",
+        }
+    }
+
+    /// Number of outputs.
+    pub fn outputs(self) -> usize {
+        match self {
+            HeadKind::Sentiment => SENTIMENT_LABELS.len(),
+            HeadKind::Toxicity => TOXICITY_LABELS.len(),
+            HeadKind::Stance => STANCE_LABELS.len(),
+        }
+    }
+
+    /// Width of the head's input for an embedding width `dim`.
+    pub fn input_width(self, dim: usize) -> usize {
+        match self {
+            HeadKind::Stance => STANCE_FEATURE_BLOCKS * dim,
+            _ => dim,
+        }
+    }
+}
+
+const STANCE_FEATURE_BLOCKS: usize = 4;
+
+/// The stance head's input: comment `c` and article `t` embeddings as
+/// `[c, t, c ⊙ t, |c − t|]`. Shared by training and inference.
+pub fn stance_features(c: &[f32], t: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    out.extend_from_slice(c);
+    out.extend_from_slice(t);
+    out.extend(c.iter().zip(t).map(|(a, b)| a * b));
+    out.extend(c.iter().zip(t).map(|(a, b)| (a - b).abs()));
+}
+
+/// A dense layer: `y = W x + b`, W stored row-major as (out, in) like torch's Linear.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+impl Dense {
+    fn apply(&self, x: &[f32], y: &mut Vec<f32>) {
+        y.clear();
+        y.extend(self.bias.iter().enumerate().map(|(o, b)| {
+            let row = &self.weight[o * self.inputs..(o + 1) * self.inputs];
+            b + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>()
+        }));
+    }
+}
+
+/// Two dense layers with a ReLU between them.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    pub hidden: Dense,
+    pub out: Dense,
+}
+
+impl Mlp {
+    /// Raw outputs (logits) for one input row.
+    pub fn logits(&self, x: &[f32]) -> Vec<f32> {
+        let mut h = Vec::with_capacity(self.hidden.outputs);
+        self.hidden.apply(x, &mut h);
+        for v in &mut h {
+            *v = v.max(0.0);
+        }
+        let mut y = Vec::with_capacity(self.out.outputs);
+        self.out.apply(&h, &mut y);
+        y
+    }
+}
+
+/// All three heads.
+#[derive(Debug, Clone)]
+pub struct Heads {
+    heads: HashMap<HeadKind, Mlp>,
+    dim: usize,
+    /// Short hash of the heads file.
+    pub hash: String,
+}
+
+impl Heads {
+    /// Loads `heads.safetensors` from `dir`.
+    pub fn load(dir: &Path) -> Result<Heads, HeadsError> {
+        let path = dir.join(HEADS_FILE);
+        if !path.is_file() {
+            return Err(HeadsError::Missing { path });
+        }
+        let bytes = std::fs::read(&path).map_err(|e| HeadsError::Invalid { path: path.clone(), message: e.to_string() })?;
+        Heads::from_bytes(&bytes, super::encoder::DIM)
+            .map_err(|message| HeadsError::Invalid { path: path.clone(), message })
+    }
+
+    /// Parses heads from safetensors bytes, checking every shape against `dim`.
+    pub fn from_bytes(bytes: &[u8], dim: usize) -> Result<Heads, String> {
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
+            let t = st.tensor(name).map_err(|_| format!("tensor {name} not found"))?;
+            if t.dtype() != safetensors::Dtype::F32 {
+                return Err(format!("tensor {name} is {:?}, expected F32", t.dtype()));
+            }
+            if t.shape() != shape {
+                return Err(format!("tensor {name} has shape {:?}, expected {shape:?}", t.shape()));
+            }
+            Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        };
+        let mut heads = HashMap::new();
+        for kind in HeadKind::ALL {
+            let n = kind.name();
+            let inputs = kind.input_width(dim);
+            let hidden_b = st.tensor(&format!("{n}.hidden.bias")).map_err(|_| format!("tensor {n}.hidden.bias not found"))?;
+            let width = hidden_b.shape().first().copied().unwrap_or(0);
+            let outputs = kind.outputs();
+            heads.insert(
+                kind,
+                Mlp {
+                    hidden: Dense {
+                        weight: get(&format!("{n}.hidden.weight"), &[width, inputs])?,
+                        bias: get(&format!("{n}.hidden.bias"), &[width])?,
+                        inputs,
+                        outputs: width,
+                    },
+                    out: Dense {
+                        weight: get(&format!("{n}.out.weight"), &[outputs, width])?,
+                        bias: get(&format!("{n}.out.bias"), &[outputs])?,
+                        inputs: width,
+                        outputs,
+                    },
+                },
+            );
+        }
+        Ok(Heads { heads, dim, hash: super::models::short_hash(bytes) })
+    }
+
+    fn head(&self, kind: HeadKind) -> &Mlp {
+        &self.heads[&kind]
+    }
+
+    /// Embedding width the heads expect.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Sentiment probabilities (negative, neutral, positive), summing to 1.
+    pub fn sentiment(&self, emb: &[f32]) -> [f32; 3] {
+        let p = softmax(&self.head(HeadKind::Sentiment).logits(emb));
+        [p[0], p[1], p[2]]
+    }
+
+    /// Toxicity attribute probabilities, each independent, in [`TOXICITY_LABELS`] order.
+    pub fn toxicity(&self, emb: &[f32]) -> [f32; 5] {
+        let l = self.head(HeadKind::Toxicity).logits(emb);
+        [sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3]), sigmoid(l[4])]
+    }
+
+    /// Stance probabilities (favor, against, none) of a comment toward an article.
+    pub fn stance(&self, comment: &[f32], article: &[f32]) -> [f32; 3] {
+        let mut x = Vec::with_capacity(STANCE_FEATURE_BLOCKS * self.dim);
+        stance_features(comment, article, &mut x);
+        let p = softmax(&self.head(HeadKind::Stance).logits(&x));
+        [p[0], p[1], p[2]]
+    }
+}
+
+/// Numerically stable softmax.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}
+
+/// The logistic function.
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(p: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in p.iter().enumerate() {
+        if *v > p[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_survives_large_logits() {
+        for logits in [vec![0.0, 0.0, 0.0], vec![1000.0, 0.0, -1000.0], vec![-3.0, 2.0, 0.5]] {
+            let p = softmax(&logits);
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{logits:?} -> {p:?}");
+            assert!(p.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn dense_matches_hand_computation() {
+        let d = Dense { weight: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], bias: vec![0.5, -1.0], inputs: 3, outputs: 2 };
+        let mut y = Vec::new();
+        d.apply(&[1.0, 0.0, -1.0], &mut y);
+        assert_eq!(y, vec![1.0 - 3.0 + 0.5, 4.0 - 6.0 - 1.0]);
+    }
+
+    #[test]
+    fn stance_features_layout() {
+        let mut out = Vec::new();
+        stance_features(&[1.0, -2.0], &[3.0, 4.0], &mut out);
+        assert_eq!(out, vec![1.0, -2.0, 3.0, 4.0, 3.0, -8.0, 2.0, 6.0]);
+    }
+
+    #[test]
+    fn argmax_takes_first_on_ties() {
+        assert_eq!(argmax(&[0.2, 0.4, 0.4]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
+
+    #[test]
+    fn from_bytes_rejects_garbage_without_panicking() {
+        assert!(Heads::from_bytes(b"not a safetensors file", 384).is_err());
+        assert!(Heads::from_bytes(&[], 384).is_err());
+    }
+}

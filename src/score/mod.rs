@@ -1,0 +1,7 @@
+//! Scoring: the transformer encoder, the small heads on its embeddings, and where models live.
+//! `encoder` and `trainer` are the only modules that touch libtorch.
+
+pub mod encoder;
+pub mod heads;
+pub mod models;
+pub mod trainer;

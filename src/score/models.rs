@@ -1,0 +1,56 @@
+//! Where the models live and what is installed: resolves the models directory and describes
+//! its files (size, short hash) for `threadlens models`.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Name of the encoder's folder inside the models directory.
+pub const ENCODER_DIR: &str = "all-MiniLM-L6-v2";
+
+/// Finds the models directory: an explicit `--models` path, then `THREADLENS_MODELS`, then
+/// `./models`, then `models/` beside the executable's checkout, then the source checkout
+/// this binary was built from.
+pub fn resolve_models_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("THREADLENS_MODELS") {
+        return PathBuf::from(p);
+    }
+    let has_encoder = |d: &Path| d.join(ENCODER_DIR).join("model.safetensors").is_file();
+    let cwd = PathBuf::from("models");
+    if has_encoder(&cwd) {
+        return cwd;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1).take(4) {
+            let cand = dir.join("models");
+            if has_encoder(&cand) {
+                return cand;
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// One installed file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// First 12 hex digits of the file's SHA-256.
+    pub sha256_12: String,
+}
+
+/// Size and short SHA-256 of a file.
+pub fn describe(path: &Path) -> std::io::Result<FileInfo> {
+    let bytes = std::fs::read(path)?;
+    Ok(FileInfo { path: path.to_path_buf(), bytes: bytes.len() as u64, sha256_12: short_hash(&bytes) })
+}
+
+/// First 12 hex digits of SHA-256.
+pub fn short_hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
