@@ -5,4 +5,10 @@
 //! training/plug-in code under `score` touch libtorch; everything else is plain Rust.
 
 pub mod cli;
+pub mod ingest;
+pub mod pipeline;
+pub mod report;
 pub mod score;
+pub mod thread;
+pub mod train;
+pub mod tune;

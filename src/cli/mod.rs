@@ -9,7 +9,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod analyze;
+pub mod common;
 pub mod models;
+pub mod score;
+pub mod threads;
+pub mod train;
+pub mod tune;
 
 /// threadlens: rebuild comment reply trees, score every comment for sentiment, toxicity and
 /// stance with a local transformer, and write moderation reports. Works offline.
@@ -26,8 +32,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Rebuild reply trees from comment pages and exports (tree, CSV or JSONL) with an
+    /// integrity report.
+    Threads(threads::Args),
+    /// Score every comment for sentiment, toxicity and stance toward the article (CSV).
+    Score(score::Args),
+    /// Build threads, score, and write the moderation queue, summaries and article stance.
+    Analyze(analyze::Args),
     /// List the installed models (paths, sizes, hashes) and run a self-check of the encoder.
     Models(models::Args),
+    /// Train the sentiment, toxicity and stance heads on labelled data (writes models/heads/).
+    Train(train::Args),
+    /// Tune per-attribute flagging thresholds on your own labelled sample.
+    Tune(tune::Args),
 }
 
 /// The outcome of a command that ran to the end.
@@ -60,7 +77,12 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let ui = Ui::new(cli.quiet);
     match cli.command {
+        Command::Threads(args) => threads::run(args, &ui),
+        Command::Score(args) => score::run(args, &ui),
+        Command::Analyze(args) => analyze::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
+        Command::Train(args) => train::run(args, &ui),
+        Command::Tune(args) => tune::run(args, &ui),
     }
 }
 
@@ -80,6 +102,11 @@ impl Ui {
     /// Whether progress bars should be drawn.
     pub fn show_progress(&self) -> bool {
         !self.quiet && self.stderr_is_terminal
+    }
+
+    /// Prints a warning on stderr (even with `--quiet`: warnings are about the data).
+    pub fn warn(&self, msg: impl std::fmt::Display) {
+        eprintln!("threadlens: warning: {msg}");
     }
 
     /// Prints an informational message on stderr unless `--quiet`.

@@ -81,17 +81,29 @@ impl Default for EncoderOptions {
 /// The files an encoder directory must hold.
 pub const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
-/// A tokenized batch, ready for the model.
-pub struct Batch {
-    ids: Tensor,
-    mask: Tensor,
-    /// Token count of each row, without padding.
-    pub lengths: Vec<usize>,
+/// The model's tokenizer with per-batch padding and truncation at the encoder's limit.
+pub struct TextTokenizer {
+    tokenizer: Tokenizer,
+}
+
+impl TextTokenizer {
+    /// Token ids of each text (with [CLS]/[SEP]), truncated to [`Encoder::max_tokens`].
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, EncoderError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
+        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
 }
 
 /// The loaded encoder.
 pub struct Encoder {
-    tokenizer: Tokenizer,
+    tokenizer: TextTokenizer,
     model: Model,
     kind: Kind,
     max_tokens: usize,
@@ -156,7 +168,7 @@ impl Encoder {
                 Model::RustBert { model, _vs: vs }
             }
         };
-        Ok(Encoder { tokenizer, model, kind, max_tokens: opts.max_tokens })
+        Ok(Encoder { tokenizer: TextTokenizer { tokenizer }, model, kind, max_tokens: opts.max_tokens })
     }
 
     /// The precision actually in use.
@@ -173,56 +185,46 @@ impl Encoder {
         self.max_tokens
     }
 
-    /// Token counts of texts (with [CLS]/[SEP]), after truncation; used to sort by length.
-    pub fn token_lengths(&self, texts: &[&str]) -> Result<Vec<usize>, EncoderError> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
-        Ok(enc.iter().map(|e| e.get_ids().len()).collect())
+    /// The tokenizer, shareable across threads (the model itself is not).
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
     }
 
-    /// Tokenizes one batch and pads it to its own longest row.
-    pub fn tokenize(&self, texts: &[&str]) -> Result<Batch, EncoderError> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
-        let lengths: Vec<usize> = enc.iter().map(|e| e.get_ids().len()).collect();
-        let width = lengths.iter().copied().max().unwrap_or(0);
-        let mut ids = vec![0i64; texts.len() * width];
-        let mut mask = vec![0i64; texts.len() * width];
-        for (row, e) in enc.iter().enumerate() {
-            for (col, &id) in e.get_ids().iter().enumerate() {
+    /// Token ids of each text; see [`TextTokenizer::token_ids`].
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, EncoderError> {
+        self.tokenizer.token_ids(texts)
+    }
+
+    /// Embeds one batch of token-id rows, padded to the batch's longest row: mean-pooled,
+    /// L2-normalised rows of [`DIM`] floats. An empty batch gives an empty result.
+    pub fn embed_ids(&self, rows: &[&[u32]]) -> Result<Vec<f32>, EncoderError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![0i64; rows.len() * width];
+        let mut mask = vec![0i64; rows.len() * width];
+        for (row, r) in rows.iter().enumerate() {
+            for (col, &id) in r.iter().enumerate() {
                 ids[row * width + col] = i64::from(id);
                 mask[row * width + col] = 1;
             }
         }
-        let shape = [texts.len() as i64, width as i64];
-        Ok(Batch {
-            ids: Tensor::from_slice(&ids).reshape(shape),
-            mask: Tensor::from_slice(&mask).reshape(shape),
-            lengths,
-        })
-    }
-
-    /// Embeds one tokenized batch: mean-pooled, L2-normalised rows of [`DIM`] floats.
-    pub fn embed_batch(&self, batch: &Batch) -> Result<Vec<f32>, EncoderError> {
-        if batch.lengths.is_empty() {
-            return Ok(Vec::new());
-        }
+        let shape = [rows.len() as i64, width as i64];
+        let ids = Tensor::from_slice(&ids).reshape(shape);
+        let mask = Tensor::from_slice(&mask).reshape(shape);
         let _guard = tch::no_grad_guard();
         let hidden = match &self.model {
-            Model::Fused(m) => m.forward(&batch.ids, &batch.mask)?,
+            Model::Fused(m) => m.forward(&ids, &mask)?,
             Model::RustBert { model, .. } => {
                 let out = model
-                    .forward_t(Some(&batch.ids), Some(&batch.mask), None, None, None, None, None, false)
+                    .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
                     .map_err(|e| EncoderError::Torch(e.to_string()))?;
                 out.hidden_state
             }
         };
         let hidden = hidden.to_kind(Kind::Float);
-        let mask = batch.mask.unsqueeze(-1).to_kind(Kind::Float);
+        let mask = mask.unsqueeze(-1).to_kind(Kind::Float);
         let summed = (hidden * &mask).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let counts = mask.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9);
         let mean = summed / counts;
@@ -239,8 +241,9 @@ impl Encoder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let batch = self.tokenize(texts)?;
-        self.embed_batch(&batch)
+        let ids = self.token_ids(texts)?;
+        let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        self.embed_ids(&rows)
     }
 }
 

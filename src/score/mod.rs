@@ -1,7 +1,10 @@
 //! Scoring: the transformer encoder, the small heads on its embeddings, and where models live.
 //! `encoder` and `trainer` are the only modules that touch libtorch.
 
+pub mod batch;
 pub mod encoder;
 pub mod heads;
 pub mod models;
+pub mod plugin;
+pub mod scorer;
 pub mod trainer;

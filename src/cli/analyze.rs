@@ -1,0 +1,65 @@
+//! `threadlens analyze`: the daily moderator command. Builds the threads, scores every comment
+//! and writes comments.csv, queue.csv, threads.csv, authors.csv, summary.md and summary.html
+//! into the output folder.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::common::{InputArgs, ModelArgs, StanceArgs};
+use super::{Outcome, Ui};
+use crate::pipeline::{read_forest, score_forest};
+use crate::report::write_analysis;
+use crate::tune::thresholds::Thresholds;
+
+/// Build the threads, score every comment and write the moderation reports.
+///
+/// Writes into OUTDIR: comments.csv (scores + flagged + reasons), queue.csv (flagged comments,
+/// most severe first, with reason codes TOXIC INSULT THREAT OBSCENE IDENTITY_ATTACK FLAG
+/// ESCALATION AUTHOR_HISTORY, the parent as context and the path to the thread's root),
+/// threads.csv, authors.csv, summary.md and summary.html (self-contained), charts/*.svg.
+/// A comment is flagged when an attribute's score is >= its threshold; defaults: toxicity 0.8,
+/// insult 0.8, threat 0.7, obscene 0.8, identity_attack 0.7, flag (max of all) 0.8.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder (created if needed).
+    #[arg(short, long, value_name = "OUTDIR")]
+    pub output: PathBuf,
+    /// Thresholds file written by `threadlens tune` (TOML); missing attributes keep defaults.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
+    #[command(flatten)]
+    pub stance: StanceArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
+    let thresholds = match &args.thresholds {
+        Some(p) => Thresholds::load(p).context("reading the thresholds")?,
+        None => Thresholds::default(),
+    };
+    let target = args.stance.resolve()?;
+    let forest = read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
+    for r in &forest.rejects {
+        ui.warn(format!("rejected {r}"));
+    }
+    let scorer = args.model.load_scorer(ui)?;
+    let bar = ui.progress(forest.nodes.len() as u64, "scoring");
+    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64)).context("scoring comments")?;
+    bar.finish_and_clear();
+    let w = write_analysis(&args.output, &forest, &scores, &thresholds, &scorer.model_id, scorer.encoder().precision_name())?;
+    if w.comments == 0 {
+        ui.info("no comments in the input: wrote an empty report");
+    }
+    ui.info(format!(
+        "{} comments in {} threads, {} flagged; wrote {}",
+        w.comments,
+        w.threads,
+        w.flagged,
+        args.output.display()
+    ));
+    Ok(if forest.rejects.is_empty() { Outcome::Clean } else { Outcome::Rejected(forest.rejects.len()) })
+}

@@ -1,0 +1,151 @@
+//! Settings shared by the commands that run the model: where the models are and how the
+//! encoder runs. Resolved here so every command reads them the same way.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::Ui;
+use crate::score::encoder::{Backend, EncoderOptions, Precision};
+use crate::score::models::resolve_models_dir;
+use crate::ingest::{ColumnOverrides, Format, IngestOptions};
+use crate::pipeline::StanceTarget;
+use crate::score::scorer::{article_text, Scorer};
+
+/// Model flags (flattened into score, analyze and tune).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Models directory holding all-MiniLM-L6-v2/ and heads/ (default: $THREADLENS_MODELS,
+    /// ./models, or the checkout's models/).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Numeric precision: auto uses bf16 on CPUs with AMX / AVX-512-BF16, fp32 elsewhere.
+    #[arg(long, value_enum, default_value_t = Precision::Auto)]
+    pub precision: Precision,
+    /// Forward pass: fused (fast) or rust-bert (reference).
+    #[arg(long, value_enum, default_value_t = Backend::Fused, hide = true)]
+    pub backend: Backend,
+    /// libtorch threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// A fine-tuned Hugging Face sequence-classification directory (BERT, DistilBERT, RoBERTa)
+    /// to use for sentiment instead of the built-in head; labels are read from its id2label.
+    #[arg(long, value_name = "DIR")]
+    pub sentiment_model: Option<PathBuf>,
+    /// The same for toxicity (multi-label models such as toxic-bert use a sigmoid per label).
+    #[arg(long, value_name = "DIR")]
+    pub toxicity_model: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Loads encoder and heads.
+    pub fn load_scorer(&self, ui: &Ui) -> anyhow::Result<Scorer> {
+        let dir = resolve_models_dir(self.models.as_deref());
+        let opts = EncoderOptions {
+            backend: self.backend,
+            precision: self.precision,
+            threads: self.threads,
+            ..Default::default()
+        };
+        let scorer = Scorer::load(&dir, &opts)
+            .with_context(|| format!("loading models from {}", dir.display()))?
+            .with_plugins(self.sentiment_model.as_deref(), self.toxicity_model.as_deref())
+            .context("loading a plug-in model")?;
+        ui.info(format!(
+            "model {} ({}, {}) from {}",
+            scorer.model_id,
+            scorer.encoder().precision_name(),
+            match self.backend {
+                Backend::Fused => "fused",
+                Backend::RustBert => "rust-bert",
+            },
+            dir.display()
+        ));
+        Ok(scorer)
+    }
+}
+
+/// Input flags (flattened into score and analyze).
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Input files; "-" reads standard input.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Input format (auto: detect from the content, then the extension).
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// CSV/TSV: column holding the comment id (name or 1-based number).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Option<String>,
+    /// CSV/TSV: column holding the parent comment id.
+    #[arg(long, value_name = "COL")]
+    pub parent_col: Option<String>,
+    /// CSV/TSV: column holding the author name.
+    #[arg(long, value_name = "COL")]
+    pub author_col: Option<String>,
+    /// CSV/TSV: column holding the comment text.
+    #[arg(long, value_name = "COL")]
+    pub text_col: Option<String>,
+    /// CSV/TSV: column holding the time.
+    #[arg(long, value_name = "COL")]
+    pub time_col: Option<String>,
+    /// CSV/TSV: column holding the thread or article id.
+    #[arg(long, value_name = "COL")]
+    pub thread_col: Option<String>,
+}
+
+impl InputArgs {
+    /// The ingest options these flags describe.
+    pub fn options(&self) -> IngestOptions {
+        IngestOptions {
+            format: self.format,
+            columns: ColumnOverrides {
+                id: self.id_col.clone(),
+                parent: self.parent_col.clone(),
+                author: self.author_col.clone(),
+                text: self.text_col.clone(),
+                time: self.time_col.clone(),
+                thread: self.thread_col.clone(),
+            },
+        }
+    }
+}
+
+/// What comments take a stance toward, for inputs that carry no article.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StanceArgs {
+    /// Article to measure stance against, for every comment (a text or scraped page file;
+    /// its title and lead are used).
+    #[arg(long, value_name = "FILE", conflicts_with = "topic")]
+    pub article: Option<PathBuf>,
+    /// Topic or claim to measure stance against, for every comment.
+    #[arg(long, value_name = "TEXT")]
+    pub topic: Option<String>,
+}
+
+impl StanceArgs {
+    /// Resolves the flags into a stance target (reads `--article`).
+    pub fn resolve(&self) -> anyhow::Result<StanceTarget> {
+        if let Some(t) = &self.topic {
+            if t.trim().is_empty() {
+                anyhow::bail!("--topic is empty");
+            }
+            return Ok(StanceTarget::Text(t.trim().to_string()));
+        }
+        if let Some(path) = &self.article {
+            let opts = IngestOptions { format: Format::Page, ..Default::default() };
+            let input = crate::ingest::read_inputs(std::slice::from_ref(path), &opts)
+                .with_context(|| format!("reading the article {}", path.display()))?;
+            let text = input
+                .articles
+                .first()
+                .map(|a| article_text(a.title.as_deref(), a.body.as_deref()))
+                .unwrap_or_default();
+            if text.trim().is_empty() {
+                anyhow::bail!("{}: no article text found", path.display());
+            }
+            return Ok(StanceTarget::Text(text));
+        }
+        Ok(StanceTarget::FromInput)
+    }
+}

@@ -1,0 +1,153 @@
+//! `threadlens threads`: read comment exports or scraped pages, rebuild the reply forest and
+//! write it as a tree, CSV or JSON lines, with the integrity report on stderr. Flags are parsed
+//! by clap (no I/O), then resolved into settings (stdin, terminal detection, output file).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::cli::{Outcome, Ui};
+use crate::ingest::{self, ColumnOverrides, Format, IngestOptions};
+use crate::thread::{self, OutputFormat};
+
+/// How many rejected records are listed on stderr (all of them are counted, and all are in the
+/// JSON lines summary).
+const REJECTS_SHOWN: usize = 50;
+
+/// Rebuild reply trees from comment exports or scraped comment pages.
+///
+/// Formats are detected from the content: scraped article pages (text or HTML, comments after
+/// "All comments"), CSV/TSV with a header, Reddit JSON (submission pages, listings,
+/// morechildren responses, Pushshift NDJSON), Hacker News items, YouTube commentThreads,
+/// Disqus XML and WordPress WXR. Several inputs are threaded together (a Reddit submission and
+/// its morechildren file, say).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Output: --as tree is the default when stdout is a terminal and no -o is \
+given; otherwise CSV. CSV and JSON lines columns: id, parent_id, thread_id, article, depth, author, \
+author_inferred, resolution (explicit, name, mention, inferred, none), confidence, reply_to, \
+source_parent_id, time, kind, deleted, spam, location, text. The integrity report goes to stderr \
+(with --as jsonl it is the last line instead).\n\nExit status: 0 success; 1 done but some input \
+records were rejected (each listed with its location); 2 error (unreadable or unrecognised input)."
+)]
+pub struct Args {
+    /// Input files; "-" reads standard input.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Input format (auto: detect from the content, then the extension).
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// Output format [default: tree on a terminal, csv otherwise].
+    #[arg(long = "as", value_enum, value_name = "FORMAT")]
+    pub output_as: Option<OutputFormat>,
+    /// Write the forest to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the integrity report as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// CSV/TSV: column holding the comment id (name or 1-based number).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Option<String>,
+    /// CSV/TSV: column holding the parent comment id.
+    #[arg(long, value_name = "COL")]
+    pub parent_col: Option<String>,
+    /// CSV/TSV: column holding the author name.
+    #[arg(long, value_name = "COL")]
+    pub author_col: Option<String>,
+    /// CSV/TSV: column holding the comment text.
+    #[arg(long, value_name = "COL")]
+    pub text_col: Option<String>,
+    /// CSV/TSV: column holding the time.
+    #[arg(long, value_name = "COL")]
+    pub time_col: Option<String>,
+    /// CSV/TSV: column holding the thread or article id.
+    #[arg(long, value_name = "COL")]
+    pub thread_col: Option<String>,
+}
+
+/// Settings resolved from the arguments and the environment.
+struct Settings {
+    inputs: Vec<PathBuf>,
+    ingest: IngestOptions,
+    format: OutputFormat,
+    output: Option<PathBuf>,
+    report: Option<PathBuf>,
+}
+
+impl Settings {
+    fn resolve(args: Args) -> Settings {
+        let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+        let format = args.output_as.unwrap_or(if to_terminal {
+            OutputFormat::Tree
+        } else {
+            OutputFormat::Csv
+        });
+        Settings {
+            inputs: args.inputs,
+            ingest: IngestOptions {
+                format: args.format,
+                columns: ColumnOverrides {
+                    id: args.id_col,
+                    parent: args.parent_col,
+                    author: args.author_col,
+                    text: args.text_col,
+                    time: args.time_col,
+                    thread: args.thread_col,
+                },
+            },
+            format,
+            output: args.output,
+            report: args.report,
+        }
+    }
+}
+
+/// Runs the command: read, build, write, report.
+pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
+    let settings = Settings::resolve(args);
+    let input = ingest::read_inputs(&settings.inputs, &settings.ingest)?;
+    let forest = thread::build(input);
+
+    match &settings.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            thread::write(&forest, settings.format, &mut out)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            thread::write(&forest, settings.format, &mut out)
+                .context("writing to standard output")?;
+        }
+    }
+    if let Some(path) = &settings.report {
+        std::fs::write(path, forest.integrity.to_markdown())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+
+    let mut stderr = std::io::stderr().lock();
+    if settings.format != OutputFormat::Jsonl && !ui.quiet {
+        let _ = stderr.write_all(forest.integrity.to_text().as_bytes());
+    }
+    for reject in forest.rejects.iter().take(REJECTS_SHOWN) {
+        let _ = writeln!(stderr, "threadlens: rejected {reject}");
+    }
+    if forest.rejects.len() > REJECTS_SHOWN {
+        let _ = writeln!(
+            stderr,
+            "threadlens: … and {} more rejected records",
+            forest.rejects.len() - REJECTS_SHOWN
+        );
+    }
+    Ok(match forest.rejects.len() {
+        0 => Outcome::Clean,
+        n => {
+            ui.info(format_args!("{n} input records were rejected"));
+            Outcome::Rejected(n)
+        }
+    })
+}

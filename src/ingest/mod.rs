@@ -1,0 +1,435 @@
+//! Ingest: turns input files into `Comment` records and the `Article`s they belong to.
+//!
+//! One file per source format (scraped article pages, CSV/TSV, Reddit, Hacker News, YouTube
+//! JSON, Disqus and WordPress XML); this module holds the shared record types, detects the
+//! format of each input and dispatches to the right reader. No record is dropped silently:
+//! what a reader cannot use becomes a `Reject` with its location and reason, and a file that
+//! cannot be read at all becomes an `IngestError`.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+mod detect;
+mod disqus;
+mod error;
+mod hackernews;
+mod json;
+mod page;
+mod reddit;
+mod table;
+mod text;
+mod wxr;
+mod xml;
+mod youtube;
+
+pub use error::IngestError;
+
+/// The longest single record (CSV record, JSON line) accepted; longer ones are rejected.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// Input formats. `Auto` looks at the content first and the file extension second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Detect from the content (and the extension when the content is ambiguous).
+    #[default]
+    Auto,
+    /// A scraped article page, optionally followed by its comment section (text or HTML).
+    Page,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// Reddit API JSON: submission pages, listings, morechildren responses, Pushshift NDJSON.
+    Reddit,
+    /// Hacker News items (Firebase or Algolia API), JSON or JSON lines.
+    #[value(name = "hackernews", alias = "hn")]
+    #[serde(rename = "hackernews")]
+    HackerNews,
+    /// YouTube Data API commentThreads (JSON lines or a list response).
+    #[value(name = "youtube")]
+    #[serde(rename = "youtube")]
+    YouTube,
+    /// Disqus XML export.
+    Disqus,
+    /// WordPress WXR export.
+    #[value(alias = "wordpress")]
+    Wxr,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Format::Auto => "auto",
+            Format::Page => "page",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Reddit => "reddit",
+            Format::HackerNews => "hackernews",
+            Format::YouTube => "youtube",
+            Format::Disqus => "disqus",
+            Format::Wxr => "wxr",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Column names (or 1-based numbers) that override CSV/TSV header detection, one per role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnOverrides {
+    pub id: Option<String>,
+    pub parent: Option<String>,
+    pub author: Option<String>,
+    pub text: Option<String>,
+    pub time: Option<String>,
+    pub thread: Option<String>,
+}
+
+/// How inputs are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOptions {
+    pub format: Format,
+    pub columns: ColumnOverrides,
+}
+
+/// Where a record came from: a file and a line (text formats) or a record number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+}
+
+impl Location {
+    pub fn line(file: &str, line: u64) -> Location {
+        Location {
+            file: file.to_string(),
+            line: Some(line),
+            record: None,
+        }
+    }
+
+    pub fn record(file: &str, record: u64) -> Location {
+        Location {
+            file: file.to_string(),
+            line: None,
+            record: Some(record),
+        }
+    }
+
+    pub fn file(file: &str) -> Location {
+        Location {
+            file: file.to_string(),
+            line: None,
+            record: None,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.record) {
+            (Some(line), _) => write!(f, "{}: line {line}", self.file),
+            (None, Some(record)) => write!(f, "{}: record {record}", self.file),
+            (None, None) => f.write_str(&self.file),
+        }
+    }
+}
+
+/// What kind of entry a comment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentKind {
+    #[default]
+    Comment,
+    /// A WordPress pingback (another site linked here).
+    Pingback,
+    /// A WordPress trackback.
+    Trackback,
+}
+
+impl fmt::Display for CommentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CommentKind::Comment => "comment",
+            CommentKind::Pingback => "pingback",
+            CommentKind::Trackback => "trackback",
+        })
+    }
+}
+
+/// One comment as read from the source, before threading.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Comment {
+    /// The source's id, or one synthesised from the position (`c3`, the CSV line number).
+    pub id: String,
+    /// The parent comment's id as stated by the source.
+    pub parent_id: Option<String>,
+    /// The name this comment says it replies to ("X in reply to Y"), when the source has no ids.
+    pub reply_to: Option<String>,
+    pub author: Option<String>,
+    pub text: String,
+    pub time: Option<String>,
+    /// The article or thread this comment belongs to, as keyed in the source.
+    pub thread_key: Option<String>,
+    pub deleted: bool,
+    pub spam: bool,
+    /// `Some(false)` when the source marks the comment as awaiting moderation.
+    pub approved: Option<bool>,
+    pub kind: CommentKind,
+    /// True when the source states the reply structure explicitly (a missing `parent_id` then
+    /// means top-level); false for sources without parent ids, where replies are inferred.
+    pub parent_known: bool,
+    pub loc: Location,
+}
+
+/// The page or post a set of comments belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Article {
+    pub key: String,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    pub time: Option<String>,
+}
+
+/// A record that could not be used, with where it was and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    pub loc: Location,
+    pub reason: String,
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.loc, self.reason)
+    }
+}
+
+/// Which source mechanism declared that replies are missing from the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartialSource {
+    /// A Reddit `more` stub listing child ids that were not expanded.
+    RedditMore,
+    /// A Reddit "continue this thread" stub: deeper replies exist but were not exported.
+    RedditContinue,
+    /// A YouTube thread whose `totalReplyCount` exceeds the replies exported inline.
+    YouTubeReplies,
+    /// A Hacker News item whose `kids` are not all in the input.
+    HackerNewsKids,
+}
+
+impl fmt::Display for PartialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PartialSource::RedditMore => "reddit more stub",
+            PartialSource::RedditContinue => "reddit continue-thread stub",
+            PartialSource::YouTubeReplies => "youtube totalReplyCount",
+            PartialSource::HackerNewsKids => "hacker news kids",
+        })
+    }
+}
+
+/// A note from the source that some replies under `parent_id` were not exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Partial {
+    pub loc: Location,
+    pub source: PartialSource,
+    pub thread_key: Option<String>,
+    /// The comment whose replies are incomplete (None: the article itself).
+    pub parent_id: Option<String>,
+    /// How many replies the source says exist beyond those exported.
+    pub declared_missing: u64,
+    /// Ids of the missing replies when the source names them (they may arrive in another file).
+    pub child_ids: Vec<String>,
+}
+
+/// Everything read from the inputs, in input order.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub articles: Vec<Article>,
+    pub comments: Vec<Comment>,
+    pub rejects: Vec<Reject>,
+    pub partials: Vec<Partial>,
+}
+
+impl Input {
+    pub(crate) fn reject(&mut self, loc: Location, reason: impl Into<String>) {
+        self.rejects.push(Reject {
+            loc,
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Reads every input in order (`-` is stdin) and returns their records together.
+///
+/// A file that cannot be read at all is an error; records that cannot be used are collected
+/// in `Input::rejects`. Articles with the same key (a submission and its morechildren file)
+/// are merged, keeping the first non-empty value of each field.
+pub fn read_inputs(paths: &[PathBuf], opts: &IngestOptions) -> Result<Input, IngestError> {
+    let mut input = Input::default();
+    for path in paths {
+        read_one(path, opts, &mut input)?;
+    }
+    input.articles = merge_articles(std::mem::take(&mut input.articles));
+    Ok(input)
+}
+
+/// Reads in-memory bytes as if they were a file called `name` (used by tests and fuzzing).
+pub fn read_bytes(name: &str, bytes: &[u8], opts: &IngestOptions) -> Result<Input, IngestError> {
+    let mut input = Input::default();
+    read_source(name, Box::new(BufReader::new(bytes)), opts, &mut input)?;
+    input.articles = merge_articles(std::mem::take(&mut input.articles));
+    Ok(input)
+}
+
+fn read_one(path: &Path, opts: &IngestOptions, input: &mut Input) -> Result<(), IngestError> {
+    if path.as_os_str() == "-" {
+        let reader = BufReader::with_capacity(1 << 16, std::io::stdin());
+        return read_source("<stdin>", Box::new(reader), opts, input);
+    }
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    read_source(
+        &name,
+        Box::new(BufReader::with_capacity(1 << 16, file)),
+        opts,
+        input,
+    )
+}
+
+fn read_source(
+    name: &str,
+    mut reader: Box<dyn BufRead + '_>,
+    opts: &IngestOptions,
+    input: &mut Input,
+) -> Result<(), IngestError> {
+    let io_err = |source| IngestError::Io {
+        file: name.to_string(),
+        source,
+    };
+    let head = peek(&mut reader).map_err(io_err)?;
+    let format = detect::detect(name, &head, opts.format)?;
+    if let Format::Csv | Format::Tsv = format {
+        let delimiter = (format == Format::Tsv).then_some(b'\t');
+        return table::read(reader, name, delimiter, &opts.columns, input);
+    }
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(()); // empty input: valid, and empty
+    }
+    match format {
+        Format::Page => page::read(&bytes, name, input),
+        Format::Reddit => reddit::read(&bytes, name, input),
+        Format::HackerNews => hackernews::read(&bytes, name, input),
+        Format::YouTube => youtube::read(&bytes, name, input),
+        Format::Disqus => disqus::read(&bytes, name, input),
+        Format::Wxr => wxr::read(&bytes, name, input),
+        Format::Auto | Format::Csv | Format::Tsv => {
+            Err(IngestError::format(name, "internal: format not resolved"))
+        }
+    }
+}
+
+/// Returns up to the first 8 KiB without consuming them.
+fn peek(reader: &mut dyn BufRead) -> std::io::Result<Vec<u8>> {
+    loop {
+        match reader.fill_buf() {
+            Ok(buf) => return Ok(buf[..buf.len().min(8192)].to_vec()),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Merges articles that share a key, keeping first appearance order.
+fn merge_articles(articles: Vec<Article>) -> Vec<Article> {
+    let mut out: Vec<Article> = Vec::with_capacity(articles.len());
+    let mut index = std::collections::HashMap::new();
+    for article in articles {
+        match index.get(&article.key) {
+            Some(&i) => {
+                let kept: &mut Article = &mut out[i];
+                kept.title = kept.title.take().or(article.title);
+                kept.body = kept.body.take().or(article.body);
+                kept.url = kept.url.take().or(article.url);
+                kept.time = kept.time.take().or(article.time);
+            }
+            None => {
+                index.insert(article.key.clone(), out.len());
+                out.push(article);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_display() {
+        let cases = [
+            (Location::line("x.csv", 12), "x.csv: line 12"),
+            (Location::record("x.json", 7), "x.json: record 7"),
+            (Location::file("x.xml"), "x.xml"),
+        ];
+        for (loc, want) in cases {
+            assert_eq!(loc.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn merge_articles_fills_fields_in_order() {
+        let a = Article {
+            key: "k".into(),
+            ..Article::default()
+        };
+        let b = Article {
+            key: "k".into(),
+            title: Some("T".into()),
+            ..Article::default()
+        };
+        let c = Article {
+            key: "j".into(),
+            ..Article::default()
+        };
+        let merged = merge_articles(vec![a, c, b]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].title.as_deref(), Some("T"));
+        assert_eq!(merged[1].key, "j");
+    }
+
+    #[test]
+    fn empty_input_is_valid_and_empty() {
+        for format in [
+            Format::Auto,
+            Format::Csv,
+            Format::Page,
+            Format::Reddit,
+            Format::Disqus,
+        ] {
+            let opts = IngestOptions {
+                format,
+                ..IngestOptions::default()
+            };
+            let input = read_bytes("empty", b"", &opts).expect("empty input reads");
+            assert!(
+                input.comments.is_empty() && input.rejects.is_empty(),
+                "{format}"
+            );
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Reddit API JSON: a submission page (`[t3 listing, t1 listing]` with nested `replies`),
+//! flat listings, `/api/morechildren` responses (one or an array of them) and Pushshift-style
+//! NDJSON (bare comment objects with `t1_`/`t3_` parent ids). Every shape is walked by the
+//! same recursive visitor over `kind`-tagged things, so mixed files work too.
+
+use serde_json::Value;
+
+use super::{json, text, Article, Comment, Input, Location, Partial, PartialSource};
+
+pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), super::IngestError> {
+    let mut ordinal = 0u64;
+    json::for_each_value(bytes, file, input, |value, loc, input| {
+        let mut walker = Walker {
+            file,
+            line: loc.line,
+            ordinal: &mut ordinal,
+            input,
+        };
+        walker.visit(&value, 0);
+    })
+}
+
+/// Strips a Reddit type prefix (`t1_abc` → `abc`).
+pub(crate) fn strip_prefix(id: &str) -> &str {
+    match id.as_bytes() {
+        [b't', b'1'..=b'6', b'_', ..] => &id[3..],
+        _ => id,
+    }
+}
+
+struct Walker<'a> {
+    file: &'a str,
+    /// Set for JSON lines: every record found on the line gets that line.
+    line: Option<u64>,
+    ordinal: &'a mut u64,
+    input: &'a mut Input,
+}
+
+impl Walker<'_> {
+    fn loc(&mut self) -> Location {
+        *self.ordinal += 1;
+        match self.line {
+            Some(line) => Location {
+                file: self.file.to_string(),
+                line: Some(line),
+                record: Some(*self.ordinal),
+            },
+            None => Location::record(self.file, *self.ordinal),
+        }
+    }
+
+    fn visit(&mut self, value: &Value, depth: usize) {
+        match value {
+            Value::Array(items) => items.iter().for_each(|item| self.visit(item, depth + 1)),
+            Value::Object(map) => {
+                if let Some(kind) = map.get("kind").and_then(Value::as_str) {
+                    let data = map.get("data").unwrap_or(&Value::Null);
+                    match kind {
+                        "Listing" => {
+                            self.visit(data.get("children").unwrap_or(&Value::Null), depth + 1)
+                        }
+                        "t1" => self.comment(data, depth),
+                        "t3" => self.article(data),
+                        "more" => self.more(data),
+                        other => {
+                            let loc = self.loc();
+                            self.input
+                                .reject(loc, format!("unexpected Reddit thing of kind {other:?}"));
+                        }
+                    }
+                } else if let Some(things) = map
+                    .get("json")
+                    .and_then(|j| j.get("data"))
+                    .and_then(|d| d.get("things"))
+                {
+                    self.visit(things, depth + 1);
+                } else if map.contains_key("body") || map.contains_key("parent_id") {
+                    self.comment(value, depth);
+                } else if map.contains_key("title") {
+                    self.article(value);
+                } else if let Some(errors) = map.get("json").and_then(|j| j.get("errors")) {
+                    let loc = self.loc();
+                    self.input.reject(
+                        loc,
+                        format!("morechildren response without things (errors: {errors})"),
+                    );
+                } else {
+                    let loc = self.loc();
+                    self.input.reject(
+                        loc,
+                        "JSON object that is not a Reddit comment, submission or listing",
+                    );
+                }
+            }
+            Value::Null => {}
+            other => {
+                let loc = self.loc();
+                let kind = if other.is_string() {
+                    "a string"
+                } else {
+                    "a number or boolean"
+                };
+                self.input
+                    .reject(loc, format!("expected a Reddit thing, found {kind}"));
+            }
+        }
+    }
+
+    fn comment(&mut self, data: &Value, depth: usize) {
+        let loc = self.loc();
+        let Some(id) = json::id(data, "id")
+            .or_else(|| json::id(data, "name").map(|n| strip_prefix(&n).to_string()))
+        else {
+            self.input.reject(loc, "Reddit comment without an id");
+            return;
+        };
+        let parent = json::string(data, "parent_id");
+        let link = json::string(data, "link_id").map(|l| strip_prefix(&l).to_string());
+        let (parent_id, thread_key) = match parent.as_deref() {
+            Some(p) if p.starts_with("t3_") => {
+                (None, link.or_else(|| Some(strip_prefix(p).to_string())))
+            }
+            Some(p) => (Some(strip_prefix(p).to_string()), link),
+            None => (None, link),
+        };
+        let author = json::string(data, "author");
+        let body = json::string(data, "body").unwrap_or_default();
+        let deleted = matches!(body.as_str(), "[deleted]" | "[removed]")
+            || (author.as_deref() == Some("[deleted]") && body.is_empty());
+        if let Some(key) = &thread_key {
+            // A listing of comments from many posts names each post; keep that as its article.
+            if json::string(data, "link_title").is_some() {
+                self.input.articles.push(Article {
+                    key: key.clone(),
+                    title: json::string(data, "link_title"),
+                    url: json::string(data, "link_url")
+                        .or_else(|| json::string(data, "link_permalink")),
+                    ..Article::default()
+                });
+            }
+        }
+        self.input.comments.push(Comment {
+            id,
+            parent_id,
+            author: author.filter(|a| a != "[deleted]"),
+            text: text::unescape_reddit(&body),
+            time: json::time(data, "created_utc"),
+            thread_key,
+            deleted,
+            spam: json::flag(data, "spam"),
+            parent_known: true,
+            loc,
+            ..Comment::default()
+        });
+        if let Some(replies) = data.get("replies") {
+            // `replies` is "" when empty, else a Listing.
+            if replies.is_object() {
+                self.visit(replies, depth + 1);
+            }
+        }
+    }
+
+    fn article(&mut self, data: &Value) {
+        let loc = self.loc();
+        let Some(id) = json::id(data, "id")
+            .or_else(|| json::id(data, "name").map(|n| strip_prefix(&n).to_string()))
+        else {
+            self.input.reject(loc, "Reddit submission without an id");
+            return;
+        };
+        self.input.articles.push(Article {
+            key: id,
+            title: json::string(data, "title"),
+            body: json::string(data, "selftext").map(|s| text::unescape_reddit(&s)),
+            url: json::string(data, "url"),
+            time: json::time(data, "created_utc"),
+        });
+    }
+
+    fn more(&mut self, data: &Value) {
+        let loc = self.loc();
+        let parent = json::string(data, "parent_id");
+        let (parent_id, link) = match parent.as_deref() {
+            Some(p) if p.starts_with("t3_") => (None, Some(strip_prefix(p).to_string())),
+            Some(p) => (Some(strip_prefix(p).to_string()), None),
+            None => (None, None),
+        };
+        let child_ids: Vec<String> = data
+            .get("children")
+            .and_then(Value::as_array)
+            .map(|c| {
+                c.iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| strip_prefix(s).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let count = data.get("count").and_then(Value::as_u64).unwrap_or(0);
+        let source = if child_ids.is_empty() {
+            PartialSource::RedditContinue
+        } else {
+            PartialSource::RedditMore
+        };
+        self.input.partials.push(Partial {
+            loc,
+            source,
+            thread_key: link,
+            parent_id,
+            declared_missing: count.max(child_ids.len() as u64),
+            child_ids,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        for (id, want) in [
+            ("t1_abc", "abc"),
+            ("t3_x", "x"),
+            ("abc", "abc"),
+            ("t9_a", "t9_a"),
+            ("t1", "t1"),
+        ] {
+            assert_eq!(strip_prefix(id), want);
+        }
+    }
+
+    #[test]
+    fn nested_submission_page() {
+        let doc = r#"[{"kind":"Listing","data":{"children":[{"kind":"t3","data":{"id":"p","title":"T","selftext":"","url":"u"}}]}},
+            {"kind":"Listing","data":{"children":[
+              {"kind":"t1","data":{"id":"a","parent_id":"t3_p","link_id":"t3_p","author":"x","body":"1 &gt; 0","replies":
+                {"kind":"Listing","data":{"children":[
+                  {"kind":"t1","data":{"id":"b","parent_id":"t1_a","link_id":"t3_p","author":"[deleted]","body":"[deleted]","replies":""}},
+                  {"kind":"more","data":{"parent_id":"t1_a","count":3,"children":["c","d"]}}]}}}}]}}]"#;
+        let mut input = Input::default();
+        read(doc.as_bytes(), "r.json", &mut input).expect("reads");
+        assert_eq!(input.articles[0].title.as_deref(), Some("T"));
+        let ids: Vec<_> = input
+            .comments
+            .iter()
+            .map(|c| (c.id.as_str(), c.parent_id.as_deref()))
+            .collect();
+        assert_eq!(ids, [("a", None), ("b", Some("a"))]);
+        assert_eq!(input.comments[0].text, "1 > 0");
+        assert!(input.comments[1].deleted);
+        assert_eq!(input.partials[0].declared_missing, 3);
+        assert_eq!(input.partials[0].child_ids, ["c", "d"]);
+    }
+
+    #[test]
+    fn pushshift_lines_and_junk() {
+        let doc = "{\"id\":\"a\",\"parent_id\":\"t3_p\",\"link_id\":\"t3_p\",\"body\":\"x\"}\n\"str\"\n{\"id\":\"b\",\"parent_id\":\"t1_a\",\"body\":\"y\"}\n";
+        let mut input = Input::default();
+        read(doc.as_bytes(), "r.ndjson", &mut input).expect("reads");
+        assert_eq!(input.comments.len(), 2);
+        assert_eq!(input.comments[1].parent_id.as_deref(), Some("a"));
+        assert_eq!(input.rejects.len(), 1);
+        assert_eq!(input.rejects[0].loc.line, Some(2));
+    }
+}

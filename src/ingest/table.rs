@@ -1,0 +1,499 @@
+//! CSV and TSV comment tables with a header row. Columns are found by common names (or set by
+//! `--id-col` and friends, by name or 1-based number); only a text column is required. Reads
+//! as a stream with one reused `ByteRecord`, so a million rows cost one allocation per field
+//! kept, and a bad row (wrong field count, invalid UTF-8, over-long) is rejected with its line.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+
+use super::reddit::strip_prefix;
+use super::{Article, ColumnOverrides, Comment, IngestError, Input, Location, MAX_RECORD_BYTES};
+
+/// Header names recognised for each role, best first.
+const ID: &[&str] = &[
+    "id",
+    "comment_id",
+    "commentid",
+    "cid",
+    "item_id",
+    "message_id",
+];
+const PARENT: &[&str] = &[
+    "parent_id",
+    "in_reply_to",
+    "in_reply_to_id",
+    "reply_to",
+    "reply_to_id",
+    "parent",
+    "parent_comment_id",
+    "parentid",
+];
+const AUTHOR: &[&str] = &[
+    "author",
+    "user",
+    "username",
+    "user_name",
+    "by",
+    "author_name",
+    "name",
+    "screen_name",
+    "commenter",
+];
+const TEXT: &[&str] = &[
+    "text",
+    "body",
+    "comment",
+    "content",
+    "message",
+    "comment_text",
+    "comment_body",
+    "text_original",
+];
+const TIME: &[&str] = &[
+    "time",
+    "created_at",
+    "created_utc",
+    "timestamp",
+    "date",
+    "created",
+    "datetime",
+    "published_at",
+    "posted_at",
+];
+const THREAD: &[&str] = &[
+    "thread_id",
+    "article_id",
+    "post_id",
+    "link_id",
+    "url",
+    "story_id",
+    "video_id",
+    "submission_id",
+    "thread",
+    "article",
+    "page_url",
+    "page",
+];
+const TITLE: &[&str] = &[
+    "article_title",
+    "link_title",
+    "post_title",
+    "thread_title",
+    "title",
+];
+
+/// Lowercase, trimmed, BOM-free, with spaces, dashes and dots as underscores.
+pub(crate) fn normalize_header(name: &str) -> String {
+    name.trim()
+        .trim_start_matches('\u{feff}')
+        .trim_matches('"')
+        .to_lowercase()
+        .replace([' ', '-', '.'], "_")
+}
+
+/// Whether a normalised header name is one this reader recognises.
+pub(crate) fn is_known_column(name: &str) -> bool {
+    [ID, PARENT, TEXT, THREAD]
+        .iter()
+        .any(|names| names.contains(&name))
+}
+
+/// Column positions for each role.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Columns {
+    id: Option<usize>,
+    parent: Option<usize>,
+    author: Option<usize>,
+    text: usize,
+    time: Option<usize>,
+    thread: Option<usize>,
+    title: Option<usize>,
+}
+
+fn columns(
+    headers: &[String],
+    overrides: &ColumnOverrides,
+    file: &str,
+) -> Result<Columns, IngestError> {
+    let pick = |flag: &str,
+                given: &Option<String>,
+                names: &[&str]|
+     -> Result<Option<usize>, IngestError> {
+        match given {
+            Some(given) => find_override(headers, given).map(Some).ok_or_else(|| {
+                IngestError::format(
+                    file,
+                    format!(
+                        "{flag} {given:?} is not a column (columns: {})",
+                        headers.join(", ")
+                    ),
+                )
+            }),
+            None => Ok(names
+                .iter()
+                .find_map(|n| headers.iter().position(|h| h == n))),
+        }
+    };
+    let text = match pick("--text-col", &overrides.text, TEXT)? {
+        Some(i) => i,
+        None if headers.len() == 1 => 0,
+        None => {
+            return Err(IngestError::format(
+                file,
+                format!(
+                    "no text column (looked for {}; use --text-col); columns: {}",
+                    TEXT.join(", "),
+                    headers.join(", ")
+                ),
+            ))
+        }
+    };
+    let mut cols = Columns {
+        id: pick("--id-col", &overrides.id, ID)?,
+        parent: pick("--parent-col", &overrides.parent, PARENT)?,
+        author: pick("--author-col", &overrides.author, AUTHOR)?,
+        text,
+        time: pick("--time-col", &overrides.time, TIME)?,
+        thread: pick("--thread-col", &overrides.thread, THREAD)?,
+        title: TITLE
+            .iter()
+            .find_map(|n| headers.iter().position(|h| h == n)),
+    };
+    // A column found by name for two roles serves the one it was given to explicitly, or text.
+    for role in [
+        &mut cols.id,
+        &mut cols.parent,
+        &mut cols.author,
+        &mut cols.time,
+        &mut cols.thread,
+        &mut cols.title,
+    ] {
+        if *role == Some(text) {
+            *role = None;
+        }
+    }
+    Ok(cols)
+}
+
+fn find_override(headers: &[String], given: &str) -> Option<usize> {
+    let norm = normalize_header(given);
+    headers.iter().position(|h| *h == norm).or_else(|| {
+        given
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=headers.len()).contains(n))
+            .map(|n| n - 1)
+    })
+}
+
+/// Picks the delimiter that splits the header line into the most fields.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    [b',', b'\t', b';']
+        .into_iter()
+        .max_by_key(|d| (line.iter().filter(|b| *b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
+pub(crate) fn read(
+    mut reader: Box<dyn BufRead + '_>,
+    file: &str,
+    delimiter: Option<u8>,
+    overrides: &ColumnOverrides,
+    input: &mut Input,
+) -> Result<(), IngestError> {
+    let io_err = |source| IngestError::Io {
+        file: file.to_string(),
+        source,
+    };
+    let delimiter = match delimiter {
+        Some(d) => d,
+        None => sniff_delimiter(reader.fill_buf().map_err(io_err)?),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut rec = csv::ByteRecord::new();
+    let read_err = |err: csv::Error| match err.into_kind() {
+        csv::ErrorKind::Io(source) => IngestError::Io {
+            file: file.to_string(),
+            source,
+        },
+        other => IngestError::format(file, format!("{other:?}")),
+    };
+    if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
+        return Ok(()); // empty input: no header, no rows
+    }
+    let headers: Vec<String> = rec
+        .iter()
+        .map(|h| normalize_header(&String::from_utf8_lossy(h)))
+        .collect();
+    let cols = columns(&headers, overrides, file)?;
+    let mut seen_threads: HashSet<String> = HashSet::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let loc = err
+                    .position()
+                    .map_or_else(|| Location::file(file), |p| Location::line(file, p.line()));
+                match err.into_kind() {
+                    csv::ErrorKind::Io(source) => {
+                        return Err(IngestError::Io {
+                            file: file.to_string(),
+                            source,
+                        })
+                    }
+                    other => {
+                        input.reject(loc, format!("unreadable CSV record: {other:?}"));
+                        continue;
+                    }
+                }
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        let loc = Location::line(file, line);
+        match row(&rec, &headers, &cols, line) {
+            Ok(mut comment) => {
+                if let Some(key) = &comment.thread_key {
+                    if !seen_threads.contains(key) {
+                        seen_threads.insert(key.clone());
+                        let title = cols
+                            .title
+                            .and_then(|i| field(&rec, i))
+                            .filter(|t| !t.is_empty());
+                        input.articles.push(Article {
+                            key: key.clone(),
+                            title,
+                            ..Article::default()
+                        });
+                    }
+                }
+                comment.loc = loc;
+                input.comments.push(comment);
+            }
+            Err(reason) => input.reject(loc, reason),
+        }
+    }
+    Ok(())
+}
+
+fn field(rec: &csv::ByteRecord, i: usize) -> Option<String> {
+    rec.get(i)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .map(|s| s.trim().to_string())
+}
+
+/// Turns one record into a comment (location filled in by the caller).
+fn row(
+    rec: &csv::ByteRecord,
+    headers: &[String],
+    cols: &Columns,
+    line: u64,
+) -> Result<Comment, String> {
+    if rec.len() != headers.len() {
+        return Err(format!(
+            "has {} fields, the header has {}",
+            rec.len(),
+            headers.len()
+        ));
+    }
+    let size = rec.as_slice().len();
+    if size > MAX_RECORD_BYTES {
+        return Err(format!(
+            "record is {size} bytes, over the {MAX_RECORD_BYTES} limit"
+        ));
+    }
+    let get = |i: Option<usize>| -> Result<Option<&str>, String> {
+        let Some(i) = i else { return Ok(None) };
+        let bytes = rec.get(i).unwrap_or_default();
+        std::str::from_utf8(bytes)
+            .map(|s| Some(s.trim()).filter(|s| !s.is_empty()))
+            .map_err(|_| {
+                format!(
+                    "invalid UTF-8 in column {:?}",
+                    headers.get(i).map_or("", String::as_str)
+                )
+            })
+    };
+    let text = get(Some(cols.text))?.unwrap_or_default().to_string();
+    let id = match cols.id {
+        Some(_) => strip_prefix(get(cols.id)?.ok_or("empty id")?).to_string(),
+        None => format!("L{line}"),
+    };
+    let mut thread_key = get(cols.thread)?.map(|t| strip_prefix(t).to_string());
+    let parent_id = match get(cols.parent)? {
+        None => None,
+        Some(p)
+            if matches!(
+                p.to_ascii_lowercase().as_str(),
+                "0" | "null" | "none" | "nan" | "-"
+            ) =>
+        {
+            None
+        }
+        Some(p) if p.starts_with("t3_") => {
+            thread_key.get_or_insert_with(|| strip_prefix(p).to_string());
+            None
+        }
+        Some(p) => Some(strip_prefix(p).to_string()),
+    };
+    Ok(Comment {
+        id,
+        parent_id,
+        author: get(cols.author)?.map(str::to_string),
+        text,
+        time: get(cols.time)?.map(str::to_string),
+        thread_key,
+        parent_known: cols.parent.is_some(),
+        ..Comment::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(text: &str, overrides: &ColumnOverrides) -> Result<Input, IngestError> {
+        let mut input = Input::default();
+        read(
+            Box::new(text.as_bytes()),
+            "t.csv",
+            None,
+            overrides,
+            &mut input,
+        )?;
+        Ok(input)
+    }
+
+    fn read_bytes_str(bytes: &[u8]) -> Result<Input, IngestError> {
+        let mut input = Input::default();
+        read(
+            Box::new(bytes),
+            "t.csv",
+            None,
+            &ColumnOverrides::default(),
+            &mut input,
+        )?;
+        Ok(input)
+    }
+
+    #[test]
+    fn header_detection() {
+        type Case<'a> = (&'a str, Option<usize>, Option<usize>, usize, Option<usize>);
+        let cases: &[Case] = &[
+            // header, id, parent, text, thread
+            ("id,parent_id,author,text", Some(0), Some(1), 3, None),
+            (
+                "comment_id,in_reply_to,user,body,link_id",
+                Some(0),
+                Some(1),
+                3,
+                Some(4),
+            ),
+            (
+                "Comment ID,Reply-To,By,Message,Article ID",
+                Some(0),
+                Some(1),
+                3,
+                Some(4),
+            ),
+            ("text", None, None, 0, None),
+            ("whatever", None, None, 0, None),
+        ];
+        for (header, id, parent, text, thread) in cases {
+            let headers: Vec<String> = header.split(',').map(normalize_header).collect();
+            let cols = columns(&headers, &ColumnOverrides::default(), "t").expect(header);
+            assert_eq!(
+                (cols.id, cols.parent, cols.text, cols.thread),
+                (*id, *parent, *text, *thread),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_by_name_and_number_and_errors() {
+        let headers: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let o = ColumnOverrides {
+            text: Some("3".into()),
+            parent: Some("B".into()),
+            ..Default::default()
+        };
+        let cols = columns(&headers, &o, "t").expect("valid");
+        assert_eq!((cols.text, cols.parent), (2, Some(1)));
+        let o = ColumnOverrides {
+            text: Some("zz".into()),
+            ..Default::default()
+        };
+        assert!(columns(&headers, &o, "t")
+            .unwrap_err()
+            .to_string()
+            .contains("--text-col \"zz\""));
+        assert!(columns(&headers, &ColumnOverrides::default(), "t").is_err());
+    }
+
+    #[test]
+    fn rows_parents_threads_and_rejects() {
+        let csv = "id,parent_id,text,thread_id\n1,,root,a\n2,1,\"multi\nline\",a\n3,0,x,b\n4,t1_2,y\n,,no id,a\n5,t3_zz,z,\n";
+        let input = read_str(csv, &ColumnOverrides::default()).expect("reads");
+        let got: Vec<_> = input
+            .comments
+            .iter()
+            .map(|c| (c.id.as_str(), c.parent_id.as_deref(), c.loc.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("1", None, Some(2)),
+                ("2", Some("1"), Some(3)),
+                ("3", None, Some(5)),
+                ("5", None, Some(8))
+            ]
+        );
+        assert_eq!(input.comments[1].text, "multi\nline");
+        assert_eq!(input.comments[3].thread_key.as_deref(), Some("zz"));
+        let reasons: Vec<_> = input
+            .rejects
+            .iter()
+            .map(|r| (r.loc.line, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (Some(6), "has 3 fields, the header has 4"),
+                (Some(7), "empty id")
+            ]
+        );
+        let keys: Vec<_> = input.articles.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "zz"]);
+    }
+
+    #[test]
+    fn text_only_and_bad_utf8() {
+        let input = read_bytes_str(b"text\nhello\n\xff\xfe\nbye\n").expect("reads");
+        let ids: Vec<_> = input.comments.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["L2", "L4"]);
+        assert_eq!(input.rejects[0].reason, "invalid UTF-8 in column \"text\"");
+        assert!(read_str("", &ColumnOverrides::default())
+            .expect("empty")
+            .comments
+            .is_empty());
+    }
+
+    #[test]
+    fn sniffs_delimiters() {
+        for (head, want) in [
+            ("a,b,c", b','),
+            ("a\tb\tc,d", b'\t'),
+            ("a;b;c", b';'),
+            ("text", b','),
+        ] {
+            assert_eq!(sniff_delimiter(head.as_bytes()), want, "{head}");
+        }
+    }
+}

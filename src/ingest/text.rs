@@ -1,0 +1,114 @@
+//! Small text helpers shared by the readers: HTML to plain text (through html2text), the few
+//! entities Reddit leaves escaped, and strict UTF-8 decoding that reports the line of the first
+//! bad byte.
+
+use super::{IngestError, Location};
+
+/// Converts an HTML fragment to plain text without link markers or wrapping. Returns the input
+/// unchanged when it holds no markup at all.
+pub(crate) fn html_to_text(html: &str) -> String {
+    if !html.contains('<') && !html.contains('&') {
+        return html.trim().to_string();
+    }
+    let decorator = html2text::render::TrivialDecorator::new();
+    match html2text::from_read_with_decorator(html.as_bytes(), 100_000, decorator) {
+        Ok(text) => tidy(&text),
+        // html2text only fails on pathological input; the raw text is better than nothing.
+        Err(_) => html.trim().to_string(),
+    }
+}
+
+/// Trims trailing spaces on every line, and blank lines at both ends.
+pub(crate) fn tidy(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    lines.join("\n").trim_matches('\n').trim().to_string()
+}
+
+/// Reddit bodies are Markdown with `&amp;`, `&lt;` and `&gt;` still escaped.
+pub(crate) fn unescape_reddit(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Decodes UTF-8 or fails with the line and column of the first invalid byte.
+pub(crate) fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, IngestError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|err| {
+        let before = &bytes[..err.valid_up_to()];
+        let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
+        let column = before.len()
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+        IngestError::parse(
+            Location::line(file, line),
+            format!("invalid UTF-8 at column {}", column + 1),
+        )
+    })
+}
+
+/// 1-based line number of a byte offset, counting from a known (offset, line) pair forward.
+pub(crate) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            bytes,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of `offset`; offsets must not go backwards (earlier ones return the last line).
+    pub(crate) fn line_at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.bytes.len());
+        if offset > self.pos {
+            self.line += memchr::memchr_iter(b'\n', &self.bytes[self.pos..offset]).count() as u64;
+            self.pos = offset;
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_to_text_cases() {
+        let cases = [
+            ("plain words", "plain words"),
+            ("<p>Hello, World.</p>", "Hello, World."),
+            ("don&#x27;t &gt; x", "don't > x"),
+            ("a<p>b", "a\n\nb"),
+            ("<a href=\"http://x\">link</a> here", "link here"),
+        ];
+        for (html, want) in cases {
+            assert_eq!(html_to_text(html), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn utf8_reports_line_and_column() {
+        let err = utf8(b"ok\nab\xffc", "f.txt").unwrap_err().to_string();
+        assert_eq!(err, "reading f.txt: line 2: invalid UTF-8 at column 3");
+    }
+
+    #[test]
+    fn line_counter_moves_forward() {
+        let mut lc = LineCounter::new(b"a\nb\nc");
+        assert_eq!(lc.line_at(0), 1);
+        assert_eq!(lc.line_at(2), 2);
+        assert_eq!(lc.line_at(4), 3);
+        assert_eq!(lc.line_at(1), 3);
+    }
+}

@@ -1,0 +1,127 @@
+//! WordPress WXR export (RSS with the `wp:` namespace): every `<item>` with comments becomes an
+//! article (title, link, content as plain text) and each `<wp:comment>` a comment with its
+//! `comment_parent` (0 = top level), approval status (`0` pending, `spam`, `trash`) and type
+//! (pingbacks and trackbacks are kept and marked as such).
+
+use super::xml::{self, Element, Record};
+use super::{text, Article, Comment, CommentKind, IngestError, Input, Location};
+
+pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
+    text::utf8(bytes, file)?;
+    let is_item = |path: &[String]| path.len() >= 2 && path.last().is_some_and(|n| n == "item");
+    let root = xml::records(bytes, file, is_item, |record| item(record, input))?;
+    match root.as_deref() {
+        Some("rss") | None => Ok(()),
+        Some(other) => Err(IngestError::format(
+            file,
+            format!("root element is <{other}>, not <rss>"),
+        )),
+    }
+}
+
+fn item(record: Record, input: &mut Input) {
+    let Record { elem, loc, error } = record;
+    let comments: Vec<&Element> = elem
+        .children
+        .iter()
+        .filter(|c| c.name == "comment")
+        .collect();
+    if comments.is_empty() {
+        return;
+    }
+    if let Some(error) = error {
+        // The damage may be in any comment; reject them all with the item's location.
+        for _ in &comments {
+            input.reject(loc.clone(), format!("<item>: {error}"));
+        }
+        return;
+    }
+    let key = elem
+        .child_text("post_id")
+        .or_else(|| elem.child_text("link"))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("item-{}", loc.record.unwrap_or_default()));
+    input.articles.push(Article {
+        key: key.clone(),
+        title: elem.child_text("title").map(str::to_string),
+        body: elem
+            .child_text("encoded")
+            .map(text::html_to_text)
+            .filter(|b| !b.is_empty()),
+        url: elem.child_text("link").map(str::to_string),
+        time: elem
+            .child_text("post_date_gmt")
+            .or_else(|| elem.child_text("post_date"))
+            .map(str::to_string),
+    });
+    for c in comments {
+        comment(c, &key, Location::line(&loc.file, c.line), input);
+    }
+}
+
+fn comment(c: &Element, key: &str, loc: Location, input: &mut Input) {
+    let Some(id) = c.child_text("comment_id") else {
+        input.reject(loc, "<wp:comment> without a comment_id");
+        return;
+    };
+    let approved = c.child_text("comment_approved").unwrap_or("1");
+    let kind = match c.child_text("comment_type") {
+        Some("pingback") => CommentKind::Pingback,
+        Some("trackback") => CommentKind::Trackback,
+        _ => CommentKind::Comment,
+    };
+    let content = c.child_text("comment_content").unwrap_or_default();
+    input.comments.push(Comment {
+        id: id.to_string(),
+        parent_id: c
+            .child_text("comment_parent")
+            .filter(|p| *p != "0")
+            .map(str::to_string),
+        author: c.child_text("comment_author").map(str::to_string),
+        text: if content.contains('<') {
+            text::html_to_text(content)
+        } else {
+            content.to_string()
+        },
+        time: c
+            .child_text("comment_date_gmt")
+            .or_else(|| c.child_text("comment_date"))
+            .map(str::to_string),
+        thread_key: Some(key.to_string()),
+        deleted: approved == "trash",
+        spam: approved == "spam",
+        approved: Some(approved == "1" || approved == "approve"),
+        kind,
+        parent_known: true,
+        loc,
+        ..Comment::default()
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_comments_and_statuses() {
+        let doc = r#"<rss xmlns:wp="http://wordpress.org/export/1.2/" xmlns:content="c"><channel>
+<item><title>P</title><wp:post_id>7</wp:post_id><content:encoded><![CDATA[<p>Body</p>]]></content:encoded>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_content>a</wp:comment_content><wp:comment_parent>0</wp:comment_parent></wp:comment>
+<wp:comment><wp:comment_id>2</wp:comment_id><wp:comment_type>pingback</wp:comment_type><wp:comment_approved>spam</wp:comment_approved><wp:comment_parent>1</wp:comment_parent></wp:comment>
+</item><item><title>No comments</title></item></channel></rss>"#;
+        let mut input = Input::default();
+        read(doc.as_bytes(), "w.xml", &mut input).expect("reads");
+        assert_eq!(input.articles.len(), 1);
+        assert_eq!(input.articles[0].body.as_deref(), Some("Body"));
+        let c = &input.comments;
+        assert_eq!(
+            (c[0].parent_id.as_deref(), c[0].kind),
+            (None, CommentKind::Comment)
+        );
+        assert_eq!(
+            (c[1].parent_id.as_deref(), c[1].kind, c[1].spam),
+            (Some("1"), CommentKind::Pingback, true)
+        );
+        assert_eq!(c[1].thread_key.as_deref(), Some("7"));
+    }
+}

@@ -1,0 +1,414 @@
+//! What `analyze` concludes from a scored forest: which comments to flag and why, the
+//! moderation queue, per-thread, per-author and per-article figures. Pure functions over the
+//! forest and the scores, so every rule is unit-tested without a model.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::score::heads::argmax;
+use crate::score::scorer::Scores;
+use crate::thread::Forest;
+use crate::tune::thresholds::{Attribute, Thresholds};
+
+/// Reason codes, in the order they are listed.
+pub const TOXIC: &str = "TOXIC";
+pub const INSULT: &str = "INSULT";
+pub const THREAT: &str = "THREAT";
+pub const OBSCENE: &str = "OBSCENE";
+pub const IDENTITY_ATTACK: &str = "IDENTITY_ATTACK";
+pub const FLAG: &str = "FLAG";
+pub const ESCALATION: &str = "ESCALATION";
+pub const AUTHOR_HISTORY: &str = "AUTHOR_HISTORY";
+
+const ATTRS: [(Attribute, &str); 5] = [
+    (Attribute::Toxicity, TOXIC),
+    (Attribute::Insult, INSULT),
+    (Attribute::Threat, THREAT),
+    (Attribute::Obscene, OBSCENE),
+    (Attribute::IdentityAttack, IDENTITY_ATTACK),
+];
+
+/// Rules beyond the per-attribute thresholds.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// A reply escalates when its toxicity is at least this…
+    pub escalation_min: f32,
+    /// …and at least this much above its parent's, whose own toxicity is not below the
+    /// grandparent's (a chain heating up).
+    pub escalation_rise: f32,
+    /// AUTHOR_HISTORY: an author with at least this many comments…
+    pub author_min_comments: usize,
+    /// …of which at least this share is flagged.
+    pub author_flagged_share: f64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { escalation_min: 0.5, escalation_rise: 0.3, author_min_comments: 3, author_flagged_share: 0.5 }
+    }
+}
+
+/// Name used for comments without an author.
+pub const ANONYMOUS: &str = "(anonymous)";
+
+/// The per-comment verdicts.
+#[derive(Debug, Clone, Default)]
+pub struct Verdicts {
+    pub flagged: Vec<bool>,
+    pub reasons: Vec<Vec<&'static str>>,
+    /// Most severe first: max attribute score, +0.1 for escalation, +0.05 for author history.
+    pub severity: Vec<f32>,
+    /// Toxicity rise over the parent when the ESCALATION rule fired.
+    pub escalation: Vec<Option<f32>>,
+}
+
+fn max_attr(s: &Scores) -> f32 {
+    s.toxicity.iter().copied().fold(0.0, f32::max)
+}
+
+/// Applies thresholds and rules to every comment.
+pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules) -> Verdicts {
+    let n = forest.nodes.len();
+    let mut v = Verdicts {
+        flagged: vec![false; n],
+        reasons: vec![Vec::new(); n],
+        severity: vec![0.0; n],
+        escalation: vec![None; n],
+    };
+    for (i, s) in scores.iter().enumerate().take(n) {
+        for (k, (attr, code)) in ATTRS.iter().enumerate() {
+            if f64::from(s.toxicity[k]) >= th.get(*attr) {
+                v.reasons[i].push(code);
+            }
+        }
+        if v.reasons[i].is_empty() && f64::from(max_attr(s)) >= th.get(Attribute::Flag) {
+            v.reasons[i].push(FLAG);
+        }
+        v.severity[i] = max_attr(s);
+    }
+    // Escalation: toxicity rising along a reply chain.
+    for (i, node) in forest.nodes.iter().enumerate() {
+        let Some(p) = node.parent else { continue };
+        let (t, tp) = (scores[i].toxicity[0], scores[p].toxicity[0]);
+        let gp_ok = forest.nodes[p].parent.is_none_or(|g| tp >= scores[g].toxicity[0]);
+        if t >= rules.escalation_min && t - tp >= rules.escalation_rise && gp_ok {
+            v.reasons[i].push(ESCALATION);
+            v.escalation[i] = Some(t - tp);
+            v.severity[i] += 0.1;
+        }
+    }
+    for i in 0..n {
+        v.flagged[i] = !v.reasons[i].is_empty();
+    }
+    // Author history: authors whose comments are mostly flagged.
+    let mut per_author: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (i, node) in forest.nodes.iter().enumerate() {
+        if let Some(a) = node.comment.author.as_deref() {
+            let e = per_author.entry(a).or_default();
+            e.0 += 1;
+            e.1 += usize::from(v.flagged[i]);
+        }
+    }
+    for (i, node) in forest.nodes.iter().enumerate() {
+        let Some(a) = node.comment.author.as_deref() else { continue };
+        let (total, flagged) = per_author[a];
+        if v.flagged[i] && total >= rules.author_min_comments && flagged as f64 / total as f64 >= rules.author_flagged_share {
+            v.reasons[i].push(AUTHOR_HISTORY);
+            v.severity[i] += 0.05;
+        }
+    }
+    v
+}
+
+/// The moderation queue: flagged node indices, most severe first (ties in input order).
+pub fn queue(v: &Verdicts) -> Vec<usize> {
+    let mut q: Vec<usize> = (0..v.flagged.len()).filter(|&i| v.flagged[i]).collect();
+    q.sort_by(|&a, &b| v.severity[b].total_cmp(&v.severity[a]).then(a.cmp(&b)));
+    q
+}
+
+/// Ids from the thread's root down to the node, joined with " > ".
+pub fn path_to_root(forest: &Forest, i: usize) -> String {
+    let mut ids = vec![forest.nodes[i].comment.id.as_str()];
+    let mut cur = forest.nodes[i].parent;
+    while let Some(p) = cur {
+        ids.push(forest.nodes[p].comment.id.as_str());
+        cur = forest.nodes[p].parent;
+    }
+    ids.reverse();
+    ids.join(" > ")
+}
+
+/// One thread's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ThreadStats {
+    pub root: usize,
+    pub article: Option<usize>,
+    pub size: usize,
+    pub depth: u32,
+    pub participants: usize,
+    pub mean_toxicity: f32,
+    pub max_toxicity: f32,
+    /// Largest toxicity rise from a comment to a reply along any chain (0 if none rises).
+    pub escalation: f32,
+    pub flagged_share: f64,
+}
+
+/// Per-thread figures, in thread order.
+pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadStats> {
+    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, n) in forest.nodes.iter().enumerate() {
+        by_root.entry(n.root).or_default().push(i);
+    }
+    by_root
+        .into_iter()
+        .map(|(root, members)| {
+            let tox: Vec<f32> = members.iter().map(|&i| scores[i].toxicity[0]).collect();
+            let mut authors: Vec<&str> =
+                members.iter().map(|&i| forest.nodes[i].comment.author.as_deref().unwrap_or(ANONYMOUS)).collect();
+            authors.sort_unstable();
+            authors.dedup();
+            let escalation = members
+                .iter()
+                .filter_map(|&i| forest.nodes[i].parent.map(|p| scores[i].toxicity[0] - scores[p].toxicity[0]))
+                .fold(0f32, f32::max);
+            ThreadStats {
+                root,
+                article: forest.nodes[root].article,
+                size: members.len(),
+                depth: members.iter().map(|&i| forest.nodes[i].depth).max().unwrap_or(0),
+                participants: authors.len(),
+                mean_toxicity: tox.iter().sum::<f32>() / tox.len() as f32,
+                max_toxicity: tox.iter().copied().fold(0.0, f32::max),
+                escalation,
+                flagged_share: members.iter().filter(|&&i| v.flagged[i]).count() as f64 / members.len() as f64,
+            }
+        })
+        .collect()
+}
+
+/// One author's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuthorStats {
+    pub author: String,
+    /// Some of the author's comments were attributed by inference, not signed.
+    pub inferred: bool,
+    pub comments: usize,
+    pub flagged: usize,
+    pub mean_toxicity: f32,
+    /// Counts of favor / against / none stances (comments with an article only).
+    pub stance: [usize; 3],
+    pub replies_received: usize,
+}
+
+/// Per-author figures, most comments first (ties by name).
+pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorStats> {
+    let mut map: HashMap<String, AuthorStats> = HashMap::new();
+    for (i, n) in forest.nodes.iter().enumerate() {
+        let name = n.comment.author.clone().unwrap_or_else(|| ANONYMOUS.to_string());
+        let e = map.entry(name.clone()).or_insert_with(|| AuthorStats {
+            author: name,
+            inferred: false,
+            comments: 0,
+            flagged: 0,
+            mean_toxicity: 0.0,
+            stance: [0; 3],
+            replies_received: 0,
+        });
+        e.inferred |= n.author_inferred;
+        e.comments += 1;
+        e.flagged += usize::from(v.flagged[i]);
+        e.mean_toxicity += scores[i].toxicity[0];
+        if let Some(st) = scores[i].stance {
+            e.stance[argmax(&st)] += 1;
+        }
+        e.replies_received += n.children.len();
+    }
+    let mut out: Vec<AuthorStats> = map
+        .into_values()
+        .map(|mut a| {
+            a.mean_toxicity /= a.comments as f32;
+            a
+        })
+        .collect();
+    out.sort_by(|a, b| b.comments.cmp(&a.comments).then_with(|| a.author.cmp(&b.author)));
+    out
+}
+
+/// An article's stance and tone figures.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ArticleStats {
+    pub comments: usize,
+    pub threads: usize,
+    pub flagged: usize,
+    /// Shares of favor / against / none by each comment's most likely stance.
+    pub stance_shares: [f64; 3],
+    /// The same, each thread weighted equally (mean of its comments' probabilities).
+    pub stance_thread_weighted: [f64; 3],
+    pub has_stance: bool,
+    /// Shares of negative / neutral / positive.
+    pub sentiment_shares: [f64; 3],
+    /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count.
+    pub toxicity_by_depth: Vec<(f32, usize)>,
+    /// Most representative comments of favor and against (highest probability), node indices.
+    pub representative: [Vec<usize>; 2],
+}
+
+/// Figures for the comments of one article (`article` = None: comments without one).
+pub fn article_stats(forest: &Forest, scores: &[Scores], v: &Verdicts, article: Option<usize>) -> ArticleStats {
+    let members: Vec<usize> = (0..forest.nodes.len()).filter(|&i| forest.nodes[i].article == article).collect();
+    let mut a = ArticleStats { comments: members.len(), ..Default::default() };
+    if members.is_empty() {
+        return a;
+    }
+    let mut roots: Vec<usize> = members.iter().map(|&i| forest.nodes[i].root).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    a.threads = roots.len();
+    a.flagged = members.iter().filter(|&&i| v.flagged[i]).count();
+    let mut stance_n = 0usize;
+    let mut per_thread: BTreeMap<usize, ([f64; 3], usize)> = BTreeMap::new();
+    for &i in &members {
+        let s = &scores[i];
+        a.sentiment_shares[argmax(&s.sentiment)] += 1.0;
+        let d = forest.nodes[i].depth as usize;
+        if a.toxicity_by_depth.len() <= d {
+            a.toxicity_by_depth.resize(d + 1, (0.0, 0));
+        }
+        a.toxicity_by_depth[d].0 += s.toxicity[0];
+        a.toxicity_by_depth[d].1 += 1;
+        if let Some(st) = s.stance {
+            stance_n += 1;
+            a.stance_shares[argmax(&st)] += 1.0;
+            let e = per_thread.entry(forest.nodes[i].root).or_default();
+            for k in 0..3 {
+                e.0[k] += f64::from(st[k]);
+            }
+            e.1 += 1;
+        }
+    }
+    for x in &mut a.sentiment_shares {
+        *x /= members.len() as f64;
+    }
+    for (sum, n) in &mut a.toxicity_by_depth {
+        if *n > 0 {
+            *sum /= *n as f32;
+        }
+    }
+    if stance_n > 0 {
+        a.has_stance = true;
+        for x in &mut a.stance_shares {
+            *x /= stance_n as f64;
+        }
+        for (sums, n) in per_thread.values() {
+            for k in 0..3 {
+                a.stance_thread_weighted[k] += sums[k] / *n as f64 / per_thread.len() as f64;
+            }
+        }
+        for (side, slot) in [(0usize, 0usize), (1, 1)] {
+            let mut c: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| scores[i].stance.is_some_and(|st| argmax(&st) == side))
+                .collect();
+            c.sort_by(|&x, &y| {
+                let px = scores[x].stance.map_or(0.0, |s| s[side]);
+                let py = scores[y].stance.map_or(0.0, |s| s[side]);
+                py.total_cmp(&px).then(x.cmp(&y))
+            });
+            c.truncate(3);
+            a.representative[slot] = c;
+        }
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Comment, Input};
+
+    fn forest(parents: &[Option<&str>]) -> Forest {
+        let comments = parents
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Comment {
+                id: format!("c{i}"),
+                parent_id: p.map(str::to_string),
+                author: Some(if i % 2 == 0 { "ann" } else { "bob" }.to_string()),
+                text: format!("text {i}"),
+                parent_known: true,
+                ..Default::default()
+            })
+            .collect();
+        crate::thread::build(Input { comments, ..Default::default() })
+    }
+
+    fn s(tox: f32) -> Scores {
+        Scores { sentiment: [0.2, 0.6, 0.2], toxicity: [tox, 0.0, 0.0, 0.0, 0.0], stance: None }
+    }
+
+    #[test]
+    fn thresholds_use_greater_or_equal_and_name_reasons() {
+        let f = forest(&[None, None]);
+        let mut scores = vec![s(0.8), s(0.79)];
+        scores[1].toxicity[2] = 0.95; // threat
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        assert_eq!(v.reasons[0], vec![TOXIC]);
+        assert_eq!(v.reasons[1], vec![THREAT]);
+        assert_eq!(v.flagged, vec![true, true]);
+    }
+
+    #[test]
+    fn escalation_needs_a_rising_chain() {
+        // c0 (0.1) <- c1 (0.3) <- c2 (0.7): rises by 0.4 over a parent that rose too.
+        let f = forest(&[None, Some("c0"), Some("c1")]);
+        let v = judge(&f, &[s(0.1), s(0.3), s(0.7)], &Thresholds::default(), &Rules::default());
+        assert_eq!(v.reasons[2], vec![ESCALATION]);
+        assert!(v.flagged[2] && !v.flagged[1]);
+        // Parent cooled down from the grandparent: not an escalating chain.
+        let v = judge(&f, &[s(0.5), s(0.2), s(0.7)], &Thresholds::default(), &Rules::default());
+        assert!(v.reasons[2].is_empty());
+    }
+
+    #[test]
+    fn author_history_marks_repeat_offenders() {
+        // ann writes c0, c2, c4 — all toxic; bob writes c1, c3 — clean.
+        let f = forest(&[None, None, None, None, None]);
+        let v = judge(&f, &[s(0.9), s(0.0), s(0.9), s(0.0), s(0.9)], &Thresholds::default(), &Rules::default());
+        for i in [0, 2, 4] {
+            assert_eq!(v.reasons[i], vec![TOXIC, AUTHOR_HISTORY], "{i}");
+        }
+        assert_eq!(queue(&v).len(), 3);
+    }
+
+    #[test]
+    fn queue_is_most_severe_first_and_stable() {
+        let f = forest(&[None, None, None]);
+        let v = judge(&f, &[s(0.85), s(0.95), s(0.85)], &Thresholds::default(), &Rules::default());
+        assert_eq!(queue(&v), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn path_and_thread_stats() {
+        let f = forest(&[None, Some("c0"), Some("c1"), None]);
+        let scores = vec![s(0.1), s(0.2), s(0.9), s(0.0)];
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        let leaf = f.nodes.iter().position(|n| n.comment.id == "c2").unwrap();
+        assert_eq!(path_to_root(&f, leaf), "c0 > c1 > c2");
+        let t = threads(&f, &scores, &v);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].size, t[0].depth, t[0].participants), (3, 2, 2));
+        assert!((t[0].max_toxicity - 0.9).abs() < 1e-6);
+        assert!((t[0].escalation - 0.7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn empty_forest_gives_empty_figures() {
+        let f = forest(&[]);
+        let v = judge(&f, &[], &Thresholds::default(), &Rules::default());
+        assert!(queue(&v).is_empty());
+        assert!(threads(&f, &[], &v).is_empty());
+        assert!(authors(&f, &[], &v).is_empty());
+        assert_eq!(article_stats(&f, &[], &v, None).comments, 0);
+    }
+}

@@ -1,0 +1,200 @@
+//! Reports: the per-comment CSVs, the moderation queue, thread and author tables, and the
+//! Markdown/HTML summaries `analyze` writes into its output folder. Every CSV written for
+//! people is spreadsheet-safe (see `safe`).
+
+pub mod analysis;
+pub mod charts;
+pub mod safe;
+pub mod scores;
+pub mod summary;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use analysis::{Rules, ANONYMOUS};
+use safe::cell;
+
+use crate::score::scorer::Scores;
+use crate::thread::Forest;
+use crate::tune::thresholds::Thresholds;
+
+/// Errors while writing a report file.
+#[derive(Debug, thiserror::Error)]
+#[error("writing {path}: {message}")]
+pub struct ReportError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+fn werr(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> ReportError + '_ {
+    move |e| ReportError { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// What `analyze` wrote and found.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub flagged: usize,
+    pub comments: usize,
+    pub threads: usize,
+}
+
+fn csv_file(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>, ReportError> {
+    let f = std::fs::File::create(path).map_err(|e| werr(path)(&e))?;
+    Ok(csv::Writer::from_writer(std::io::BufWriter::new(f)))
+}
+
+fn f4(v: f32) -> String {
+    format!("{v:.4}")
+}
+
+/// Writes every report of `analyze` into `dir` (created if needed).
+pub fn write_analysis(
+    dir: &Path,
+    forest: &Forest,
+    scores: &[Scores],
+    thresholds: &Thresholds,
+    model_id: &str,
+    precision: &str,
+) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(dir.join("charts")).map_err(|e| werr(dir)(&e))?;
+    let v = analysis::judge(forest, scores, thresholds, &Rules::default());
+    let threads = analysis::threads(forest, scores, &v);
+    let mut written = Written {
+        comments: forest.nodes.len(),
+        threads: threads.len(),
+        flagged: v.flagged.iter().filter(|f| **f).count(),
+        ..Default::default()
+    };
+
+    // comments.csv
+    let path = dir.join("comments.csv");
+    let f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
+    let flags = scores::Flags { flagged: &v.flagged, reasons: &v.reasons };
+    scores::write_scores_csv(std::io::BufWriter::new(f), forest, scores, model_id, Some(&flags), true)
+        .map_err(|e| werr(&path)(&e))?;
+    written.files.push(path.clone());
+
+    let article_title = |a: Option<usize>| -> String {
+        a.and_then(|a| forest.articles.get(a))
+            .map(|a| a.title.clone().unwrap_or_else(|| a.key.clone()))
+            .unwrap_or_default()
+    };
+
+    // queue.csv
+    let path = dir.join("queue.csv");
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record([
+        "rank", "severity", "reasons", "id", "author", "text", "toxicity", "insult", "threat", "obscene",
+        "identity_attack", "parent_id", "parent_author", "parent_text", "thread_id", "depth", "path", "article",
+    ])
+    .map_err(|x| e(&x))?;
+    for (rank, i) in analysis::queue(&v).into_iter().enumerate() {
+        let n = &forest.nodes[i];
+        let s = &scores[i];
+        let parent = n.parent.map(|p| &forest.nodes[p]);
+        let row: Vec<String> = vec![
+            (rank + 1).to_string(),
+            f4(v.severity[i]),
+            v.reasons[i].join(" "),
+            cell(&n.comment.id).into_owned(),
+            cell(n.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            cell(&n.comment.text).into_owned(),
+            f4(s.toxicity[0]),
+            f4(s.toxicity[1]),
+            f4(s.toxicity[2]),
+            f4(s.toxicity[3]),
+            f4(s.toxicity[4]),
+            parent.map(|p| cell(&p.comment.id).into_owned()).unwrap_or_default(),
+            parent.map(|p| cell(p.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned()).unwrap_or_default(),
+            parent.map(|p| cell(&p.comment.text).into_owned()).unwrap_or_default(),
+            cell(&n.thread_id).into_owned(),
+            n.depth.to_string(),
+            cell(&analysis::path_to_root(forest, i)).into_owned(),
+            cell(&article_title(n.article)).into_owned(),
+        ];
+        w.write_record(&row).map_err(|x| e(&x))?;
+    }
+    w.flush().map_err(|x| e(&x))?;
+    written.files.push(path.clone());
+
+    // threads.csv
+    let path = dir.join("threads.csv");
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record([
+        "thread_id", "article", "root_author", "size", "depth", "participants", "mean_toxicity", "max_toxicity",
+        "escalation", "flagged_share",
+    ])
+    .map_err(|x| e(&x))?;
+    for t in &threads {
+        let root = &forest.nodes[t.root];
+        w.write_record([
+            cell(&root.thread_id).into_owned(),
+            cell(&article_title(t.article)).into_owned(),
+            cell(root.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            t.size.to_string(),
+            t.depth.to_string(),
+            t.participants.to_string(),
+            f4(t.mean_toxicity),
+            f4(t.max_toxicity),
+            f4(t.escalation),
+            format!("{:.4}", t.flagged_share),
+        ])
+        .map_err(|x| e(&x))?;
+    }
+    w.flush().map_err(|x| e(&x))?;
+    written.files.push(path.clone());
+
+    // authors.csv
+    let path = dir.join("authors.csv");
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record([
+        "author", "author_inferred", "comments", "flagged", "flagged_share", "mean_toxicity", "stance", "stance_favor",
+        "stance_against", "stance_none", "replies_received",
+    ])
+    .map_err(|x| e(&x))?;
+    for a in analysis::authors(forest, scores, &v) {
+        let with_stance: usize = a.stance.iter().sum();
+        let stance = if with_stance == 0 {
+            String::new()
+        } else {
+            crate::score::heads::STANCE_LABELS[crate::score::heads::argmax(&a.stance.map(|x| x as f32))].to_string()
+        };
+        w.write_record([
+            cell(&a.author).into_owned(),
+            if a.inferred { "1" } else { "0" }.to_string(),
+            a.comments.to_string(),
+            a.flagged.to_string(),
+            format!("{:.4}", a.flagged as f64 / a.comments as f64),
+            f4(a.mean_toxicity),
+            stance,
+            a.stance[0].to_string(),
+            a.stance[1].to_string(),
+            a.stance[2].to_string(),
+            a.replies_received.to_string(),
+        ])
+        .map_err(|x| e(&x))?;
+    }
+    w.flush().map_err(|x| e(&x))?;
+    written.files.push(path.clone());
+
+    // summaries and charts
+    let s = summary::build(forest, scores, &v, &threads, model_id, precision);
+    for sec in &s.sections {
+        for (name, svg) in &sec.charts {
+            let path = dir.join("charts").join(format!("{}-{name}.svg", sec.anchor));
+            std::fs::write(&path, svg).map_err(|e| werr(&path)(&e))?;
+        }
+    }
+    let path = dir.join("summary.md");
+    std::fs::write(&path, summary::markdown(&s, forest, scores, &threads)).map_err(|e| werr(&path)(&e))?;
+    written.files.push(path.clone());
+    let path = dir.join("summary.html");
+    let mut f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
+    f.write_all(summary::html_page(&s, forest, scores, &threads).as_bytes()).map_err(|e| werr(&path)(&e))?;
+    written.files.push(path.clone());
+    Ok(written)
+}

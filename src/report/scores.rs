@@ -1,0 +1,97 @@
+//! The per-comment scores CSV (`threadlens score`) and its extension `comments.csv`
+//! (`analyze`: plus `flagged` and `reasons`). Columns are stable and documented in
+//! [`SCORE_COLUMNS`]; probabilities are written with 4 decimals so the same input and models
+//! give byte-identical files.
+
+use std::io::Write;
+
+use crate::score::heads::{argmax, SENTIMENT_LABELS, STANCE_LABELS};
+use crate::score::scorer::Scores;
+use crate::thread::Forest;
+
+/// The scores CSV's columns, in order.
+pub const SCORE_COLUMNS: [&str; 20] = [
+    "id",
+    "thread_id",
+    "parent_id",
+    "depth",
+    "author",
+    "sentiment",
+    "sentiment_negative",
+    "sentiment_neutral",
+    "sentiment_positive",
+    "toxicity",
+    "insult",
+    "threat",
+    "obscene",
+    "identity_attack",
+    "stance",
+    "stance_favor",
+    "stance_against",
+    "stance_none",
+    "model",
+    "text",
+];
+
+/// Per-comment extras that `analyze` appends.
+pub struct Flags<'a> {
+    pub flagged: &'a [bool],
+    pub reasons: &'a [Vec<&'static str>],
+}
+
+fn p(v: f32) -> String {
+    format!("{v:.4}")
+}
+
+/// Writes one row per node. `safe` neutralises spreadsheet formulas in free-text cells.
+pub fn write_scores_csv<W: Write>(
+    out: W,
+    forest: &Forest,
+    scores: &[Scores],
+    model_id: &str,
+    flags: Option<&Flags<'_>>,
+    safe: bool,
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<&str> = SCORE_COLUMNS.to_vec();
+    if flags.is_some() {
+        header.extend(["flagged", "reasons"]);
+    }
+    w.write_record(&header)?;
+    let cell = |s: &str| -> String {
+        if safe {
+            super::safe::cell(s).into_owned()
+        } else {
+            s.to_string()
+        }
+    };
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    for (i, (node, s)) in forest.nodes.iter().zip(scores).enumerate() {
+        row.clear();
+        let c = &node.comment;
+        row.push(cell(&c.id));
+        row.push(cell(&node.thread_id));
+        row.push(node.parent.map(|p| cell(&forest.nodes[p].comment.id)).unwrap_or_default());
+        row.push(node.depth.to_string());
+        row.push(cell(c.author.as_deref().unwrap_or("")));
+        row.push(SENTIMENT_LABELS[argmax(&s.sentiment)].to_string());
+        row.extend(s.sentiment.iter().map(|v| p(*v)));
+        row.extend(s.toxicity.iter().map(|v| p(*v)));
+        match s.stance {
+            Some(st) => {
+                row.push(STANCE_LABELS[argmax(&st)].to_string());
+                row.extend(st.iter().map(|v| p(*v)));
+            }
+            None => row.extend(std::iter::repeat_n(String::new(), 4)),
+        }
+        row.push(model_id.to_string());
+        row.push(cell(&c.text));
+        if let Some(f) = flags {
+            row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
+            row.push(f.reasons[i].join(" "));
+        }
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! `summary.md` and `summary.html`: a table of articles, then per article its title, counts,
+//! stance toward the article (overall and thread-weighted, with the most representative
+//! comments of each side), sentiment, toxicity by reply depth, the most heated threads, and the
+//! thread builder's integrity report. The HTML is one self-contained file (inline SVG charts,
+//! inline CSS, no scripts); every piece of user text is escaped.
+
+use std::fmt::Write as _;
+
+use super::analysis::{article_stats, ArticleStats, ThreadStats, Verdicts};
+use super::charts::bar_chart;
+use super::safe::html;
+use crate::score::scorer::Scores;
+use crate::thread::Forest;
+
+/// One article's section, computed once and rendered twice.
+pub struct Section {
+    pub anchor: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub stats: ArticleStats,
+    pub heated: Vec<usize>,
+    pub charts: Vec<(String, String)>,
+}
+
+/// Everything the summaries show.
+pub struct Summary {
+    pub sections: Vec<Section>,
+    pub model_id: String,
+    pub precision: String,
+    pub integrity_md: String,
+    pub rejects: Vec<String>,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0} %", 100.0 * x)
+}
+
+fn snippet(s: &str, n: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= n {
+        one_line
+    } else {
+        one_line.chars().take(n).collect::<String>() + "…"
+    }
+}
+
+/// Builds the sections: one per article with comments or with a title, plus one for comments
+/// without an article.
+pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[ThreadStats], model_id: &str, precision: &str) -> Summary {
+    let mut keys: Vec<Option<usize>> = (0..forest.articles.len()).map(Some).collect();
+    if forest.nodes.iter().any(|n| n.article.is_none()) {
+        keys.push(None);
+    }
+    let mut sections = Vec::new();
+    for (k, key) in keys.into_iter().enumerate() {
+        let stats = article_stats(forest, scores, v, key);
+        let (title, url) = match key {
+            Some(a) => {
+                let art = &forest.articles[a];
+                (art.title.clone().unwrap_or_else(|| format!("article {}", art.key)), art.url.clone())
+            }
+            None => ("Comments without an article".to_string(), None),
+        };
+        let mut heated: Vec<usize> = (0..threads.len()).filter(|&t| threads[t].article == key).collect();
+        heated.sort_by(|&a, &b| {
+            let ha = threads[a].max_toxicity + threads[a].mean_toxicity;
+            let hb = threads[b].max_toxicity + threads[b].mean_toxicity;
+            hb.total_cmp(&ha).then(a.cmp(&b))
+        });
+        heated.truncate(5);
+        let mut charts = Vec::new();
+        if stats.comments > 0 {
+            let labels = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            if stats.has_stance {
+                charts.push((
+                    "stance".to_string(),
+                    bar_chart("Stance toward the article", &labels(&["favor", "against", "neutral"]), &stats.stance_shares, 1.0, "share"),
+                ));
+            }
+            charts.push((
+                "sentiment".to_string(),
+                bar_chart("Sentiment", &labels(&["negative", "neutral", "positive"]), &stats.sentiment_shares, 1.0, "share"),
+            ));
+            let depth_labels: Vec<String> = (0..stats.toxicity_by_depth.len()).map(|d| format!("depth {d}")).collect();
+            let depth_values: Vec<f64> = stats.toxicity_by_depth.iter().map(|(m, _)| f64::from(*m)).collect();
+            charts.push(("toxicity-by-depth".to_string(), bar_chart("Mean toxicity by reply depth", &depth_labels, &depth_values, 1.0, "toxicity")));
+        }
+        sections.push(Section { anchor: format!("article-{}", k + 1), title, url, stats, heated, charts });
+    }
+    Summary {
+        sections,
+        model_id: model_id.to_string(),
+        precision: precision.to_string(),
+        integrity_md: forest.integrity.to_markdown(),
+        rejects: forest.rejects.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+fn totals(s: &Summary) -> (usize, usize, usize) {
+    s.sections.iter().fold((0, 0, 0), |acc, x| (acc.0 + x.stats.comments, acc.1 + x.stats.threads, acc.2 + x.stats.flagged))
+}
+
+fn stance_cells(st: &ArticleStats) -> [String; 3] {
+    if st.has_stance {
+        [pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2])]
+    } else {
+        ["–".into(), "–".into(), "–".into()]
+    }
+}
+
+/// Markdown rendering; charts are linked as files under `charts/`.
+pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[ThreadStats]) -> String {
+    let mut m = String::new();
+    let (c, t, f) = totals(s);
+    let _ = writeln!(m, "# threadlens summary\n");
+    let _ = writeln!(m, "{c} comments in {t} threads across {} article(s); {f} flagged. Model `{}` ({}).\n", s.sections.len(), s.model_id, s.precision);
+    if c == 0 {
+        let _ = writeln!(m, "**No comments were found in the input.** The articles below were read, but there is nothing to score.\n");
+    }
+    let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | neutral |\n|---|---:|---:|---:|---:|---:|---:|");
+    for sec in &s.sections {
+        let st = stance_cells(&sec.stats);
+        let flagged = if sec.stats.comments > 0 { pct(sec.stats.flagged as f64 / sec.stats.comments as f64) } else { "–".into() };
+        let _ = writeln!(
+            m,
+            "| [{}](#{}) | {} | {} | {} | {} | {} | {} |",
+            md_text(&sec.title),
+            sec.anchor,
+            sec.stats.comments,
+            sec.stats.threads,
+            flagged,
+            st[0],
+            st[1],
+            st[2]
+        );
+    }
+    for sec in &s.sections {
+        let _ = writeln!(m, "\n<a id=\"{}\"></a>\n## {}\n", sec.anchor, md_text(&sec.title));
+        if let Some(u) = &sec.url {
+            let _ = writeln!(m, "<{}>\n", md_text(u));
+        }
+        let st = &sec.stats;
+        if st.comments == 0 {
+            let _ = writeln!(m, "No comments on this article.");
+            continue;
+        }
+        let _ = writeln!(m, "{} comments in {} threads; {} flagged.\n", st.comments, st.threads, st.flagged);
+        let _ = writeln!(m, "### Stance toward the article\n");
+        if st.has_stance {
+            let w = st.stance_thread_weighted;
+            let _ = writeln!(m, "| | favor | against | neutral |\n|---|---:|---:|---:|");
+            let _ = writeln!(m, "| by comment | {} | {} | {} |", pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]));
+            let _ = writeln!(m, "| each thread weighted equally | {} | {} | {} |\n", pct(w[0]), pct(w[1]), pct(w[2]));
+            for (side, name) in [(0, "favor"), (1, "against")] {
+                let _ = writeln!(m, "Most representative comments, {name}:\n");
+                if st.representative[side].is_empty() {
+                    let _ = writeln!(m, "- none");
+                }
+                for &i in &st.representative[side] {
+                    let n = &forest.nodes[i];
+                    let p = scores[i].stance.map_or(0.0, |x| x[side]);
+                    let _ = writeln!(m, "- {} ({:.2}): {}", md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")), p, md_text(&snippet(&n.comment.text, 200)));
+                }
+                m.push('\n');
+            }
+        } else {
+            let _ = writeln!(m, "No article text to take a stance on (pass --article or --topic).\n");
+        }
+        for (name, _) in &sec.charts {
+            let _ = writeln!(m, "![{name}](charts/{}-{name}.svg)", sec.anchor);
+        }
+        let sh = st.sentiment_shares;
+        let _ = writeln!(m, "\n### Sentiment\n\nnegative {} · neutral {} · positive {}\n", pct(sh[0]), pct(sh[1]), pct(sh[2]));
+        let _ = writeln!(m, "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|");
+        for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
+            let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
+        }
+        let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged |\n|---|---:|---:|---:|---:|---:|---:|---:|");
+        for &ti in &sec.heated {
+            let t = &threads[ti];
+            let root = &forest.nodes[t.root];
+            let _ = writeln!(
+                m,
+                "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+                md_text(&root.comment.id),
+                md_text(&snippet(&root.comment.text, 60)),
+                t.size,
+                t.depth,
+                t.participants,
+                t.mean_toxicity,
+                t.max_toxicity,
+                t.escalation,
+                pct(t.flagged_share)
+            );
+        }
+    }
+    let _ = writeln!(m, "\n## Integrity of the threads\n\n{}", s.integrity_md);
+    if !s.rejects.is_empty() {
+        let _ = writeln!(m, "\n## Rejected records ({})\n", s.rejects.len());
+        for r in &s.rejects {
+            let _ = writeln!(m, "- {}", md_text(r));
+        }
+    }
+    m
+}
+
+/// Escapes text for Markdown table cells and inline text: no raw HTML, no table breaks.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '*' | '_' | '`' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The self-contained HTML rendering.
+pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[ThreadStats]) -> String {
+    let mut h = String::new();
+    let (c, t, f) = totals(s);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
+    h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
+    h.push_str("<title>threadlens summary</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}td.n{text-align:right}blockquote{margin:.3em 0 .3em 1em;color:#444;white-space:pre-wrap}section{border-top:2px solid #888;margin-top:2em}.charts svg{margin:.5em}</style></head><body>\n");
+    let _ = writeln!(h, "<h1>threadlens summary</h1>\n<p>{c} comments in {t} threads across {} article(s); {f} flagged. Model <code>{}</code> ({}).</p>", s.sections.len(), html(&s.model_id), html(&s.precision));
+    if c == 0 {
+        h.push_str("<p><strong>No comments were found in the input.</strong> The articles below were read, but there is nothing to score.</p>\n");
+    }
+    h.push_str("<table><tr><th>article</th><th>comments</th><th>threads</th><th>flagged</th><th>favor</th><th>against</th><th>neutral</th></tr>\n");
+    for sec in &s.sections {
+        let st = stance_cells(&sec.stats);
+        let flagged = if sec.stats.comments > 0 { pct(sec.stats.flagged as f64 / sec.stats.comments as f64) } else { "–".into() };
+        let _ = writeln!(
+            h,
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+            sec.anchor,
+            html(&sec.title),
+            sec.stats.comments,
+            sec.stats.threads,
+            flagged,
+            st[0],
+            st[1],
+            st[2]
+        );
+    }
+    h.push_str("</table>\n");
+    for sec in &s.sections {
+        let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", sec.anchor, html(&sec.title));
+        if let Some(u) = &sec.url {
+            let _ = writeln!(h, "<p>{}</p>", html(u));
+        }
+        let st = &sec.stats;
+        if st.comments == 0 {
+            h.push_str("<p>No comments on this article.</p></section>\n");
+            continue;
+        }
+        let _ = writeln!(h, "<p>{} comments in {} threads; {} flagged.</p>", st.comments, st.threads, st.flagged);
+        h.push_str("<h3>Stance toward the article</h3>\n");
+        if st.has_stance {
+            let w = st.stance_thread_weighted;
+            let _ = writeln!(h, "<table><tr><th></th><th>favor</th><th>against</th><th>neutral</th></tr><tr><td>by comment</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr><tr><td>each thread weighted equally</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
+                pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]), pct(w[0]), pct(w[1]), pct(w[2]));
+            for (side, name) in [(0, "favor"), (1, "against")] {
+                let _ = writeln!(h, "<h4>Most representative comments, {name}</h4>");
+                if st.representative[side].is_empty() {
+                    h.push_str("<p>none</p>\n");
+                }
+                for &i in &st.representative[side] {
+                    let n = &forest.nodes[i];
+                    let p = scores[i].stance.map_or(0.0, |x| x[side]);
+                    let _ = writeln!(h, "<p><b>{}</b> ({p:.2})</p><blockquote>{}</blockquote>", html(n.comment.author.as_deref().unwrap_or("(anonymous)")), html(&snippet(&n.comment.text, 400)));
+                }
+            }
+        } else {
+            h.push_str("<p>No article text to take a stance on (pass --article or --topic).</p>\n");
+        }
+        h.push_str("<div class=\"charts\">");
+        for (_, svg) in &sec.charts {
+            h.push_str(svg);
+        }
+        h.push_str("</div>\n");
+        let sh = st.sentiment_shares;
+        let _ = writeln!(h, "<h3>Sentiment</h3><p>negative {} · neutral {} · positive {}</p>", pct(sh[0]), pct(sh[1]), pct(sh[2]));
+        h.push_str("<h3>Toxicity by reply depth</h3><table><tr><th>depth</th><th>comments</th><th>mean toxicity</th></tr>");
+        for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
+            let _ = write!(h, "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>");
+        }
+        h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th></tr>\n");
+        for &ti in &sec.heated {
+            let t = &threads[ti];
+            let root = &forest.nodes[t.root];
+            let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td></tr>",
+                html(&root.comment.id), html(&snippet(&root.comment.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share));
+        }
+        h.push_str("</table></section>\n");
+    }
+    let _ = writeln!(h, "<section><h2>Integrity of the threads</h2><pre>{}</pre></section>", html(&s.integrity_md));
+    if !s.rejects.is_empty() {
+        let _ = writeln!(h, "<section><h2>Rejected records ({})</h2><ul>", s.rejects.len());
+        for r in &s.rejects {
+            let _ = writeln!(h, "<li>{}</li>", html(r));
+        }
+        h.push_str("</ul></section>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_text_cannot_break_tables_or_inject_html() {
+        assert_eq!(md_text("a|b<script>\n*x*"), "a\\|b&lt;script&gt; \\*x\\*");
+    }
+
+    #[test]
+    fn snippet_cuts_on_characters() {
+        assert_eq!(snippet("  a\n b  ", 10), "a b");
+        assert_eq!(snippet("ééééé", 3), "ééé…");
+    }
+}

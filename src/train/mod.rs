@@ -1,0 +1,285 @@
+//! `threadlens train`: embeds the labelled data once (cached on disk), trains the sentiment,
+//! toxicity and stance heads with a validation split, measures them on held-out test sets that
+//! training never sees, and writes `models/heads/heads.safetensors` plus `metrics.json`.
+
+pub mod datasets;
+pub mod eval;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::score::batch::{embed_all, BatchOptions};
+use crate::score::encoder::{Encoder, DIM};
+use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
+use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
+use datasets::{is_validation, AttrExample, ClassExample};
+use eval::Confusion;
+
+/// Percentage of training rows held back for early stopping and threshold choice.
+pub const VALIDATION_PERCENT: u64 = 10;
+
+/// Training settings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainSettings {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub cache: PathBuf,
+    pub config: TrainConfig,
+    /// Use FNC-1 headline/body pairs for stance as well as TweetEval.
+    pub fnc: bool,
+}
+
+/// Everything measured, written to `metrics.json` and the model card.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Metrics {
+    pub rows: HashMap<String, usize>,
+    pub logs: HashMap<String, TrainLog>,
+    /// metric name → value, e.g. "sentiment.test.macro_recall".
+    pub scores: std::collections::BTreeMap<String, f64>,
+}
+
+/// A disk cache of embeddings keyed by SHA-256 of (encoder hash, text).
+pub struct EmbeddingCache {
+    path: PathBuf,
+    map: HashMap<[u8; 32], Vec<f32>>,
+    salt: String,
+}
+
+impl EmbeddingCache {
+    pub fn open(dir: &Path, encoder_hash: &str) -> std::io::Result<EmbeddingCache> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("embeddings-{encoder_hash}.bin"));
+        let mut map = HashMap::new();
+        if let Ok(mut f) = std::fs::File::open(&path) {
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf)?;
+            let rec = 32 + 4 * DIM;
+            for chunk in buf.chunks_exact(rec) {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(&chunk[..32]);
+                let v = chunk[32..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                map.insert(key, v);
+            }
+        }
+        Ok(EmbeddingCache { path, map, salt: encoder_hash.to_string() })
+    }
+
+    fn key(&self, text: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt.as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+        h.finalize().into()
+    }
+
+    /// Embeds every text not yet cached, appends them to the file, returns all embeddings.
+    pub fn embed(&mut self, enc: &Encoder, texts: &[&str], show: bool) -> anyhow::Result<Vec<f32>> {
+        let mut missing: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for t in texts {
+            let k = self.key(t);
+            if !self.map.contains_key(&k) && seen.insert(k) {
+                missing.push(t);
+            }
+        }
+        if !missing.is_empty() {
+            let bar = if show { indicatif::ProgressBar::new(missing.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            );
+            let emb = embed_all(enc, &missing, &BatchOptions::default(), &mut |n| bar.inc(n as u64))?;
+            bar.finish_and_clear();
+            let mut f = std::io::BufWriter::new(std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?);
+            for (i, t) in missing.iter().enumerate() {
+                let k = self.key(t);
+                let v = emb[i * DIM..(i + 1) * DIM].to_vec();
+                f.write_all(&k)?;
+                for x in &v {
+                    f.write_all(&x.to_le_bytes())?;
+                }
+                self.map.insert(k, v);
+            }
+            f.flush()?;
+        }
+        let mut out = Vec::with_capacity(texts.len() * DIM);
+        for t in texts {
+            out.extend_from_slice(&self.map[&self.key(t)]);
+        }
+        Ok(out)
+    }
+}
+
+fn texts_of<T>(rows: &[T], f: impl Fn(&T) -> &str) -> Vec<&str> {
+    rows.iter().map(f).collect()
+}
+
+/// Runs the whole training and evaluation. Returns the metrics it wrote.
+pub fn run(settings: &TrainSettings, enc: &Encoder, encoder_hash: &str, show: bool, log: &dyn Fn(&str)) -> anyhow::Result<Metrics> {
+    use anyhow::Context;
+    let data = &settings.data;
+    let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash).context("opening the embedding cache")?;
+    let mut metrics = Metrics::default();
+    let cfg = &settings.config;
+
+    // ---- sentiment --------------------------------------------------------------------------
+    let train = datasets::sentiment_train(data)?;
+    let test = datasets::sentiment_test(data)?;
+    log(&format!("sentiment: {} training rows, {} test rows", train.len(), test.len()));
+    let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
+    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
+    let targets = Targets::Classes { labels: train.iter().map(|e| e.label as i64).collect(), classes: 3 };
+    let (sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
+    metrics.logs.insert("sentiment".into(), tlog);
+    metrics.rows.insert("sentiment.train".into(), is_val.iter().filter(|v| !**v).count());
+    metrics.rows.insert("sentiment.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert("sentiment.test".into(), test.len());
+    let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
+    let c = class_confusion(&sent, &x, &train, &val, 3);
+    metrics.scores.insert("sentiment.validation.macro_recall".into(), c.macro_recall());
+    let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
+    let c = class_confusion(&sent, &tx, &test, &(0..test.len()).collect::<Vec<_>>(), 3);
+    metrics.scores.insert("sentiment.test.macro_recall".into(), c.macro_recall());
+    metrics.scores.insert("sentiment.test.accuracy".into(), c.accuracy());
+    metrics.scores.insert("sentiment.test.macro_f1".into(), c.macro_f1());
+    log(&format!("sentiment: TweetEval val macro-recall {:.3}", c.macro_recall()));
+
+    // ---- toxicity ---------------------------------------------------------------------------
+    let train = datasets::toxicity_train(data)?;
+    let test = datasets::toxicity_test(data)?;
+    log(&format!("toxicity: {} training rows, {} test rows", train.len(), test.len()));
+    let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
+    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
+    let (values, mask) = attr_targets(&train);
+    let targets = Targets::Attributes { values, mask, outputs: 5 };
+    let (tox, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
+    metrics.logs.insert("toxicity".into(), tlog);
+    metrics.rows.insert("toxicity.train".into(), is_val.iter().filter(|v| !**v).count());
+    metrics.rows.insert("toxicity.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert("toxicity.test".into(), test.len());
+    // Validation: macro-F1 of each attribute at 0.5 over the rows that label it.
+    let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
+    let val_probs = attr_probs(&tox, &x, &val);
+    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate() {
+        let (gold, probs) = labelled(&train, &val, &val_probs, k);
+        if gold.iter().any(|g| *g) {
+            let c = binary_confusion(&gold, &probs, 0.5);
+            metrics.scores.insert(format!("toxicity.validation.{name}.f1_at_0.5"), c.f1(1));
+            metrics.scores.insert(format!("toxicity.validation.{name}.positives"), gold.iter().filter(|g| **g).count() as f64);
+        }
+    }
+    let test_idx: Vec<usize> = (0..test.len()).collect();
+    let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
+    let test_probs = attr_probs(&tox, &tx, &test_idx);
+    for (k, metric) in [(0usize, "toxicity.test.offensive"), (4, "toxicity.test.hate_identity_attack")] {
+        let (gold, probs) = labelled(&test, &test_idx, &test_probs, k);
+        let c = binary_confusion(&gold, &probs, 0.5);
+        metrics.scores.insert(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
+        metrics.scores.insert(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
+        metrics.scores.insert(format!("{metric}.accuracy_at_0.5"), c.accuracy());
+    }
+    log(&format!(
+        "toxicity: TweetEval offensive val macro-F1 {:.3}",
+        metrics.scores["toxicity.test.offensive.macro_f1_at_0.5"]
+    ));
+
+    // ---- stance -----------------------------------------------------------------------------
+    let train = datasets::stance_train(data, settings.fnc)?;
+    let test = datasets::stance_test(data)?;
+    log(&format!("stance: {} training rows, {} test rows", train.len(), test.len()));
+    let (x, fdim) = stance_matrix(&mut cache, enc, &train, show)?;
+    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
+    let targets = Targets::Classes { labels: train.iter().map(|e| e.label as i64).collect(), classes: 3 };
+    let (stance, tlog) = train_mlp(&x, fdim, &targets, &is_val, cfg)?;
+    metrics.logs.insert("stance".into(), tlog);
+    metrics.rows.insert("stance.train".into(), is_val.iter().filter(|v| !**v).count());
+    metrics.rows.insert("stance.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert("stance.test".into(), test.len());
+    let (tx, _) = stance_matrix(&mut cache, enc, &test, show)?;
+    let pred: Vec<usize> = (0..test.len()).map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim])))).collect();
+    let gold: Vec<usize> = test.iter().map(|e| e.label).collect();
+    let c = Confusion::new(3, &gold, &pred);
+    let f1avg = (c.f1(0) + c.f1(1)) / 2.0;
+    metrics.scores.insert("stance.test.f1avg".into(), f1avg);
+    metrics.scores.insert("stance.test.macro_f1".into(), c.macro_f1());
+    metrics.scores.insert("stance.test.accuracy".into(), c.accuracy());
+    log(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
+
+    // ---- write ------------------------------------------------------------------------------
+    std::fs::create_dir_all(&settings.out)?;
+    let path = settings.out.join(heads::HEADS_FILE);
+    crate::score::trainer::save_heads(&path, &[("sentiment", &sent), ("toxicity", &tox), ("stance", &stance)])
+        .with_context(|| format!("writing {}", path.display()))?;
+    let mpath = settings.out.join("metrics.json");
+    let json = serde_json::json!({ "settings": settings, "metrics": metrics });
+    std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n").with_context(|| format!("writing {}", mpath.display()))?;
+    Ok(metrics)
+}
+
+fn class_confusion(mlp: &Mlp, x: &[f32], rows: &[ClassExample], idx: &[usize], classes: usize) -> Confusion {
+    let gold: Vec<usize> = idx.iter().map(|&i| rows[i].label).collect();
+    let pred: Vec<usize> = idx.iter().map(|&i| argmax(&mlp.logits(&x[i * DIM..(i + 1) * DIM]))).collect();
+    Confusion::new(classes, &gold, &pred)
+}
+
+fn attr_targets(rows: &[AttrExample]) -> (Vec<f32>, Vec<f32>) {
+    let mut values = Vec::with_capacity(rows.len() * 5);
+    let mut mask = Vec::with_capacity(rows.len() * 5);
+    for r in rows {
+        for l in r.labels {
+            values.push(if l == Some(true) { 1.0 } else { 0.0 });
+            mask.push(if l.is_some() { 1.0 } else { 0.0 });
+        }
+    }
+    (values, mask)
+}
+
+fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; 5]> {
+    idx.iter()
+        .map(|&i| {
+            let l = mlp.logits(&x[i * DIM..(i + 1) * DIM]);
+            [sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3]), sigmoid(l[4])]
+        })
+        .collect()
+}
+
+/// Gold labels and probabilities of attribute `k` over the rows of `idx` that label it.
+fn labelled(rows: &[AttrExample], idx: &[usize], probs: &[[f32; 5]], k: usize) -> (Vec<bool>, Vec<f32>) {
+    let mut gold = Vec::new();
+    let mut p = Vec::new();
+    for (j, &i) in idx.iter().enumerate() {
+        if let Some(l) = rows[i].labels[k] {
+            gold.push(l);
+            p.push(probs[j][k]);
+        }
+    }
+    (gold, p)
+}
+
+fn binary_confusion(gold: &[bool], probs: &[f32], threshold: f32) -> Confusion {
+    let g: Vec<usize> = gold.iter().map(|&b| usize::from(b)).collect();
+    let p: Vec<usize> = probs.iter().map(|&v| usize::from(v >= threshold)).collect();
+    Confusion::new(2, &g, &p)
+}
+
+fn stance_matrix(
+    cache: &mut EmbeddingCache,
+    enc: &Encoder,
+    rows: &[ClassExample],
+    show: bool,
+) -> anyhow::Result<(Vec<f32>, usize)> {
+    let c = cache.embed(enc, &texts_of(rows, |e| &e.text), show)?;
+    let t = cache.embed(enc, &texts_of(rows, |e| e.target.as_deref().unwrap_or("")), show)?;
+    let fdim = heads::HeadKind::Stance.input_width(DIM);
+    let mut x = Vec::with_capacity(rows.len() * fdim);
+    let mut buf = Vec::new();
+    for i in 0..rows.len() {
+        stance_features(&c[i * DIM..(i + 1) * DIM], &t[i * DIM..(i + 1) * DIM], &mut buf);
+        x.extend_from_slice(&buf);
+    }
+    Ok((x, fdim))
+}

@@ -1,0 +1,168 @@
+//! What the two `tune` readers (labelled sample, scores) share: opening a CSV file or stdin,
+//! finding columns by header name, and the located error and rejection types. A record that
+//! cannot be used is never dropped silently: it becomes a [`Rejection`] with its line.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A record that was skipped, with where it was and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The file it came from (`-` for stdin).
+    pub path: PathBuf,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// What was wrong, e.g. `toxicity is "maybe", expected 0 or 1`.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: line {}: {}",
+            self.path.display(),
+            self.line,
+            self.reason
+        )
+    }
+}
+
+/// Why a CSV input could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("reading {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: line {line}: {source}", path.display())]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("{}: the file is empty (expected a header row with {expected})", path.display())]
+    Empty { path: PathBuf, expected: String },
+    #[error("{}: the header has no `{column}` column (found: {found})", path.display())]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+    #[error("{}: line 1: column `{column}` appears twice", path.display())]
+    DuplicateColumn { path: PathBuf, column: String },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A CSV reader over a file or stdin (`-`) with its header already read.
+pub struct CsvInput {
+    pub path: PathBuf,
+    pub reader: csv::Reader<Box<dyn Read>>,
+    /// Column index by trimmed header name.
+    pub columns: HashMap<String, usize>,
+    /// Header names in file order.
+    pub names: Vec<String>,
+}
+
+impl CsvInput {
+    /// Opens `path` and reads its header; `expected` describes the header for error messages.
+    pub fn open(path: &Path, expected: &str) -> Result<CsvInput, InputError> {
+        let source: Box<dyn Read> = if path == Path::new("-") {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| InputError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Box::new(std::io::BufReader::new(file))
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(source);
+        let header = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if names.iter().all(String::is_empty) {
+            return Err(InputError::Empty {
+                path: path.to_path_buf(),
+                expected: expected.to_string(),
+            });
+        }
+        let mut columns = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            if columns.insert(name.clone(), i).is_some() {
+                return Err(InputError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: name.clone(),
+                });
+            }
+        }
+        Ok(CsvInput {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+            names,
+        })
+    }
+
+    /// The index of a required column.
+    pub fn require(&self, column: &str) -> Result<usize, InputError> {
+        self.columns
+            .get(column)
+            .copied()
+            .ok_or_else(|| InputError::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+                found: self.names.join(", "),
+            })
+    }
+
+    /// Reads the next record. `Ok(None)` at the end; a malformed record (wrong number of
+    /// fields, invalid UTF-8) is returned as `Err(Rejection)` so the caller can count it and
+    /// go on; an I/O failure is a hard error.
+    pub fn next_record(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<Result<u64, Rejection>>, InputError> {
+        let before = self.reader.position().line();
+        match self.reader.read_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(Ok(record.position().map_or(before, |p| p.line())))),
+            Err(e) if e.is_io_error() => Err(csv_error(&self.path, e)),
+            Err(e) => {
+                let line = e.position().map_or(before, |p| p.line());
+                let reason = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
+                        format!("has {len} fields, but the header has {expected_len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                Ok(Some(Err(Rejection {
+                    path: self.path.clone(),
+                    line,
+                    reason,
+                })))
+            }
+        }
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> InputError {
+    let line = e.position().map_or(1, |p| p.line());
+    InputError::Csv {
+        path: path.to_path_buf(),
+        line,
+        source: e,
+    }
+}

@@ -1,0 +1,218 @@
+//! Reads the moderator's labelled sample: a CSV with `id`, `text` and one 0/1 column per
+//! attribute it labels (any of `toxicity, insult, threat, obscene, identity_attack, flag`).
+//! Other columns are ignored and reported; a row with a bad label or a repeated id is
+//! rejected with its line, never dropped silently.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::input::{CsvInput, InputError, Rejection};
+use super::thresholds::Attribute;
+
+/// One labelled comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledRow {
+    /// 1-based line in the labels file.
+    pub line: u64,
+    pub id: String,
+    /// The comment text; empty when the file has no `text` column.
+    pub text: String,
+    /// One label per attribute, in the order of [`LabelledSample::attributes`].
+    pub labels: Vec<bool>,
+}
+
+/// The labelled sample as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledSample {
+    /// Where it was read from (`-` for stdin).
+    pub path: PathBuf,
+    /// The attributes the file labels, in [`Attribute::ALL`] order.
+    pub attributes: Vec<Attribute>,
+    pub rows: Vec<LabelledRow>,
+    /// Whether the file has a `text` column (needed to score the texts).
+    pub has_text: bool,
+    /// Header columns that are neither `id`, `text` nor an attribute.
+    pub ignored_columns: Vec<String>,
+    pub rejected: Vec<Rejection>,
+}
+
+const EXPECTED: &str =
+    "id, text and 0/1 columns among toxicity, insult, threat, obscene, identity_attack, flag";
+
+/// Reads a labelled sample from `path` (`-` for stdin).
+pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
+    let mut input = CsvInput::open(path, EXPECTED)?;
+    let id_col = input.require("id")?;
+    let text_col = input.columns.get("text").copied();
+    let attributes: Vec<(Attribute, usize)> = Attribute::ALL
+        .into_iter()
+        .filter_map(|a| input.columns.get(a.name()).map(|&i| (a, i)))
+        .collect();
+    if attributes.is_empty() {
+        return Err(InputError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "the header has no label column (expected at least one of toxicity, insult, threat, obscene, identity_attack, flag; found: {})",
+                input.names.join(", ")
+            ),
+        });
+    }
+    let ignored_columns = input
+        .names
+        .iter()
+        .filter(|n| *n != "id" && *n != "text" && Attribute::from_name(n).is_none())
+        .cloned()
+        .collect();
+    let mut sample = LabelledSample {
+        path: path.to_path_buf(),
+        attributes: attributes.iter().map(|(a, _)| *a).collect(),
+        rows: Vec::new(),
+        has_text: text_col.is_some(),
+        ignored_columns,
+        rejected: Vec::new(),
+    };
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    while let Some(next) = input.next_record(&mut record)? {
+        let line = match next {
+            Ok(line) => line,
+            Err(rejection) => {
+                sample.rejected.push(rejection);
+                continue;
+            }
+        };
+        let reject = |reason: String| Rejection {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let id = record.get(id_col).unwrap_or("").trim().to_string();
+        if id.is_empty() {
+            sample.rejected.push(reject("the id is empty".into()));
+            continue;
+        }
+        if let Some(first) = first_line.get(&id) {
+            sample
+                .rejected
+                .push(reject(format!("id '{id}' repeats the row on line {first}")));
+            continue;
+        }
+        let labels: Result<Vec<bool>, String> = attributes
+            .iter()
+            .map(|&(a, col)| {
+                parse_label(record.get(col).unwrap_or("")).ok_or_else(|| {
+                    format!(
+                        "{a} is {:?}, expected 0 or 1",
+                        record.get(col).unwrap_or("")
+                    )
+                })
+            })
+            .collect();
+        match labels {
+            Ok(labels) => {
+                first_line.insert(id.clone(), line);
+                let text = text_col
+                    .and_then(|c| record.get(c))
+                    .unwrap_or("")
+                    .to_string();
+                sample.rows.push(LabelledRow {
+                    line,
+                    id,
+                    text,
+                    labels,
+                });
+            }
+            Err(reason) => sample.rejected.push(reject(format!("id '{id}': {reason}"))),
+        }
+    }
+    if sample.rows.is_empty() && sample.rejected.is_empty() {
+        return Err(InputError::Invalid {
+            path: path.to_path_buf(),
+            message: "the file has a header but no rows".to_string(),
+        });
+    }
+    Ok(sample)
+}
+
+/// `0`/`1` (also `true`/`false`), surrounding spaces ignored.
+fn parse_label(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Reads `text` from a temp file; errors name the file `L`.
+    fn read(text: &str) -> Result<LabelledSample, String> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        let path = f.path().display().to_string();
+        read_labels(f.path()).map_err(|e| e.to_string().replace(&path, "L"))
+    }
+
+    #[test]
+    fn reads_labels_in_attribute_order_and_reports_extra_columns() {
+        let s = read("\u{feff}id,text,flag,note,insult\na,\"hi, you\",1,x,0\nb,ok, 0 ,,true\n")
+            .unwrap();
+        assert_eq!(s.attributes, [Attribute::Insult, Attribute::Flag]);
+        assert_eq!(s.ignored_columns, ["note"]);
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.rows[0].text, "hi, you");
+        assert_eq!(s.rows[0].labels, [false, true]);
+        assert_eq!(
+            (s.rows[1].line, s.rows[1].labels.clone()),
+            (3, vec![true, false])
+        );
+        assert!(s.rejected.is_empty());
+    }
+
+    #[test]
+    fn bad_rows_are_rejected_with_their_line() {
+        let s = read("id,toxicity\na,1\nb,maybe\na,0\n,1\nc,0,9\nd,0\n").unwrap();
+        let ids: Vec<&str> = s.rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "d"]);
+        let reasons: Vec<String> = s.rejected.iter().map(ToString::to_string).collect();
+        let path = s.rejected[0].path.display().to_string();
+        let want = [
+            "line 3: id 'b': toxicity is \"maybe\", expected 0 or 1",
+            "line 4: id 'a' repeats the row on line 2",
+            "line 5: the id is empty",
+            "line 6: has 3 fields, but the header has 2",
+        ];
+        assert_eq!(reasons, want.map(|w| format!("{path}: {w}")));
+        assert!(!s.has_text);
+    }
+
+    #[test]
+    fn unusable_files_are_clear_errors() {
+        let cases = [
+            (
+                "",
+                "L: the file is empty (expected a header row with id, text and 0/1 columns",
+            ),
+            ("id,text,toxicity\n", "L: the file has a header but no rows"),
+            ("id,text,toxicity", "L: the file has a header but no rows"),
+            (
+                "text,toxicity\nx,1\n",
+                "L: the header has no `id` column (found: text, toxicity)",
+            ),
+            ("id,text,spam\n1,x,1\n", "L: the header has no label column"),
+            (
+                "id,id,flag\n1,2,1\n",
+                "L: line 1: column `id` appears twice",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = read(text).unwrap_err();
+            assert!(got.starts_with(want), "{text:?}: got {got:?}");
+        }
+        let missing = read_labels(Path::new("/nonexistent/labels.csv")).unwrap_err();
+        assert_eq!(missing.to_string(), "reading /nonexistent/labels.csv");
+    }
+}

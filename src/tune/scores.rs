@@ -1,0 +1,164 @@
+//! Reads the per-comment scores CSV written by `threadlens score`, keeping only what tuning
+//! needs: the id and the five toxicity attribute scores. Columns are found by header name,
+//! so column order and extra columns do not matter. A row with a missing, non-numeric or
+//! out-of-range score, or a repeated id, is rejected with its line.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::input::{CsvInput, InputError, Rejection};
+use super::thresholds::Attribute;
+
+/// The five toxicity attributes that have their own score column, in column order.
+pub const SCORED: [Attribute; 5] = [
+    Attribute::Toxicity,
+    Attribute::Insult,
+    Attribute::Threat,
+    Attribute::Obscene,
+    Attribute::IdentityAttack,
+];
+
+/// One comment's toxicity scores, in [`SCORED`] order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToxicityScores(pub [f64; 5]);
+
+impl ToxicityScores {
+    /// The score for an attribute; `flag` is the maximum of the five.
+    pub fn get(&self, a: Attribute) -> f64 {
+        match SCORED.iter().position(|&s| s == a) {
+            Some(i) => self.0[i],
+            None => self.0.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
+/// A scored comment and the line it was read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRow {
+    pub line: u64,
+    pub scores: ToxicityScores,
+}
+
+/// The scores file as read, keyed by comment id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreTable {
+    pub rows: HashMap<String, ScoreRow>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Reads a scores CSV from `path` (`-` for stdin).
+pub fn read_scores(path: &Path) -> Result<ScoreTable, InputError> {
+    let mut input = CsvInput::open(
+        path,
+        "id, toxicity, insult, threat, obscene, identity_attack",
+    )?;
+    let id_col = input.require("id")?;
+    let mut cols = [0usize; 5];
+    for (slot, a) in cols.iter_mut().zip(SCORED) {
+        *slot = input.require(a.name())?;
+    }
+    let mut table = ScoreTable::default();
+    let mut record = csv::StringRecord::new();
+    while let Some(next) = input.next_record(&mut record)? {
+        let line = match next {
+            Ok(line) => line,
+            Err(rejection) => {
+                table.rejected.push(rejection);
+                continue;
+            }
+        };
+        let reject = |reason: String| Rejection {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let id = record.get(id_col).unwrap_or("").trim().to_string();
+        if id.is_empty() {
+            table.rejected.push(reject("the id is empty".into()));
+            continue;
+        }
+        if let Some(first) = table.rows.get(&id) {
+            let reason = format!("id '{id}' repeats the row on line {}", first.line);
+            table.rejected.push(reject(reason));
+            continue;
+        }
+        let mut scores = [0.0; 5];
+        let mut bad = None;
+        for ((slot, &col), a) in scores.iter_mut().zip(&cols).zip(SCORED) {
+            let raw = record.get(col).unwrap_or("").trim();
+            match raw.parse::<f64>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => *slot = v,
+                _ => {
+                    bad = Some(format!(
+                        "id '{id}': {a} is {raw:?}, expected a number from 0 to 1"
+                    ));
+                    break;
+                }
+            }
+        }
+        match bad {
+            Some(reason) => table.rejected.push(reject(reason)),
+            None => {
+                let row = ScoreRow {
+                    line,
+                    scores: ToxicityScores(scores),
+                };
+                table.rows.insert(id, row);
+            }
+        }
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const HEADER: &str = "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,stance,stance_favor,stance_against,stance_none,model,text";
+
+    #[test]
+    fn reads_the_score_command_output_and_rejects_bad_rows() {
+        let rows = [
+            "c1,t1,,0,ann,negative,0.7,0.2,0.1,0.91,0.8,0.05,0.3,0.95,none,0.1,0.1,0.8,m,\"you, idiot\"",
+            "c2,t1,c1,1,bob,neutral,0.2,0.7,0.1,0.1,0.2,0.0,0.0,0.0,none,0.1,0.1,0.8,m,fine",
+            "c3,t1,c1,1,bob,neutral,0.2,0.7,0.1,NaN,0.2,0.0,0.0,0.0,none,0.1,0.1,0.8,m,x",
+            "c4,t1,c1,1,bob,neutral,0.2,0.7,0.1,0.1,1.2,0.0,0.0,0.0,none,0.1,0.1,0.8,m,x",
+            "c2,t1,c1,1,bob,neutral,0.2,0.7,0.1,0.1,0.2,0.0,0.0,0.0,none,0.1,0.1,0.8,m,dup",
+            "c5,t1,c1,1,bob,neutral,0.2,0.7,0.1,,0.2,0.0,0.0,0.0,none,0.1,0.1,0.8,m,x",
+        ];
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        write!(f, "{HEADER}\n{}\n", rows.join("\n")).unwrap();
+        let t = read_scores(f.path()).unwrap();
+        assert_eq!(t.rows.len(), 2);
+        let c1 = t.rows["c1"].scores;
+        assert_eq!(c1.get(Attribute::Toxicity), 0.91);
+        assert_eq!(c1.get(Attribute::IdentityAttack), 0.95);
+        assert_eq!(c1.get(Attribute::Flag), 0.95);
+        assert_eq!(t.rows["c2"].line, 3);
+        let reasons: Vec<String> = t
+            .rejected
+            .iter()
+            .map(|r| format!("{}: {}", r.line, r.reason))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "4: id 'c3': toxicity is \"NaN\", expected a number from 0 to 1",
+                "5: id 'c4': insult is \"1.2\", expected a number from 0 to 1",
+                "6: id 'c2' repeats the row on line 3",
+                "7: id 'c5': toxicity is \"\", expected a number from 0 to 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_score_column_is_named() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        write!(f, "id,toxicity,insult,threat,obscene\nc1,0.1,0.1,0.1,0.1\n").unwrap();
+        let err = read_scores(f.path()).unwrap_err().to_string();
+        assert!(err.ends_with(
+            "the header has no `identity_attack` column (found: id, toxicity, insult, threat, obscene)"
+        ), "{err}");
+    }
+}

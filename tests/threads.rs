@@ -1,0 +1,907 @@
+//! Integration tests for `threadlens threads`: run the built binary on the seeds, the real
+//! samples in ../shared/data/threads and small fixtures, and check the forests, the integrity
+//! report and the exit statuses. On failure the helper prints command, stdout and stderr.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+// ---------------------------------------------------------------- helpers (cf. ripgrep tests/util.rs)
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed(name: &str) -> PathBuf {
+    root().join("data/seeds").join(name)
+}
+
+fn sample(rel: &str) -> PathBuf {
+    root().join("../shared/data/threads").join(rel)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/threads").join(name)
+}
+
+/// A finished run of the binary.
+struct Run {
+    cmd: String,
+    out: Output,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    /// Panics with the whole story unless the exit status is `want`.
+    fn expect_code(self, want: i32) -> Run {
+        if self.code() != want {
+            self.fail(&format!("expected exit status {want}, got {}", self.code()));
+        }
+        self
+    }
+
+    fn fail(&self, why: &str) -> ! {
+        panic!(
+            "\n{why}\n\ncommand: {}\n\n--- stdout ---\n{}\n--- stderr ---\n{}\n",
+            self.cmd,
+            truncate(&self.stdout()),
+            truncate(&self.stderr())
+        );
+    }
+
+    fn check(&self, ok: bool, why: &str) {
+        if !ok {
+            self.fail(why);
+        }
+    }
+
+    /// Parses `--as jsonl` output: the comment rows and the final summary object.
+    fn jsonl(&self) -> (Vec<Value>, Value) {
+        let mut rows: Vec<Value> = Vec::new();
+        for line in self.stdout().lines() {
+            match serde_json::from_str(line) {
+                Ok(v) => rows.push(v),
+                Err(e) => self.fail(&format!("bad JSON line {line:?}: {e}")),
+            }
+        }
+        let Some(summary) = rows.pop() else {
+            self.fail("no output lines")
+        };
+        if summary.get("integrity").is_none() {
+            self.fail("last line is not the integrity summary");
+        }
+        (rows, summary)
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= 6000 {
+        return s.to_string();
+    }
+    let cut = (0..=6000)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}\n… ({} bytes in all)", &s[..cut], s.len())
+}
+
+fn threadlens(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let bin = env!("CARGO_BIN_EXE_threadlens");
+    let mut cmd = Command::new(bin);
+    cmd.arg("threads").args(args).current_dir(root());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let shown = format!("{bin} threads {}", args.join(" "));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(data).expect("write stdin");
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("waiting for {shown}: {e}"));
+    Run { cmd: shown, out }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn jsonl(paths: &[PathBuf], extra: &[&str]) -> Run {
+    let mut args: Vec<&str> = vec!["--as", "jsonl"];
+    args.extend_from_slice(extra);
+    args.extend(paths.iter().map(|p| path(p)));
+    threadlens(&args, None)
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// id → row.
+fn by_id(rows: &[Value]) -> HashMap<String, &Value> {
+    rows.iter().map(|r| (s(r, "id"), r)).collect()
+}
+
+// ---------------------------------------------------------------- seeds
+
+#[test]
+fn sputnik_seed_replies_hang_under_the_right_comments() {
+    let run = jsonl(&[seed("sputnik-trump-putin-with-comments.txt")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(rows.len() == 18, "18 comments");
+    let roots = rows.iter().filter(|r| s(r, "parent_id").is_empty()).count();
+    run.check(roots == 8, &format!("8 top-level comments, got {roots}"));
+    let ids = by_id(&rows);
+    let parent_author = |r: &Value| -> String {
+        ids.get(&s(r, "parent_id"))
+            .map(|p| s(p, "author"))
+            .unwrap_or_default()
+    };
+    let replies_by = |author: &str| -> Vec<&Value> {
+        rows.iter()
+            .filter(|r| s(r, "author") == author && !s(r, "parent_id").is_empty())
+            .collect()
+    };
+
+    let mut marc: Vec<String> = replies_by("marcanhalt")
+        .into_iter()
+        .map(&parent_author)
+        .collect();
+    marc.sort();
+    run.check(
+        marc == ["Donny", "flatzee"],
+        &format!("marcanhalt replies under {marc:?}"),
+    );
+
+    let mut chot: Vec<String> = replies_by("choticastile")
+        .into_iter()
+        .map(&parent_author)
+        .collect();
+    chot.sort();
+    run.check(
+        chot == ["RedBanner", "anne00marie", "dc801", "dvdgrg09", "flatzee"],
+        &format!("choticastile replies under {chot:?}"),
+    );
+
+    let first = &rows[0];
+    run.check(
+        s(first, "id") == "c1" && s(first, "author") == "dvdgrg09",
+        "first comment is c1 by dvdgrg09",
+    );
+    run.check(
+        first["author_inferred"] == true,
+        "dvdgrg09 is an inferred author",
+    );
+    let to_dvd: Vec<&Value> = rows
+        .iter()
+        .filter(|r| s(r, "reply_to") == "dvdgrg09")
+        .collect();
+    run.check(to_dvd.len() == 3, "three replies address dvdgrg09");
+    for r in &to_dvd {
+        run.check(
+            s(r, "parent_id") == "c1",
+            &format!("{} hangs under c1", s(r, "id")),
+        );
+        run.check(
+            s(r, "resolution") == "inferred",
+            "edges to an inferred author are marked inferred",
+        );
+        let c = r["confidence"].as_f64().unwrap_or(-1.0);
+        run.check((0.0..=1.0).contains(&c), "confidence in 0..1");
+    }
+    for r in rows.iter().filter(|r| s(r, "resolution") == "name") {
+        run.check(
+            r["confidence"].as_f64().unwrap_or(0.0) >= 0.9,
+            "single-candidate name edges are confident",
+        );
+    }
+    let texts: Vec<String> = rows.iter().map(|r| s(r, "text")).collect();
+    for furniture in [
+        "Show new comments",
+        "Community standards",
+        "Comment via",
+        "Сomment",
+        "Get short URL",
+    ] {
+        run.check(
+            !texts.iter().any(|t| t.contains(furniture)),
+            &format!("furniture {furniture:?} leaked into a comment"),
+        );
+    }
+    let redbanner = rows
+        .iter()
+        .find(|r| s(r, "author") == "RedBanner")
+        .map(|r| s(r, "text"))
+        .unwrap_or_default();
+    run.check(
+        redbanner.contains("\n\nHopefully"),
+        "multi-paragraph body kept",
+    );
+
+    let article = &summary["articles"][0];
+    run.check(
+        s(article, "title") == "Trump, Putin Agree on Need for Cooperation in Fighting Terrorism",
+        "article title",
+    );
+    let body = s(article, "body");
+    run.check(
+        body.starts_with("In their first conversation"),
+        "article body starts at the first paragraph",
+    );
+    for furniture in [
+        "Get short URL",
+        "REUTERS",
+        "What to Expect",
+        "Daesh, Donald Trump Jr",
+        "Comment via",
+        "All comments",
+    ] {
+        run.check(
+            !body.contains(furniture),
+            &format!("{furniture:?} leaked into the article body"),
+        );
+    }
+    run.check(
+        rows.iter().all(|r| s(r, "article") == s(article, "key")),
+        "every comment points at the page article",
+    );
+    let inferred = &summary["integrity"]["inferred_authors"];
+    run.check(
+        inferred.as_array().map_or(0, Vec::len) == 1 && s(&inferred[0], "author") == "dvdgrg09",
+        "report lists the inferred author",
+    );
+}
+
+#[test]
+fn thehill_seed_is_an_article_without_comments() {
+    let run = jsonl(&[seed("thehill-trump-putin-article.txt")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(rows.is_empty(), "no comments");
+    run.check(
+        summary["integrity"]["comments"] == 0,
+        "integrity counts 0 comments",
+    );
+    let article = &summary["articles"][0];
+    run.check(
+        s(article, "title") == "Trump, Putin discuss ‘coordination’ against ISIS",
+        "title",
+    );
+    let body = s(article, "body");
+    run.check(
+        body.starts_with("President Trump and Russian President Vladimir Putin on Saturday"),
+        "body",
+    );
+    run.check(
+        body.ends_with("to both nations."),
+        "body ends before the 'Updated' line",
+    );
+    // The tree view on the same file works too and exits 0.
+    threadlens(
+        &[
+            "--as",
+            "tree",
+            path(&seed("thehill-trump-putin-article.txt")),
+        ],
+        None,
+    )
+    .expect_code(0);
+}
+
+// ---------------------------------------------------------------- reddit
+
+/// (id, parent id or None) pairs from the nesting of a Reddit submission page.
+fn reddit_nesting(doc: &Value) -> Vec<(String, Option<String>)> {
+    fn walk(listing: &Value, parent: Option<&str>, out: &mut Vec<(String, Option<String>)>) {
+        for child in listing["data"]["children"].as_array().into_iter().flatten() {
+            if child["kind"] == "t1" {
+                let id = s(&child["data"], "id");
+                out.push((id.clone(), parent.map(String::from)));
+                if child["data"]["replies"].is_object() {
+                    walk(&child["data"]["replies"], Some(&id), out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&doc[1], None, &mut out);
+    out
+}
+
+fn edges(rows: &[Value]) -> Vec<(String, Option<String>)> {
+    rows.iter()
+        .map(|r| {
+            (
+                s(r, "id"),
+                Some(s(r, "parent_id")).filter(|p| !p.is_empty()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reddit_nested_submission_keeps_all_476_and_the_nesting() {
+    let file = sample("reddit/3hahrw_submission_comments.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&file).expect("sample")).expect("json");
+    let mut want = reddit_nesting(&doc);
+    let run = jsonl(&[file], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.len() == 476 && want.len() == 476,
+        &format!("476 comments, got {}", rows.len()),
+    );
+    let mut got = edges(&rows);
+    got.sort();
+    want.sort();
+    run.check(got == want, "edges equal the JSON nesting");
+    run.check(
+        rows.iter().all(|r| s(r, "resolution") != "name"),
+        "no name guessing with explicit ids",
+    );
+    run.check(
+        s(&summary["articles"][0], "title") == "Ba Dum Tsss",
+        "the t3 submission is the article",
+    );
+    let partial = summary["integrity"]["partial_threads"]
+        .as_array()
+        .map_or(0, Vec::len);
+    run.check(
+        partial == 18,
+        &format!("18 more stubs reported as partial threads, got {partial}"),
+    );
+}
+
+#[test]
+fn reddit_flat_ndjson_gives_the_identical_forest() {
+    let shape = |run: &Run| -> Vec<(String, String, String, u64)> {
+        run.jsonl()
+            .0
+            .iter()
+            .map(|r| {
+                (
+                    s(r, "id"),
+                    s(r, "parent_id"),
+                    s(r, "thread_id"),
+                    r["depth"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let nested = jsonl(&[sample("reddit/3hahrw_submission_comments.json")], &[]).expect_code(0);
+    let flat = jsonl(&[sample("reddit/3hahrw_flat_pushshift_style.ndjson")], &[]).expect_code(0);
+    flat.check(
+        shape(&nested) == shape(&flat),
+        "same ids, parents, threads, depths in the same order",
+    );
+}
+
+#[test]
+fn reddit_morechildren_attach_to_their_parents_with_the_submission() {
+    let more = sample("reddit/3hahrw_morechildren_responses.json");
+    let run = jsonl(
+        &[
+            sample("reddit/3hahrw_submission_comments.json"),
+            more.clone(),
+        ],
+        &[],
+    )
+    .expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.len() == 476 + 57,
+        "submission plus 57 morechildren comments",
+    );
+    let ids = by_id(&rows);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&more).expect("sample")).expect("json");
+    let mut attached = 0;
+    for response in doc.as_array().into_iter().flatten() {
+        for thing in response["json"]["data"]["things"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let id = s(&thing["data"], "id");
+            let parent = s(&thing["data"], "parent_id");
+            let row = ids
+                .get(&id)
+                .unwrap_or_else(|| run.fail(&format!("{id} missing")));
+            match parent.strip_prefix("t1_") {
+                Some(p) if ids.contains_key(p) => {
+                    run.check(s(row, "parent_id") == p, &format!("{id} under {p}"));
+                    attached += 1;
+                }
+                Some(_) => run.check(s(row, "parent_id").is_empty(), "orphan kept as root"),
+                None => run.check(s(row, "parent_id").is_empty(), "t3 parent means top-level"),
+            }
+        }
+    }
+    run.check(
+        attached == 50,
+        &format!("50 morechildren comments have their parent in the input, got {attached}"),
+    );
+    run.check(
+        summary["integrity"]["duplicate_ids"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "no duplicates",
+    );
+}
+
+// ---------------------------------------------------------------- XML
+
+/// (comment_id, comment_parent) from a WXR file, by plain string splitting.
+fn wxr_parents(text: &str) -> Vec<(String, String)> {
+    let field = |block: &str, tag: &str| -> String {
+        let open = format!("<wp:{tag}>");
+        block
+            .split_once(&open)
+            .and_then(|(_, rest)| rest.split_once('<'))
+            .map(|(v, _)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    text.split("<wp:comment>")
+        .skip(1)
+        .map(|b| (field(b, "comment_id"), field(b, "comment_parent")))
+        .collect()
+}
+
+#[test]
+fn wordpress_comment_parents_are_rebuilt() {
+    for (file, comments, replies) in [
+        ("wordpress/isso-fixture-wxr.xml", 8, 3),
+        ("wordpress/cc-labs-wxr.xml", 181, 3),
+    ] {
+        let file = sample(file);
+        let text = std::fs::read_to_string(&file).expect("sample");
+        let want: Vec<(String, String)> = wxr_parents(&text)
+            .into_iter()
+            .filter(|(_, p)| p != "0")
+            .collect();
+        let run = jsonl(&[file], &[]).expect_code(0);
+        let (rows, summary) = run.jsonl();
+        run.check(rows.len() == comments, &format!("{comments} comments"));
+        run.check(want.len() == replies, "replies in the sample");
+        let ids = by_id(&rows);
+        for (id, parent) in &want {
+            let row = ids
+                .get(id)
+                .unwrap_or_else(|| run.fail(&format!("comment {id} missing")));
+            run.check(
+                s(row, "parent_id") == *parent && s(row, "resolution") == "explicit",
+                &format!("{id} under {parent}"),
+            );
+        }
+        if comments == 181 {
+            let pingbacks = rows.iter().filter(|r| s(r, "kind") == "pingback").count();
+            run.check(
+                pingbacks == 62 && summary["integrity"]["pingbacks"] == 62,
+                "62 pingbacks marked",
+            );
+            run.check(
+                rows.iter().all(|r| !s(r, "article").is_empty()),
+                "every comment has its post as article",
+            );
+        } else {
+            let dups = &summary["integrity"]["duplicate_ids"];
+            run.check(
+                dups.as_array().map_or(0, Vec::len) == 1 && s(&dups[0], "renamed_to") == "11#2",
+                "duplicate id 11 kept as 11#2",
+            );
+            run.check(
+                ids.contains_key("11") && ids.contains_key("11#2"),
+                "both comments 11 kept",
+            );
+        }
+    }
+}
+
+#[test]
+fn disqus_fixture_orphan_deleted_and_reply_to_deleted_are_reported() {
+    let run = jsonl(&[sample("disqus/isso-fixture-disqus.xml")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (s(r, "id"), s(r, "parent_id")))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    let want: Vec<(String, String)> = [
+        ("11", "9"),
+        ("4", ""),
+        ("5", "4"),
+        ("6", ""),
+        ("8", ""),
+        ("9", ""),
+    ]
+    .map(|(a, b)| (a.into(), b.into()))
+    .to_vec();
+    run.check(sorted == want, &format!("posts and parents: {got:?}"));
+    let integrity = &summary["integrity"];
+    run.check(
+        s(&integrity["deleted"][0], "id") == "9",
+        "deleted post 9 reported",
+    );
+    run.check(
+        s(&integrity["replies_to_deleted"][0], "id") == "11",
+        "reply to the deleted post reported",
+    );
+    run.check(
+        s(&integrity["missing_articles"][0], "key") == "1337",
+        "orphaned post (thread 1337 missing) reported",
+    );
+    let titles: Vec<String> = summary["articles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| s(a, "title"))
+        .collect();
+    run.check(
+        titles.contains(&"Hello, World!".to_string()),
+        "threads become articles with titles",
+    );
+    let ids = by_id(&rows);
+    run.check(
+        ids.get("5").map(|r| s(r, "text")).as_deref() == Some("Hello, World."),
+        "HTML message turned into text",
+    );
+    // The text report names them too.
+    let text = threadlens(
+        &[
+            "--as",
+            "csv",
+            path(&sample("disqus/isso-fixture-disqus.xml")),
+        ],
+        None,
+    )
+    .expect_code(0);
+    let err = text.stderr();
+    text.check(
+        err.contains("deleted (1)")
+            && err.contains("replies to deleted comments (1)")
+            && err.contains("1337"),
+        "text report",
+    );
+}
+
+#[test]
+fn entity_bomb_and_external_entities_are_never_expanded() {
+    let started = std::time::Instant::now();
+    let run = jsonl(&[fixture("billion-laughs-disqus.xml")], &[]).expect_code(1);
+    run.check(started.elapsed().as_secs() < 10, "finishes quickly");
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.len() == 1 && s(&rows[0], "id") == "12",
+        "the plain post is kept",
+    );
+    run.check(
+        s(&rows[0], "text") == "a plain comment & fine",
+        "predefined entities still work",
+    );
+    let rejects = summary["rejects"].as_array().cloned().unwrap_or_default();
+    run.check(rejects.len() == 2, "both entity posts rejected");
+    run.check(
+        s(&rejects[0], "reason").contains("&lol9;"),
+        "reason names the entity",
+    );
+    run.check(!run.stdout().contains("root:"), "no /etc/passwd content");
+    run.check(
+        run.stderr().contains("rejected"),
+        "rejects listed on stderr",
+    );
+}
+
+// ---------------------------------------------------------------- JSON APIs
+
+#[test]
+fn youtube_threads_and_missing_replies() {
+    let run = jsonl(&[sample("youtube/EZBeo_k1k-A_commentthreads.jsonl")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.len() == 716 + 54,
+        "716 top-level comments and 54 replies",
+    );
+    let replies = rows
+        .iter()
+        .filter(|r| !s(r, "parent_id").is_empty())
+        .count();
+    run.check(replies == 54, "54 replies attached");
+    let partial = &summary["integrity"]["partial_threads"];
+    let missing: u64 = partial
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["missing"].as_u64())
+        .sum();
+    run.check(
+        missing == 2,
+        &format!("2 replies declared but not exported, got {missing}"),
+    );
+    run.check(
+        rows.iter().all(|r| s(r, "article") == "EZBeo_k1k-A"),
+        "the video is the article",
+    );
+}
+
+#[test]
+fn hackernews_sample_keeps_every_comment_and_flags_orphans() {
+    let run = jsonl(&[sample("hackernews/hn-comments-1000-sample.jsonl")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(rows.len() == 1000, "1000 comments");
+    let orphans = summary["integrity"]["orphans"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let attached = rows
+        .iter()
+        .filter(|r| !s(r, "parent_id").is_empty())
+        .count();
+    run.check(
+        orphans + attached == 1000 && attached == 2,
+        &format!("orphans {orphans}, attached {attached}"),
+    );
+    let first = &rows[0];
+    run.check(
+        s(first, "text").contains("don't even consider"),
+        "HTML entities decoded",
+    );
+    run.check(
+        !rows.iter().any(|r| s(r, "text").contains("<p>")),
+        "no HTML left",
+    );
+}
+
+// ---------------------------------------------------------------- CSV
+
+#[test]
+fn csv_minimal_files_and_stdin() {
+    let run = threadlens(
+        &["--as", "jsonl", "-"],
+        Some(b"id,text\na,hello\nb,world\n"),
+    )
+    .expect_code(0);
+    let (rows, _) = run.jsonl();
+    run.check(
+        rows.len() == 2 && rows.iter().all(|r| s(r, "parent_id").is_empty()),
+        "id,text: all roots",
+    );
+
+    let run = threadlens(
+        &["--as", "jsonl", "--format", "csv", "-"],
+        Some(b"text\nhello\n\"two\nlines\"\n"),
+    )
+    .expect_code(0);
+    let (rows, _) = run.jsonl();
+    let ids: Vec<String> = rows.iter().map(|r| s(r, "id")).collect();
+    run.check(
+        ids == ["L2", "L3"],
+        &format!("ids from line numbers: {ids:?}"),
+    );
+
+    let tsv = b"cid\tanswer_to\twho\tsaid\tpage\n1\t\tx\thi\tp1\n2\t1\ty\tho\tp1\n";
+    let run = threadlens(
+        &[
+            "--as",
+            "jsonl",
+            "--format",
+            "tsv",
+            "--id-col",
+            "cid",
+            "--parent-col",
+            "answer_to",
+            "--author-col",
+            "who",
+            "--text-col",
+            "said",
+            "--thread-col",
+            "page",
+            "-",
+        ],
+        Some(tsv),
+    )
+    .expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        s(&rows[1], "parent_id") == "1" && s(&rows[1], "author") == "y",
+        "column overrides",
+    );
+    run.check(
+        s(&summary["articles"][0], "key") == "p1" && s(&rows[0], "article") == "p1",
+        "article from the thread column",
+    );
+
+    let run = threadlens(&["--text-col", "nope", "-"], Some(b"id,text\n1,x\n")).expect_code(2);
+    run.check(
+        run.stderr().contains("--text-col \"nope\" is not a column"),
+        "bad override is a clear error",
+    );
+}
+
+#[test]
+fn csv_duplicates_cycles_and_orphans_are_reported_and_nothing_is_lost() {
+    let run = jsonl(&[fixture("duplicates-and-cycle.csv")], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(rows.len() == 6, "all six comments kept");
+    let ids: HashSet<String> = rows.iter().map(|r| s(r, "id")).collect();
+    run.check(
+        ids.contains("1") && ids.contains("1#2"),
+        "duplicate kept as 1#2",
+    );
+    let i = &summary["integrity"];
+    run.check(
+        s(&i["duplicate_ids"][0], "renamed_to") == "1#2",
+        "duplicate reported",
+    );
+    run.check(
+        i["cycles"].as_array().map_or(0, Vec::len) == 1,
+        "cycle reported",
+    );
+    run.check(s(&i["orphans"][0], "id") == "5", "orphan reported");
+    let two = rows
+        .iter()
+        .find(|r| s(r, "id") == "2")
+        .map(|r| s(r, "parent_id"));
+    run.check(
+        two.as_deref() == Some("1"),
+        "reply to 1 goes to the first 1",
+    );
+}
+
+#[test]
+fn csv_mentions_without_parent_column() {
+    let run = jsonl(&[fixture("mentions.csv")], &[]).expect_code(0);
+    let (rows, _) = run.jsonl();
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (s(r, "author"), s(r, "resolution")))
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("ann", "none"),
+        ("bob", "mention"),
+        ("cat", "mention"),
+        ("dan", "none"),
+    ]
+    .map(|(a, b)| (a.into(), b.into()))
+    .to_vec();
+    run.check(got == want, &format!("{got:?}"));
+}
+
+#[test]
+fn csv_bad_rows_are_rejected_with_lines_and_the_rest_is_kept() {
+    let run = jsonl(&[fixture("bad-rows.csv")], &[]).expect_code(1);
+    let (rows, summary) = run.jsonl();
+    let ids: Vec<String> = rows.iter().map(|r| s(r, "id")).collect();
+    run.check(ids == ["1", "2", "5"], &format!("good rows kept: {ids:?}"));
+    let rejects: Vec<(u64, String)> = summary["rejects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| (r["loc"]["line"].as_u64().unwrap_or(0), s(r, "reason")))
+        .collect();
+    run.check(
+        rejects.len() == 2 && rejects[0].0 == 4 && rejects[1].0 == 5,
+        &format!("{rejects:?}"),
+    );
+    run.check(rejects[1].1.contains("invalid UTF-8"), "reason");
+    let err = threadlens(&["--as", "csv", path(&fixture("bad-rows.csv"))], None)
+        .expect_code(1)
+        .stderr();
+    assert!(err.contains("bad-rows.csv: line 4"), "{err}");
+}
+
+// ---------------------------------------------------------------- robustness
+
+#[test]
+fn empty_input_gives_valid_empty_output() {
+    let run = threadlens(&["--as", "csv", "-"], Some(b"")).expect_code(0);
+    run.check(
+        run.stdout().starts_with("id,parent_id,thread_id"),
+        "CSV header only",
+    );
+    let run = threadlens(&["--as", "jsonl", "-"], Some(b"  \n")).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.is_empty() && summary["integrity"]["comments"] == 0,
+        "empty forest",
+    );
+}
+
+#[test]
+fn unreadable_inputs_are_located_errors_with_status_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(
+        &junk,
+        (0..4096u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .expect("write");
+    let bad_utf8 = dir.path().join("page.txt");
+    std::fs::write(
+        &bad_utf8,
+        b"A Title For The Page Here\n\nSome text.\n\xff\xfe more\n",
+    )
+    .expect("write");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![path(&junk).into()], "looks like binary data"),
+        (
+            vec![path(&fixture("truncated-reddit.json")).into()],
+            "truncated-reddit.json: line",
+        ),
+        (
+            vec![path(&fixture("truncated-disqus.xml")).into()],
+            "not closed (truncated?)",
+        ),
+        (
+            vec!["--format".into(), "page".into(), path(&bad_utf8).into()],
+            "page.txt: line 4: invalid UTF-8",
+        ),
+        (
+            vec![path(&dir.path().join("nope.csv")).into()],
+            "nope.csv: No such file",
+        ),
+        (
+            vec![
+                "--format".into(),
+                "disqus".into(),
+                path(&sample("wordpress/isso-fixture-wxr.xml")).into(),
+            ],
+            "not <disqus>",
+        ),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = threadlens(&args, None).expect_code(2);
+        let err = run.stderr();
+        run.check(
+            err.starts_with("threadlens: reading ") && err.contains(want),
+            &format!("stderr should contain {want:?}"),
+        );
+        run.check(err.lines().count() == 1, "one-line error chain");
+    }
+}
+
+#[test]
+fn gigantic_json_line_is_rejected_and_the_rest_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("big.jsonl");
+    let mut data = String::from("{\"id\":\"1\",\"by\":\"a\",\"parent\":\"0\",\"text\":\"ok\"}\n");
+    data.push_str(&format!(
+        "{{\"id\":\"2\",\"by\":\"b\",\"text\":\"{}\"}}\n",
+        "x".repeat(17 * 1024 * 1024)
+    ));
+    data.push_str("{\"id\":\"3\",\"by\":\"c\",\"parent\":\"1\",\"text\":\"fine\"}\n");
+    std::fs::write(&file, data).expect("write");
+    let run = jsonl(&[file], &["--format", "hackernews"]).expect_code(1);
+    let (rows, summary) = run.jsonl();
+    run.check(rows.len() == 2, "two good records");
+    run.check(summary["rejects"][0]["loc"]["line"] == 2, "line 2 rejected");
+}
+
+#[test]
+fn help_documents_output_and_exit_status() {
+    let run = threadlens(&["--help"], None).expect_code(0);
+    let out = run.stdout();
+    run.check(
+        out.contains("Exit status") && out.contains("--as") && out.contains("tree"),
+        "help text",
+    );
+}
