@@ -29,6 +29,12 @@ pub struct Args {
     /// Leave FNC-1 headline/body pairs out of the stance training data.
     #[arg(long)]
     pub no_fnc: bool,
+    /// Do not balance classes within each toxicity source (use a global positive weight).
+    #[arg(long)]
+    pub no_balance: bool,
+    /// Do not add the edited sentiment sentences as toxicity negatives.
+    #[arg(long)]
+    pub no_clean_negatives: bool,
     /// Seed for initialisation and shuffling.
     #[arg(long, default_value_t = 20261122)]
     pub seed: i64,
@@ -50,8 +56,15 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         data: args.data,
         out: models.join("heads"),
         cache,
-        config: TrainConfig { hidden: args.hidden, seed: args.seed, ..Default::default() },
+        config: TrainConfig {
+            hidden: args.hidden,
+            seed: args.seed,
+            max_pos_weight: if args.no_balance { 5.0 } else { 1.0 },
+            ..Default::default()
+        },
         fnc: !args.no_fnc,
+        clean_negatives: !args.no_clean_negatives,
+        balance_sources: !args.no_balance,
     };
     let metrics = train::run(&settings, &enc, &encoder_hash, ui.show_progress(), &|m| ui.info(m))?;
     for (k, v) in &metrics.scores {

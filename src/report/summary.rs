@@ -25,6 +25,10 @@ pub struct Section {
 /// Everything the summaries show.
 pub struct Summary {
     pub sections: Vec<Section>,
+    /// The top of the moderation queue (node indices, most severe first).
+    pub queue_top: Vec<usize>,
+    /// Reason codes of every node.
+    pub reasons: Vec<String>,
     pub model_id: String,
     pub precision: String,
     pub integrity_md: String,
@@ -87,8 +91,12 @@ pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[Thread
         }
         sections.push(Section { anchor: format!("article-{}", k + 1), title, url, stats, heated, charts });
     }
+    let mut queue_top = super::analysis::queue(v);
+    queue_top.truncate(10);
     Summary {
         sections,
+        queue_top,
+        reasons: v.reasons.iter().map(|r| r.join(" ")).collect(),
         model_id: model_id.to_string(),
         precision: precision.to_string(),
         integrity_md: forest.integrity.to_markdown(),
@@ -133,6 +141,23 @@ pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thre
             st[1],
             st[2]
         );
+    }
+    if !s.queue_top.is_empty() {
+        let _ = writeln!(m, "\n## Top of the moderation queue\n\nThe full queue, with parent comments as context, is in `queue.csv`.\n");
+        let _ = writeln!(m, "| # | id | author | reasons | toxicity | comment |\n|---:|---|---|---|---:|---|");
+        for (rank, &i) in s.queue_top.iter().enumerate() {
+            let n = &forest.nodes[i];
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {:.2} | {} |",
+                rank + 1,
+                md_text(&n.comment.id),
+                md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                s.reasons[i],
+                scores[i].toxicity[0],
+                md_text(&snippet(&n.comment.text, 160))
+            );
+        }
     }
     for sec in &s.sections {
         let _ = writeln!(m, "\n<a id=\"{}\"></a>\n## {}\n", sec.anchor, md_text(&sec.title));
@@ -253,6 +278,23 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
         );
     }
     h.push_str("</table>\n");
+    if !s.queue_top.is_empty() {
+        h.push_str("<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>.</p>\n<table><tr><th>#</th><th>id</th><th>author</th><th>reasons</th><th>toxicity</th><th>comment</th></tr>\n");
+        for (rank, &i) in s.queue_top.iter().enumerate() {
+            let n = &forest.nodes[i];
+            let _ = writeln!(
+                h,
+                "<tr><td class=n>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{:.2}</td><td>{}</td></tr>",
+                rank + 1,
+                html(&n.comment.id),
+                html(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                html(&s.reasons[i]),
+                scores[i].toxicity[0],
+                html(&snippet(&n.comment.text, 300))
+            );
+        }
+        h.push_str("</table>\n");
+    }
     for sec in &s.sections {
         let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", sec.anchor, html(&sec.title));
         if let Some(u) = &sec.url {

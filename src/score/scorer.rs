@@ -131,6 +131,9 @@ impl Scorer {
     }
 
     /// Scores texts; `article_of[i]` indexes `article_embs` (rows of DIM) or is `None`.
+    ///
+    /// Each distinct (text, article) pair is scored once. Work proceeds in chunks of distinct
+    /// texts, so memory holds a chunk's embeddings, not the whole input's.
     pub fn score(
         &self,
         texts: &[&str],
@@ -138,29 +141,48 @@ impl Scorer {
         article_embs: &[f32],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Scores>, ScorerError> {
-        let emb = self.embed_distinct(texts, progress)?;
-        let mut scores: Vec<Scores> = (0..texts.len())
-            .map(|i| {
-                let e = &emb[i * DIM..(i + 1) * DIM];
-                let stance = article_of
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
-                Scores { sentiment: self.heads.sentiment(e), toxicity: self.heads.toxicity(e), stance }
+        const CHUNK: usize = 16 * 1024;
+        let mut index: HashMap<(&str, Option<usize>), u32> = HashMap::new();
+        let mut distinct: Vec<(&str, Option<usize>)> = Vec::new();
+        let slots: Vec<u32> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let key = (*t, article_of.get(i).copied().flatten());
+                *index.entry(key).or_insert_with(|| {
+                    distinct.push(key);
+                    (distinct.len() - 1) as u32
+                })
             })
             .collect();
-        if let Some(p) = &self.sentiment_plugin {
-            for (s, probs) in scores.iter_mut().zip(p.model.predict(texts)?) {
-                p.columns_of(&probs, &mut s.sentiment);
+        drop(index);
+        let mut key_scores: Vec<Scores> = Vec::with_capacity(distinct.len());
+        for chunk in distinct.chunks(CHUNK) {
+            let chunk_texts: Vec<&str> = chunk.iter().map(|(t, _)| *t).collect();
+            let emb = embed_all(&self.encoder, &chunk_texts, &self.batch, progress)?;
+            let mut scores: Vec<Scores> = chunk
+                .iter()
+                .enumerate()
+                .map(|(k, (_, article))| {
+                    let e = &emb[k * DIM..(k + 1) * DIM];
+                    let stance = article.map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
+                    Scores { sentiment: self.heads.sentiment(e), toxicity: self.heads.toxicity(e), stance }
+                })
+                .collect();
+            if let Some(p) = &self.sentiment_plugin {
+                for (s, probs) in scores.iter_mut().zip(p.model.predict(&chunk_texts)?) {
+                    p.columns_of(&probs, &mut s.sentiment);
+                }
             }
-        }
-        if let Some(p) = &self.toxicity_plugin {
-            for (s, probs) in scores.iter_mut().zip(p.model.predict(texts)?) {
-                p.columns_of(&probs, &mut s.toxicity);
+            if let Some(p) = &self.toxicity_plugin {
+                for (s, probs) in scores.iter_mut().zip(p.model.predict(&chunk_texts)?) {
+                    p.columns_of(&probs, &mut s.toxicity);
+                }
             }
+            key_scores.extend(scores);
         }
-        Ok(scores)
+        progress(texts.len() - distinct.len());
+        Ok(slots.into_iter().map(|s| key_scores[s as usize]).collect())
     }
 }
 

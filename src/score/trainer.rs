@@ -12,8 +12,9 @@ use super::heads::{Dense, Mlp};
 pub enum Targets {
     /// One class per row; softmax + weighted cross-entropy.
     Classes { labels: Vec<i64>, classes: usize },
-    /// Several independent 0/1 labels per row with a mask for unlabelled cells; sigmoid + masked
-    /// binary cross-entropy. `values` and `mask` are row-major (rows × outputs).
+    /// Several independent 0/1 labels per row with a per-cell loss weight (0 for unlabelled
+    /// cells); sigmoid + weighted binary cross-entropy. `values` and `mask` are row-major
+    /// (rows × outputs).
     Attributes { values: Vec<f32>, mask: Vec<f32>, outputs: usize },
 }
 
@@ -28,7 +29,8 @@ pub struct TrainConfig {
     pub max_epochs: usize,
     pub patience: usize,
     pub seed: i64,
-    /// Cap on per-attribute positive weight (negatives / positives) for sigmoid heads.
+    /// Cap on per-attribute positive weight (negatives / positives) for sigmoid heads; 1 turns
+    /// it off (use when the cell weights already balance the classes).
     pub max_pos_weight: f64,
 }
 
@@ -115,7 +117,7 @@ pub fn train_mlp(
             for &i in &train_idx {
                 for k in 0..*outputs {
                     let c = i as usize * outputs + k;
-                    if mask[c] > 0.0 {
+                    if mask[c] > 0.0 && cfg.max_pos_weight > 1.0 {
                         if values[c] > 0.5 {
                             pos[k] += 1.0
                         } else {

@@ -281,6 +281,33 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
     Ok(out)
 }
 
+/// Clean examples for the toxicity head: the edited, non-tweet sentences of the sentiment data
+/// (VADER NYT editorial, movie and Amazon snippets, UCI sentences, Pang & Lee), labelled 0 for
+/// every attribute. They were not selected for toxicity, so a few may be rude, but they bring
+/// the head's prior toward real comment sections, where most comments are not toxic: the
+/// toxicity sources alone are about two-thirds toxic.
+///
+/// The Hacker News sample (1,000 comments from a moderated forum) is added the same way, so
+/// that long discussion comments are not seen only in the pre-selected-toxic Civil Comments.
+pub fn assumed_clean(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out: Vec<AttrExample> = sentiment_train(data)?
+        .into_iter()
+        .filter(|e| e.source != "crowdflower" && e.source != "vader-tweets")
+        .map(|e| AttrExample { text: e.text, labels: all(false), source: "assumed-clean" })
+        .collect();
+    let p = data.join("threads/hackernews/hn-comments-1000-sample.jsonl");
+    let opts = crate::ingest::IngestOptions { format: crate::ingest::Format::HackerNews, ..Default::default() };
+    let input = crate::ingest::read_inputs(std::slice::from_ref(&p), &opts).map_err(|e| err(&p, e))?;
+    out.extend(
+        input
+            .comments
+            .into_iter()
+            .filter(|c| !c.deleted && !c.spam && !c.text.trim().is_empty())
+            .map(|c| AttrExample { text: c.text, labels: all(false), source: "assumed-clean-hn" }),
+    );
+    Ok(out)
+}
+
 /// Held-out toxicity tests: TweetEval offensive val (toxicity) and TweetEval hate val
 /// (identity_attack), labelled like their training splits.
 pub fn toxicity_test(data: &Path) -> Result<Vec<AttrExample>, DataError> {
