@@ -1,0 +1,6 @@
+//! Fuzz target: arbitrary bytes read as format `Reddit`, threaded and written (see src/lib.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    threadlens_fuzz::check(threadlens_fuzz::ingest::Format::Reddit, data);
+});

@@ -1,0 +1,41 @@
+//! Fuzzing harness library: the product's ingest and thread modules compiled by path (so
+//! `crate::ingest` resolves as in the product) plus `check`, the property every target
+//! asserts: any bytes either fail with an error or build a forest that holds every ingested
+//! comment exactly once and can be written in every output format.
+
+#[path = "../../src/ingest/mod.rs"]
+pub mod ingest;
+#[path = "../../src/thread/mod.rs"]
+pub mod thread;
+
+use ingest::{Format, IngestOptions};
+use thread::OutputFormat;
+
+/// Reads `data` as `format`, builds the forest and writes it; panics only on a real bug.
+pub fn check(format: Format, data: &[u8]) {
+    let opts = IngestOptions {
+        format,
+        ..IngestOptions::default()
+    };
+    let Ok(input) = ingest::read_bytes("fuzz", data, &opts) else {
+        return;
+    };
+    let comments = input.comments.len();
+    let forest = thread::build(input);
+    assert_eq!(
+        forest.nodes.len(),
+        comments,
+        "a comment was lost or duplicated"
+    );
+    for (i, node) in forest.nodes.iter().enumerate() {
+        if let Some(p) = node.parent {
+            assert!(p < i, "parent after child");
+            assert_eq!(forest.nodes[p].depth + 1, node.depth);
+        }
+    }
+    for format in [OutputFormat::Tree, OutputFormat::Csv, OutputFormat::Jsonl] {
+        let mut sink = Vec::new();
+        thread::write(&forest, format, &mut sink).expect("writing to memory cannot fail");
+    }
+    let _ = forest.integrity.to_text();
+}
