@@ -52,13 +52,15 @@ pub fn score_forest(
     let mut target_texts: Vec<&str> = Vec::new();
     let mut slot_of_article: Vec<Option<usize>> = Vec::with_capacity(targets.len());
     for t in &targets {
-        slot_of_article.push(t.as_deref().map(|t| match target_texts.iter().position(|x| *x == t) {
-            Some(p) => p,
-            None => {
-                target_texts.push(t);
-                target_texts.len() - 1
-            }
-        }));
+        slot_of_article.push(t.as_deref().map(
+            |t| match target_texts.iter().position(|x| *x == t) {
+                Some(p) => p,
+                None => {
+                    target_texts.push(t);
+                    target_texts.len() - 1
+                }
+            },
+        ));
     }
     let override_slot = match target {
         StanceTarget::Text(t) => Some(match target_texts.iter().position(|x| *x == t.as_str()) {
@@ -72,11 +74,19 @@ pub fn score_forest(
     };
     let target_embs = scorer.embed_distinct(&target_texts, &mut |_| {})?;
     debug_assert_eq!(target_embs.len(), target_texts.len() * DIM);
-    let texts: Vec<&str> = forest.nodes.iter().map(|n| n.comment.text.as_str()).collect();
+    let texts: Vec<&str> = forest
+        .nodes
+        .iter()
+        .map(|n| n.comment.text.as_str())
+        .collect();
     let article_of: Vec<Option<usize>> = forest
         .nodes
         .iter()
-        .map(|n| n.article.and_then(|a| slot_of_article.get(a).copied().flatten()).or(override_slot))
+        .map(|n| {
+            n.article
+                .and_then(|a| slot_of_article.get(a).copied().flatten())
+                .or(override_slot)
+        })
         .collect();
     scorer.score(&texts, &article_of, &target_embs, progress)
 }

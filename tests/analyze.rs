@@ -4,8 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const SPUTNIK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/seeds/sputnik-trump-putin-with-comments.txt");
-const THEHILL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/seeds/thehill-trump-putin-article.txt");
+const SPUTNIK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/seeds/sputnik-trump-putin-with-comments.txt"
+);
+const THEHILL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/seeds/thehill-trump-putin-article.txt"
+);
 
 struct Run {
     command: String,
@@ -28,7 +34,11 @@ impl Run {
 
 fn threadlens(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadlens"));
-    cmd.args(args).current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the threadlens binary runs");
     {
         use std::io::Write;
@@ -53,20 +63,38 @@ fn tmp() -> tempfile::TempDir {
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
 
 #[test]
 fn analyze_sputnik_writes_every_report() {
     let d = tmp();
     let out: PathBuf = d.path().join("out");
-    threadlens(d.path(), &["analyze", SPUTNIK, "-o", "out", "--quiet"], None).expect(0);
-    for f in ["comments.csv", "queue.csv", "threads.csv", "authors.csv", "summary.md", "summary.html"] {
+    threadlens(
+        d.path(),
+        &["analyze", SPUTNIK, "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
+    for f in [
+        "comments.csv",
+        "queue.csv",
+        "threads.csv",
+        "authors.csv",
+        "summary.md",
+        "summary.html",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let (h, rows) = read_csv(&out.join("comments.csv"));
@@ -74,26 +102,48 @@ fn analyze_sputnik_writes_every_report() {
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();
     assert_eq!(ids.len(), 18);
     for r in &rows {
-        let p: f32 = ["sentiment_negative", "sentiment_neutral", "sentiment_positive"]
-            .iter()
-            .map(|c| r[col(&h, c)].parse::<f32>().unwrap())
-            .sum();
+        let p: f32 = [
+            "sentiment_negative",
+            "sentiment_neutral",
+            "sentiment_positive",
+        ]
+        .iter()
+        .map(|c| r[col(&h, c)].parse::<f32>().unwrap())
+        .sum();
         assert!((p - 1.0).abs() < 1e-3, "sentiment probabilities sum to {p}");
-        assert!(!r[col(&h, "stance")].is_empty(), "the page carries an article, so stance is set");
+        assert!(
+            !r[col(&h, "stance")].is_empty(),
+            "the page carries an article, so stance is set"
+        );
     }
     let (h, threads) = read_csv(&out.join("threads.csv"));
     assert_eq!(threads.len(), 8);
-    let sizes: usize = threads.iter().map(|r| r[col(&h, "size")].parse::<usize>().unwrap()).sum();
+    let sizes: usize = threads
+        .iter()
+        .map(|r| r[col(&h, "size")].parse::<usize>().unwrap())
+        .sum();
     assert_eq!(sizes, 18);
     let (h, authors) = read_csv(&out.join("authors.csv"));
-    let dvd = authors.iter().find(|r| r[col(&h, "author")] == "dvdgrg09").expect("dvdgrg09 listed");
+    let dvd = authors
+        .iter()
+        .find(|r| r[col(&h, "author")] == "dvdgrg09")
+        .expect("dvdgrg09 listed");
     assert_eq!(dvd[col(&h, "author_inferred")], "1");
     assert_eq!(dvd[col(&h, "replies_received")], "3");
     let (h, queue) = read_csv(&out.join("queue.csv"));
-    let sev: Vec<f32> = queue.iter().map(|r| r[col(&h, "severity")].parse().unwrap()).collect();
-    assert!(sev.windows(2).all(|w| w[0] >= w[1]), "most severe first: {sev:?}");
+    let sev: Vec<f32> = queue
+        .iter()
+        .map(|r| r[col(&h, "severity")].parse().unwrap())
+        .collect();
+    assert!(
+        sev.windows(2).all(|w| w[0] >= w[1]),
+        "most severe first: {sev:?}"
+    );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("Trump, Putin Agree on Need for Cooperation in Fighting Terrorism"), "{md}");
+    assert!(
+        md.contains("Trump, Putin Agree on Need for Cooperation in Fighting Terrorism"),
+        "{md}"
+    );
     assert!(md.contains("Stance toward the article"));
     assert!(md.contains("Integrity of the threads"));
 }
@@ -101,7 +151,12 @@ fn analyze_sputnik_writes_every_report() {
 #[test]
 fn both_seeds_in_one_run_give_a_table_of_articles() {
     let d = tmp();
-    threadlens(d.path(), &["analyze", SPUTNIK, THEHILL, "-o", "out", "--quiet"], None).expect(0);
+    threadlens(
+        d.path(),
+        &["analyze", SPUTNIK, THEHILL, "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
     let md = std::fs::read_to_string(d.path().join("out/summary.md")).unwrap();
     let table_rows = md.lines().filter(|l| l.starts_with("| [")).count();
     assert_eq!(table_rows, 2, "{md}");
@@ -123,7 +178,12 @@ fn article_without_comments_gives_a_valid_report() {
 fn empty_csv_gives_a_valid_empty_report() {
     let d = tmp();
     std::fs::write(d.path().join("empty.csv"), "id,text\n").unwrap();
-    threadlens(d.path(), &["analyze", "empty.csv", "-o", "out", "--quiet"], None).expect(0);
+    threadlens(
+        d.path(),
+        &["analyze", "empty.csv", "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
     let (h, rows) = read_csv(&d.path().join("out/queue.csv"));
     assert!(rows.is_empty());
     assert!(h.contains(&"reasons".to_string()));
@@ -140,7 +200,20 @@ const HOSTILE: &str = "id,parent_id,author,text\n\
 fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
     let d = tmp();
     std::fs::write(d.path().join("hostile.csv"), HOSTILE).unwrap();
-    threadlens(d.path(), &["analyze", "hostile.csv", "-o", "out", "--quiet", "--topic", "moderation"], None).expect(0);
+    threadlens(
+        d.path(),
+        &[
+            "analyze",
+            "hostile.csv",
+            "-o",
+            "out",
+            "--quiet",
+            "--topic",
+            "moderation",
+        ],
+        None,
+    )
+    .expect(0);
     for f in ["comments.csv", "queue.csv", "threads.csv", "authors.csv"] {
         let (_, rows) = read_csv(&d.path().join("out").join(f));
         for cell in rows.iter().flatten() {
@@ -153,19 +226,37 @@ fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
     let html = std::fs::read_to_string(d.path().join("out/summary.html")).unwrap();
     assert!(!html.contains("<script>document"), "raw script tag in HTML");
     assert!(!html.contains("<img src=x"), "raw img tag in HTML");
-    assert!(html.contains("&lt;script&gt;") || html.contains("&lt;img"), "escaped text shown literally");
+    assert!(
+        html.contains("&lt;script&gt;") || html.contains("&lt;img"),
+        "escaped text shown literally"
+    );
 }
 
 #[test]
 fn summary_html_runs_no_script_in_a_real_browser() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists());
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
     let Some(chromium) = chromium else {
         eprintln!("skipping: chromium is not installed (apt-get install chromium) — the HTML escaping is still checked by csv_cells_are_spreadsheet_safe_and_html_is_escaped");
         return;
     };
     let d = tmp();
     std::fs::write(d.path().join("hostile.csv"), HOSTILE).unwrap();
-    threadlens(d.path(), &["analyze", "hostile.csv", "-o", "out", "--quiet", "--topic", "moderation"], None).expect(0);
+    threadlens(
+        d.path(),
+        &[
+            "analyze",
+            "hostile.csv",
+            "-o",
+            "out",
+            "--quiet",
+            "--topic",
+            "moderation",
+        ],
+        None,
+    )
+    .expect(0);
     let page = d.path().join("out/summary.html");
     let out = Command::new(chromium)
         .args([
@@ -178,24 +269,47 @@ fn summary_html_runs_no_script_in_a_real_browser() {
             "--disable-component-update",
             "--disable-sync",
         ])
-        .arg(format!("--user-data-dir={}", d.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            d.path().join("profile").display()
+        ))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
     let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(dom.contains("<title>threadlens summary</title>"), "a script changed the title or the page did not load: {dom:.400}");
+    assert!(
+        dom.contains("<title>threadlens summary</title>"),
+        "a script changed the title or the page did not load: {dom:.400}"
+    );
     // The injected markup is text, not elements: the parsed DOM has no script or img element.
-    assert!(!dom.contains("<script") && !dom.contains("<img"), "injected markup became elements: {dom:.2000}");
-    assert!(dom.contains("&lt;script&gt;document.title"), "the script text is shown literally");
+    assert!(
+        !dom.contains("<script") && !dom.contains("<img"),
+        "injected markup became elements: {dom:.2000}"
+    );
+    assert!(
+        dom.contains("&lt;script&gt;document.title"),
+        "the script text is shown literally"
+    );
 }
 
 #[test]
 fn score_is_byte_identical_across_runs_and_streams_stdin_to_stdout() {
     let d = tmp();
-    let input = "id,text\na,I love this article\nb,You are a disgusting idiot\nc,I love this article\n";
-    let first = threadlens(d.path(), &["score", "-", "--quiet", "--topic", "this article"], Some(input)).expect(0);
-    let second = threadlens(d.path(), &["score", "-", "--quiet", "--topic", "this article"], Some(input)).expect(0);
+    let input =
+        "id,text\na,I love this article\nb,You are a disgusting idiot\nc,I love this article\n";
+    let first = threadlens(
+        d.path(),
+        &["score", "-", "--quiet", "--topic", "this article"],
+        Some(input),
+    )
+    .expect(0);
+    let second = threadlens(
+        d.path(),
+        &["score", "-", "--quiet", "--topic", "this article"],
+        Some(input),
+    )
+    .expect(0);
     assert_eq!(first.stdout, second.stdout);
     let mut r = csv::Reader::from_reader(first.stdout.as_bytes());
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -206,16 +320,29 @@ fn score_is_byte_identical_across_runs_and_streams_stdin_to_stdout() {
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
     // Identical texts get identical scores; the insult scores as more toxic than the praise.
-    assert_eq!(rows[0].iter().skip(5).take(14).collect::<Vec<_>>(), rows[2].iter().skip(5).take(14).collect::<Vec<_>>());
+    assert_eq!(
+        rows[0].iter().skip(5).take(14).collect::<Vec<_>>(),
+        rows[2].iter().skip(5).take(14).collect::<Vec<_>>()
+    );
     let tox = |r: &csv::StringRecord| r[9].parse::<f32>().unwrap();
-    assert!(tox(&rows[1]) > tox(&rows[0]) + 0.3, "{} vs {}", tox(&rows[1]), tox(&rows[0]));
+    assert!(
+        tox(&rows[1]) > tox(&rows[0]) + 0.3,
+        "{} vs {}",
+        tox(&rows[1]),
+        tox(&rows[0])
+    );
     assert_eq!(&rows[0][5], "positive");
 }
 
 #[test]
 fn score_without_article_leaves_stance_empty() {
     let d = tmp();
-    let run = threadlens(d.path(), &["score", "-", "--quiet", "--format", "csv"], Some("text\nhello there\n")).expect(0);
+    let run = threadlens(
+        d.path(),
+        &["score", "-", "--quiet", "--format", "csv"],
+        Some("text\nhello there\n"),
+    )
+    .expect(0);
     let mut r = csv::Reader::from_reader(run.stdout.as_bytes());
     let row = r.records().next().unwrap().unwrap();
     assert_eq!(&row[14], "");
@@ -226,6 +353,11 @@ fn score_without_article_leaves_stance_empty() {
 fn bad_thresholds_file_is_a_located_error() {
     let d = tmp();
     std::fs::write(d.path().join("t.toml"), "[toxicity]\nthreshold = 1.5\n").unwrap();
-    let run = threadlens(d.path(), &["analyze", SPUTNIK, "-o", "out", "--thresholds", "t.toml"], None).expect(2);
+    let run = threadlens(
+        d.path(),
+        &["analyze", SPUTNIK, "-o", "out", "--thresholds", "t.toml"],
+        None,
+    )
+    .expect(2);
     assert!(run.stderr.contains("t.toml"), "{}", run.stderr);
 }

@@ -11,7 +11,11 @@ fn encoder_dir() -> PathBuf {
 }
 
 fn load(backend: Backend) -> Encoder {
-    let opts = EncoderOptions { backend, precision: Precision::Fp32, ..Default::default() };
+    let opts = EncoderOptions {
+        backend,
+        precision: Precision::Fp32,
+        ..Default::default()
+    };
     Encoder::load(&encoder_dir(), &opts).expect("encoder loads (run scripts/setup first)")
 }
 
@@ -26,7 +30,8 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference_embeddings.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference_embeddings.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -34,7 +39,9 @@ fn reference() -> Reference {
 fn published_example_cosine_is_076() {
     for backend in [Backend::Fused, Backend::RustBert] {
         let enc = load(backend);
-        let e = enc.embed(&["A man is eating food.", "A man is eating a piece of bread."]).unwrap();
+        let e = enc
+            .embed(&["A man is eating food.", "A man is eating a piece of bread."])
+            .unwrap();
         let c = cosine(&e[..DIM], &e[DIM..]);
         assert!((c - 0.76).abs() <= 0.02, "{backend:?}: cosine {c}");
     }
@@ -50,9 +57,20 @@ fn embeddings_match_sentence_transformers_to_1e4() {
         let batched = enc.embed(&texts).unwrap();
         for (i, want) in r.embeddings.iter().enumerate() {
             let single = enc.embed(&texts[i..=i]).unwrap();
-            for (got, label) in [(&batched[i * DIM..(i + 1) * DIM], "batched"), (&single[..], "single")] {
-                let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                assert!(worst < 1e-4, "{backend:?} {label} sentence {i} {:?}: max abs diff {worst}", texts[i]);
+            for (got, label) in [
+                (&batched[i * DIM..(i + 1) * DIM], "batched"),
+                (&single[..], "single"),
+            ] {
+                let worst = got
+                    .iter()
+                    .zip(want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst < 1e-4,
+                    "{backend:?} {label} sentence {i} {:?}: max abs diff {worst}",
+                    texts[i]
+                );
             }
         }
     }

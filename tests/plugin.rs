@@ -16,7 +16,9 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::Tokenizer;
 
-const WORDS: [&str; 12] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "you", "are", "an", "idiot", "i", "love", "this", "article"];
+const WORDS: [&str; 12] = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "you", "are", "an", "idiot", "i", "love", "this", "article",
+];
 
 fn write_tokenizer(dir: &Path) {
     let vocab: String = WORDS.iter().map(|w| format!("{w}\n")).collect();
@@ -28,15 +30,21 @@ fn write_tokenizer(dir: &Path) {
     let mut tok = Tokenizer::new(wp);
     tok.with_normalizer(Some(BertNormalizer::default()));
     tok.with_pre_tokenizer(Some(BertPreTokenizer));
-    tok.with_post_processor(Some(BertProcessing::new(("[SEP]".into(), 3), ("[CLS]".into(), 2))));
+    tok.with_post_processor(Some(BertProcessing::new(
+        ("[SEP]".into(), 3),
+        ("[CLS]".into(), 2),
+    )));
     tok.save(dir.join("tokenizer.json"), false).unwrap();
 }
 
 /// Writes a tiny random model of `model_type` with the given labels.
 fn tiny_model(dir: &Path, model_type: &str, labels: &[&str], multi_label: bool) {
     std::fs::create_dir_all(dir).unwrap();
-    let id2label: serde_json::Map<String, serde_json::Value> =
-        labels.iter().enumerate().map(|(i, l)| (i.to_string(), serde_json::Value::from(*l))).collect();
+    let id2label: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), serde_json::Value::from(*l)))
+        .collect();
     let mut config = serde_json::json!({
         "model_type": model_type,
         "vocab_size": WORDS.len(), "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -83,12 +91,21 @@ fn softmax_models_of_each_architecture_load_and_sum_to_one() {
         tiny_model(&dir, arch, &["NEG", "neu", "Positive"], false);
         let m = Classifier::load(&dir).unwrap_or_else(|e| panic!("{arch}: {e}"));
         assert_eq!(m.activation, Activation::Softmax);
-        assert_eq!(m.labels, vec!["NEG", "neu", "Positive"], "labels come from id2label");
-        let p = m.predict(&["you are an idiot", "i love this article", ""]).unwrap();
+        assert_eq!(
+            m.labels,
+            vec!["NEG", "neu", "Positive"],
+            "labels come from id2label"
+        );
+        let p = m
+            .predict(&["you are an idiot", "i love this article", ""])
+            .unwrap();
         assert_eq!(p.len(), 3);
         for row in &p {
             assert_eq!(row.len(), 3);
-            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{arch}: {row:?}");
+            assert!(
+                (row.iter().sum::<f32>() - 1.0).abs() < 1e-5,
+                "{arch}: {row:?}"
+            );
         }
         assert!(m.predict(&[]).unwrap().is_empty());
     }
@@ -97,7 +114,14 @@ fn softmax_models_of_each_architecture_load_and_sum_to_one() {
 #[test]
 fn multi_label_models_use_a_sigmoid_per_label() {
     let d = tempfile::tempdir().unwrap();
-    let labels = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"];
+    let labels = [
+        "toxic",
+        "severe_toxic",
+        "obscene",
+        "threat",
+        "insult",
+        "identity_hate",
+    ];
     tiny_model(d.path(), "bert", &labels, true);
     let m = Classifier::load(d.path()).unwrap();
     assert_eq!(m.activation, Activation::Sigmoid);
@@ -124,7 +148,14 @@ fn config_without_id2label_is_a_clear_error() {
 fn cli_uses_the_plugin_and_maps_labels_by_name() {
     let d = tempfile::tempdir().unwrap();
     // Labels in an order unlike ours; the CSV columns must follow the names.
-    let labels = ["insult", "identity_hate", "toxic", "threat", "obscene", "severe_toxic"];
+    let labels = [
+        "insult",
+        "identity_hate",
+        "toxic",
+        "threat",
+        "obscene",
+        "severe_toxic",
+    ];
     tiny_model(&d.path().join("tox"), "bert", &labels, true);
     let tox = Classifier::load(&d.path().join("tox")).unwrap();
     let want = tox.predict(&["you are an idiot"]).unwrap().remove(0);
@@ -138,7 +169,10 @@ fn cli_uses_the_plugin_and_maps_labels_by_name() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"id,text\n1,you are an idiot\n")?;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"id,text\n1,you are an idiot\n")?;
             c.wait_with_output()
         })
         .unwrap();
@@ -149,10 +183,20 @@ fn cli_uses_the_plugin_and_maps_labels_by_name() {
     let got = |i: usize| row[i].parse::<f32>().unwrap();
     // toxicity ← "toxic" (2), insult ← "insult" (0), threat ← 3, obscene ← 4, identity_attack ← "identity_hate" (1)
     for (col, src) in [(9, 2), (10, 0), (11, 3), (12, 4), (13, 1)] {
-        assert!((got(col) - want[src]).abs() < 1e-3, "column {col}: {} vs {}", got(col), want[src]);
+        assert!(
+            (got(col) - want[src]).abs() < 1e-3,
+            "column {col}: {} vs {}",
+            got(col),
+            want[src]
+        );
     }
     // A model whose labels cannot be mapped is refused with the labels named.
-    tiny_model(&d.path().join("bad"), "bert", &["LABEL_0", "LABEL_1"], false);
+    tiny_model(
+        &d.path().join("bad"),
+        "bert",
+        &["LABEL_0", "LABEL_1"],
+        false,
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_threadlens"))
         .args(["score", "-", "--quiet", "--toxicity-model"])
         .arg(d.path().join("bad"))

@@ -42,15 +42,24 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         None => Thresholds::default(),
     };
     let target = args.stance.resolve()?;
-    let forest = read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
+    let forest =
+        read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
     for r in &forest.rejects {
         ui.warn(format!("rejected {r}"));
     }
     let scorer = args.model.load_scorer(ui)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");
-    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64)).context("scoring comments")?;
+    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))
+        .context("scoring comments")?;
     bar.finish_and_clear();
-    let w = write_analysis(&args.output, &forest, &scores, &thresholds, &scorer.model_id, scorer.encoder().precision_name())?;
+    let w = write_analysis(
+        &args.output,
+        &forest,
+        &scores,
+        &thresholds,
+        &scorer.model_id,
+        scorer.encoder().precision_name(),
+    )?;
     if w.comments == 0 {
         ui.info("no comments in the input: wrote an empty report");
     }
@@ -61,5 +70,9 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         w.flagged,
         args.output.display()
     ));
-    Ok(if forest.rejects.is_empty() { Outcome::Clean } else { Outcome::Rejected(forest.rejects.len()) })
+    Ok(if forest.rejects.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Rejected(forest.rejects.len())
+    })
 }

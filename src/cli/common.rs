@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Ui;
-use crate::score::encoder::{Backend, EncoderOptions, Precision};
-use crate::score::models::resolve_models_dir;
 use crate::ingest::{ColumnOverrides, Format, IngestOptions};
 use crate::pipeline::StanceTarget;
+use crate::score::encoder::{Backend, EncoderOptions, Precision};
+use crate::score::models::resolve_models_dir;
 use crate::score::scorer::{article_text, Scorer};
 
 /// Model flags (flattened into score, analyze and tune).
@@ -28,6 +28,13 @@ pub struct ModelArgs {
     /// libtorch threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
+    /// Most padded tokens in one encoder batch (rows × longest row); texts are sorted by
+    /// length within windows of 4,096 so batches carry little padding.
+    #[arg(long, default_value_t = 8192, value_name = "N")]
+    pub batch_tokens: usize,
+    /// Most texts in one encoder batch.
+    #[arg(long, default_value_t = 128, value_name = "N")]
+    pub batch_rows: usize,
     /// A fine-tuned Hugging Face sequence-classification directory (BERT, DistilBERT, RoBERTa)
     /// to use for sentiment instead of the built-in head; labels are read from its id2label.
     #[arg(long, value_name = "DIR")]
@@ -47,10 +54,15 @@ impl ModelArgs {
             threads: self.threads,
             ..Default::default()
         };
-        let scorer = Scorer::load(&dir, &opts)
+        let mut scorer = Scorer::load(&dir, &opts)
             .with_context(|| format!("loading models from {}", dir.display()))?
-            .with_plugins(self.sentiment_model.as_deref(), self.toxicity_model.as_deref())
+            .with_plugins(
+                self.sentiment_model.as_deref(),
+                self.toxicity_model.as_deref(),
+            )
             .context("loading a plug-in model")?;
+        scorer.batch.max_tokens = self.batch_tokens.max(1);
+        scorer.batch.max_rows = self.batch_rows.max(1);
         ui.info(format!(
             "model {} ({}, {}) from {}",
             scorer.model_id,
@@ -133,7 +145,10 @@ impl StanceArgs {
             return Ok(StanceTarget::Text(t.trim().to_string()));
         }
         if let Some(path) = &self.article {
-            let opts = IngestOptions { format: Format::Page, ..Default::default() };
+            let opts = IngestOptions {
+                format: Format::Page,
+                ..Default::default()
+            };
             let input = crate::ingest::read_inputs(std::slice::from_ref(path), &opts)
                 .with_context(|| format!("reading the article {}", path.display()))?;
             let text = input

@@ -21,7 +21,9 @@ pub mod tune;
 /// stance with a local transformer, and write moderation reports. Works offline.
 #[derive(Debug, Parser)]
 #[command(name = "threadlens", version, about, long_about = None)]
-#[command(after_help = "Exit status: 0 success; 1 done but some input records were rejected; 2 error.")]
+#[command(
+    after_help = "Exit status: 0 success; 1 done but some input records were rejected; 2 error."
+)]
 pub struct Cli {
     /// Hide progress bars and informational messages on stderr.
     #[arg(long, short, global = true)]
@@ -96,7 +98,10 @@ pub struct Ui {
 impl Ui {
     pub fn new(quiet: bool) -> Ui {
         use std::io::IsTerminal;
-        Ui { quiet, stderr_is_terminal: std::io::stderr().is_terminal() }
+        Ui {
+            quiet,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+        }
     }
 
     /// Whether progress bars should be drawn.
@@ -136,7 +141,10 @@ impl Ui {
 
 /// Formats an error and its causes on one line: `reading x.csv: line 12: bad quote`.
 pub fn chain(err: &anyhow::Error) -> String {
-    err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+    err.chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -24,24 +24,50 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
     let enc_dir = dir.join(ENCODER_DIR);
     println!("models directory: {}", dir.display());
     println!("encoder: {}", enc_dir.display());
-    for f in encoder::REQUIRED_FILES.iter().chain(["vocab.txt", "1_Pooling/config.json"].iter()) {
+    for f in encoder::REQUIRED_FILES
+        .iter()
+        .chain(["vocab.txt", "1_Pooling/config.json"].iter())
+    {
         let p = enc_dir.join(f);
         match describe(&p) {
-            Ok(info) => println!("  {:<24} {:>12} bytes  sha256 {}", f, info.bytes, info.sha256_12),
+            Ok(info) => println!(
+                "  {:<24} {:>12} bytes  sha256 {}",
+                f, info.bytes, info.sha256_12
+            ),
             Err(e) => println!("  {f:<24} missing ({e})"),
         }
     }
-    println!("libtorch: {}", tch::utils::has_mkldnn().then_some("with oneDNN").unwrap_or("without oneDNN"));
-    println!("native bf16 on this CPU: {}", if encoder::cpu_has_native_bf16() { "yes" } else { "no" });
+    println!(
+        "libtorch: {}",
+        tch::utils::has_mkldnn()
+            .then_some("with oneDNN")
+            .unwrap_or("without oneDNN")
+    );
+    println!(
+        "native bf16 on this CPU: {}",
+        if encoder::cpu_has_native_bf16() {
+            "yes"
+        } else {
+            "no"
+        }
+    );
     if args.no_check {
         return Ok(Outcome::Clean);
     }
-    let opts = EncoderOptions { backend: Backend::Fused, precision: Precision::Fp32, ..Default::default() };
+    let opts = EncoderOptions {
+        backend: Backend::Fused,
+        precision: Precision::Fp32,
+        ..Default::default()
+    };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
     let e = enc
         .embed(&["A man is eating food.", "A man is eating a piece of bread."])
         .context("running the encoder self-check")?;
-    let cos: f32 = e[..encoder::DIM].iter().zip(&e[encoder::DIM..]).map(|(a, b)| a * b).sum();
+    let cos: f32 = e[..encoder::DIM]
+        .iter()
+        .zip(&e[encoder::DIM..])
+        .map(|(a, b)| a * b)
+        .sum();
     let ok = (cos - 0.755).abs() < 0.02;
     println!(
         "self-check: cosine(\"A man is eating food.\", \"A man is eating a piece of bread.\") = {cos:.4} (published 0.7553): {}",

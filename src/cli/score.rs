@@ -36,31 +36,52 @@ pub struct Args {
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let target = args.stance.resolve()?;
-    let forest = read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
+    let forest =
+        read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
     for r in &forest.rejects {
         ui.warn(format!("rejected {r}"));
     }
     let scorer = args.model.load_scorer(ui)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");
-    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64)).context("scoring comments")?;
+    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))
+        .context("scoring comments")?;
     bar.finish_and_clear();
     match &args.output {
         Some(path) => {
-            let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-            write_scores_csv(std::io::BufWriter::new(f), &forest, &scores, &scorer.model_id, None, args.spreadsheet_safe)
-                .with_context(|| format!("writing {}", path.display()))?;
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            write_scores_csv(
+                std::io::BufWriter::new(f),
+                &forest,
+                &scores,
+                &scorer.model_id,
+                None,
+                args.spreadsheet_safe,
+            )
+            .with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout().lock();
-            write_scores_csv(std::io::BufWriter::new(stdout), &forest, &scores, &scorer.model_id, None, args.spreadsheet_safe)
-                .map_err(|e| match e.into_kind() {
-                    csv::ErrorKind::Io(io) => anyhow::Error::new(io),
-                    other => anyhow::anyhow!("{other:?}"),
-                })
-                .context("writing scores")?;
+            write_scores_csv(
+                std::io::BufWriter::new(stdout),
+                &forest,
+                &scores,
+                &scorer.model_id,
+                None,
+                args.spreadsheet_safe,
+            )
+            .map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(io) => anyhow::Error::new(io),
+                other => anyhow::anyhow!("{other:?}"),
+            })
+            .context("writing scores")?;
             std::io::stdout().flush().ok();
         }
     }
     ui.info(format!("scored {} comments", forest.nodes.len()));
-    Ok(if forest.rejects.is_empty() { Outcome::Clean } else { Outcome::Rejected(forest.rejects.len()) })
+    Ok(if forest.rejects.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Rejected(forest.rejects.len())
+    })
 }

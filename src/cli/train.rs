@@ -46,10 +46,16 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let encoder_hash = describe(&enc_dir.join("model.safetensors"))
         .with_context(|| format!("reading {}", enc_dir.display()))?
         .sha256_12;
-    let opts = EncoderOptions { backend: Backend::Fused, precision: Precision::Fp32, ..Default::default() };
+    let opts = EncoderOptions {
+        backend: Backend::Fused,
+        precision: Precision::Fp32,
+        ..Default::default()
+    };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
     let cache = args.cache.unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/threadlens/embeddings")
     });
     let settings = TrainSettings {
@@ -66,7 +72,9 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
     };
-    let metrics = train::run(&settings, &enc, &encoder_hash, ui.show_progress(), &|m| ui.info(m))?;
+    let metrics = train::run(&settings, &enc, &encoder_hash, ui.show_progress(), &|m| {
+        ui.info(m)
+    })?;
     for (k, v) in &metrics.scores {
         println!("{k}\t{v:.4}");
     }

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+use super::common::ModelArgs;
 use crate::cli::{Outcome, Ui};
 use crate::tune::charts::{write_chart, Chart};
 use crate::tune::input::Rejection;
 use crate::tune::labels::{read_labels, LabelledSample};
 use crate::tune::report::{summary_markdown, write_curves_csv, SummaryContext};
 use crate::tune::scores::{read_scores, ScoreRow, ScoreTable, ToxicityScores};
-use super::common::ModelArgs;
 use crate::tune::search::Objective;
 use crate::tune::{join, sibling, thresholds, tune_attribute, Attribute, Settings};
 
@@ -275,7 +275,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
 }
 
 /// Scores the texts of the labelled sample when no `--scores` file is given.
-fn scores_for_texts(labels: &LabelledSample, model: &ModelArgs, ui: &Ui) -> anyhow::Result<ScoreTable> {
+fn scores_for_texts(
+    labels: &LabelledSample,
+    model: &ModelArgs,
+    ui: &Ui,
+) -> anyhow::Result<ScoreTable> {
     if !labels.has_text {
         bail!(
             "{} has no `text` column, so its comments cannot be scored; pass --scores",
@@ -292,7 +296,13 @@ fn scores_for_texts(labels: &LabelledSample, model: &ModelArgs, ui: &Ui) -> anyh
     let mut table = ScoreTable::default();
     for (row, s) in labels.rows.iter().zip(scores) {
         let t = s.toxicity.map(f64::from);
-        table.rows.insert(row.id.clone(), ScoreRow { line: row.line, scores: ToxicityScores(t) });
+        table.rows.insert(
+            row.id.clone(),
+            ScoreRow {
+                line: row.line,
+                scores: ToxicityScores(t),
+            },
+        );
     }
     Ok(table)
 }

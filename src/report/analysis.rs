@@ -43,7 +43,12 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { escalation_min: 0.5, escalation_rise: 0.3, author_min_comments: 3, author_flagged_share: 0.5 }
+        Rules {
+            escalation_min: 0.5,
+            escalation_rise: 0.3,
+            author_min_comments: 3,
+            author_flagged_share: 0.5,
+        }
     }
 }
 
@@ -89,7 +94,9 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
     for (i, node) in forest.nodes.iter().enumerate() {
         let Some(p) = node.parent else { continue };
         let (t, tp) = (scores[i].toxicity[0], scores[p].toxicity[0]);
-        let gp_ok = forest.nodes[p].parent.is_none_or(|g| tp >= scores[g].toxicity[0]);
+        let gp_ok = forest.nodes[p]
+            .parent
+            .is_none_or(|g| tp >= scores[g].toxicity[0]);
         if t >= rules.escalation_min && t - tp >= rules.escalation_rise && gp_ok {
             v.reasons[i].push(ESCALATION);
             v.escalation[i] = Some(t - tp);
@@ -109,9 +116,14 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         }
     }
     for (i, node) in forest.nodes.iter().enumerate() {
-        let Some(a) = node.comment.author.as_deref() else { continue };
+        let Some(a) = node.comment.author.as_deref() else {
+            continue;
+        };
         let (total, flagged) = per_author[a];
-        if v.flagged[i] && total >= rules.author_min_comments && flagged as f64 / total as f64 >= rules.author_flagged_share {
+        if v.flagged[i]
+            && total >= rules.author_min_comments
+            && flagged as f64 / total as f64 >= rules.author_flagged_share
+        {
             v.reasons[i].push(AUTHOR_HISTORY);
             v.severity[i] += 0.05;
         }
@@ -163,24 +175,41 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
         .into_iter()
         .map(|(root, members)| {
             let tox: Vec<f32> = members.iter().map(|&i| scores[i].toxicity[0]).collect();
-            let mut authors: Vec<&str> =
-                members.iter().map(|&i| forest.nodes[i].comment.author.as_deref().unwrap_or(ANONYMOUS)).collect();
+            let mut authors: Vec<&str> = members
+                .iter()
+                .map(|&i| {
+                    forest.nodes[i]
+                        .comment
+                        .author
+                        .as_deref()
+                        .unwrap_or(ANONYMOUS)
+                })
+                .collect();
             authors.sort_unstable();
             authors.dedup();
             let escalation = members
                 .iter()
-                .filter_map(|&i| forest.nodes[i].parent.map(|p| scores[i].toxicity[0] - scores[p].toxicity[0]))
+                .filter_map(|&i| {
+                    forest.nodes[i]
+                        .parent
+                        .map(|p| scores[i].toxicity[0] - scores[p].toxicity[0])
+                })
                 .fold(0f32, f32::max);
             ThreadStats {
                 root,
                 article: forest.nodes[root].article,
                 size: members.len(),
-                depth: members.iter().map(|&i| forest.nodes[i].depth).max().unwrap_or(0),
+                depth: members
+                    .iter()
+                    .map(|&i| forest.nodes[i].depth)
+                    .max()
+                    .unwrap_or(0),
                 participants: authors.len(),
                 mean_toxicity: tox.iter().sum::<f32>() / tox.len() as f32,
                 max_toxicity: tox.iter().copied().fold(0.0, f32::max),
                 escalation,
-                flagged_share: members.iter().filter(|&&i| v.flagged[i]).count() as f64 / members.len() as f64,
+                flagged_share: members.iter().filter(|&&i| v.flagged[i]).count() as f64
+                    / members.len() as f64,
             }
         })
         .collect()
@@ -204,7 +233,11 @@ pub struct AuthorStats {
 pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorStats> {
     let mut map: HashMap<String, AuthorStats> = HashMap::new();
     for (i, n) in forest.nodes.iter().enumerate() {
-        let name = n.comment.author.clone().unwrap_or_else(|| ANONYMOUS.to_string());
+        let name = n
+            .comment
+            .author
+            .clone()
+            .unwrap_or_else(|| ANONYMOUS.to_string());
         let e = map.entry(name.clone()).or_insert_with(|| AuthorStats {
             author: name,
             inferred: false,
@@ -230,7 +263,11 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
             a
         })
         .collect();
-    out.sort_by(|a, b| b.comments.cmp(&a.comments).then_with(|| a.author.cmp(&b.author)));
+    out.sort_by(|a, b| {
+        b.comments
+            .cmp(&a.comments)
+            .then_with(|| a.author.cmp(&b.author))
+    });
     out
 }
 
@@ -254,9 +291,19 @@ pub struct ArticleStats {
 }
 
 /// Figures for the comments of one article (`article` = None: comments without one).
-pub fn article_stats(forest: &Forest, scores: &[Scores], v: &Verdicts, article: Option<usize>) -> ArticleStats {
-    let members: Vec<usize> = (0..forest.nodes.len()).filter(|&i| forest.nodes[i].article == article).collect();
-    let mut a = ArticleStats { comments: members.len(), ..Default::default() };
+pub fn article_stats(
+    forest: &Forest,
+    scores: &[Scores],
+    v: &Verdicts,
+    article: Option<usize>,
+) -> ArticleStats {
+    let members: Vec<usize> = (0..forest.nodes.len())
+        .filter(|&i| forest.nodes[i].article == article)
+        .collect();
+    let mut a = ArticleStats {
+        comments: members.len(),
+        ..Default::default()
+    };
     if members.is_empty() {
         return a;
     }
@@ -340,11 +387,18 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        crate::thread::build(Input { comments, ..Default::default() })
+        crate::thread::build(Input {
+            comments,
+            ..Default::default()
+        })
     }
 
     fn s(tox: f32) -> Scores {
-        Scores { sentiment: [0.2, 0.6, 0.2], toxicity: [tox, 0.0, 0.0, 0.0, 0.0], stance: None }
+        Scores {
+            sentiment: [0.2, 0.6, 0.2],
+            toxicity: [tox, 0.0, 0.0, 0.0, 0.0],
+            stance: None,
+        }
     }
 
     #[test]
@@ -362,11 +416,21 @@ mod tests {
     fn escalation_needs_a_rising_chain() {
         // c0 (0.1) <- c1 (0.3) <- c2 (0.7): rises by 0.4 over a parent that rose too.
         let f = forest(&[None, Some("c0"), Some("c1")]);
-        let v = judge(&f, &[s(0.1), s(0.3), s(0.7)], &Thresholds::default(), &Rules::default());
+        let v = judge(
+            &f,
+            &[s(0.1), s(0.3), s(0.7)],
+            &Thresholds::default(),
+            &Rules::default(),
+        );
         assert_eq!(v.reasons[2], vec![ESCALATION]);
         assert!(v.flagged[2] && !v.flagged[1]);
         // Parent cooled down from the grandparent: not an escalating chain.
-        let v = judge(&f, &[s(0.5), s(0.2), s(0.7)], &Thresholds::default(), &Rules::default());
+        let v = judge(
+            &f,
+            &[s(0.5), s(0.2), s(0.7)],
+            &Thresholds::default(),
+            &Rules::default(),
+        );
         assert!(v.reasons[2].is_empty());
     }
 
@@ -374,7 +438,12 @@ mod tests {
     fn author_history_marks_repeat_offenders() {
         // ann writes c0, c2, c4 — all toxic; bob writes c1, c3 — clean.
         let f = forest(&[None, None, None, None, None]);
-        let v = judge(&f, &[s(0.9), s(0.0), s(0.9), s(0.0), s(0.9)], &Thresholds::default(), &Rules::default());
+        let v = judge(
+            &f,
+            &[s(0.9), s(0.0), s(0.9), s(0.0), s(0.9)],
+            &Thresholds::default(),
+            &Rules::default(),
+        );
         for i in [0, 2, 4] {
             assert_eq!(v.reasons[i], vec![TOXIC, AUTHOR_HISTORY], "{i}");
         }
@@ -384,7 +453,12 @@ mod tests {
     #[test]
     fn queue_is_most_severe_first_and_stable() {
         let f = forest(&[None, None, None]);
-        let v = judge(&f, &[s(0.85), s(0.95), s(0.85)], &Thresholds::default(), &Rules::default());
+        let v = judge(
+            &f,
+            &[s(0.85), s(0.95), s(0.85)],
+            &Thresholds::default(),
+            &Rules::default(),
+        );
         assert_eq!(queue(&v), vec![1, 0, 2]);
     }
 

@@ -4,11 +4,18 @@
 use plotters::prelude::*;
 
 /// A vertical bar chart of `values` (0..=`y_max`) labelled by `labels`.
-pub fn bar_chart(title: &str, labels: &[String], values: &[f64], y_max: f64, y_label: &str) -> String {
+pub fn bar_chart(
+    title: &str,
+    labels: &[String],
+    values: &[f64],
+    y_max: f64,
+    y_label: &str,
+) -> String {
     let mut svg = String::new();
     {
         let width = (120 + 90 * labels.len().max(1)) as u32;
-        let root = SVGBackend::with_string(&mut svg, (width.clamp(360, 900), 260)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (width.clamp(360, 900), 260)).into_drawing_area();
         let _ = draw(&root, title, labels, values, y_max.max(1e-9), y_label);
         let _ = root.present();
     }
@@ -43,7 +50,13 @@ fn draw(
         .draw()?;
     chart.draw_series(values.iter().enumerate().map(|(i, v)| {
         let color = Palette99::pick(i).mix(0.85);
-        let mut bar = Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)], color.filled());
+        let mut bar = Rectangle::new(
+            [
+                (SegmentValue::Exact(i), 0.0),
+                (SegmentValue::Exact(i + 1), *v),
+            ],
+            color.filled(),
+        );
         bar.set_margin(0, 0, 12, 12);
         bar
     }))?;
@@ -56,7 +69,11 @@ mod tests {
 
     #[test]
     fn renders_svg_even_for_empty_or_zero_data() {
-        for (labels, values) in [(vec![], vec![]), (vec!["a".to_string()], vec![0.0]), (vec!["x".into(), "y".into()], vec![0.3, 0.7])] {
+        for (labels, values) in [
+            (vec![], vec![]),
+            (vec!["a".to_string()], vec![0.0]),
+            (vec!["x".into(), "y".into()], vec![0.3, 0.7]),
+        ] {
             let svg = bar_chart("t", &labels, &values, 1.0, "share");
             assert!(svg.starts_with("<svg"), "{svg}");
             assert!(svg.trim_end().ends_with("</svg>"));

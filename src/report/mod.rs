@@ -27,7 +27,10 @@ pub struct ReportError {
 }
 
 fn werr(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> ReportError + '_ {
-    move |e| ReportError { path: path.to_path_buf(), message: e.to_string() }
+    move |e| ReportError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// What `analyze` wrote and found.
@@ -70,9 +73,19 @@ pub fn write_analysis(
     // comments.csv
     let path = dir.join("comments.csv");
     let f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
-    let flags = scores::Flags { flagged: &v.flagged, reasons: &v.reasons };
-    scores::write_scores_csv(std::io::BufWriter::new(f), forest, scores, model_id, Some(&flags), true)
-        .map_err(|e| werr(&path)(&e))?;
+    let flags = scores::Flags {
+        flagged: &v.flagged,
+        reasons: &v.reasons,
+    };
+    scores::write_scores_csv(
+        std::io::BufWriter::new(f),
+        forest,
+        scores,
+        model_id,
+        Some(&flags),
+        true,
+    )
+    .map_err(|e| werr(&path)(&e))?;
     written.files.push(path.clone());
 
     let article_title = |a: Option<usize>| -> String {
@@ -86,8 +99,24 @@ pub fn write_analysis(
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record([
-        "rank", "severity", "reasons", "id", "author", "text", "toxicity", "insult", "threat", "obscene",
-        "identity_attack", "parent_id", "parent_author", "parent_text", "thread_id", "depth", "path", "article",
+        "rank",
+        "severity",
+        "reasons",
+        "id",
+        "author",
+        "text",
+        "toxicity",
+        "insult",
+        "threat",
+        "obscene",
+        "identity_attack",
+        "parent_id",
+        "parent_author",
+        "parent_text",
+        "thread_id",
+        "depth",
+        "path",
+        "article",
     ])
     .map_err(|x| e(&x))?;
     for (rank, i) in analysis::queue(&v).into_iter().enumerate() {
@@ -106,9 +135,15 @@ pub fn write_analysis(
             f4(s.toxicity[2]),
             f4(s.toxicity[3]),
             f4(s.toxicity[4]),
-            parent.map(|p| cell(&p.comment.id).into_owned()).unwrap_or_default(),
-            parent.map(|p| cell(p.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned()).unwrap_or_default(),
-            parent.map(|p| cell(&p.comment.text).into_owned()).unwrap_or_default(),
+            parent
+                .map(|p| cell(&p.comment.id).into_owned())
+                .unwrap_or_default(),
+            parent
+                .map(|p| cell(p.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
+                .unwrap_or_default(),
+            parent
+                .map(|p| cell(&p.comment.text).into_owned())
+                .unwrap_or_default(),
             cell(&n.thread_id).into_owned(),
             n.depth.to_string(),
             cell(&analysis::path_to_root(forest, i)).into_owned(),
@@ -124,8 +159,16 @@ pub fn write_analysis(
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record([
-        "thread_id", "article", "root_author", "size", "depth", "participants", "mean_toxicity", "max_toxicity",
-        "escalation", "flagged_share",
+        "thread_id",
+        "article",
+        "root_author",
+        "size",
+        "depth",
+        "participants",
+        "mean_toxicity",
+        "max_toxicity",
+        "escalation",
+        "flagged_share",
     ])
     .map_err(|x| e(&x))?;
     for t in &threads {
@@ -152,8 +195,17 @@ pub fn write_analysis(
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record([
-        "author", "author_inferred", "comments", "flagged", "flagged_share", "mean_toxicity", "stance", "stance_favor",
-        "stance_against", "stance_none", "replies_received",
+        "author",
+        "author_inferred",
+        "comments",
+        "flagged",
+        "flagged_share",
+        "mean_toxicity",
+        "stance",
+        "stance_favor",
+        "stance_against",
+        "stance_none",
+        "replies_received",
     ])
     .map_err(|x| e(&x))?;
     for a in analysis::authors(forest, scores, &v) {
@@ -161,7 +213,9 @@ pub fn write_analysis(
         let stance = if with_stance == 0 {
             String::new()
         } else {
-            crate::score::heads::STANCE_LABELS[crate::score::heads::argmax(&a.stance.map(|x| x as f32))].to_string()
+            crate::score::heads::STANCE_LABELS
+                [crate::score::heads::argmax(&a.stance.map(|x| x as f32))]
+            .to_string()
         };
         w.write_record([
             cell(&a.author).into_owned(),
@@ -185,16 +239,20 @@ pub fn write_analysis(
     let s = summary::build(forest, scores, &v, &threads, model_id, precision);
     for sec in &s.sections {
         for (name, svg) in &sec.charts {
-            let path = dir.join("charts").join(format!("{}-{name}.svg", sec.anchor));
+            let path = dir
+                .join("charts")
+                .join(format!("{}-{name}.svg", sec.anchor));
             std::fs::write(&path, svg).map_err(|e| werr(&path)(&e))?;
         }
     }
     let path = dir.join("summary.md");
-    std::fs::write(&path, summary::markdown(&s, forest, scores, &threads)).map_err(|e| werr(&path)(&e))?;
+    std::fs::write(&path, summary::markdown(&s, forest, scores, &threads))
+        .map_err(|e| werr(&path)(&e))?;
     written.files.push(path.clone());
     let path = dir.join("summary.html");
     let mut f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
-    f.write_all(summary::html_page(&s, forest, scores, &threads).as_bytes()).map_err(|e| werr(&path)(&e))?;
+    f.write_all(summary::html_page(&s, forest, scores, &threads).as_bytes())
+        .map_err(|e| werr(&path)(&e))?;
     written.files.push(path.clone());
     Ok(written)
 }

@@ -71,7 +71,11 @@ pub fn write_scores_csv<W: Write>(
         let c = &node.comment;
         row.push(cell(&c.id));
         row.push(cell(&node.thread_id));
-        row.push(node.parent.map(|p| cell(&forest.nodes[p].comment.id)).unwrap_or_default());
+        row.push(
+            node.parent
+                .map(|p| cell(&forest.nodes[p].comment.id))
+                .unwrap_or_default(),
+        );
         row.push(node.depth.to_string());
         row.push(cell(c.author.as_deref().unwrap_or("")));
         row.push(SENTIMENT_LABELS[argmax(&s.sentiment)].to_string());

@@ -50,7 +50,14 @@ fn snippet(s: &str, n: usize) -> String {
 
 /// Builds the sections: one per article with comments or with a title, plus one for comments
 /// without an article.
-pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[ThreadStats], model_id: &str, precision: &str) -> Summary {
+pub fn build(
+    forest: &Forest,
+    scores: &[Scores],
+    v: &Verdicts,
+    threads: &[ThreadStats],
+    model_id: &str,
+    precision: &str,
+) -> Summary {
     let mut keys: Vec<Option<usize>> = (0..forest.articles.len()).map(Some).collect();
     if forest.nodes.iter().any(|n| n.article.is_none()) {
         keys.push(None);
@@ -61,11 +68,18 @@ pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[Thread
         let (title, url) = match key {
             Some(a) => {
                 let art = &forest.articles[a];
-                (art.title.clone().unwrap_or_else(|| format!("article {}", art.key)), art.url.clone())
+                (
+                    art.title
+                        .clone()
+                        .unwrap_or_else(|| format!("article {}", art.key)),
+                    art.url.clone(),
+                )
             }
             None => ("Comments without an article".to_string(), None),
         };
-        let mut heated: Vec<usize> = (0..threads.len()).filter(|&t| threads[t].article == key).collect();
+        let mut heated: Vec<usize> = (0..threads.len())
+            .filter(|&t| threads[t].article == key)
+            .collect();
         heated.sort_by(|&a, &b| {
             let ha = threads[a].max_toxicity + threads[a].mean_toxicity;
             let hb = threads[b].max_toxicity + threads[b].mean_toxicity;
@@ -78,18 +92,52 @@ pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[Thread
             if stats.has_stance {
                 charts.push((
                     "stance".to_string(),
-                    bar_chart("Stance toward the article", &labels(&["favor", "against", "neutral"]), &stats.stance_shares, 1.0, "share"),
+                    bar_chart(
+                        "Stance toward the article",
+                        &labels(&["favor", "against", "neutral"]),
+                        &stats.stance_shares,
+                        1.0,
+                        "share",
+                    ),
                 ));
             }
             charts.push((
                 "sentiment".to_string(),
-                bar_chart("Sentiment", &labels(&["negative", "neutral", "positive"]), &stats.sentiment_shares, 1.0, "share"),
+                bar_chart(
+                    "Sentiment",
+                    &labels(&["negative", "neutral", "positive"]),
+                    &stats.sentiment_shares,
+                    1.0,
+                    "share",
+                ),
             ));
-            let depth_labels: Vec<String> = (0..stats.toxicity_by_depth.len()).map(|d| format!("depth {d}")).collect();
-            let depth_values: Vec<f64> = stats.toxicity_by_depth.iter().map(|(m, _)| f64::from(*m)).collect();
-            charts.push(("toxicity-by-depth".to_string(), bar_chart("Mean toxicity by reply depth", &depth_labels, &depth_values, 1.0, "toxicity")));
+            let depth_labels: Vec<String> = (0..stats.toxicity_by_depth.len())
+                .map(|d| format!("depth {d}"))
+                .collect();
+            let depth_values: Vec<f64> = stats
+                .toxicity_by_depth
+                .iter()
+                .map(|(m, _)| f64::from(*m))
+                .collect();
+            charts.push((
+                "toxicity-by-depth".to_string(),
+                bar_chart(
+                    "Mean toxicity by reply depth",
+                    &depth_labels,
+                    &depth_values,
+                    1.0,
+                    "toxicity",
+                ),
+            ));
         }
-        sections.push(Section { anchor: format!("article-{}", k + 1), title, url, stats, heated, charts });
+        sections.push(Section {
+            anchor: format!("article-{}", k + 1),
+            title,
+            url,
+            stats,
+            heated,
+            charts,
+        });
     }
     let mut queue_top = super::analysis::queue(v);
     queue_top.truncate(10);
@@ -105,30 +153,55 @@ pub fn build(forest: &Forest, scores: &[Scores], v: &Verdicts, threads: &[Thread
 }
 
 fn totals(s: &Summary) -> (usize, usize, usize) {
-    s.sections.iter().fold((0, 0, 0), |acc, x| (acc.0 + x.stats.comments, acc.1 + x.stats.threads, acc.2 + x.stats.flagged))
+    s.sections.iter().fold((0, 0, 0), |acc, x| {
+        (
+            acc.0 + x.stats.comments,
+            acc.1 + x.stats.threads,
+            acc.2 + x.stats.flagged,
+        )
+    })
 }
 
 fn stance_cells(st: &ArticleStats) -> [String; 3] {
     if st.has_stance {
-        [pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2])]
+        [
+            pct(st.stance_shares[0]),
+            pct(st.stance_shares[1]),
+            pct(st.stance_shares[2]),
+        ]
     } else {
         ["–".into(), "–".into(), "–".into()]
     }
 }
 
 /// Markdown rendering; charts are linked as files under `charts/`.
-pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[ThreadStats]) -> String {
+pub fn markdown(
+    s: &Summary,
+    forest: &Forest,
+    scores: &[Scores],
+    threads: &[ThreadStats],
+) -> String {
     let mut m = String::new();
     let (c, t, f) = totals(s);
     let _ = writeln!(m, "# threadlens summary\n");
-    let _ = writeln!(m, "{c} comments in {t} threads across {} article(s); {f} flagged. Model `{}` ({}).\n", s.sections.len(), s.model_id, s.precision);
+    let _ = writeln!(
+        m,
+        "{c} comments in {t} threads across {} article(s); {f} flagged. Model `{}` ({}).\n",
+        s.sections.len(),
+        s.model_id,
+        s.precision
+    );
     if c == 0 {
         let _ = writeln!(m, "**No comments were found in the input.** The articles below were read, but there is nothing to score.\n");
     }
     let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | neutral |\n|---|---:|---:|---:|---:|---:|---:|");
     for sec in &s.sections {
         let st = stance_cells(&sec.stats);
-        let flagged = if sec.stats.comments > 0 { pct(sec.stats.flagged as f64 / sec.stats.comments as f64) } else { "–".into() };
+        let flagged = if sec.stats.comments > 0 {
+            pct(sec.stats.flagged as f64 / sec.stats.comments as f64)
+        } else {
+            "–".into()
+        };
         let _ = writeln!(
             m,
             "| [{}](#{}) | {} | {} | {} | {} | {} | {} |",
@@ -144,7 +217,10 @@ pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thre
     }
     if !s.queue_top.is_empty() {
         let _ = writeln!(m, "\n## Top of the moderation queue\n\nThe full queue, with parent comments as context, is in `queue.csv`.\n");
-        let _ = writeln!(m, "| # | id | author | reasons | toxicity | comment |\n|---:|---|---|---|---:|---|");
+        let _ = writeln!(
+            m,
+            "| # | id | author | reasons | toxicity | comment |\n|---:|---|---|---|---:|---|"
+        );
         for (rank, &i) in s.queue_top.iter().enumerate() {
             let n = &forest.nodes[i];
             let _ = writeln!(
@@ -160,7 +236,12 @@ pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thre
         }
     }
     for sec in &s.sections {
-        let _ = writeln!(m, "\n<a id=\"{}\"></a>\n## {}\n", sec.anchor, md_text(&sec.title));
+        let _ = writeln!(
+            m,
+            "\n<a id=\"{}\"></a>\n## {}\n",
+            sec.anchor,
+            md_text(&sec.title)
+        );
         if let Some(u) = &sec.url {
             let _ = writeln!(m, "<{}>\n", md_text(u));
         }
@@ -169,13 +250,29 @@ pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thre
             let _ = writeln!(m, "No comments on this article.");
             continue;
         }
-        let _ = writeln!(m, "{} comments in {} threads; {} flagged.\n", st.comments, st.threads, st.flagged);
+        let _ = writeln!(
+            m,
+            "{} comments in {} threads; {} flagged.\n",
+            st.comments, st.threads, st.flagged
+        );
         let _ = writeln!(m, "### Stance toward the article\n");
         if st.has_stance {
             let w = st.stance_thread_weighted;
             let _ = writeln!(m, "| | favor | against | neutral |\n|---|---:|---:|---:|");
-            let _ = writeln!(m, "| by comment | {} | {} | {} |", pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]));
-            let _ = writeln!(m, "| each thread weighted equally | {} | {} | {} |\n", pct(w[0]), pct(w[1]), pct(w[2]));
+            let _ = writeln!(
+                m,
+                "| by comment | {} | {} | {} |",
+                pct(st.stance_shares[0]),
+                pct(st.stance_shares[1]),
+                pct(st.stance_shares[2])
+            );
+            let _ = writeln!(
+                m,
+                "| each thread weighted equally | {} | {} | {} |\n",
+                pct(w[0]),
+                pct(w[1]),
+                pct(w[2])
+            );
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(m, "Most representative comments, {name}:\n");
                 if st.representative[side].is_empty() {
@@ -184,19 +281,37 @@ pub fn markdown(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thre
                 for &i in &st.representative[side] {
                     let n = &forest.nodes[i];
                     let p = scores[i].stance.map_or(0.0, |x| x[side]);
-                    let _ = writeln!(m, "- {} ({:.2}): {}", md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")), p, md_text(&snippet(&n.comment.text, 200)));
+                    let _ = writeln!(
+                        m,
+                        "- {} ({:.2}): {}",
+                        md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                        p,
+                        md_text(&snippet(&n.comment.text, 200))
+                    );
                 }
                 m.push('\n');
             }
         } else {
-            let _ = writeln!(m, "No article text to take a stance on (pass --article or --topic).\n");
+            let _ = writeln!(
+                m,
+                "No article text to take a stance on (pass --article or --topic).\n"
+            );
         }
         for (name, _) in &sec.charts {
             let _ = writeln!(m, "![{name}](charts/{}-{name}.svg)", sec.anchor);
         }
         let sh = st.sentiment_shares;
-        let _ = writeln!(m, "\n### Sentiment\n\nnegative {} · neutral {} · positive {}\n", pct(sh[0]), pct(sh[1]), pct(sh[2]));
-        let _ = writeln!(m, "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|");
+        let _ = writeln!(
+            m,
+            "\n### Sentiment\n\nnegative {} · neutral {} · positive {}\n",
+            pct(sh[0]),
+            pct(sh[1]),
+            pct(sh[2])
+        );
+        let _ = writeln!(
+            m,
+            "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|"
+        );
         for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
             let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
         }
@@ -250,7 +365,12 @@ fn md_text(s: &str) -> String {
 }
 
 /// The self-contained HTML rendering.
-pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[ThreadStats]) -> String {
+pub fn html_page(
+    s: &Summary,
+    forest: &Forest,
+    scores: &[Scores],
+    threads: &[ThreadStats],
+) -> String {
     let mut h = String::new();
     let (c, t, f) = totals(s);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
@@ -263,7 +383,11 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
     h.push_str("<table><tr><th>article</th><th>comments</th><th>threads</th><th>flagged</th><th>favor</th><th>against</th><th>neutral</th></tr>\n");
     for sec in &s.sections {
         let st = stance_cells(&sec.stats);
-        let flagged = if sec.stats.comments > 0 { pct(sec.stats.flagged as f64 / sec.stats.comments as f64) } else { "–".into() };
+        let flagged = if sec.stats.comments > 0 {
+            pct(sec.stats.flagged as f64 / sec.stats.comments as f64)
+        } else {
+            "–".into()
+        };
         let _ = writeln!(
             h,
             "<tr><td><a href=\"#{}\">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
@@ -296,7 +420,12 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
         h.push_str("</table>\n");
     }
     for sec in &s.sections {
-        let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", sec.anchor, html(&sec.title));
+        let _ = writeln!(
+            h,
+            "<section id=\"{}\"><h2>{}</h2>",
+            sec.anchor,
+            html(&sec.title)
+        );
         if let Some(u) = &sec.url {
             let _ = writeln!(h, "<p>{}</p>", html(u));
         }
@@ -305,7 +434,11 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
             h.push_str("<p>No comments on this article.</p></section>\n");
             continue;
         }
-        let _ = writeln!(h, "<p>{} comments in {} threads; {} flagged.</p>", st.comments, st.threads, st.flagged);
+        let _ = writeln!(
+            h,
+            "<p>{} comments in {} threads; {} flagged.</p>",
+            st.comments, st.threads, st.flagged
+        );
         h.push_str("<h3>Stance toward the article</h3>\n");
         if st.has_stance {
             let w = st.stance_thread_weighted;
@@ -319,7 +452,12 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
                 for &i in &st.representative[side] {
                     let n = &forest.nodes[i];
                     let p = scores[i].stance.map_or(0.0, |x| x[side]);
-                    let _ = writeln!(h, "<p><b>{}</b> ({p:.2})</p><blockquote>{}</blockquote>", html(n.comment.author.as_deref().unwrap_or("(anonymous)")), html(&snippet(&n.comment.text, 400)));
+                    let _ = writeln!(
+                        h,
+                        "<p><b>{}</b> ({p:.2})</p><blockquote>{}</blockquote>",
+                        html(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                        html(&snippet(&n.comment.text, 400))
+                    );
                 }
             }
         } else {
@@ -331,10 +469,19 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
         }
         h.push_str("</div>\n");
         let sh = st.sentiment_shares;
-        let _ = writeln!(h, "<h3>Sentiment</h3><p>negative {} · neutral {} · positive {}</p>", pct(sh[0]), pct(sh[1]), pct(sh[2]));
+        let _ = writeln!(
+            h,
+            "<h3>Sentiment</h3><p>negative {} · neutral {} · positive {}</p>",
+            pct(sh[0]),
+            pct(sh[1]),
+            pct(sh[2])
+        );
         h.push_str("<h3>Toxicity by reply depth</h3><table><tr><th>depth</th><th>comments</th><th>mean toxicity</th></tr>");
         for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
-            let _ = write!(h, "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>");
+            let _ = write!(
+                h,
+                "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>"
+            );
         }
         h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th></tr>\n");
         for &ti in &sec.heated {
@@ -345,9 +492,17 @@ pub fn html_page(s: &Summary, forest: &Forest, scores: &[Scores], threads: &[Thr
         }
         h.push_str("</table></section>\n");
     }
-    let _ = writeln!(h, "<section><h2>Integrity of the threads</h2><pre>{}</pre></section>", html(&s.integrity_md));
+    let _ = writeln!(
+        h,
+        "<section><h2>Integrity of the threads</h2><pre>{}</pre></section>",
+        html(&s.integrity_md)
+    );
     if !s.rejects.is_empty() {
-        let _ = writeln!(h, "<section><h2>Rejected records ({})</h2><ul>", s.rejects.len());
+        let _ = writeln!(
+            h,
+            "<section><h2>Rejected records ({})</h2><ul>",
+            s.rejects.len()
+        );
         for r in &s.rejects {
             let _ = writeln!(h, "<li>{}</li>", html(r));
         }

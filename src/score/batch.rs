@@ -18,7 +18,11 @@ pub struct BatchOptions {
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { window: 4096, max_rows: 128, max_tokens: 8192 }
+        BatchOptions {
+            window: 4096,
+            max_rows: 128,
+            max_tokens: 8192,
+        }
     }
 }
 
@@ -56,11 +60,15 @@ pub fn embed_all(
     let tok = enc.tokenizer();
     std::thread::scope(|scope| -> Result<(), EncoderError> {
         // Tokenize window i+1 on a helper thread while window i is encoded.
-        let mut next = windows.first().map(|w| scope.spawn(move || tok.token_ids(w)));
+        let mut next = windows
+            .first()
+            .map(|w| scope.spawn(move || tok.token_ids(w)));
         let mut offset = 0;
         for (i, window) in windows.iter().enumerate() {
             let ids = match next.take() {
-                Some(handle) => handle.join().map_err(|_| EncoderError::Tokenize("tokenizer thread panicked".into()))??,
+                Some(handle) => handle
+                    .join()
+                    .map_err(|_| EncoderError::Tokenize("tokenizer thread panicked".into()))??,
                 None => Vec::new(),
             };
             if let Some(w) = windows.get(i + 1) {
@@ -71,7 +79,10 @@ pub fn embed_all(
             order.sort_by_key(|&j| ids[j].len());
             let lengths: Vec<usize> = order.iter().map(|&j| ids[j].len()).collect();
             for range in plan_batches(&lengths, opts) {
-                let rows: Vec<&[u32]> = order[range.clone()].iter().map(|&j| ids[j].as_slice()).collect();
+                let rows: Vec<&[u32]> = order[range.clone()]
+                    .iter()
+                    .map(|&j| ids[j].as_slice())
+                    .collect();
                 let emb = enc.embed_ids(&rows)?;
                 for (k, &j) in order[range.clone()].iter().enumerate() {
                     let dst = (offset + j) * DIM;
@@ -93,7 +104,11 @@ mod tests {
     #[test]
     fn batches_respect_both_budgets_and_cover_everything() {
         let lengths: Vec<usize> = (1..=300).collect();
-        let opts = BatchOptions { window: 1000, max_rows: 32, max_tokens: 2000 };
+        let opts = BatchOptions {
+            window: 1000,
+            max_rows: 32,
+            max_tokens: 2000,
+        };
         let plan = plan_batches(&lengths, &opts);
         let mut covered = 0;
         for r in &plan {
@@ -110,7 +125,14 @@ mod tests {
     fn empty_and_oversized_rows() {
         assert!(plan_batches(&[], &BatchOptions::default()).is_empty());
         // A single row longer than the token budget still gets a batch of its own.
-        let plan = plan_batches(&[10_000, 20_000], &BatchOptions { window: 10, max_rows: 8, max_tokens: 100 });
+        let plan = plan_batches(
+            &[10_000, 20_000],
+            &BatchOptions {
+                window: 10,
+                max_rows: 8,
+                max_tokens: 100,
+            },
+        );
         assert_eq!(plan, vec![0..1, 1..2]);
     }
 }

@@ -74,7 +74,12 @@ pub struct EncoderOptions {
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        EncoderOptions { backend: Backend::Fused, precision: Precision::Fp32, max_tokens: 256, threads: 0 }
+        EncoderOptions {
+            backend: Backend::Fused,
+            precision: Precision::Fp32,
+            max_tokens: 256,
+            threads: 0,
+        }
     }
 }
 
@@ -98,7 +103,6 @@ impl TextTokenizer {
             .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
         Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
-
 }
 
 /// The loaded encoder.
@@ -111,7 +115,10 @@ pub struct Encoder {
 
 enum Model {
     Fused(FusedBert),
-    RustBert { model: BertModel<BertEmbeddings>, _vs: nn::VarStore },
+    RustBert {
+        model: BertModel<BertEmbeddings>,
+        _vs: nn::VarStore,
+    },
 }
 
 impl Encoder {
@@ -128,14 +135,22 @@ impl Encoder {
             tch::set_num_threads(opts.threads as i32);
         }
         let tok_path = dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&tok_path)
-            .map_err(|e| EncoderError::Load { path: tok_path.clone(), message: e.to_string() })?;
+        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| EncoderError::Load {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
         // The shipped tokenizer.json pads everything to a fixed 128 and truncates at 128;
         // sentence-transformers pads per batch and truncates at max_seq_length (256).
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: opts.max_tokens, ..Default::default() }))
-            .map_err(|e| EncoderError::Load { path: tok_path.clone(), message: e.to_string() })?;
+            .with_truncation(Some(TruncationParams {
+                max_length: opts.max_tokens,
+                ..Default::default()
+            }))
+            .map_err(|e| EncoderError::Load {
+                path: tok_path.clone(),
+                message: e.to_string(),
+            })?;
 
         let kind = match opts.precision {
             Precision::Fp32 => Kind::Float,
@@ -158,9 +173,15 @@ impl Encoder {
             Backend::RustBert => {
                 let config = read_config(&config_path)?;
                 let mut vs = nn::VarStore::new(Device::Cpu);
-                let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
-                vs.load(&weights_path)
-                    .map_err(|e| EncoderError::Load { path: weights_path.clone(), message: e.to_string() })?;
+                let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(
+                    vs.root(),
+                    &config,
+                    false,
+                );
+                vs.load(&weights_path).map_err(|e| EncoderError::Load {
+                    path: weights_path.clone(),
+                    message: e.to_string(),
+                })?;
                 if kind == Kind::BFloat16 {
                     vs.bfloat16();
                 }
@@ -168,7 +189,12 @@ impl Encoder {
                 Model::RustBert { model, _vs: vs }
             }
         };
-        Ok(Encoder { tokenizer: TextTokenizer { tokenizer }, model, kind, max_tokens: opts.max_tokens })
+        Ok(Encoder {
+            tokenizer: TextTokenizer { tokenizer },
+            model,
+            kind,
+            max_tokens: opts.max_tokens,
+        })
     }
 
     /// The precision actually in use.
@@ -226,9 +252,13 @@ impl Encoder {
         let hidden = hidden.to_kind(Kind::Float);
         let mask = mask.unsqueeze(-1).to_kind(Kind::Float);
         let summed = (hidden * &mask).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        let counts = mask.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9);
+        let counts = mask
+            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+            .clamp_min(1e-9);
         let mean = summed / counts;
-        let norm = mean.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
+        let norm = mean
+            .norm_scalaropt_dim(2, [1i64].as_slice(), true)
+            .clamp_min(1e-12);
         let pooled = (mean / norm).contiguous();
         let n = pooled.numel();
         let mut out = vec![0f32; n];
@@ -249,10 +279,14 @@ impl Encoder {
 
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
     // BertConfig::from_file panics on a bad file; read and parse it ourselves.
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| EncoderError::Load { path: path.to_path_buf(), message: e.to_string() })?;
-    let config: BertConfig = serde_json::from_str(&text)
-        .map_err(|e| EncoderError::Load { path: path.to_path_buf(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| EncoderError::Load {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let config: BertConfig = serde_json::from_str(&text).map_err(|e| EncoderError::Load {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     Ok(config)
 }
 
@@ -264,7 +298,10 @@ pub fn cpu_has_native_bf16() -> bool {
             return info
                 .lines()
                 .find(|l| l.starts_with("flags"))
-                .is_some_and(|l| l.split_whitespace().any(|f| f == "amx_bf16" || f == "avx512_bf16"));
+                .is_some_and(|l| {
+                    l.split_whitespace()
+                        .any(|f| f == "amx_bf16" || f == "avx512_bf16")
+                });
         }
     }
     false
@@ -296,9 +333,14 @@ struct Layer {
 
 impl FusedBert {
     fn load(path: &Path, config: &BertConfig, kind: Kind) -> Result<FusedBert, EncoderError> {
-        let load_err = |message: String| EncoderError::Load { path: path.to_path_buf(), message };
-        let mut w: HashMap<String, Tensor> =
-            Tensor::read_safetensors(path).map_err(|e| load_err(e.to_string()))?.into_iter().collect();
+        let load_err = |message: String| EncoderError::Load {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut w: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+            .map_err(|e| load_err(e.to_string()))?
+            .into_iter()
+            .collect();
         let mut take = |name: &str| -> Result<Tensor, EncoderError> {
             w.remove(name)
                 .map(|t| t.to_kind(kind))
@@ -307,7 +349,10 @@ impl FusedBert {
         let word = take("embeddings.word_embeddings.weight")?;
         let position = take("embeddings.position_embeddings.weight")?;
         let token_type0 = take("embeddings.token_type_embeddings.weight")?.get(0);
-        let ln = (take("embeddings.LayerNorm.weight")?, take("embeddings.LayerNorm.bias")?);
+        let ln = (
+            take("embeddings.LayerNorm.weight")?,
+            take("embeddings.LayerNorm.bias")?,
+        );
         let mut layers = Vec::new();
         for i in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{i}.");
@@ -330,11 +375,17 @@ impl FusedBert {
                 inter_b: take(&format!("{p}intermediate.dense.bias"))?,
                 ffn_out_w: take(&format!("{p}output.dense.weight"))?,
                 ffn_out_b: take(&format!("{p}output.dense.bias"))?,
-                ln2: (take(&format!("{p}output.LayerNorm.weight"))?, take(&format!("{p}output.LayerNorm.bias"))?),
+                ln2: (
+                    take(&format!("{p}output.LayerNorm.weight"))?,
+                    take(&format!("{p}output.LayerNorm.bias"))?,
+                ),
             });
         }
         if !matches!(config.hidden_act, rust_bert::Activation::gelu) {
-            return Err(load_err(format!("unsupported activation {:?}", config.hidden_act)));
+            return Err(load_err(format!(
+                "unsupported activation {:?}",
+                config.hidden_act
+            )));
         }
         Ok(FusedBert {
             word,
@@ -353,19 +404,48 @@ impl FusedBert {
         let d = hidden / self.heads;
         let pos = self.position.narrow(0, 0, l);
         let x = self.word.f_embedding_lookup(ids)? + pos.unsqueeze(0) + &self.token_type0;
-        let mut x = x.layer_norm([hidden].as_slice(), Some(&self.ln.0), Some(&self.ln.1), self.eps, false);
+        let mut x = x.layer_norm(
+            [hidden].as_slice(),
+            Some(&self.ln.0),
+            Some(&self.ln.1),
+            self.eps,
+            false,
+        );
         // Boolean mask, true where attention is allowed: (b, 1, 1, l) broadcast over heads/queries.
         let attn_mask = mask.to_kind(Kind::Bool).view([b, 1, 1, l]);
         for layer in &self.layers {
-            let qkv = x.linear(&layer.qkv_w, Some(&layer.qkv_b)).view([b, l, 3, self.heads, d]).permute([2, 0, 3, 1, 4]);
+            let qkv = x
+                .linear(&layer.qkv_w, Some(&layer.qkv_b))
+                .view([b, l, 3, self.heads, d])
+                .permute([2, 0, 3, 1, 4]);
             let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
-            let ctx = Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(&attn_mask), 0.0, false, None::<f64>)?;
+            let ctx = Tensor::f_scaled_dot_product_attention(
+                &q,
+                &k,
+                &v,
+                Some(&attn_mask),
+                0.0,
+                false,
+                None::<f64>,
+            )?;
             let ctx = ctx.transpose(1, 2).reshape([b, l, hidden]);
             let a = ctx.linear(&layer.out_w, Some(&layer.out_b)) + &x;
-            x = a.layer_norm([hidden].as_slice(), Some(&layer.ln1.0), Some(&layer.ln1.1), self.eps, false);
+            x = a.layer_norm(
+                [hidden].as_slice(),
+                Some(&layer.ln1.0),
+                Some(&layer.ln1.1),
+                self.eps,
+                false,
+            );
             let i = x.linear(&layer.inter_w, Some(&layer.inter_b)).gelu("none");
             let o = i.linear(&layer.ffn_out_w, Some(&layer.ffn_out_b)) + &x;
-            x = o.layer_norm([hidden].as_slice(), Some(&layer.ln2.0), Some(&layer.ln2.1), self.eps, false);
+            x = o.layer_norm(
+                [hidden].as_slice(),
+                Some(&layer.ln2.0),
+                Some(&layer.ln2.1),
+                self.eps,
+                false,
+            );
         }
         Ok(x)
     }

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 /// Sentiment classes, in output order.
 pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 /// Toxicity attributes, in output order.
-pub const TOXICITY_LABELS: [&str; 5] = ["toxicity", "insult", "threat", "obscene", "identity_attack"];
+pub const TOXICITY_LABELS: [&str; 5] =
+    ["toxicity", "insult", "threat", "obscene", "identity_attack"];
 /// Stance classes, in output order.
 pub const STANCE_LABELS: [&str; 3] = ["favor", "against", "none"];
 
@@ -134,29 +135,44 @@ impl Heads {
         if !path.is_file() {
             return Err(HeadsError::Missing { path });
         }
-        let bytes = std::fs::read(&path).map_err(|e| HeadsError::Invalid { path: path.clone(), message: e.to_string() })?;
-        Heads::from_bytes(&bytes, super::encoder::DIM)
-            .map_err(|message| HeadsError::Invalid { path: path.clone(), message })
+        let bytes = std::fs::read(&path).map_err(|e| HeadsError::Invalid {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Heads::from_bytes(&bytes, super::encoder::DIM).map_err(|message| HeadsError::Invalid {
+            path: path.clone(),
+            message,
+        })
     }
 
     /// Parses heads from safetensors bytes, checking every shape against `dim`.
     pub fn from_bytes(bytes: &[u8], dim: usize) -> Result<Heads, String> {
         let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
         let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
-            let t = st.tensor(name).map_err(|_| format!("tensor {name} not found"))?;
+            let t = st
+                .tensor(name)
+                .map_err(|_| format!("tensor {name} not found"))?;
             if t.dtype() != safetensors::Dtype::F32 {
                 return Err(format!("tensor {name} is {:?}, expected F32", t.dtype()));
             }
             if t.shape() != shape {
-                return Err(format!("tensor {name} has shape {:?}, expected {shape:?}", t.shape()));
+                return Err(format!(
+                    "tensor {name} has shape {:?}, expected {shape:?}",
+                    t.shape()
+                ));
             }
-            Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+            Ok(t.data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect())
         };
         let mut heads = HashMap::new();
         for kind in HeadKind::ALL {
             let n = kind.name();
             let inputs = kind.input_width(dim);
-            let hidden_b = st.tensor(&format!("{n}.hidden.bias")).map_err(|_| format!("tensor {n}.hidden.bias not found"))?;
+            let hidden_b = st
+                .tensor(&format!("{n}.hidden.bias"))
+                .map_err(|_| format!("tensor {n}.hidden.bias not found"))?;
             let width = hidden_b.shape().first().copied().unwrap_or(0);
             let outputs = kind.outputs();
             heads.insert(
@@ -177,7 +193,11 @@ impl Heads {
                 },
             );
         }
-        Ok(Heads { heads, dim, hash: super::models::short_hash(bytes) })
+        Ok(Heads {
+            heads,
+            dim,
+            hash: super::models::short_hash(bytes),
+        })
     }
 
     fn head(&self, kind: HeadKind) -> &Mlp {
@@ -198,7 +218,13 @@ impl Heads {
     /// Toxicity attribute probabilities, each independent, in [`TOXICITY_LABELS`] order.
     pub fn toxicity(&self, emb: &[f32]) -> [f32; 5] {
         let l = self.head(HeadKind::Toxicity).logits(emb);
-        [sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3]), sigmoid(l[4])]
+        [
+            sigmoid(l[0]),
+            sigmoid(l[1]),
+            sigmoid(l[2]),
+            sigmoid(l[3]),
+            sigmoid(l[4]),
+        ]
     }
 
     /// Stance probabilities (favor, against, none) of a comment toward an article.
@@ -240,16 +266,28 @@ mod tests {
 
     #[test]
     fn softmax_sums_to_one_and_survives_large_logits() {
-        for logits in [vec![0.0, 0.0, 0.0], vec![1000.0, 0.0, -1000.0], vec![-3.0, 2.0, 0.5]] {
+        for logits in [
+            vec![0.0, 0.0, 0.0],
+            vec![1000.0, 0.0, -1000.0],
+            vec![-3.0, 2.0, 0.5],
+        ] {
             let p = softmax(&logits);
-            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{logits:?} -> {p:?}");
+            assert!(
+                (p.iter().sum::<f32>() - 1.0).abs() < 1e-6,
+                "{logits:?} -> {p:?}"
+            );
             assert!(p.iter().all(|v| v.is_finite()));
         }
     }
 
     #[test]
     fn dense_matches_hand_computation() {
-        let d = Dense { weight: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], bias: vec![0.5, -1.0], inputs: 3, outputs: 2 };
+        let d = Dense {
+            weight: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            bias: vec![0.5, -1.0],
+            inputs: 3,
+            outputs: 2,
+        };
         let mut y = Vec::new();
         d.apply(&[1.0, 0.0, -1.0], &mut y);
         assert_eq!(y, vec![1.0 - 3.0 + 0.5, 4.0 - 6.0 - 1.0]);

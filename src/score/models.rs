@@ -46,7 +46,11 @@ pub struct FileInfo {
 /// Size and short SHA-256 of a file.
 pub fn describe(path: &Path) -> std::io::Result<FileInfo> {
     let bytes = std::fs::read(path)?;
-    Ok(FileInfo { path: path.to_path_buf(), bytes: bytes.len() as u64, sha256_12: short_hash(&bytes) })
+    Ok(FileInfo {
+        path: path.to_path_buf(),
+        bytes: bytes.len() as u64,
+        sha256_12: short_hash(&bytes),
+    })
 }
 
 /// First 12 hex digits of SHA-256.

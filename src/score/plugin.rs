@@ -24,7 +24,10 @@ pub enum PluginError {
 }
 
 fn load_err(path: &Path, m: impl ToString) -> PluginError {
-    PluginError::Load { path: path.to_path_buf(), message: m.to_string() }
+    PluginError::Load {
+        path: path.to_path_buf(),
+        message: m.to_string(),
+    }
 }
 
 /// Output activation.
@@ -68,11 +71,17 @@ impl Classifier {
         let cfg_text = std::fs::read_to_string(&cfg_path).map_err(|e| load_err(&cfg_path, e))?;
         let head: Head = serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
         let model_type = head.model_type.clone().unwrap_or_default();
-        let id2label = head.id2label.ok_or_else(|| load_err(&cfg_path, "no id2label: cannot name the outputs"))?;
+        let id2label = head
+            .id2label
+            .ok_or_else(|| load_err(&cfg_path, "no id2label: cannot name the outputs"))?;
         let mut labels = vec![String::new(); id2label.len()];
         for (k, v) in &id2label {
-            let i: usize = k.parse().map_err(|_| load_err(&cfg_path, format!("id2label key {k:?} is not a number")))?;
-            let slot = labels.get_mut(i).ok_or_else(|| load_err(&cfg_path, format!("id2label has a gap before {i}")))?;
+            let i: usize = k
+                .parse()
+                .map_err(|_| load_err(&cfg_path, format!("id2label key {k:?} is not a number")))?;
+            let slot = labels
+                .get_mut(i)
+                .ok_or_else(|| load_err(&cfg_path, format!("id2label has a gap before {i}")))?;
             *slot = v.clone();
         }
         let activation = match head.problem_type.as_deref() {
@@ -82,19 +91,34 @@ impl Classifier {
         let mut vs = nn::VarStore::new(Device::Cpu);
         let net = match model_type.as_str() {
             "bert" => {
-                let c: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
-                Net::Bert(BertForSequenceClassification::new(vs.root(), &c).map_err(|e| load_err(&cfg_path, e))?)
+                let c: BertConfig =
+                    serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
+                Net::Bert(
+                    BertForSequenceClassification::new(vs.root(), &c)
+                        .map_err(|e| load_err(&cfg_path, e))?,
+                )
             }
             "distilbert" => {
-                let c: DistilBertConfig = serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
-                Net::DistilBert(DistilBertModelClassifier::new(vs.root(), &c).map_err(|e| load_err(&cfg_path, e))?)
+                let c: DistilBertConfig =
+                    serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
+                Net::DistilBert(
+                    DistilBertModelClassifier::new(vs.root(), &c)
+                        .map_err(|e| load_err(&cfg_path, e))?,
+                )
             }
             "roberta" | "xlm-roberta" => {
-                let c: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
-                Net::Roberta(RobertaForSequenceClassification::new(vs.root(), &c).map_err(|e| load_err(&cfg_path, e))?)
+                let c: BertConfig =
+                    serde_json::from_str(&cfg_text).map_err(|e| load_err(&cfg_path, e))?;
+                Net::Roberta(
+                    RobertaForSequenceClassification::new(vs.root(), &c)
+                        .map_err(|e| load_err(&cfg_path, e))?,
+                )
             }
             other => {
-                return Err(load_err(&cfg_path, format!("model_type {other:?} is not supported (bert, distilbert, roberta)")))
+                return Err(load_err(
+                    &cfg_path,
+                    format!("model_type {other:?} is not supported (bert, distilbert, roberta)"),
+                ))
             }
         };
         let weights = ["model.safetensors", "rust_model.ot"]
@@ -108,7 +132,10 @@ impl Classifier {
         let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| load_err(&tok_path, e))?;
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: 256, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: 256,
+                ..Default::default()
+            }))
             .map_err(|e| load_err(&tok_path, e))?;
         let pad_id = head
             .pad_token_id
@@ -116,7 +143,15 @@ impl Classifier {
             .or_else(|| tokenizer.token_to_id("[PAD]"))
             .or_else(|| tokenizer.token_to_id("<pad>"))
             .unwrap_or(0);
-        Ok(Classifier { net, _vs: vs, tokenizer, pad_id, labels, activation, model_type })
+        Ok(Classifier {
+            net,
+            _vs: vs,
+            tokenizer,
+            pad_id,
+            labels,
+            activation,
+            model_type,
+        })
     }
 
     /// Probabilities per text, in [`Classifier::labels`] order.
@@ -126,8 +161,16 @@ impl Classifier {
             if chunk.is_empty() {
                 continue;
             }
-            let enc = self.tokenizer.encode_batch(chunk.to_vec(), true).map_err(|e| PluginError::Run(e.to_string()))?;
-            let width = enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(1).max(1);
+            let enc = self
+                .tokenizer
+                .encode_batch(chunk.to_vec(), true)
+                .map_err(|e| PluginError::Run(e.to_string()))?;
+            let width = enc
+                .iter()
+                .map(|e| e.get_ids().len())
+                .max()
+                .unwrap_or(1)
+                .max(1);
             let mut ids = vec![i64::from(self.pad_id); chunk.len() * width];
             let mut mask = vec![0i64; chunk.len() * width];
             for (r, e) in enc.iter().enumerate() {
@@ -141,11 +184,19 @@ impl Classifier {
             let mask = Tensor::from_slice(&mask).reshape(shape);
             let _g = tch::no_grad_guard();
             let logits = match &self.net {
-                Net::Bert(m) => m.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
-                Net::DistilBert(m) => {
-                    m.forward_t(Some(&ids), Some(&mask), None, false).map_err(|e| PluginError::Run(e.to_string()))?.logits
+                Net::Bert(m) => {
+                    m.forward_t(Some(&ids), Some(&mask), None, None, None, false)
+                        .logits
                 }
-                Net::Roberta(m) => m.forward_t(Some(&ids), Some(&mask), None, None, None, false).logits,
+                Net::DistilBert(m) => {
+                    m.forward_t(Some(&ids), Some(&mask), None, false)
+                        .map_err(|e| PluginError::Run(e.to_string()))?
+                        .logits
+                }
+                Net::Roberta(m) => {
+                    m.forward_t(Some(&ids), Some(&mask), None, None, None, false)
+                        .logits
+                }
             };
             let probs = match self.activation {
                 Activation::Softmax => logits.softmax(-1, Kind::Float),
@@ -154,7 +205,9 @@ impl Classifier {
             .contiguous();
             let n = probs.numel();
             let mut flat = vec![0f32; n];
-            probs.f_copy_data(&mut flat, n).map_err(|e| PluginError::Run(e.to_string()))?;
+            probs
+                .f_copy_data(&mut flat, n)
+                .map_err(|e| PluginError::Run(e.to_string()))?;
             out.extend(flat.chunks(self.labels.len()).map(<[f32]>::to_vec));
         }
         Ok(out)
@@ -172,7 +225,13 @@ pub fn map_labels(labels: &[String], wanted: &[(&str, &[&str])]) -> Result<Vec<u
             names
                 .iter()
                 .position(|n| synonyms.iter().any(|s| norm(s) == *n))
-                .ok_or_else(|| format!("the model has no label for {col} (its labels: {}; accepted: {})", labels.join(", "), synonyms.join(", ")))
+                .ok_or_else(|| {
+                    format!(
+                        "the model has no label for {col} (its labels: {}; accepted: {})",
+                        labels.join(", "),
+                        synonyms.join(", ")
+                    )
+                })
         })
         .collect()
 }
@@ -190,7 +249,10 @@ pub const TOXICITY_SYNONYMS: [(&str, &[&str]); 5] = [
     ("insult", &["insult"]),
     ("threat", &["threat"]),
     ("obscene", &["obscene", "profanity", "sexual_explicit"]),
-    ("identity_attack", &["identity_attack", "identity_hate", "hate"]),
+    (
+        "identity_attack",
+        &["identity_attack", "identity_hate", "hate"],
+    ),
 ];
 
 #[cfg(test)]
@@ -199,8 +261,20 @@ mod tests {
 
     #[test]
     fn labels_map_by_name_not_position() {
-        let labels: Vec<String> = ["severe_toxic", "Toxic", "identity-hate", "insult", "obscene", "threat"].map(String::from).into();
-        assert_eq!(map_labels(&labels, &TOXICITY_SYNONYMS).unwrap(), vec![1, 3, 5, 4, 2]);
+        let labels: Vec<String> = [
+            "severe_toxic",
+            "Toxic",
+            "identity-hate",
+            "insult",
+            "obscene",
+            "threat",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            map_labels(&labels, &TOXICITY_SYNONYMS).unwrap(),
+            vec![1, 3, 5, 4, 2]
+        );
         let err = map_labels(&["LABEL_0".to_string()], &SENTIMENT_SYNONYMS).unwrap_err();
         assert!(err.contains("no label for negative"), "{err}");
     }

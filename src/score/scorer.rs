@@ -17,11 +17,17 @@ pub enum ScorerError {
     #[error(transparent)]
     Heads(#[from] HeadsError),
     #[error("reading {path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error("{path}: {message}")]
-    Labels { path: std::path::PathBuf, message: String },
+    Labels {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }
 
 /// A plug-in classifier and, for each threadlens column, the model output feeding it.
@@ -67,36 +73,65 @@ impl Scorer {
         let encoder = Encoder::load(&enc_dir, opts)?;
         let heads = Heads::load(&models.join("heads"))?;
         let weights = enc_dir.join("model.safetensors");
-        let enc_hash = describe(&weights).map_err(|source| ScorerError::Io { path: weights, source })?.sha256_12;
-        let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())[..8].to_string();
-        Ok(Scorer { encoder, heads, model_id, batch: BatchOptions::default(), sentiment_plugin: None, toxicity_plugin: None })
+        let enc_hash = describe(&weights)
+            .map_err(|source| ScorerError::Io {
+                path: weights,
+                source,
+            })?
+            .sha256_12;
+        let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
+            [..8]
+            .to_string();
+        Ok(Scorer {
+            encoder,
+            heads,
+            model_id,
+            batch: BatchOptions::default(),
+            sentiment_plugin: None,
+            toxicity_plugin: None,
+        })
     }
 
     /// Replaces the sentiment and/or toxicity head by a fine-tuned sequence classifier.
     /// A sentiment model with only negative/positive labels scores neutral as 0.
-    pub fn with_plugins(mut self, sentiment: Option<&Path>, toxicity: Option<&Path>) -> Result<Scorer, ScorerError> {
+    pub fn with_plugins(
+        mut self,
+        sentiment: Option<&Path>,
+        toxicity: Option<&Path>,
+    ) -> Result<Scorer, ScorerError> {
         if let Some(dir) = sentiment {
             let model = Classifier::load(dir)?;
             let columns = match map_labels(&model.labels, &SENTIMENT_SYNONYMS) {
                 Ok(c) => c.into_iter().map(Some).collect(),
                 Err(message) => {
                     let two = [SENTIMENT_SYNONYMS[0], SENTIMENT_SYNONYMS[2]];
-                    let c = map_labels(&model.labels, &two)
-                        .map_err(|_| ScorerError::Labels { path: dir.join("config.json"), message })?;
+                    let c = map_labels(&model.labels, &two).map_err(|_| ScorerError::Labels {
+                        path: dir.join("config.json"),
+                        message,
+                    })?;
                     vec![Some(c[0]), None, Some(c[1])]
                 }
             };
-            self.model_id = super::models::short_hash(format!("{}:sentiment:{}", self.model_id, dir_hash(dir)).as_bytes())[..8].to_string();
+            self.model_id = super::models::short_hash(
+                format!("{}:sentiment:{}", self.model_id, dir_hash(dir)).as_bytes(),
+            )[..8]
+                .to_string();
             self.sentiment_plugin = Some(Plugged { model, columns });
         }
         if let Some(dir) = toxicity {
             let model = Classifier::load(dir)?;
             let columns = map_labels(&model.labels, &TOXICITY_SYNONYMS)
-                .map_err(|message| ScorerError::Labels { path: dir.join("config.json"), message })?
+                .map_err(|message| ScorerError::Labels {
+                    path: dir.join("config.json"),
+                    message,
+                })?
                 .into_iter()
                 .map(Some)
                 .collect();
-            self.model_id = super::models::short_hash(format!("{}:toxicity:{}", self.model_id, dir_hash(dir)).as_bytes())[..8].to_string();
+            self.model_id = super::models::short_hash(
+                format!("{}:toxicity:{}", self.model_id, dir_hash(dir)).as_bytes(),
+            )[..8]
+                .to_string();
             self.toxicity_plugin = Some(Plugged { model, columns });
         }
         Ok(self)
@@ -108,7 +143,11 @@ impl Scorer {
     }
 
     /// Embeds texts, each distinct text once, in input order.
-    pub fn embed_distinct(&self, texts: &[&str], progress: &mut dyn FnMut(usize)) -> Result<Vec<f32>, EncoderError> {
+    pub fn embed_distinct(
+        &self,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<f32>, EncoderError> {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut distinct: Vec<&str> = Vec::new();
         let slots: Vec<usize> = texts
@@ -165,8 +204,13 @@ impl Scorer {
                 .enumerate()
                 .map(|(k, (_, article))| {
                     let e = &emb[k * DIM..(k + 1) * DIM];
-                    let stance = article.map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
-                    Scores { sentiment: self.heads.sentiment(e), toxicity: self.heads.toxicity(e), stance }
+                    let stance = article
+                        .map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
+                    Scores {
+                        sentiment: self.heads.sentiment(e),
+                        toxicity: self.heads.toxicity(e),
+                        stance,
+                    }
                 })
                 .collect();
             if let Some(p) = &self.sentiment_plugin {
@@ -229,7 +273,10 @@ mod tests {
 
     #[test]
     fn article_text_takes_title_and_lead() {
-        assert_eq!(article_text(Some(" Title "), Some("One.\n\nTwo.")), "Title. One. Two.");
+        assert_eq!(
+            article_text(Some(" Title "), Some("One.\n\nTwo.")),
+            "Title. One. Two."
+        );
         assert_eq!(article_text(None, None), "");
         assert_eq!(article_text(Some("T"), None), "T");
         let long = "x".repeat(700);

@@ -15,7 +15,11 @@ pub enum Targets {
     /// Several independent 0/1 labels per row with a per-cell loss weight (0 for unlabelled
     /// cells); sigmoid + weighted binary cross-entropy. `values` and `mask` are row-major
     /// (rows × outputs).
-    Attributes { values: Vec<f32>, mask: Vec<f32>, outputs: usize },
+    Attributes {
+        values: Vec<f32>,
+        mask: Vec<f32>,
+        outputs: usize,
+    },
 }
 
 /// Hyper-parameters.
@@ -66,7 +70,11 @@ struct Net {
 
 impl Net {
     fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
-        self.hidden.forward(x).relu().dropout(self.dropout, train).apply(&self.out)
+        self.hidden
+            .forward(x)
+            .relu()
+            .dropout(self.dropout, train)
+            .apply(&self.out)
     }
 }
 
@@ -93,11 +101,18 @@ pub fn train_mlp(
         Targets::Attributes { outputs, .. } => *outputs,
     } as i64;
     let net = Net {
-        hidden: nn::linear(vs.root() / "hidden", dim as i64, cfg.hidden, Default::default()),
+        hidden: nn::linear(
+            vs.root() / "hidden",
+            dim as i64,
+            cfg.hidden,
+            Default::default(),
+        ),
         out: nn::linear(vs.root() / "out", cfg.hidden, outputs, Default::default()),
         dropout: cfg.dropout,
     };
-    let mut opt = nn::AdamW::default().wd(cfg.weight_decay).build(&vs, cfg.lr)?;
+    let mut opt = nn::AdamW::default()
+        .wd(cfg.weight_decay)
+        .build(&vs, cfg.lr)?;
 
     // Loss pieces.
     let (y, mask, class_w, pos_w) = match targets {
@@ -107,11 +122,28 @@ pub fn train_mlp(
                 counts[labels[i as usize] as usize] += 1.0;
             }
             let total: f64 = counts.iter().sum();
-            let w: Vec<f32> =
-                counts.iter().map(|c| if *c > 0.0 { (total / (*classes as f64 * c)) as f32 } else { 0.0 }).collect();
-            (Tensor::from_slice(labels), None, Some(Tensor::from_slice(&w)), None)
+            let w: Vec<f32> = counts
+                .iter()
+                .map(|c| {
+                    if *c > 0.0 {
+                        (total / (*classes as f64 * c)) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            (
+                Tensor::from_slice(labels),
+                None,
+                Some(Tensor::from_slice(&w)),
+                None,
+            )
         }
-        Targets::Attributes { values, mask, outputs } => {
+        Targets::Attributes {
+            values,
+            mask,
+            outputs,
+        } => {
             let mut pos = vec![0f64; *outputs];
             let mut neg = vec![0f64; *outputs];
             for &i in &train_idx {
@@ -129,18 +161,40 @@ pub fn train_mlp(
             let pw: Vec<f32> = pos
                 .iter()
                 .zip(&neg)
-                .map(|(p, n)| if *p > 0.0 { (n / p).clamp(1.0, cfg.max_pos_weight) as f32 } else { 1.0 })
+                .map(|(p, n)| {
+                    if *p > 0.0 {
+                        (n / p).clamp(1.0, cfg.max_pos_weight) as f32
+                    } else {
+                        1.0
+                    }
+                })
                 .collect();
-            (rows_tensor(values, *outputs), Some(rows_tensor(mask, *outputs)), None, Some(Tensor::from_slice(&pw)))
+            (
+                rows_tensor(values, *outputs),
+                Some(rows_tensor(mask, *outputs)),
+                None,
+                Some(Tensor::from_slice(&pw)),
+            )
         }
     };
     let loss_of = |logits: &Tensor, idx: &Tensor| -> Tensor {
         let yb = y.index_select(0, idx);
         match (&class_w, &mask, &pos_w) {
-            (Some(w), _, _) => logits.cross_entropy_loss::<Tensor>(&yb, Some(w.shallow_clone()), tch::Reduction::Mean, -100, 0.0),
+            (Some(w), _, _) => logits.cross_entropy_loss::<Tensor>(
+                &yb,
+                Some(w.shallow_clone()),
+                tch::Reduction::Mean,
+                -100,
+                0.0,
+            ),
             (None, Some(m), Some(pw)) => {
                 let mb = m.index_select(0, idx);
-                let per = logits.binary_cross_entropy_with_logits::<Tensor>(&yb, None, Some(pw.shallow_clone()), tch::Reduction::None);
+                let per = logits.binary_cross_entropy_with_logits::<Tensor>(
+                    &yb,
+                    None,
+                    Some(pw.shallow_clone()),
+                    tch::Reduction::None,
+                );
                 (per * &mb).sum(Kind::Float) / mb.sum(Kind::Float).clamp_min(1.0)
             }
             _ => unreachable!("targets always set one loss"),
@@ -171,17 +225,27 @@ pub fn train_mlp(
         let val_loss = if val_idx.is_empty() {
             0.0
         } else {
-            tch::no_grad(|| loss_of(&net.forward_t(&xs.index_select(0, &val_t), false), &val_t).double_value(&[]))
+            tch::no_grad(|| {
+                loss_of(&net.forward_t(&xs.index_select(0, &val_t), false), &val_t)
+                    .double_value(&[])
+            })
         };
         if val_loss < best.0 - 1e-4 {
             best = (val_loss, epoch + 1);
-            best_state = Some(vs.variables().into_iter().map(|(k, v)| (k, v.detach().copy())).collect());
+            best_state = Some(
+                vs.variables()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.detach().copy()))
+                    .collect(),
+            );
         } else if epoch + 1 - best.1 >= cfg.patience {
             break;
         }
     }
-    let state: std::collections::HashMap<String, Tensor> =
-        best_state.unwrap_or_else(|| vs.variables().into_iter().collect()).into_iter().collect();
+    let state: std::collections::HashMap<String, Tensor> = best_state
+        .unwrap_or_else(|| vs.variables().into_iter().collect())
+        .into_iter()
+        .collect();
     let to_vec = |name: &str| -> Vec<f32> {
         let t = state[name].to_kind(Kind::Float).contiguous();
         let n = t.numel();
@@ -203,7 +267,14 @@ pub fn train_mlp(
             outputs: outputs as usize,
         },
     };
-    Ok((mlp, TrainLog { epochs_run, best_epoch: best.1, best_val_loss: best.0 }))
+    Ok((
+        mlp,
+        TrainLog {
+            epochs_run,
+            best_epoch: best.1,
+            best_val_loss: best.0,
+        },
+    ))
 }
 
 /// Writes heads to a safetensors file as `{name}.hidden.weight`, `{name}.out.bias`, ….

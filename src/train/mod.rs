@@ -64,11 +64,18 @@ impl EmbeddingCache {
             for chunk in buf.chunks_exact(rec) {
                 let mut key = [0u8; 32];
                 key.copy_from_slice(&chunk[..32]);
-                let v = chunk[32..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let v = chunk[32..]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
                 map.insert(key, v);
             }
         }
-        Ok(EmbeddingCache { path, map, salt: encoder_hash.to_string() })
+        Ok(EmbeddingCache {
+            path,
+            map,
+            salt: encoder_hash.to_string(),
+        })
     }
 
     fn key(&self, text: &str) -> [u8; 32] {
@@ -90,15 +97,28 @@ impl EmbeddingCache {
             }
         }
         if !missing.is_empty() {
-            let bar = if show { indicatif::ProgressBar::new(missing.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            let bar = if show {
+                indicatif::ProgressBar::new(missing.len() as u64)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
             bar.set_style(
-                indicatif::ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "embedding [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
-            let emb = embed_all(enc, &missing, &BatchOptions::default(), &mut |n| bar.inc(n as u64))?;
+            let emb = embed_all(enc, &missing, &BatchOptions::default(), &mut |n| {
+                bar.inc(n as u64)
+            })?;
             bar.finish_and_clear();
-            let mut f = std::io::BufWriter::new(std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?);
+            let mut f = std::io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?,
+            );
             for (i, t) in missing.iter().enumerate() {
                 let k = self.key(t);
                 let v = emb[i * DIM..(i + 1) * DIM].to_vec();
@@ -123,34 +143,68 @@ fn texts_of<T>(rows: &[T], f: impl Fn(&T) -> &str) -> Vec<&str> {
 }
 
 /// Runs the whole training and evaluation. Returns the metrics it wrote.
-pub fn run(settings: &TrainSettings, enc: &Encoder, encoder_hash: &str, show: bool, log: &dyn Fn(&str)) -> anyhow::Result<Metrics> {
+pub fn run(
+    settings: &TrainSettings,
+    enc: &Encoder,
+    encoder_hash: &str,
+    show: bool,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Metrics> {
     use anyhow::Context;
     let data = &settings.data;
-    let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash).context("opening the embedding cache")?;
+    let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash)
+        .context("opening the embedding cache")?;
     let mut metrics = Metrics::default();
     let cfg = &settings.config;
 
     // ---- sentiment --------------------------------------------------------------------------
     let train = datasets::sentiment_train(data)?;
     let test = datasets::sentiment_test(data)?;
-    log(&format!("sentiment: {} training rows, {} test rows", train.len(), test.len()));
+    log(&format!(
+        "sentiment: {} training rows, {} test rows",
+        train.len(),
+        test.len()
+    ));
     let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
-    let targets = Targets::Classes { labels: train.iter().map(|e| e.label as i64).collect(), classes: 3 };
+    let is_val: Vec<bool> = train
+        .iter()
+        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
+        .collect();
+    let targets = Targets::Classes {
+        labels: train.iter().map(|e| e.label as i64).collect(),
+        classes: 3,
+    };
     let (sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
     metrics.logs.insert("sentiment".into(), tlog);
-    metrics.rows.insert("sentiment.train".into(), is_val.iter().filter(|v| !**v).count());
-    metrics.rows.insert("sentiment.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert(
+        "sentiment.train".into(),
+        is_val.iter().filter(|v| !**v).count(),
+    );
+    metrics.rows.insert(
+        "sentiment.validation".into(),
+        is_val.iter().filter(|v| **v).count(),
+    );
     metrics.rows.insert("sentiment.test".into(), test.len());
     let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
     let c = class_confusion(&sent, &x, &train, &val, 3);
-    metrics.scores.insert("sentiment.validation.macro_recall".into(), c.macro_recall());
+    metrics
+        .scores
+        .insert("sentiment.validation.macro_recall".into(), c.macro_recall());
     let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
     let c = class_confusion(&sent, &tx, &test, &(0..test.len()).collect::<Vec<_>>(), 3);
-    metrics.scores.insert("sentiment.test.macro_recall".into(), c.macro_recall());
-    metrics.scores.insert("sentiment.test.accuracy".into(), c.accuracy());
-    metrics.scores.insert("sentiment.test.macro_f1".into(), c.macro_f1());
-    log(&format!("sentiment: TweetEval val macro-recall {:.3}", c.macro_recall()));
+    metrics
+        .scores
+        .insert("sentiment.test.macro_recall".into(), c.macro_recall());
+    metrics
+        .scores
+        .insert("sentiment.test.accuracy".into(), c.accuracy());
+    metrics
+        .scores
+        .insert("sentiment.test.macro_f1".into(), c.macro_f1());
+    log(&format!(
+        "sentiment: TweetEval val macro-recall {:.3}",
+        c.macro_recall()
+    ));
 
     // ---- toxicity ---------------------------------------------------------------------------
     let mut train = datasets::toxicity_train(data)?;
@@ -158,15 +212,32 @@ pub fn run(settings: &TrainSettings, enc: &Encoder, encoder_hash: &str, show: bo
         train.extend(datasets::assumed_clean(data)?);
     }
     let test = datasets::toxicity_test(data)?;
-    log(&format!("toxicity: {} training rows, {} test rows", train.len(), test.len()));
+    log(&format!(
+        "toxicity: {} training rows, {} test rows",
+        train.len(),
+        test.len()
+    ));
     let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
+    let is_val: Vec<bool> = train
+        .iter()
+        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
+        .collect();
     let (values, mask) = attr_targets(&train, settings.balance_sources);
-    let targets = Targets::Attributes { values, mask, outputs: 5 };
+    let targets = Targets::Attributes {
+        values,
+        mask,
+        outputs: 5,
+    };
     let (tox, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
     metrics.logs.insert("toxicity".into(), tlog);
-    metrics.rows.insert("toxicity.train".into(), is_val.iter().filter(|v| !**v).count());
-    metrics.rows.insert("toxicity.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert(
+        "toxicity.train".into(),
+        is_val.iter().filter(|v| !**v).count(),
+    );
+    metrics.rows.insert(
+        "toxicity.validation".into(),
+        is_val.iter().filter(|v| **v).count(),
+    );
     metrics.rows.insert("toxicity.test".into(), test.len());
     // Validation: macro-F1 of each attribute at 0.5 over the rows that label it.
     let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
@@ -175,32 +246,60 @@ pub fn run(settings: &TrainSettings, enc: &Encoder, encoder_hash: &str, show: bo
         let (gold, probs) = labelled(&train, &val, &val_probs, k);
         if gold.iter().any(|g| *g) {
             let c = binary_confusion(&gold, &probs, 0.5);
-            metrics.scores.insert(format!("toxicity.validation.{name}.f1_at_0.5"), c.f1(1));
-            metrics.scores.insert(format!("toxicity.validation.{name}.positives"), gold.iter().filter(|g| **g).count() as f64);
+            metrics
+                .scores
+                .insert(format!("toxicity.validation.{name}.f1_at_0.5"), c.f1(1));
+            metrics.scores.insert(
+                format!("toxicity.validation.{name}.positives"),
+                gold.iter().filter(|g| **g).count() as f64,
+            );
         }
     }
     // The threshold a user would pick without seeing the test set: best macro-F1 on the
     // validation rows of the same source (TweetEval offensive train split, held back).
-    let off_val: Vec<usize> = val.iter().copied().filter(|&i| train[i].source == "tweeteval-offensive").collect();
+    let off_val: Vec<usize> = val
+        .iter()
+        .copied()
+        .filter(|&i| train[i].source == "tweeteval-offensive")
+        .collect();
     let off_probs = attr_probs(&tox, &x, &off_val);
     let (g, p) = labelled(&train, &off_val, &off_probs, 0);
     let off_threshold = (1..100)
         .map(|t| t as f32 / 100.0)
-        .max_by(|a, b| binary_confusion(&g, &p, *a).macro_f1().total_cmp(&binary_confusion(&g, &p, *b).macro_f1()))
+        .max_by(|a, b| {
+            binary_confusion(&g, &p, *a)
+                .macro_f1()
+                .total_cmp(&binary_confusion(&g, &p, *b).macro_f1())
+        })
         .unwrap_or(0.5);
-    metrics.scores.insert("toxicity.validation.offensive.best_threshold".into(), f64::from(off_threshold));
+    metrics.scores.insert(
+        "toxicity.validation.offensive.best_threshold".into(),
+        f64::from(off_threshold),
+    );
     let test_idx: Vec<usize> = (0..test.len()).collect();
     let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
     let test_probs = attr_probs(&tox, &tx, &test_idx);
-    for (k, metric) in [(0usize, "toxicity.test.offensive"), (4, "toxicity.test.hate_identity_attack")] {
+    for (k, metric) in [
+        (0usize, "toxicity.test.offensive"),
+        (4, "toxicity.test.hate_identity_attack"),
+    ] {
         let (gold, probs) = labelled(&test, &test_idx, &test_probs, k);
         let c = binary_confusion(&gold, &probs, 0.5);
-        metrics.scores.insert(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
-        metrics.scores.insert(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
-        metrics.scores.insert(format!("{metric}.accuracy_at_0.5"), c.accuracy());
+        metrics
+            .scores
+            .insert(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
+        metrics
+            .scores
+            .insert(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
+        metrics
+            .scores
+            .insert(format!("{metric}.accuracy_at_0.5"), c.accuracy());
         if k == 0 {
             let c = binary_confusion(&gold, &probs, off_threshold);
-            metrics.scores.insert(format!("{metric}.macro_f1_at_validation_threshold"), c.macro_f1());
+            metrics.scores.insert(
+                format!("{metric}.macro_f1_at_validation_threshold"),
+                c.macro_f1(),
+            );
         }
     }
     log(&format!(
@@ -211,39 +310,78 @@ pub fn run(settings: &TrainSettings, enc: &Encoder, encoder_hash: &str, show: bo
     // ---- stance -----------------------------------------------------------------------------
     let train = datasets::stance_train(data, settings.fnc)?;
     let test = datasets::stance_test(data)?;
-    log(&format!("stance: {} training rows, {} test rows", train.len(), test.len()));
+    log(&format!(
+        "stance: {} training rows, {} test rows",
+        train.len(),
+        test.len()
+    ));
     let (x, fdim) = stance_matrix(&mut cache, enc, &train, show)?;
-    let is_val: Vec<bool> = train.iter().map(|e| is_validation(&e.text, VALIDATION_PERCENT)).collect();
-    let targets = Targets::Classes { labels: train.iter().map(|e| e.label as i64).collect(), classes: 3 };
+    let is_val: Vec<bool> = train
+        .iter()
+        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
+        .collect();
+    let targets = Targets::Classes {
+        labels: train.iter().map(|e| e.label as i64).collect(),
+        classes: 3,
+    };
     let (stance, tlog) = train_mlp(&x, fdim, &targets, &is_val, cfg)?;
     metrics.logs.insert("stance".into(), tlog);
-    metrics.rows.insert("stance.train".into(), is_val.iter().filter(|v| !**v).count());
-    metrics.rows.insert("stance.validation".into(), is_val.iter().filter(|v| **v).count());
+    metrics.rows.insert(
+        "stance.train".into(),
+        is_val.iter().filter(|v| !**v).count(),
+    );
+    metrics.rows.insert(
+        "stance.validation".into(),
+        is_val.iter().filter(|v| **v).count(),
+    );
     metrics.rows.insert("stance.test".into(), test.len());
     let (tx, _) = stance_matrix(&mut cache, enc, &test, show)?;
-    let pred: Vec<usize> = (0..test.len()).map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim])))).collect();
+    let pred: Vec<usize> = (0..test.len())
+        .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
+        .collect();
     let gold: Vec<usize> = test.iter().map(|e| e.label).collect();
     let c = Confusion::new(3, &gold, &pred);
     let f1avg = (c.f1(0) + c.f1(1)) / 2.0;
     metrics.scores.insert("stance.test.f1avg".into(), f1avg);
-    metrics.scores.insert("stance.test.macro_f1".into(), c.macro_f1());
-    metrics.scores.insert("stance.test.accuracy".into(), c.accuracy());
+    metrics
+        .scores
+        .insert("stance.test.macro_f1".into(), c.macro_f1());
+    metrics
+        .scores
+        .insert("stance.test.accuracy".into(), c.accuracy());
     log(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
 
     // ---- write ------------------------------------------------------------------------------
     std::fs::create_dir_all(&settings.out)?;
     let path = settings.out.join(heads::HEADS_FILE);
-    crate::score::trainer::save_heads(&path, &[("sentiment", &sent), ("toxicity", &tox), ("stance", &stance)])
-        .with_context(|| format!("writing {}", path.display()))?;
+    crate::score::trainer::save_heads(
+        &path,
+        &[
+            ("sentiment", &sent),
+            ("toxicity", &tox),
+            ("stance", &stance),
+        ],
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
     let mpath = settings.out.join("metrics.json");
     let json = serde_json::json!({ "settings": settings, "metrics": metrics });
-    std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n").with_context(|| format!("writing {}", mpath.display()))?;
+    std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
+        .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(metrics)
 }
 
-fn class_confusion(mlp: &Mlp, x: &[f32], rows: &[ClassExample], idx: &[usize], classes: usize) -> Confusion {
+fn class_confusion(
+    mlp: &Mlp,
+    x: &[f32],
+    rows: &[ClassExample],
+    idx: &[usize],
+    classes: usize,
+) -> Confusion {
     let gold: Vec<usize> = idx.iter().map(|&i| rows[i].label).collect();
-    let pred: Vec<usize> = idx.iter().map(|&i| argmax(&mlp.logits(&x[i * DIM..(i + 1) * DIM]))).collect();
+    let pred: Vec<usize> = idx
+        .iter()
+        .map(|&i| argmax(&mlp.logits(&x[i * DIM..(i + 1) * DIM])))
+        .collect();
     Confusion::new(classes, &gold, &pred)
 }
 
@@ -286,13 +424,24 @@ fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; 5]> {
     idx.iter()
         .map(|&i| {
             let l = mlp.logits(&x[i * DIM..(i + 1) * DIM]);
-            [sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3]), sigmoid(l[4])]
+            [
+                sigmoid(l[0]),
+                sigmoid(l[1]),
+                sigmoid(l[2]),
+                sigmoid(l[3]),
+                sigmoid(l[4]),
+            ]
         })
         .collect()
 }
 
 /// Gold labels and probabilities of attribute `k` over the rows of `idx` that label it.
-fn labelled(rows: &[AttrExample], idx: &[usize], probs: &[[f32; 5]], k: usize) -> (Vec<bool>, Vec<f32>) {
+fn labelled(
+    rows: &[AttrExample],
+    idx: &[usize],
+    probs: &[[f32; 5]],
+    k: usize,
+) -> (Vec<bool>, Vec<f32>) {
     let mut gold = Vec::new();
     let mut p = Vec::new();
     for (j, &i) in idx.iter().enumerate() {
@@ -317,12 +466,20 @@ fn stance_matrix(
     show: bool,
 ) -> anyhow::Result<(Vec<f32>, usize)> {
     let c = cache.embed(enc, &texts_of(rows, |e| &e.text), show)?;
-    let t = cache.embed(enc, &texts_of(rows, |e| e.target.as_deref().unwrap_or("")), show)?;
+    let t = cache.embed(
+        enc,
+        &texts_of(rows, |e| e.target.as_deref().unwrap_or("")),
+        show,
+    )?;
     let fdim = heads::HeadKind::Stance.input_width(DIM);
     let mut x = Vec::with_capacity(rows.len() * fdim);
     let mut buf = Vec::new();
     for i in 0..rows.len() {
-        stance_features(&c[i * DIM..(i + 1) * DIM], &t[i * DIM..(i + 1) * DIM], &mut buf);
+        stance_features(
+            &c[i * DIM..(i + 1) * DIM],
+            &t[i * DIM..(i + 1) * DIM],
+            &mut buf,
+        );
         x.extend_from_slice(&buf);
     }
     Ok((x, fdim))

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Streaming-memory benchmark (not a test): `threadlens score` on a 1,000,000-comment CSV,
+# reporting wall time and peak RSS (/usr/bin/time -v). The texts cycle through the 2,000 real
+# news comments of bench/throughput.py's corpus (Civil Comments, CC0), so the encoder runs on
+# 2,000 distinct texts while every per-comment structure (forest, scores, output) is at full
+# size. A 1M-distinct-text run is the throughput figure times 1M.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-1000000}
+CSV=${CSV:-/tmp/threadlens-score-${N}.csv}
+BIN=${THREADLENS:-target/release/threadlens}
+if [ ! -s "$CSV" ]; then
+  python3 - "$N" "$CSV" <<'PY'
+import csv, sys, random
+n, out = int(sys.argv[1]), sys.argv[2]
+src = "../shared/data/toxicity/civil-comments-toxic-spans/comments.csv"
+texts = []
+for row in csv.DictReader(open(src, newline="", encoding="utf-8")):
+    t = " ".join(row["comment_text"].split())
+    if t and t not in texts:
+        texts.append(t)
+    if len(texts) == 2000:
+        break
+random.seed(42)
+with open(out, "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "parent_id", "author", "text", "thread_id"])
+    for i in range(1, n + 1):
+        parent = "" if i == 1 or random.random() < 0.3 else max(1, i - random.randint(1, 200))
+        w.writerow([i, parent, f"user{random.randint(1, 50000)}", texts[i % len(texts)], f"article{i // 5000}"])
+PY
+fi
+ls -lh "$CSV"
+/usr/bin/time -v "$BIN" score "$CSV" -o /tmp/threadlens-score-1m.out.csv --quiet --topic "comment moderation" 2> /tmp/threadlens-score-1m.time || { cat /tmp/threadlens-score-1m.time; exit 1; }
+grep -E "Elapsed|Maximum resident" /tmp/threadlens-score-1m.time
+wc -l /tmp/threadlens-score-1m.out.csv
