@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::common::{InputArgs, ModelArgs, StanceArgs};
+use super::common::{read_and_score, InputArgs, ModelArgs, StanceArgs};
 use super::{Outcome, Ui};
-use crate::pipeline::{read_forest, score_forest};
 use crate::report::write_analysis;
 use crate::tune::thresholds::Thresholds;
 
@@ -41,17 +40,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         Some(p) => Thresholds::load(p).context("reading the thresholds")?,
         None => Thresholds::default(),
     };
-    let target = args.stance.resolve()?;
-    let forest =
-        read_forest(&args.input.inputs, &args.input.options()).context("reading comments")?;
-    for r in &forest.rejects {
-        ui.warn(format!("rejected {r}"));
-    }
-    let scorer = args.model.load_scorer(ui)?;
-    let bar = ui.progress(forest.nodes.len() as u64, "scoring");
-    let scores = score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))
-        .context("scoring comments")?;
-    bar.finish_and_clear();
+    let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;
     let w = write_analysis(
         &args.output,
         &forest,

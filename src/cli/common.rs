@@ -164,3 +164,30 @@ impl StanceArgs {
         Ok(StanceTarget::FromInput)
     }
 }
+
+/// Reads and threads the inputs, warns about rejected records, loads the models and scores
+/// every comment (with a progress bar): the part `score` and `analyze` share.
+pub fn read_and_score(
+    input: &InputArgs,
+    stance: &StanceArgs,
+    model: &ModelArgs,
+    ui: &Ui,
+) -> anyhow::Result<(
+    crate::thread::Forest,
+    Vec<crate::score::scorer::Scores>,
+    Scorer,
+)> {
+    let target = stance.resolve()?;
+    let forest = crate::pipeline::read_forest(&input.inputs, &input.options())
+        .context("reading comments")?;
+    for r in &forest.rejects {
+        ui.warn(format!("rejected {r}"));
+    }
+    let scorer = model.load_scorer(ui)?;
+    let bar = ui.progress(forest.nodes.len() as u64, "scoring");
+    let scores =
+        crate::pipeline::score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))
+            .context("scoring comments")?;
+    bar.finish_and_clear();
+    Ok((forest, scores, scorer))
+}

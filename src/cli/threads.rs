@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::cli::common::InputArgs;
 use crate::cli::{Outcome, Ui};
-use crate::ingest::{self, ColumnOverrides, Format, IngestOptions};
+use crate::ingest::{self, IngestOptions};
 use crate::thread::{self, OutputFormat};
 
 /// How many rejected records are listed on stderr (all of them are counted, and all are in the
@@ -32,12 +33,8 @@ source_parent_id, time, kind, deleted, spam, location, text. The integrity repor
 records were rejected (each listed with its location); 2 error (unreadable or unrecognised input)."
 )]
 pub struct Args {
-    /// Input files; "-" reads standard input.
-    #[arg(value_name = "INPUT", required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// Input format (auto: detect from the content, then the extension).
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    pub format: Format,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format [default: tree on a terminal, csv otherwise].
     #[arg(long = "as", value_enum, value_name = "FORMAT")]
     pub output_as: Option<OutputFormat>,
@@ -47,24 +44,6 @@ pub struct Args {
     /// Also write the integrity report as Markdown to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// CSV/TSV: column holding the comment id (name or 1-based number).
-    #[arg(long, value_name = "COL")]
-    pub id_col: Option<String>,
-    /// CSV/TSV: column holding the parent comment id.
-    #[arg(long, value_name = "COL")]
-    pub parent_col: Option<String>,
-    /// CSV/TSV: column holding the author name.
-    #[arg(long, value_name = "COL")]
-    pub author_col: Option<String>,
-    /// CSV/TSV: column holding the comment text.
-    #[arg(long, value_name = "COL")]
-    pub text_col: Option<String>,
-    /// CSV/TSV: column holding the time.
-    #[arg(long, value_name = "COL")]
-    pub time_col: Option<String>,
-    /// CSV/TSV: column holding the thread or article id.
-    #[arg(long, value_name = "COL")]
-    pub thread_col: Option<String>,
 }
 
 /// Settings resolved from the arguments and the environment.
@@ -85,18 +64,8 @@ impl Settings {
             OutputFormat::Csv
         });
         Settings {
-            inputs: args.inputs,
-            ingest: IngestOptions {
-                format: args.format,
-                columns: ColumnOverrides {
-                    id: args.id_col,
-                    parent: args.parent_col,
-                    author: args.author_col,
-                    text: args.text_col,
-                    time: args.time_col,
-                    thread: args.thread_col,
-                },
-            },
+            ingest: args.input.options(),
+            inputs: args.input.inputs,
             format,
             output: args.output,
             report: args.report,

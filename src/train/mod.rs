@@ -166,25 +166,11 @@ pub fn run(
         test.len()
     ));
     let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val: Vec<bool> = train
-        .iter()
-        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
-        .collect();
-    let targets = Targets::Classes {
-        labels: train.iter().map(|e| e.label as i64).collect(),
-        classes: 3,
-    };
+    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
+    let targets = class_targets(&train);
     let (sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
     metrics.logs.insert("sentiment".into(), tlog);
-    metrics.rows.insert(
-        "sentiment.train".into(),
-        is_val.iter().filter(|v| !**v).count(),
-    );
-    metrics.rows.insert(
-        "sentiment.validation".into(),
-        is_val.iter().filter(|v| **v).count(),
-    );
-    metrics.rows.insert("sentiment.test".into(), test.len());
+    record_split(&mut metrics, "sentiment", &is_val, test.len());
     let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
     let c = class_confusion(&sent, &x, &train, &val, 3);
     metrics
@@ -218,10 +204,7 @@ pub fn run(
         test.len()
     ));
     let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val: Vec<bool> = train
-        .iter()
-        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
-        .collect();
+    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
     let (values, mask) = attr_targets(&train, settings.balance_sources);
     let targets = Targets::Attributes {
         values,
@@ -230,15 +213,7 @@ pub fn run(
     };
     let (tox, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
     metrics.logs.insert("toxicity".into(), tlog);
-    metrics.rows.insert(
-        "toxicity.train".into(),
-        is_val.iter().filter(|v| !**v).count(),
-    );
-    metrics.rows.insert(
-        "toxicity.validation".into(),
-        is_val.iter().filter(|v| **v).count(),
-    );
-    metrics.rows.insert("toxicity.test".into(), test.len());
+    record_split(&mut metrics, "toxicity", &is_val, test.len());
     // Validation: macro-F1 of each attribute at 0.5 over the rows that label it.
     let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
     let val_probs = attr_probs(&tox, &x, &val);
@@ -316,25 +291,11 @@ pub fn run(
         test.len()
     ));
     let (x, fdim) = stance_matrix(&mut cache, enc, &train, show)?;
-    let is_val: Vec<bool> = train
-        .iter()
-        .map(|e| is_validation(&e.text, VALIDATION_PERCENT))
-        .collect();
-    let targets = Targets::Classes {
-        labels: train.iter().map(|e| e.label as i64).collect(),
-        classes: 3,
-    };
+    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
+    let targets = class_targets(&train);
     let (stance, tlog) = train_mlp(&x, fdim, &targets, &is_val, cfg)?;
     metrics.logs.insert("stance".into(), tlog);
-    metrics.rows.insert(
-        "stance.train".into(),
-        is_val.iter().filter(|v| !**v).count(),
-    );
-    metrics.rows.insert(
-        "stance.validation".into(),
-        is_val.iter().filter(|v| **v).count(),
-    );
-    metrics.rows.insert("stance.test".into(), test.len());
+    record_split(&mut metrics, "stance", &is_val, test.len());
     let (tx, _) = stance_matrix(&mut cache, enc, &test, show)?;
     let pred: Vec<usize> = (0..test.len())
         .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
@@ -368,6 +329,28 @@ pub fn run(
     std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
         .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(metrics)
+}
+
+fn record_split(metrics: &mut Metrics, head: &str, is_val: &[bool], test_rows: usize) {
+    let val = is_val.iter().filter(|v| **v).count();
+    metrics
+        .rows
+        .insert(format!("{head}.train"), is_val.len() - val);
+    metrics.rows.insert(format!("{head}.validation"), val);
+    metrics.rows.insert(format!("{head}.test"), test_rows);
+}
+
+fn class_targets(rows: &[ClassExample]) -> Targets {
+    Targets::Classes {
+        labels: rows.iter().map(|e| e.label as i64).collect(),
+        classes: 3,
+    }
+}
+
+fn validation_rows<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<bool> {
+    texts
+        .map(|t| is_validation(t, VALIDATION_PERCENT))
+        .collect()
 }
 
 fn class_confusion(
