@@ -286,7 +286,8 @@ pub struct ArticleStats {
     pub sentiment_shares: [f64; 3],
     /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count.
     pub toxicity_by_depth: Vec<(f32, usize)>,
-    /// Most representative comments of favor and against (highest probability), node indices.
+    /// The comments leaning most to favor and to against (highest probability of that side),
+    /// node indices, three each.
     pub representative: [Vec<usize>; 2],
 }
 
@@ -351,19 +352,18 @@ pub fn article_stats(
                 a.stance_thread_weighted[k] += sums[k] / *n as f64 / per_thread.len() as f64;
             }
         }
-        for (side, slot) in [(0usize, 0usize), (1, 1)] {
+        // The comments leaning most to each side: highest probability of that side (most
+        // comments on an unseen article are "none", so the argmax alone often finds nobody).
+        for side in [0usize, 1] {
             let mut c: Vec<usize> = members
                 .iter()
                 .copied()
-                .filter(|&i| scores[i].stance.is_some_and(|st| argmax(&st) == side))
+                .filter(|&i| scores[i].stance.is_some())
                 .collect();
-            c.sort_by(|&x, &y| {
-                let px = scores[x].stance.map_or(0.0, |s| s[side]);
-                let py = scores[y].stance.map_or(0.0, |s| s[side]);
-                py.total_cmp(&px).then(x.cmp(&y))
-            });
+            let p = |i: usize| scores[i].stance.map_or(0.0, |s| s[side]);
+            c.sort_by(|&x, &y| p(y).total_cmp(&p(x)).then(x.cmp(&y)));
             c.truncate(3);
-            a.representative[slot] = c;
+            a.representative[side] = c;
         }
     }
     a
@@ -474,6 +474,29 @@ mod tests {
         assert_eq!((t[0].size, t[0].depth, t[0].participants), (3, 2, 2));
         assert!((t[0].max_toxicity - 0.9).abs() < 1e-6);
         assert!((t[0].escalation - 0.7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn representative_comments_lean_most_to_each_side_even_when_none_wins() {
+        let f = forest(&[None, None, None, None]);
+        let mut scores = vec![s(0.0); 4];
+        for (i, st) in [
+            [0.1, 0.0, 0.9],
+            [0.3, 0.1, 0.6],
+            [0.2, 0.5, 0.3],
+            [0.05, 0.05, 0.9],
+        ]
+        .iter()
+        .enumerate()
+        {
+            scores[i].stance = Some(*st);
+        }
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        let a = article_stats(&f, &scores, &v, None);
+        assert_eq!(a.representative[0], vec![1, 2, 0]);
+        assert_eq!(a.representative[1], vec![2, 1, 3]);
+        // Shares: argmax none 3 of 4, against 1 of 4.
+        assert_eq!(a.stance_shares, [0.0, 0.25, 0.75]);
     }
 
     #[test]

@@ -274,7 +274,10 @@ pub fn markdown(
                 pct(w[2])
             );
             for (side, name) in [(0, "favor"), (1, "against")] {
-                let _ = writeln!(m, "Most representative comments, {name}:\n");
+                let _ = writeln!(
+                    m,
+                    "Comments leaning most to {name} (probability of {name}):\n"
+                );
                 if st.representative[side].is_empty() {
                     let _ = writeln!(m, "- none");
                 }
@@ -445,7 +448,10 @@ pub fn html_page(
             let _ = writeln!(h, "<table><tr><th></th><th>favor</th><th>against</th><th>neutral</th></tr><tr><td>by comment</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr><tr><td>each thread weighted equally</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
                 pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]), pct(w[0]), pct(w[1]), pct(w[2]));
             for (side, name) in [(0, "favor"), (1, "against")] {
-                let _ = writeln!(h, "<h4>Most representative comments, {name}</h4>");
+                let _ = writeln!(
+                    h,
+                    "<h4>Comments leaning most to {name} (probability of {name})</h4>"
+                );
                 if st.representative[side].is_empty() {
                     h.push_str("<p>none</p>\n");
                 }
