@@ -39,9 +39,11 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
     }
     println!(
         "libtorch: {}",
-        tch::utils::has_mkldnn()
-            .then_some("with oneDNN")
-            .unwrap_or("without oneDNN")
+        if tch::utils::has_mkldnn() {
+            "with oneDNN"
+        } else {
+            "without oneDNN"
+        }
     );
     println!(
         "native bf16 on this CPU: {}",

@@ -295,7 +295,9 @@ fn scores_for_texts(
     bar.finish_and_clear();
     let mut table = ScoreTable::default();
     for (row, s) in labels.rows.iter().zip(scores) {
-        let t = s.toxicity.map(f64::from);
+        // Rounded to 4 decimals like the scores CSV, so tuning on `--scores` and tuning here
+        // give the same thresholds.
+        let t = s.toxicity.map(|v| (f64::from(v) * 1e4).round() / 1e4);
         table.rows.insert(
             row.id.clone(),
             ScoreRow {

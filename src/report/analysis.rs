@@ -328,8 +328,8 @@ pub fn article_stats(
             stance_n += 1;
             a.stance_shares[argmax(&st)] += 1.0;
             let e = per_thread.entry(forest.nodes[i].root).or_default();
-            for k in 0..3 {
-                e.0[k] += f64::from(st[k]);
+            for (sum, p) in e.0.iter_mut().zip(st) {
+                *sum += f64::from(p);
             }
             e.1 += 1;
         }
@@ -348,8 +348,8 @@ pub fn article_stats(
             *x /= stance_n as f64;
         }
         for (sums, n) in per_thread.values() {
-            for k in 0..3 {
-                a.stance_thread_weighted[k] += sums[k] / *n as f64 / per_thread.len() as f64;
+            for (w, sum) in a.stance_thread_weighted.iter_mut().zip(sums) {
+                *w += sum / *n as f64 / per_thread.len() as f64;
             }
         }
         // The comments leaning most to each side: highest probability of that side (most

@@ -116,7 +116,7 @@ pub struct Encoder {
 enum Model {
     Fused(FusedBert),
     RustBert {
-        model: BertModel<BertEmbeddings>,
+        model: Box<BertModel<BertEmbeddings>>,
         _vs: nn::VarStore,
     },
 }
@@ -186,7 +186,10 @@ impl Encoder {
                     vs.bfloat16();
                 }
                 vs.freeze();
-                Model::RustBert { model, _vs: vs }
+                Model::RustBert {
+                    model: Box::new(model),
+                    _vs: vs,
+                }
             }
         };
         Ok(Encoder {
