@@ -361,3 +361,21 @@ fn bad_thresholds_file_is_a_located_error() {
     .expect(2);
     assert!(run.stderr.contains("t.toml"), "{}", run.stderr);
 }
+
+#[test]
+fn output_into_a_closed_pipe_exits_0_without_panicking() {
+    // Regression: `threadlens models | head -1` panicked in println! on the broken pipe.
+    for args in [&["models", "--no-check"][..], &["score", SPUTNIK, "--quiet"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_threadlens"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        drop(child.stdout.take()); // the reader goes away before anything is written
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

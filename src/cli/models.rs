@@ -1,6 +1,7 @@
 //! `threadlens models`: what is installed where, and a self-check that the encoder computes
 //! what the published model computes.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -22,37 +23,41 @@ pub struct Args {
 pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
     let dir = resolve_models_dir(args.models.as_deref());
     let enc_dir = dir.join(ENCODER_DIR);
-    println!("models directory: {}", dir.display());
-    println!("encoder: {}", enc_dir.display());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "models directory: {}", dir.display())?;
+    writeln!(out, "encoder: {}", enc_dir.display())?;
     for f in encoder::REQUIRED_FILES
         .iter()
         .chain(["vocab.txt", "1_Pooling/config.json"].iter())
     {
         let p = enc_dir.join(f);
         match describe(&p) {
-            Ok(info) => println!(
+            Ok(info) => writeln!(
+                out,
                 "  {:<24} {:>12} bytes  sha256 {}",
                 f, info.bytes, info.sha256_12
-            ),
-            Err(e) => println!("  {f:<24} missing ({e})"),
+            )?,
+            Err(e) => writeln!(out, "  {f:<24} missing ({e})")?,
         }
     }
-    println!(
+    writeln!(
+        out,
         "libtorch: {}",
         if tch::utils::has_mkldnn() {
             "with oneDNN"
         } else {
             "without oneDNN"
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "native bf16 on this CPU: {}",
         if encoder::cpu_has_native_bf16() {
             "yes"
         } else {
             "no"
         }
-    );
+    )?;
     if args.no_check {
         return Ok(Outcome::Clean);
     }
@@ -71,10 +76,11 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         .map(|(a, b)| a * b)
         .sum();
     let ok = (cos - 0.755).abs() < 0.02;
-    println!(
+    writeln!(
+        out,
         "self-check: cosine(\"A man is eating food.\", \"A man is eating a piece of bread.\") = {cos:.4} (published 0.7553): {}",
         if ok { "ok" } else { "FAILED" }
-    );
+    )?;
     if !ok {
         anyhow::bail!("encoder self-check failed: cosine {cos:.4}, expected 0.7553 ± 0.02");
     }

@@ -2,6 +2,7 @@
 //! ../shared/data and writes models/heads/. One command, reproducible (fixed seeds, deterministic
 //! splits, cached embeddings).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -75,8 +76,9 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let metrics = train::run(&settings, &enc, &encoder_hash, ui.show_progress(), &|m| {
         ui.info(m)
     })?;
+    let mut out = std::io::stdout().lock();
     for (k, v) in &metrics.scores {
-        println!("{k}\t{v:.4}");
+        writeln!(out, "{k}\t{v:.4}")?;
     }
     ui.info(format!("wrote {}", settings.out.display()));
     Ok(Outcome::Clean)
