@@ -74,11 +74,7 @@ pub fn score_forest(
     };
     let target_embs = scorer.embed_distinct(&target_texts, &mut |_| {})?;
     debug_assert_eq!(target_embs.len(), target_texts.len() * DIM);
-    let texts: Vec<&str> = forest
-        .nodes
-        .iter()
-        .map(|n| n.comment.text.as_str())
-        .collect();
+    let texts: Vec<&str> = forest.comments.iter().map(|c| c.text.as_str()).collect();
     let article_of: Vec<Option<usize>> = forest
         .nodes
         .iter()
@@ -88,5 +84,5 @@ pub fn score_forest(
                 .or(override_slot)
         })
         .collect();
-    scorer.score(&texts, &article_of, &target_embs, progress)
+    scorer.score(texts, article_of, &target_embs, progress)
 }

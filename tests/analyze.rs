@@ -365,7 +365,10 @@ fn bad_thresholds_file_is_a_located_error() {
 #[test]
 fn output_into_a_closed_pipe_exits_0_without_panicking() {
     // Regression: `threadlens models | head -1` panicked in println! on the broken pipe.
-    for args in [&["models", "--no-check"][..], &["score", SPUTNIK, "--quiet"][..]] {
+    for args in [
+        &["models", "--no-check"][..],
+        &["score", SPUTNIK, "--quiet"][..],
+    ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_threadlens"))
             .args(args)
             .stdout(Stdio::piped())

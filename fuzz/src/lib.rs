@@ -23,8 +23,8 @@ pub fn check(format: Format, data: &[u8]) {
     let comments = input.comments.len();
     let forest = thread::build(input);
     assert_eq!(
-        forest.nodes.len(),
-        comments,
+        (forest.nodes.len(), forest.comments.len()),
+        (comments, comments),
         "a comment was lost or duplicated"
     );
     for (i, node) in forest.nodes.iter().enumerate() {

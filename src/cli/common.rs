@@ -29,11 +29,12 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// Most padded tokens in one encoder batch (rows × longest row); texts are sorted by
-    /// length within windows of 4,096 so batches carry little padding.
-    #[arg(long, default_value_t = 8192, value_name = "N")]
+    /// length within windows of 4,096 so batches carry little padding. Larger batches are no
+    /// faster on CPU and hold more memory.
+    #[arg(long, default_value_t = crate::score::batch::BatchOptions::default().max_tokens, value_name = "N")]
     pub batch_tokens: usize,
     /// Most texts in one encoder batch.
-    #[arg(long, default_value_t = 128, value_name = "N")]
+    #[arg(long, default_value_t = crate::score::batch::BatchOptions::default().max_rows, value_name = "N")]
     pub batch_rows: usize,
     /// A fine-tuned Hugging Face sequence-classification directory (BERT, DistilBERT, RoBERTa)
     /// to use for sentiment instead of the built-in head; labels are read from its id2label.

@@ -290,7 +290,7 @@ fn scores_for_texts(
     let texts: Vec<&str> = labels.rows.iter().map(|r| r.text.as_str()).collect();
     let bar = ui.progress(texts.len() as u64, "scoring");
     let scores = scorer
-        .score(&texts, &[], &[], &mut |n| bar.inc(n as u64))
+        .score(texts, Vec::new(), &[], &mut |n| bar.inc(n as u64))
         .context("scoring the labelled texts")?;
     bar.finish_and_clear();
     let mut table = ScoreTable::default();

@@ -60,21 +60,21 @@ fn one(record: Record, input: &mut Input) {
             .map(str::to_string)
     });
     input.comments.push(Comment {
-        id,
+        id: id.into(),
         parent_id: elem
             .child("parent")
             .and_then(|p| p.attr("id"))
-            .map(str::to_string),
-        author,
+            .map(Into::into),
+        author: author.map(Into::into),
         text: elem
             .child_text("message")
             .map(text::html_to_text)
             .unwrap_or_default(),
-        time: elem.child_text("createdAt").map(str::to_string),
+        time: elem.child_text("createdAt").map(Into::into),
         thread_key: elem
             .child("thread")
             .and_then(|t| t.attr("id"))
-            .map(str::to_string),
+            .map(Into::into),
         deleted: elem.child_text("isDeleted") == Some("true"),
         spam: elem.child_text("isSpam") == Some("true"),
         parent_known: true,

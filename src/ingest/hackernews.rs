@@ -26,7 +26,7 @@ fn visit(value: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input:
             }
             *ordinal += 1;
             let loc = Location {
-                file: file.to_string(),
+                file: super::file_name(file),
                 line,
                 record: Some(*ordinal),
             };
@@ -39,7 +39,7 @@ fn visit(value: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input:
             *ordinal += 1;
             input.reject(
                 Location {
-                    file: file.to_string(),
+                    file: super::file_name(file),
                     line,
                     record: Some(*ordinal),
                 },
@@ -72,12 +72,16 @@ fn item(value: &Value, loc: Location, input: &mut Input) {
     } else {
         let story = json::id(value, "story_id");
         input.comments.push(Comment {
-            id: id.clone(),
-            parent_id: parent,
-            author: json::string(value, "by").or_else(|| json::string(value, "author")),
+            id: id.as_str().into(),
+            parent_id: parent.map(Into::into),
+            author: json::string(value, "by")
+                .or_else(|| json::string(value, "author"))
+                .map(Into::into),
             text: text::html_to_text(&html),
-            time: json::time(value, "time").or_else(|| json::time(value, "created_at")),
-            thread_key: story,
+            time: json::time(value, "time")
+                .or_else(|| json::time(value, "created_at"))
+                .map(Into::into),
+            thread_key: story.map(Into::into),
             deleted: json::flag(value, "deleted"),
             // Dead items were killed by moderators or user flags: the closest thing to spam.
             spam: json::flag(value, "dead"),

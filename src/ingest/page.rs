@@ -273,14 +273,14 @@ fn parse_comments(lines: &[&str], first_line: usize, file: &str, key: &str) -> V
         if let Some(p) = cur.take() {
             let n = out.len() as u64 + 1;
             out.push(Comment {
-                id: format!("c{n}"),
-                reply_to: p.reply_to,
-                author: p.author,
+                id: compact_str::format_compact!("c{n}"),
+                reply_to: p.reply_to.map(Into::into),
+                author: p.author.map(Into::into),
                 text: p.body,
-                thread_key: Some(key.to_string()),
+                thread_key: Some(key.into()),
                 parent_known: false,
                 loc: Location {
-                    file: file.to_string(),
+                    file: super::file_name(file),
                     line: Some(p.line),
                     record: Some(n),
                 },

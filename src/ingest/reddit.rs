@@ -41,7 +41,7 @@ impl Walker<'_> {
         *self.ordinal += 1;
         match self.line {
             Some(line) => Location {
-                file: self.file.to_string(),
+                file: super::file_name(self.file),
                 line: Some(line),
                 record: Some(*self.ordinal),
             },
@@ -140,12 +140,12 @@ impl Walker<'_> {
             }
         }
         self.input.comments.push(Comment {
-            id,
-            parent_id,
-            author: author.filter(|a| a != "[deleted]"),
+            id: id.into(),
+            parent_id: parent_id.map(Into::into),
+            author: author.filter(|a| a != "[deleted]").map(Into::into),
             text: text::unescape_reddit(&body),
-            time: json::time(data, "created_utc"),
-            thread_key,
+            time: json::time(data, "created_utc").map(Into::into),
+            thread_key: thread_key.map(Into::into),
             deleted,
             spam: json::flag(data, "spam"),
             parent_known: true,

@@ -260,14 +260,14 @@ pub(crate) fn read(
         match row(&rec, &headers, &cols, line) {
             Ok(mut comment) => {
                 if let Some(key) = &comment.thread_key {
-                    if !seen_threads.contains(key) {
-                        seen_threads.insert(key.clone());
+                    if !seen_threads.contains(key.as_str()) {
+                        seen_threads.insert(key.to_string());
                         let title = cols
                             .title
                             .and_then(|i| field(&rec, i))
                             .filter(|t| !t.is_empty());
                         input.articles.push(Article {
-                            key: key.clone(),
+                            key: key.to_string(),
                             title,
                             ..Article::default()
                         });
@@ -343,12 +343,12 @@ fn row(
         Some(p) => Some(strip_prefix(p).to_string()),
     };
     Ok(Comment {
-        id,
-        parent_id,
-        author: get(cols.author)?.map(str::to_string),
+        id: id.into(),
+        parent_id: parent_id.map(Into::into),
+        author: get(cols.author)?.map(Into::into),
         text,
-        time: get(cols.time)?.map(str::to_string),
-        thread_key,
+        time: get(cols.time)?.map(Into::into),
+        thread_key: thread_key.map(Into::into),
         parent_known: cols.parent.is_some(),
         ..Comment::default()
     })

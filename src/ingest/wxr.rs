@@ -72,12 +72,12 @@ fn comment(c: &Element, key: &str, loc: Location, input: &mut Input) {
     };
     let content = c.child_text("comment_content").unwrap_or_default();
     input.comments.push(Comment {
-        id: id.to_string(),
+        id: id.into(),
         parent_id: c
             .child_text("comment_parent")
             .filter(|p| *p != "0")
-            .map(str::to_string),
-        author: c.child_text("comment_author").map(str::to_string),
+            .map(Into::into),
+        author: c.child_text("comment_author").map(Into::into),
         text: if content.contains('<') {
             text::html_to_text(content)
         } else {
@@ -86,8 +86,8 @@ fn comment(c: &Element, key: &str, loc: Location, input: &mut Input) {
         time: c
             .child_text("comment_date_gmt")
             .or_else(|| c.child_text("comment_date"))
-            .map(str::to_string),
-        thread_key: Some(key.to_string()),
+            .map(Into::into),
+        thread_key: Some(key.into()),
         deleted: approved == "trash",
         spam: approved == "spam",
         approved: Some(approved == "1" || approved == "approve"),

@@ -86,7 +86,7 @@ pub(crate) fn records(
                 if stack.is_empty() && is_record(&path) {
                     ordinal += 1;
                     let loc = Location {
-                        file: file.to_string(),
+                        file: super::file_name(file),
                         line: Some(line),
                         record: Some(ordinal),
                     };

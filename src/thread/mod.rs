@@ -49,19 +49,16 @@ impl fmt::Display for Resolution {
     }
 }
 
-/// One comment in the forest.
+/// One comment's place in the forest (the comment itself is `Forest::comments[i]`).
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub comment: Comment,
     /// Index of the parent node.
     pub parent: Option<usize>,
     /// Indices of the replies, in input order.
     pub children: Vec<usize>,
     pub depth: u32,
-    /// Index of the thread's root node.
+    /// Index of the thread's root node (its comment's id is the thread id: `Forest::thread_id`).
     pub root: usize,
-    /// The root comment's id.
-    pub thread_id: String,
     /// Index into `Forest::articles`.
     pub article: Option<usize>,
     pub resolution: Resolution,
@@ -73,15 +70,25 @@ pub struct Node {
 
 /// The reply forest: nodes in depth-first pre-order, the articles they belong to, the input's
 /// rejected records and the integrity report.
+///
+/// `comments[i]` is node `i`'s comment. The two are kept apart, so laying the forest out moves
+/// the comments in place instead of copying them into the nodes (memory at a million comments).
 #[derive(Debug, Clone, Default)]
 pub struct Forest {
     pub articles: Vec<Article>,
+    /// The comments, in node order.
+    pub comments: Vec<Comment>,
     pub nodes: Vec<Node>,
     pub rejects: Vec<Reject>,
     pub integrity: Integrity,
 }
 
 impl Forest {
+    /// The thread id of node `i`: its root comment's id.
+    pub fn thread_id(&self, i: usize) -> &str {
+        &self.comments[self.nodes[i].root].id
+    }
+
     /// Indices of the root nodes, in thread order.
     pub fn roots(&self) -> impl Iterator<Item = usize> + '_ {
         self.nodes
@@ -118,11 +125,11 @@ pub fn build(input: Input) -> Forest {
     } = links;
     let mut author_inferred = vec![false; comments.len()];
     for (j, author) in inferred {
-        comments[j].author = Some(author);
+        comments[j].author = Some(author.into());
         author_inferred[j] = true;
     }
     for (i, key) in article_parent {
-        comments[i].thread_key.get_or_insert(key);
+        comments[i].thread_key.get_or_insert(key.into());
     }
     add_missing_articles(&comments, &mut articles, &mut report);
     break_cycles(
@@ -133,12 +140,13 @@ pub fn build(input: Input) -> Forest {
         &mut report,
     );
     let order = preorder(&parent);
-    let nodes = layout(comments, &parent, &order, &articles, |i| {
+    let nodes = layout(&mut comments, &parent, &order, &articles, |i| {
         (resolution[i], confidence[i], author_inferred[i])
     });
-    finish_report(&mut report, &nodes, &articles, &partials);
+    finish_report(&mut report, &comments, &nodes, &articles, &partials);
     Forest {
         articles,
+        comments,
         nodes,
         rejects,
         integrity: report,
@@ -155,7 +163,7 @@ fn dedupe_ids(comments: &mut [Comment], report: &mut Integrity) -> HashMap<Strin
         for (i, c) in comments.iter().enumerate() {
             if let Some(&f) = first.get(c.id.as_str()) {
                 groups
-                    .entry(c.id.clone())
+                    .entry(c.id.to_string())
                     .or_insert_with(|| vec![f])
                     .push(i);
                 renames.push((i, String::new()));
@@ -180,17 +188,17 @@ fn dedupe_ids(comments: &mut [Comment], report: &mut Integrity) -> HashMap<Strin
     }
     for (i, new_id) in renames {
         let first = groups
-            .get(&comments[i].id)
+            .get(comments[i].id.as_str())
             .and_then(|g| g.first())
             .map(|&f| comments[f].loc.clone())
             .unwrap_or_default();
         report.duplicate_ids.push(integrity::DuplicateId {
-            id: comments[i].id.clone(),
+            id: comments[i].id.to_string(),
             renamed_to: new_id.clone(),
             loc: comments[i].loc.clone(),
             first,
         });
-        comments[i].id = new_id;
+        comments[i].id = new_id.into();
     }
     groups
 }
@@ -264,8 +272,11 @@ fn break_cycles(
             resolution[cut] = Resolution::None;
             confidence[cut] = 0.0;
             report.cycles.push(integrity::Cycle {
-                ids: members.iter().map(|&k| comments[k].id.clone()).collect(),
-                broken_at: comments[cut].id.clone(),
+                ids: members
+                    .iter()
+                    .map(|&k| comments[k].id.to_string())
+                    .collect(),
+                broken_at: comments[cut].id.to_string(),
             });
         }
         for &k in &path {
@@ -338,56 +349,46 @@ fn children_csr(parent: &[Option<usize>]) -> (Vec<usize>, Vec<usize>) {
     (offsets, kids)
 }
 
-/// Moves the comments into nodes in `order`, remapping indices.
+/// Puts the comments in `order` (in place) and builds their nodes, remapping indices.
 fn layout(
-    comments: Vec<Comment>,
+    comments: &mut [Comment],
     parent: &[Option<usize>],
     order: &[usize],
     articles: &[Article],
     edge: impl Fn(usize) -> (Resolution, f32, bool),
 ) -> Vec<Node> {
     let n = comments.len();
+    debug_assert_eq!(order.len(), n);
     let mut new_index = vec![0usize; n];
     for (pos, &old) in order.iter().enumerate() {
         new_index[old] = pos;
     }
+    permute(comments, order);
     let article_at: HashMap<&str, usize> = articles
         .iter()
         .enumerate()
         .map(|(i, a)| (a.key.as_str(), i))
         .collect();
-    let mut slots: Vec<Option<Comment>> = comments.into_iter().map(Some).collect();
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
-    for &old in order {
-        let Some(comment) = slots[old].take() else {
-            continue;
-        };
+    for (pos, (&old, comment)) in order.iter().zip(comments.iter()).enumerate() {
         let parent_pos = parent[old].map(|p| new_index[p]);
         let (resolution, confidence, author_inferred) = edge(old);
         let own_article = comment
             .thread_key
             .as_deref()
             .and_then(|k| article_at.get(k).copied());
-        let (depth, root, thread_id, article) = match parent_pos.and_then(|p| nodes.get(p)) {
-            Some(p) => (
-                p.depth + 1,
-                p.root,
-                p.thread_id.clone(),
-                own_article.or(p.article),
-            ),
-            None => (0, nodes.len(), comment.id.clone(), own_article),
+        let (depth, root, article) = match parent_pos.and_then(|p| nodes.get_mut(p)) {
+            Some(p) => {
+                p.children.push(pos);
+                (p.depth + 1, p.root, own_article.or(p.article))
+            }
+            None => (0, pos, own_article),
         };
-        let pos = nodes.len();
-        if let Some(p) = parent_pos.and_then(|p| nodes.get_mut(p)) {
-            p.children.push(pos);
-        }
         nodes.push(Node {
-            comment,
             parent: parent_pos,
             children: Vec::new(),
             depth,
             root,
-            thread_id,
             article,
             resolution,
             confidence,
@@ -397,17 +398,35 @@ fn layout(
     nodes
 }
 
+/// Reorders `v` in place so that `v[pos]` becomes the old `v[order[pos]]` (`order` is a
+/// permutation); follows each cycle with swaps, so no element is copied aside.
+fn permute<T>(v: &mut [T], order: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        let mut pos = start;
+        while !done[pos] {
+            done[pos] = true;
+            let src = order[pos];
+            if src == start {
+                break;
+            }
+            v.swap(pos, src);
+            pos = src;
+        }
+    }
+}
+
 /// Counts, flags and partial threads, once the nodes are laid out.
 fn finish_report(
     report: &mut Integrity,
+    comments: &[Comment],
     nodes: &[Node],
     articles: &[Article],
     partials: &[Partial],
 ) {
     report.comments = nodes.len();
     report.articles = articles.len();
-    for (i, node) in nodes.iter().enumerate() {
-        let c = &node.comment;
+    for (i, (node, c)) in nodes.iter().zip(comments).enumerate() {
         let depth = node.depth as usize;
         if report.depth_histogram.len() <= depth {
             report.depth_histogram.resize(depth + 1, 0);
@@ -432,7 +451,7 @@ fn finish_report(
             report.unapproved += 1;
         }
         let flagged = || integrity::Flagged {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             loc: c.loc.clone(),
         };
         if c.deleted {
@@ -443,17 +462,17 @@ fn finish_report(
         }
         if let Some(p) = node
             .parent
-            .and_then(|p| nodes.get(p))
-            .filter(|p| p.comment.deleted)
+            .and_then(|p| comments.get(p))
+            .filter(|p| p.deleted)
         {
             report.replies_to_deleted.push(integrity::ReplyToDeleted {
-                id: c.id.clone(),
-                parent_id: p.comment.id.clone(),
+                id: c.id.to_string(),
+                parent_id: p.id.to_string(),
                 loc: c.loc.clone(),
             });
         }
     }
-    let present: HashSet<&str> = nodes.iter().map(|n| n.comment.id.as_str()).collect();
+    let present: HashSet<&str> = comments.iter().map(|c| c.id.as_str()).collect();
     for p in partials {
         let missing = if p.child_ids.is_empty() {
             (p.declared_missing > 0).then_some(p.declared_missing)
@@ -533,7 +552,7 @@ mod tests {
     fn comment(id: &str, parent: Option<&str>) -> Comment {
         Comment {
             id: id.into(),
-            parent_id: parent.map(String::from),
+            parent_id: parent.map(Into::into),
             text: format!("text {id}"),
             parent_known: true,
             loc: Location::line("t", 1),
@@ -545,10 +564,11 @@ mod tests {
         forest
             .nodes
             .iter()
-            .map(|n| {
+            .zip(&forest.comments)
+            .map(|(n, c)| {
                 (
-                    n.comment.id.clone(),
-                    n.parent.map(|p| forest.nodes[p].comment.id.clone()),
+                    c.id.to_string(),
+                    n.parent.map(|p| forest.comments[p].id.to_string()),
                     n.depth,
                 )
             })
@@ -684,6 +704,22 @@ mod tests {
         assert_eq!(keys, [Some("k"), Some("k"), Some("story")]);
         assert_eq!(forest.integrity.missing_articles.len(), 1);
         assert!(forest.integrity.orphans.is_empty());
+    }
+
+    #[test]
+    fn permute_moves_in_place_by_cycles() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![2, 0, 1],
+            vec![1, 0, 3, 2, 4],
+            vec![4, 3, 2, 1, 0],
+        ] {
+            let mut v: Vec<String> = (0..order.len()).map(|i| format!("x{i}")).collect();
+            permute(&mut v, &order);
+            let want: Vec<String> = order.iter().map(|i| format!("x{i}")).collect();
+            assert_eq!(v, want);
+        }
     }
 
     #[test]

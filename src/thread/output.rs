@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Forest, Node, Resolution};
+use super::{Forest, Resolution};
 
 /// Output formats of `threadlens threads`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,15 +52,15 @@ struct Row<'a> {
     text: &'a str,
 }
 
-fn row<'a>(forest: &'a Forest, node: &'a Node) -> Row<'a> {
-    let c = &node.comment;
+fn row(forest: &Forest, i: usize) -> Row<'_> {
+    let (node, c) = (&forest.nodes[i], &forest.comments[i]);
     Row {
         id: &c.id,
         parent_id: node
             .parent
-            .and_then(|p| forest.nodes.get(p))
-            .map_or("", |p| p.comment.id.as_str()),
-        thread_id: &node.thread_id,
+            .and_then(|p| forest.comments.get(p))
+            .map_or("", |p| p.id.as_str()),
+        thread_id: forest.thread_id(i),
         article: node
             .article
             .and_then(|a| forest.articles.get(a))
@@ -87,8 +87,8 @@ fn row<'a>(forest: &'a Forest, node: &'a Node) -> Row<'a> {
 
 fn write_csv(forest: &Forest, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    for node in &forest.nodes {
-        w.serialize(row(forest, node)).map_err(csv_to_io)?;
+    for i in 0..forest.nodes.len() {
+        w.serialize(row(forest, i)).map_err(csv_to_io)?;
     }
     if forest.nodes.is_empty() {
         // An empty forest still gets its header, so the output is valid CSV for any reader.
@@ -124,8 +124,8 @@ fn csv_to_io(err: csv::Error) -> io::Error {
 }
 
 fn write_jsonl(forest: &Forest, out: &mut dyn Write) -> io::Result<()> {
-    for node in &forest.nodes {
-        serde_json::to_writer(&mut *out, &row(forest, node))?;
+    for i in 0..forest.nodes.len() {
+        serde_json::to_writer(&mut *out, &row(forest, i))?;
         out.write_all(b"\n")?;
     }
     #[derive(Serialize)]
@@ -154,7 +154,7 @@ fn write_tree(forest: &Forest, out: &mut dyn Write) -> io::Result<()> {
         .map(|o| o.id.as_str())
         .collect();
     let mut last_article = None;
-    for node in &forest.nodes {
+    for (node, c) in forest.nodes.iter().zip(&forest.comments) {
         if node.depth == 0 && node.article != last_article {
             last_article = node.article;
             if let Some(a) = node.article.and_then(|a| forest.articles.get(a)) {
@@ -166,12 +166,11 @@ fn write_tree(forest: &Forest, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(out, "== {}{title}", a.key)?;
             }
         }
-        let c = &node.comment;
         let indent = "  ".repeat(node.depth as usize);
         let arrow = if node.depth > 0 { "└ " } else { "" };
         let author = match (&c.author, node.author_inferred) {
             (Some(a), true) => format!("{a} (inferred)"),
-            (Some(a), false) => a.clone(),
+            (Some(a), false) => a.to_string(),
             (None, _) => "(anonymous)".to_string(),
         };
         let mut flags = Vec::new();

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::integrity::{Cycle, InferredAuthor, Orphan, Unresolved};
 use super::{Integrity, Resolution};
-use crate::ingest::Comment;
+use crate::ingest::{Comment, Short};
 
 /// Confidence of a root the source declares top-level.
 const ROOT_STATED: f32 = 1.0;
@@ -90,8 +90,8 @@ fn explicit(
         Some(j) if j == i => {
             links.confidence[i] = 0.0;
             report.cycles.push(Cycle {
-                ids: vec![c.id.clone()],
-                broken_at: c.id.clone(),
+                ids: vec![c.id.to_string()],
+                broken_at: c.id.to_string(),
             });
         }
         Some(j) => {
@@ -103,7 +103,7 @@ fn explicit(
         None => {
             links.confidence[i] = 0.0;
             report.orphans.push(Orphan {
-                id: c.id.clone(),
+                id: c.id.to_string(),
                 parent_id: p.to_string(),
                 loc: c.loc.clone(),
             });
@@ -127,14 +127,14 @@ fn pick_duplicate(i: usize, comments: &[Comment], group: &[usize]) -> Option<usi
 /// Earlier comments by author name and article, anonymous ones per article, and the replies
 /// addressed to each name (for scoring inference against all of them at once).
 struct Names {
-    by_author: HashMap<(Option<String>, String), Vec<usize>>,
-    anonymous: HashMap<Option<String>, Vec<usize>>,
-    addressed: HashMap<(Option<String>, String), Vec<usize>>,
+    by_author: HashMap<(Option<Short>, String), Vec<usize>>,
+    anonymous: HashMap<Option<Short>, Vec<usize>>,
+    addressed: HashMap<(Option<Short>, String), Vec<usize>>,
     inferred: HashMap<usize, f32>,
     tokens: HashMap<usize, Tokens>,
 }
 
-fn name_key(c: &Comment, name: &str) -> (Option<String>, String) {
+fn name_key(c: &Comment, name: &str) -> (Option<Short>, String) {
     (c.thread_key.clone(), name.trim().to_lowercase())
 }
 
@@ -251,7 +251,7 @@ fn by_name(
     if best.0 == 0 {
         links.confidence[i] = 0.0;
         report.unresolved_replies.push(Unresolved {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             reply_to: target.to_string(),
             loc: c.loc.clone(),
         });
@@ -263,7 +263,7 @@ fn by_name(
     names.by_author.entry(key).or_default().push(j);
     links.inferred.push((j, target.to_string()));
     report.inferred_authors.push(InferredAuthor {
-        id: comments[j].id.clone(),
+        id: comments[j].id.to_string(),
         author: target.to_string(),
         confidence,
         loc: comments[j].loc.clone(),
