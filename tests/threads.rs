@@ -1,5 +1,5 @@
 //! Integration tests for `threadlens threads`: run the built binary on the seeds, the real
-//! samples in ../shared/data/threads and small fixtures, and check the forests, the integrity
+//! real samples (copied from ../shared/data/threads into tests/fixtures) and small fixtures, and check the forests, the integrity
 //! report and the exit statuses. On failure the helper prints command, stdout and stderr.
 
 use std::collections::{HashMap, HashSet};
@@ -19,8 +19,10 @@ fn seed(name: &str) -> PathBuf {
     root().join("data/seeds").join(name)
 }
 
+/// The real exports, copied unchanged from ../shared/data/threads (provenance and licences in
+/// tests/fixtures/threads/samples/SOURCES.md), so the tests need nothing outside the clone.
 fn sample(rel: &str) -> PathBuf {
-    root().join("../shared/data/threads").join(rel)
+    root().join("tests/fixtures/threads/samples").join(rel)
 }
 
 fn fixture(name: &str) -> PathBuf {

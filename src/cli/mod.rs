@@ -109,15 +109,16 @@ impl Ui {
         !self.quiet && self.stderr_is_terminal
     }
 
-    /// Prints a warning on stderr (even with `--quiet`: warnings are about the data).
+    /// Prints a warning on stderr (even with `--quiet`: warnings are about the data). A closed
+    /// stderr is ignored (`eprintln!` would panic): the outputs still get written.
     pub fn warn(&self, msg: impl std::fmt::Display) {
-        eprintln!("threadlens: warning: {msg}");
+        let _ = writeln!(std::io::stderr().lock(), "threadlens: warning: {msg}");
     }
 
-    /// Prints an informational message on stderr unless `--quiet`.
+    /// Prints an informational message on stderr unless `--quiet`; a closed stderr is ignored.
     pub fn info(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("threadlens: {msg}");
+            let _ = writeln!(std::io::stderr().lock(), "threadlens: {msg}");
         }
     }
 

@@ -1,6 +1,7 @@
-//! `threadlens train`: trains the sentiment, toxicity and stance heads on the labelled data in
-//! ../shared/data and writes models/heads/. One command, reproducible (fixed seeds, deterministic
-//! splits, cached embeddings).
+//! `threadlens train`: adapts the encoder to the tasks (stage 1, LoRA fine-tuning), then trains
+//! the sentiment, toxicity and stance heads on its embeddings (stage 2), from the labelled data
+//! in ../shared/data, and writes models/heads/. One command, reproducible (fixed seeds,
+//! deterministic splits, cached embeddings).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,7 +10,8 @@ use anyhow::Context;
 
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
-use crate::score::models::{describe, resolve_models_dir, ENCODER_DIR};
+use crate::score::finetune::{finetune, FinetuneConfig};
+use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::score::trainer::TrainConfig;
 use crate::train::{self, TrainSettings};
 
@@ -39,18 +41,103 @@ pub struct Args {
     /// Seed for initialisation and shuffling.
     #[arg(long, default_value_t = 20261122)]
     pub seed: i64,
+    /// Skip stage 1: train the heads on the frozen encoder (and remove any adapter).
+    #[arg(long, conflicts_with = "reuse_adapter")]
+    pub no_finetune: bool,
+    /// Skip stage 1 but keep the adapter already in DIR/heads (retrain only the heads).
+    #[arg(long)]
+    pub reuse_adapter: bool,
+    /// Stage 1: passes over the training rows.
+    #[arg(long, default_value_t = FinetuneConfig::default().epochs, value_name = "N")]
+    pub finetune_epochs: usize,
+    /// Stage 1: LoRA rank.
+    #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
+    pub lora_rank: i64,
+    /// Stage 1: peak learning rate.
+    #[arg(long, default_value_t = FinetuneConfig::default().lr, value_name = "LR")]
+    pub finetune_lr: f64,
+    /// Stage 1: use only every N-th training row (quick trials; 1 = all).
+    #[arg(long, default_value_t = 1, value_name = "N", hide = true)]
+    pub finetune_subsample: usize,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let models = resolve_models_dir(args.models.as_deref());
     let enc_dir = models.join(ENCODER_DIR);
-    let encoder_hash = describe(&enc_dir.join("model.safetensors"))
+    let base_hash = describe(&enc_dir.join("model.safetensors"))
         .with_context(|| format!("reading {}", enc_dir.display()))?
         .sha256_12;
-    let opts = EncoderOptions {
+    let heads_dir = models.join("heads");
+    let adapter = heads_dir.join(ADAPTER_FILE);
+    let base_opts = EncoderOptions {
         backend: Backend::Fused,
         precision: Precision::Fp32,
         ..Default::default()
+    };
+
+    // ---- stage 1: LoRA fine-tuning of the encoder -----------------------------------------
+    let finetune_cfg = FinetuneConfig {
+        epochs: args.finetune_epochs,
+        rank: args.lora_rank,
+        alpha: 2.0 * args.lora_rank as f64,
+        lr: args.finetune_lr,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let mut finetune_log = None;
+    if args.no_finetune {
+        if adapter.is_file() {
+            std::fs::remove_file(&adapter)
+                .with_context(|| format!("removing {}", adapter.display()))?;
+            ui.info(format!("removed {} (heads on the frozen encoder)", adapter.display()));
+        }
+    } else if args.reuse_adapter {
+        if !adapter.is_file() {
+            anyhow::bail!("--reuse-adapter: {} does not exist", adapter.display());
+        }
+        ui.info(format!("stage 1 skipped: reusing {}", adapter.display()));
+    } else {
+        let base = Encoder::load(
+            &enc_dir,
+            &EncoderOptions {
+                max_tokens: finetune_cfg.max_tokens,
+                ..base_opts.clone()
+            },
+        )
+        .context("loading the encoder")?;
+        let mut data = train::finetune_data(&args.data, !args.no_clean_negatives, !args.no_balance)
+            .context("reading the fine-tuning data")?;
+        if args.finetune_subsample > 1 {
+            data.is_val = data
+                .is_val
+                .iter()
+                .enumerate()
+                .map(|(i, v)| *v || i % args.finetune_subsample != 0)
+                .collect();
+        }
+        std::fs::create_dir_all(&heads_dir)
+            .with_context(|| format!("creating {}", heads_dir.display()))?;
+        let log = finetune(&base, &data, &finetune_cfg, &adapter, ui.show_progress(), &|m| {
+            ui.info(m)
+        })
+        .context("fine-tuning the encoder")?;
+        ui.info(format!(
+            "stage 1 done in {:.0} s: best validation loss at step {} of {}; wrote {}",
+            log.seconds,
+            log.best_step,
+            log.steps,
+            adapter.display()
+        ));
+        finetune_log = Some(log);
+    }
+
+    // ---- stage 2: heads on the (adapted) encoder's embeddings --------------------------------
+    let adapter = adapter.is_file().then_some(adapter);
+    let encoder_hash = encoder_id(&base_hash, adapter.as_deref())
+        .with_context(|| format!("reading {}", heads_dir.display()))?;
+    let opts = EncoderOptions {
+        adapter: adapter.clone(),
+        ..base_opts
     };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
     let cache = args.cache.unwrap_or_else(|| {
@@ -61,7 +148,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     });
     let settings = TrainSettings {
         data: args.data,
-        out: models.join("heads"),
+        out: heads_dir.clone(),
         cache,
         config: TrainConfig {
             hidden: args.hidden,
@@ -72,10 +159,16 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         fnc: !args.no_fnc,
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
+        finetune: adapter.is_some().then_some(finetune_cfg),
     };
-    let metrics = train::run(&settings, &enc, &encoder_hash, ui.show_progress(), &|m| {
-        ui.info(m)
-    })?;
+    let metrics = train::run(
+        &settings,
+        &enc,
+        &encoder_hash,
+        finetune_log,
+        ui.show_progress(),
+        &|m| ui.info(m),
+    )?;
     let mut out = std::io::stdout().lock();
     for (k, v) in &metrics.scores {
         writeln!(out, "{k}\t{v:.4}")?;

@@ -162,7 +162,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let joined = join(&labels, &scores, &scores_name);
     problems.extend(joined.missing_scores.iter().cloned());
     for p in &problems {
-        eprintln!("threadlens: {p}");
+        ui.warn(p);
     }
     if let Some((line, id)) = joined.unlabelled.first() {
         ui.info(format!(
@@ -185,7 +185,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         .collect();
     for r in &results {
         for w in &r.warnings {
-            eprintln!("threadlens: warning: {}: {w}", r.attribute);
+            ui.warn(format!("{}: {w}", r.attribute));
         }
         if let Some(t) = r.threshold() {
             ui.info(format!(

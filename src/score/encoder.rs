@@ -10,7 +10,9 @@
 //! * [`Backend::RustBert`]: rust-bert's `BertModel`, kept as the reference the fused pass is
 //!   checked against (tests/encoder.rs).
 //!
-//! Weights are read straight from `model.safetensors`; nothing is ever downloaded.
+//! Weights are read straight from `model.safetensors`; nothing is ever downloaded. An optional
+//! LoRA adapter (low-rank weight updates trained by `threadlens train`, see `finetune`) is
+//! merged into the weights at load time, so it costs nothing per text.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,6 +72,8 @@ pub struct EncoderOptions {
     pub max_tokens: usize,
     /// libtorch intra-op threads; 0 leaves libtorch's default (one per core).
     pub threads: usize,
+    /// A LoRA adapter (`encoder-lora.safetensors`) merged into the weights at load time.
+    pub adapter: Option<PathBuf>,
 }
 
 impl Default for EncoderOptions {
@@ -79,6 +83,7 @@ impl Default for EncoderOptions {
             precision: Precision::Fp32,
             max_tokens: 256,
             threads: 0,
+            adapter: None,
         }
     }
 }
@@ -165,10 +170,14 @@ impl Encoder {
         };
         let weights_path = dir.join("model.safetensors");
         let config_path = dir.join("config.json");
+        let deltas = match &opts.adapter {
+            Some(path) => read_adapter(path)?,
+            None => HashMap::new(),
+        };
         let model = match opts.backend {
             Backend::Fused => {
                 let config = read_config(&config_path)?;
-                Model::Fused(FusedBert::load(&weights_path, &config, kind)?)
+                Model::Fused(FusedBert::load(&weights_path, &config, kind, &deltas)?)
             }
             Backend::RustBert => {
                 let config = read_config(&config_path)?;
@@ -182,6 +191,15 @@ impl Encoder {
                     path: weights_path.clone(),
                     message: e.to_string(),
                 })?;
+                let vars = vs.variables();
+                for (name, delta) in &deltas {
+                    let var = vars.get(name).ok_or_else(|| EncoderError::Load {
+                        path: opts.adapter.clone().unwrap_or_default(),
+                        message: format!("adapter updates {name}, which the model does not have"),
+                    })?;
+                    let mut var = var.shallow_clone();
+                    tch::no_grad(|| var.f_add_(delta).map(|_| ()))?;
+                }
                 if kind == Kind::BFloat16 {
                     vs.bfloat16();
                 }
@@ -209,6 +227,14 @@ impl Encoder {
         }
     }
 
+    /// Our fused forward pass, for fine-tuning; `None` with the rust-bert backend.
+    pub(crate) fn fused(&self) -> Option<&FusedBert> {
+        match &self.model {
+            Model::Fused(m) => Some(m),
+            Model::RustBert { .. } => None,
+        }
+    }
+
     /// Longest input in tokens.
     pub fn max_tokens(&self) -> usize {
         self.max_tokens
@@ -230,18 +256,7 @@ impl Encoder {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
-        let mut ids = vec![0i64; rows.len() * width];
-        let mut mask = vec![0i64; rows.len() * width];
-        for (row, r) in rows.iter().enumerate() {
-            for (col, &id) in r.iter().enumerate() {
-                ids[row * width + col] = i64::from(id);
-                mask[row * width + col] = 1;
-            }
-        }
-        let shape = [rows.len() as i64, width as i64];
-        let ids = Tensor::from_slice(&ids).reshape(shape);
-        let mask = Tensor::from_slice(&mask).reshape(shape);
+        let (ids, mask) = batch_tensors(rows);
         let _guard = tch::no_grad_guard();
         let hidden = match &self.model {
             Model::Fused(m) => m.forward(&ids, &mask)?,
@@ -252,17 +267,7 @@ impl Encoder {
                 out.hidden_state
             }
         };
-        let hidden = hidden.to_kind(Kind::Float);
-        let mask = mask.unsqueeze(-1).to_kind(Kind::Float);
-        let summed = (hidden * &mask).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        let counts = mask
-            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-            .clamp_min(1e-9);
-        let mean = summed / counts;
-        let norm = mean
-            .norm_scalaropt_dim(2, [1i64].as_slice(), true)
-            .clamp_min(1e-12);
-        let pooled = (mean / norm).contiguous();
+        let pooled = mean_pool_normalize(&hidden, &mask).contiguous();
         let n = pooled.numel();
         let mut out = vec![0f32; n];
         pooled.f_copy_data(&mut out, n)?;
@@ -278,6 +283,95 @@ impl Encoder {
         let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
         self.embed_ids(&rows)
     }
+}
+
+/// Mean of the token states under the mask, L2-normalised (sentence-transformers' pooling).
+/// `hidden` is (batch, tokens, width), `mask` (batch, tokens) with 1 for real tokens.
+pub(crate) fn mean_pool_normalize(hidden: &Tensor, mask: &Tensor) -> Tensor {
+    let hidden = hidden.to_kind(Kind::Float);
+    let mask = mask.unsqueeze(-1).to_kind(Kind::Float);
+    let summed = (hidden * &mask).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let counts = mask
+        .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        .clamp_min(1e-9);
+    let mean = summed / counts;
+    let norm = mean
+        .norm_scalaropt_dim(2, [1i64].as_slice(), true)
+        .clamp_min(1e-12);
+    mean / norm
+}
+
+/// Token ids and attention mask of a batch of rows, padded with 0 to the longest row.
+pub(crate) fn batch_tensors(rows: &[&[u32]]) -> (Tensor, Tensor) {
+    let width = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
+    let mut ids = vec![0i64; rows.len() * width];
+    let mut mask = vec![0i64; rows.len() * width];
+    for (row, r) in rows.iter().enumerate() {
+        for (col, &id) in r.iter().enumerate() {
+            ids[row * width + col] = i64::from(id);
+            mask[row * width + col] = 1;
+        }
+    }
+    let shape = [rows.len() as i64, width as i64];
+    (
+        Tensor::from_slice(&ids).reshape(shape),
+        Tensor::from_slice(&mask).reshape(shape),
+    )
+}
+
+/// Names of the weights a LoRA adapter may update in layer `layer`, in [`LayerLora`] order.
+pub(crate) fn adapted_weights(layer: i64) -> [String; 6] {
+    let p = format!("encoder.layer.{layer}.");
+    [
+        format!("{p}attention.self.query.weight"),
+        format!("{p}attention.self.key.weight"),
+        format!("{p}attention.self.value.weight"),
+        format!("{p}attention.output.dense.weight"),
+        format!("{p}intermediate.dense.weight"),
+        format!("{p}output.dense.weight"),
+    ]
+}
+
+/// Reads a LoRA adapter file and returns the full-size update of each weight it adapts:
+/// `scale · B·A`, keyed by the weight's name. The file holds `NAME.lora_a` (rank × in),
+/// `NAME.lora_b` (out × rank) and `lora.scale`.
+fn read_adapter(path: &Path) -> Result<HashMap<String, Tensor>, EncoderError> {
+    let load_err = |message: String| EncoderError::Load {
+        path: path.to_path_buf(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(EncoderError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .map_err(|e| load_err(e.to_string()))?
+        .into_iter()
+        .collect();
+    let scale = tensors
+        .get("lora.scale")
+        .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
+        .to_kind(Kind::Double)
+        .double_value(&[0]);
+    let mut out = HashMap::new();
+    for (name, a) in &tensors {
+        let Some(weight) = name.strip_suffix(".lora_a") else {
+            continue;
+        };
+        let b = tensors
+            .get(&format!("{weight}.lora_b"))
+            .ok_or_else(|| load_err(format!("tensor {weight}.lora_b not found")))?;
+        let delta = b
+            .to_kind(Kind::Float)
+            .f_matmul(&a.to_kind(Kind::Float))?
+            .f_mul_scalar(scale)?;
+        out.insert(weight.to_string(), delta);
+    }
+    if out.is_empty() {
+        return Err(load_err("no LoRA weights (NAME.lora_a / NAME.lora_b) found".into()));
+    }
+    Ok(out)
 }
 
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
@@ -310,8 +404,42 @@ pub fn cpu_has_native_bf16() -> bool {
     false
 }
 
+/// Low-rank update of one weight during fine-tuning: `x ↦ scale · (x Aᵀ) Bᵀ`.
+pub(crate) struct Lora {
+    /// rank × in
+    pub a: Tensor,
+    /// out × rank
+    pub b: Tensor,
+}
+
+/// The LoRA updates of one layer, in [`adapted_weights`] order.
+pub(crate) struct LayerLora {
+    pub query: Lora,
+    pub key: Lora,
+    pub value: Lora,
+    pub attn_out: Lora,
+    pub ffn_in: Lora,
+    pub ffn_out: Lora,
+}
+
+/// What a training forward pass adds: LoRA updates and dropout.
+pub(crate) struct TrainPass<'a> {
+    pub adapters: &'a [LayerLora],
+    pub scale: f64,
+    pub dropout: f64,
+}
+
+impl TrainPass<'_> {
+    fn lora(&self, x: &Tensor, l: &Lora) -> Tensor {
+        x.dropout(self.dropout, true)
+            .linear::<Tensor>(&l.a, None)
+            .linear::<Tensor>(&l.b, None)
+            * self.scale
+    }
+}
+
 /// BERT's forward pass on fused libtorch ops.
-struct FusedBert {
+pub(crate) struct FusedBert {
     word: Tensor,
     position: Tensor,
     token_type0: Tensor,
@@ -335,7 +463,12 @@ struct Layer {
 }
 
 impl FusedBert {
-    fn load(path: &Path, config: &BertConfig, kind: Kind) -> Result<FusedBert, EncoderError> {
+    fn load(
+        path: &Path,
+        config: &BertConfig,
+        kind: Kind,
+        deltas: &HashMap<String, Tensor>,
+    ) -> Result<FusedBert, EncoderError> {
         let load_err = |message: String| EncoderError::Load {
             path: path.to_path_buf(),
             message,
@@ -344,10 +477,23 @@ impl FusedBert {
             .map_err(|e| load_err(e.to_string()))?
             .into_iter()
             .collect();
+        for name in deltas.keys() {
+            if !w.contains_key(name) {
+                return Err(load_err(format!(
+                    "the adapter updates {name}, which the model does not have"
+                )));
+            }
+        }
         let mut take = |name: &str| -> Result<Tensor, EncoderError> {
-            w.remove(name)
-                .map(|t| t.to_kind(kind))
-                .ok_or_else(|| load_err(format!("tensor {name} not found")))
+            let t = w
+                .remove(name)
+                .ok_or_else(|| load_err(format!("tensor {name} not found")))?;
+            // Merge in fp32, then convert: W' = W + scale·B·A.
+            let t = match deltas.get(name) {
+                Some(d) => t.to_kind(Kind::Float).f_add(d)?,
+                None => t,
+            };
+            Ok(t.to_kind(kind))
         };
         let word = take("embeddings.word_embeddings.weight")?;
         let position = take("embeddings.position_embeddings.weight")?;
@@ -402,37 +548,81 @@ impl FusedBert {
     }
 
     fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor, EncoderError> {
+        self.forward_t(ids, mask, None)
+    }
+
+    /// Number of transformer layers.
+    pub(crate) fn layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// (in, out) sizes of the six adapted weights of a layer, in [`adapted_weights`] order.
+    pub(crate) fn adapted_shapes(&self) -> [(i64, i64); 6] {
+        let hidden = self.word.size()[1];
+        let inter = self.layers[0].inter_w.size()[0];
+        [
+            (hidden, hidden),
+            (hidden, hidden),
+            (hidden, hidden),
+            (hidden, hidden),
+            (hidden, inter),
+            (inter, hidden),
+        ]
+    }
+
+    /// The forward pass; with `train`, LoRA updates are added and dropout is active (BERT's
+    /// places: after the embeddings, on attention weights, after each output projection).
+    pub(crate) fn forward_t(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        train: Option<&TrainPass>,
+    ) -> Result<Tensor, EncoderError> {
+        let p = train.map_or(0.0, |t| t.dropout);
+        let on = train.is_some();
         let (b, l) = ids.size2()?;
         let hidden = self.word.size()[1];
         let d = hidden / self.heads;
         let pos = self.position.narrow(0, 0, l);
         let x = self.word.f_embedding_lookup(ids)? + pos.unsqueeze(0) + &self.token_type0;
-        let mut x = x.layer_norm(
-            [hidden].as_slice(),
-            Some(&self.ln.0),
-            Some(&self.ln.1),
-            self.eps,
-            false,
-        );
+        let mut x = x
+            .layer_norm(
+                [hidden].as_slice(),
+                Some(&self.ln.0),
+                Some(&self.ln.1),
+                self.eps,
+                false,
+            )
+            .dropout(p, on);
         // Boolean mask, true where attention is allowed: (b, 1, 1, l) broadcast over heads/queries.
         let attn_mask = mask.to_kind(Kind::Bool).view([b, 1, 1, l]);
-        for layer in &self.layers {
-            let qkv = x
-                .linear(&layer.qkv_w, Some(&layer.qkv_b))
-                .view([b, l, 3, self.heads, d])
-                .permute([2, 0, 3, 1, 4]);
+        for (li, layer) in self.layers.iter().enumerate() {
+            let adapter = train.map(|t| (t, &t.adapters[li]));
+            let mut qkv = x.linear(&layer.qkv_w, Some(&layer.qkv_b));
+            if let Some((t, a)) = adapter {
+                let delta = Tensor::cat(
+                    &[t.lora(&x, &a.query), t.lora(&x, &a.key), t.lora(&x, &a.value)],
+                    -1,
+                );
+                qkv = qkv + delta;
+            }
+            let qkv = qkv.view([b, l, 3, self.heads, d]).permute([2, 0, 3, 1, 4]);
             let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
             let ctx = Tensor::f_scaled_dot_product_attention(
                 &q,
                 &k,
                 &v,
                 Some(&attn_mask),
-                0.0,
+                p,
                 false,
                 None::<f64>,
             )?;
             let ctx = ctx.transpose(1, 2).reshape([b, l, hidden]);
-            let a = ctx.linear(&layer.out_w, Some(&layer.out_b)) + &x;
+            let mut a = ctx.linear(&layer.out_w, Some(&layer.out_b));
+            if let Some((t, ad)) = adapter {
+                a = a + t.lora(&ctx, &ad.attn_out);
+            }
+            let a = a.dropout(p, on) + &x;
             x = a.layer_norm(
                 [hidden].as_slice(),
                 Some(&layer.ln1.0),
@@ -440,8 +630,16 @@ impl FusedBert {
                 self.eps,
                 false,
             );
-            let i = x.linear(&layer.inter_w, Some(&layer.inter_b)).gelu("none");
-            let o = i.linear(&layer.ffn_out_w, Some(&layer.ffn_out_b)) + &x;
+            let mut i = x.linear(&layer.inter_w, Some(&layer.inter_b));
+            if let Some((t, ad)) = adapter {
+                i = i + t.lora(&x, &ad.ffn_in);
+            }
+            let i = i.gelu("none");
+            let mut o = i.linear(&layer.ffn_out_w, Some(&layer.ffn_out_b));
+            if let Some((t, ad)) = adapter {
+                o = o + t.lora(&i, &ad.ffn_out);
+            }
+            let o = o.dropout(p, on) + &x;
             x = o.layer_norm(
                 [hidden].as_slice(),
                 Some(&layer.ln2.0),

@@ -1,8 +1,9 @@
 //! Scoring: the transformer encoder, the small heads on its embeddings, and where models live.
-//! `encoder` and `trainer` are the only modules that touch libtorch.
+//! `encoder`, `finetune` and `trainer` are the only modules that touch libtorch.
 
 pub mod batch;
 pub mod encoder;
+pub mod finetune;
 pub mod heads;
 pub mod models;
 pub mod plugin;

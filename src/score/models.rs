@@ -8,6 +8,19 @@ use sha2::{Digest, Sha256};
 /// Name of the encoder's folder inside the models directory.
 pub const ENCODER_DIR: &str = "all-MiniLM-L6-v2";
 
+/// The LoRA adapter `threadlens train` fits to the encoder, beside the heads in `heads/`.
+/// When present, the scorer merges it into the encoder's weights.
+pub const ADAPTER_FILE: &str = "encoder-lora.safetensors";
+
+/// Short hash naming the encoder actually run: the base weights' hash, combined with the
+/// adapter's when there is one (the adapted encoder computes different embeddings).
+pub fn encoder_id(base_sha256_12: &str, adapter: Option<&Path>) -> std::io::Result<String> {
+    Ok(match adapter {
+        Some(a) => short_hash(format!("{base_sha256_12}+{}", describe(a)?.sha256_12).as_bytes()),
+        None => base_sha256_12.to_string(),
+    })
+}
+
 /// Finds the models directory: an explicit `--models` path, then `THREADLENS_MODELS`, then
 /// `./models`, then `models/` beside the executable's checkout, then the source checkout
 /// this binary was built from.

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
-use super::models::{describe, ENCODER_DIR};
+use super::models::{describe, encoder_id, ADAPTER_FILE, ENCODER_DIR};
 use super::plugin::{map_labels, Classifier, PluginError, SENTIMENT_SYNONYMS, TOXICITY_SYNONYMS};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,15 +70,27 @@ impl Scorer {
     /// Loads `DIR/all-MiniLM-L6-v2` and `DIR/heads/heads.safetensors`.
     pub fn load(models: &Path, opts: &EncoderOptions) -> Result<Scorer, ScorerError> {
         let enc_dir = models.join(ENCODER_DIR);
-        let encoder = Encoder::load(&enc_dir, opts)?;
+        let adapter = models.join("heads").join(ADAPTER_FILE);
+        let adapter = adapter.is_file().then_some(adapter);
+        let opts = EncoderOptions {
+            adapter: opts.adapter.clone().or(adapter),
+            ..opts.clone()
+        };
+        let encoder = Encoder::load(&enc_dir, &opts)?;
         let heads = Heads::load(&models.join("heads"))?;
         let weights = enc_dir.join("model.safetensors");
-        let enc_hash = describe(&weights)
+        let base = describe(&weights)
             .map_err(|source| ScorerError::Io {
                 path: weights,
                 source,
             })?
             .sha256_12;
+        let enc_hash = encoder_id(&base, opts.adapter.as_deref()).map_err(|source| {
+            ScorerError::Io {
+                path: opts.adapter.clone().unwrap_or_default(),
+                source,
+            }
+        })?;
         let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
             [..8]
             .to_string();

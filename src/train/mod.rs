@@ -34,6 +34,8 @@ pub struct TrainSettings {
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
     pub clean_negatives: bool,
+    /// Stage 1: the LoRA fine-tuning settings, when the encoder was adapted.
+    pub finetune: Option<crate::score::finetune::FinetuneConfig>,
 }
 
 /// Everything measured, written to `metrics.json` and the model card.
@@ -43,6 +45,8 @@ pub struct Metrics {
     pub logs: HashMap<String, TrainLog>,
     /// metric name → value, e.g. "sentiment.test.macro_recall".
     pub scores: std::collections::BTreeMap<String, f64>,
+    /// Stage 1 (LoRA fine-tuning of the encoder), when it ran in this training.
+    pub finetune: Option<crate::score::finetune::FinetuneLog>,
 }
 
 /// A disk cache of embeddings keyed by SHA-256 of (encoder hash, text).
@@ -147,6 +151,7 @@ pub fn run(
     settings: &TrainSettings,
     enc: &Encoder,
     encoder_hash: &str,
+    finetune: Option<crate::score::finetune::FinetuneLog>,
     show: bool,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Metrics> {
@@ -154,7 +159,10 @@ pub fn run(
     let data = &settings.data;
     let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash)
         .context("opening the embedding cache")?;
-    let mut metrics = Metrics::default();
+    let mut metrics = Metrics {
+        finetune,
+        ..Default::default()
+    };
     let cfg = &settings.config;
 
     // ---- sentiment --------------------------------------------------------------------------
@@ -329,6 +337,53 @@ pub fn run(
     std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
         .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(metrics)
+}
+
+/// Stage 1's rows: every distinct training text of the sentiment and toxicity sets (and the
+/// assumed-clean negatives when `clean_negatives`), with its sentiment class and toxicity
+/// targets and cell weights (the same per-source balancing as the toxicity head), split into
+/// training and validation exactly as stage 2 splits them. Stance is left to stage 2: its
+/// data is small and FNC-1's bodies are long.
+pub fn finetune_data(
+    data: &Path,
+    clean_negatives: bool,
+    balance_sources: bool,
+) -> anyhow::Result<crate::score::finetune::FinetuneData> {
+    let sent = datasets::sentiment_train(data)?;
+    let mut tox = datasets::toxicity_train(data)?;
+    if clean_negatives {
+        tox.extend(datasets::assumed_clean(data)?);
+    }
+    let (values, weights) = attr_targets(&tox, balance_sources);
+    let mut out = crate::score::finetune::FinetuneData::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut slot = |text: &str, out: &mut crate::score::finetune::FinetuneData| -> usize {
+        *index.entry(text.to_string()).or_insert_with(|| {
+            out.texts.push(text.to_string());
+            out.sentiment.push(None);
+            out.toxicity.push([0.0; 5]);
+            out.toxicity_weight.push([0.0; 5]);
+            out.is_val.push(datasets::is_validation(text, VALIDATION_PERCENT));
+            out.texts.len() - 1
+        })
+    };
+    for e in &sent {
+        let i = slot(&e.text, &mut out);
+        if out.sentiment[i].is_none() {
+            out.sentiment[i] = Some(e.label as u8);
+        }
+    }
+    for (r, e) in tox.iter().enumerate() {
+        let i = slot(&e.text, &mut out);
+        for k in 0..5 {
+            // The first source to label a cell wins; later duplicates do not overwrite it.
+            if out.toxicity_weight[i][k] == 0.0 && weights[r * 5 + k] > 0.0 {
+                out.toxicity[i][k] = values[r * 5 + k];
+                out.toxicity_weight[i][k] = weights[r * 5 + k];
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn record_split(metrics: &mut Metrics, head: &str, is_val: &[bool], test_rows: usize) {

