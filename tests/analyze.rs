@@ -171,7 +171,10 @@ fn article_without_comments_gives_a_valid_report() {
     let (_, rows) = read_csv(&d.path().join("out/comments.csv"));
     assert!(rows.is_empty());
     let md = std::fs::read_to_string(d.path().join("out/summary.md")).unwrap();
-    assert!(md.contains("No comments were found"), "{md}");
+    assert!(
+        md.contains("No comments to score.") && md.contains("none of them has comments"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -188,6 +191,39 @@ fn empty_csv_gives_a_valid_empty_report() {
     assert!(rows.is_empty());
     assert!(h.contains(&"reasons".to_string()));
     assert!(d.path().join("out/summary.html").is_file());
+}
+
+/// A zero-byte (or whitespace-only) file is not a header-only table: the reports are still
+/// written, empty, but the file is named in a warning and the status is 1, as for rejects.
+#[test]
+fn empty_file_gives_a_valid_empty_report_a_warning_and_status_1() {
+    let d = tmp();
+    std::fs::write(d.path().join("x.csv"), "").unwrap();
+    let run = threadlens(
+        d.path(),
+        &["analyze", "x.csv", "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(1);
+    assert!(
+        run.stderr
+            .contains("threadlens: warning: x.csv: the file is empty (0 bytes); no comments read"),
+        "{}",
+        run.stderr
+    );
+    let (h, rows) = read_csv(&d.path().join("out/queue.csv"));
+    assert!(rows.is_empty() && h.contains(&"reasons".to_string()));
+    assert!(d.path().join("out/summary.html").is_file());
+    let run = threadlens(d.path(), &["score", "-", "--quiet"], Some(" \n")).expect(1);
+    assert!(
+        run.stderr
+            .contains("threadlens: warning: <stdin>: the file is empty"),
+        "{}",
+        run.stderr
+    );
+    let mut r = csv::Reader::from_reader(run.stdout.as_bytes());
+    assert!(r.headers().unwrap().iter().any(|h| h == "toxicity"));
+    assert_eq!(r.records().count(), 0);
 }
 
 const HOSTILE: &str = "id,parent_id,author,text\n\
@@ -291,6 +327,46 @@ fn summary_html_runs_no_script_in_a_real_browser() {
         dom.contains("&lt;script&gt;document.title"),
         "the script text is shown literally"
     );
+    // A screenshot of the rendered page, kept under target/ for a person to look at: the
+    // hostile comments must show as text. The test checks that a real picture was drawn.
+    let shot_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-check");
+    std::fs::create_dir_all(&shot_dir).unwrap();
+    let shot = shot_dir.join("summary-hostile.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1100,1800",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            d.path().join("profile2").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot at {} ({e}); chromium said: {}",
+            shot.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "screenshot is not a rendered page ({} bytes)",
+        png.len()
+    );
+    eprintln!("screenshot of the hostile summary: {}", shot.display());
 }
 
 #[test]

@@ -297,8 +297,8 @@ fn thehill_seed_is_an_article_without_comments() {
         body.ends_with("to both nations."),
         "body ends before the 'Updated' line",
     );
-    // The tree view on the same file works too and exits 0.
-    threadlens(
+    // The tree view shows the article and says it has no comments, and exits 0.
+    let tree = threadlens(
         &[
             "--as",
             "tree",
@@ -307,6 +307,24 @@ fn thehill_seed_is_an_article_without_comments() {
         None,
     )
     .expect_code(0);
+    tree.check(
+        tree.stdout()
+            == "== thehill-trump-putin-article.txt: Trump, Putin discuss ‘coordination’ against \
+                ISIS\n  (no comments)\n",
+        "tree: article header and a no-comments line",
+    );
+}
+
+#[test]
+fn sputnik_seed_date_line_is_read_as_iso_8601() {
+    // The page runs the "+3" of "GMT +3" into the "24" of "24 March 2017".
+    let run = jsonl(&[seed("sputnik-trump-putin-with-comments.txt")], &[]).expect_code(0);
+    let (_, summary) = run.jsonl();
+    let time = s(&summary["articles"][0], "time");
+    run.check(
+        time == "2017-03-24T23:06+03:00",
+        &format!("article time {time:?}"),
+    );
 }
 
 // ---------------------------------------------------------------- reddit
@@ -517,6 +535,71 @@ fn wordpress_comment_parents_are_rebuilt() {
 }
 
 #[test]
+fn wordpress_status_column_and_pending_in_the_tree() {
+    let run = jsonl(&[sample("wordpress/cc-labs-wxr.xml")], &[]).expect_code(0);
+    let (rows, _) = run.jsonl();
+    let count = |status: &str| rows.iter().filter(|r| s(r, "status") == status).count();
+    run.check(
+        count("approved") == 119 && count("pingback") == 62,
+        "cc-labs: 119 approved comments and 62 pingbacks",
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("statuses.xml");
+    let comment = |id: u32, approved: &str, kind: &str| {
+        let field = |tag: &str, value: &str| format!("<wp:{tag}>{value}</wp:{tag}>");
+        [
+            field("comment_id", &id.to_string()),
+            field("comment_author", &format!("a{id}")),
+            field("comment_content", &format!("text {id}")),
+            field("comment_approved", approved),
+            field("comment_type", kind),
+            field("comment_parent", "0"),
+        ]
+        .concat()
+    };
+    let comments: String = [
+        (1, "1", ""),
+        (2, "0", ""),
+        (3, "spam", ""),
+        (4, "trash", ""),
+        (5, "1", "pingback"),
+    ]
+    .map(|(id, approved, kind)| format!("<wp:comment>{}</wp:comment>", comment(id, approved, kind)))
+    .concat();
+    std::fs::write(
+        &file,
+        format!(
+            "<rss xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel><item><title>Post</title>\
+             <wp:post_id>7</wp:post_id>{comments}</item></channel></rss>"
+        ),
+    )
+    .expect("write");
+    let run = jsonl(std::slice::from_ref(&file), &[]).expect_code(0);
+    let (rows, _) = run.jsonl();
+    let got: Vec<String> = rows.iter().map(|r| s(r, "status")).collect();
+    run.check(
+        got == ["approved", "pending", "spam", "deleted", "pingback"],
+        &format!("statuses: {got:?}"),
+    );
+    let run = threadlens(&["--as", "csv", path(&file)], None).expect_code(0);
+    let header = run.stdout().lines().next().unwrap_or_default().to_string();
+    run.check(
+        header
+            == "id,parent_id,thread_id,article,depth,author,author_inferred,resolution,confidence,\
+                reply_to,source_parent_id,time,kind,deleted,spam,location,text,status",
+        "existing columns keep their order; status is appended",
+    );
+    let tree = threadlens(&["--as", "tree", path(&file)], None).expect_code(0);
+    tree.check(
+        tree.stdout()
+            == "== 7: Post\n1 a1: text 1\n2 a2 [pending]: text 2\n3 a3 [spam]: text 3\n\
+                4 a4 [deleted]: text 4\n5 a5 [pingback]: text 5\n",
+        "pending, spam, deleted and pingbacks are marked",
+    );
+}
+
+#[test]
 fn disqus_fixture_orphan_deleted_and_reply_to_deleted_are_reported() {
     let run = jsonl(&[sample("disqus/isso-fixture-disqus.xml")], &[]).expect_code(0);
     let (rows, summary) = run.jsonl();
@@ -582,6 +665,37 @@ fn disqus_fixture_orphan_deleted_and_reply_to_deleted_are_reported() {
             && err.contains("1337"),
         "text report",
     );
+    // The tree lists article 2 once, with both of its threads (posts 4 and 9 come before and
+    // after posts of other threads in the export), and the empty thread 3 as such.
+    let tree = threadlens(
+        &[
+            "--as",
+            "tree",
+            path(&sample("disqus/isso-fixture-disqus.xml")),
+        ],
+        None,
+    )
+    .expect_code(0);
+    let out = tree.stdout();
+    let headers: Vec<&str> = out.lines().filter(|l| l.starts_with("== ")).collect();
+    tree.check(
+        headers
+            == [
+                "== 2: Hello, World! (http://example.org/)",
+                "== 1337",
+                "== 7 (http://localhost:4000/blog/2013/02/12/redacted/index.html)",
+                "== 3",
+            ],
+        &format!("one header per article: {headers:?}"),
+    );
+    let after_2: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("== "))
+        .map(|l| l.split_whitespace().find(|w| *w != "└").unwrap_or_default())
+        .collect();
+    tree.check(after_2 == ["4", "5", "9", "11"], &format!("{after_2:?}"));
+    tree.check(out.ends_with("== 3\n  (no comments)\n"), "empty thread");
 }
 
 #[test]
@@ -808,20 +922,169 @@ fn csv_bad_rows_are_rejected_with_lines_and_the_rest_is_kept() {
     assert!(err.contains("bad-rows.csv: line 4"), "{err}");
 }
 
+/// csv's `Position::line` lags one line per record with CRLF endings; lines must not.
+#[test]
+fn csv_crlf_line_numbers_are_right() {
+    let run = threadlens(
+        &["--as", "jsonl", "-"],
+        Some(b"id,text\r\n1,a\r\n2,b,extra\r\n3,c\r\n"),
+    )
+    .expect_code(1);
+    let (rows, summary) = run.jsonl();
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (s(r, "id"), s(r, "location")))
+        .collect();
+    run.check(
+        got == [
+            ("1".to_string(), "<stdin>: line 2".to_string()),
+            ("3".to_string(), "<stdin>: line 4".to_string()),
+        ],
+        &format!("locations: {got:?}"),
+    );
+    run.check(
+        summary["rejects"][0]["loc"]["line"] == 3,
+        "the three-field row is rejected at line 3",
+    );
+    let err = threadlens(
+        &["--as", "csv", "-"],
+        Some(b"id,text\r\n1,a\r\n2,b,extra\r\n3,c\r\n"),
+    )
+    .expect_code(1)
+    .stderr();
+    assert!(
+        err.contains("threadlens: rejected <stdin>: line 3: has 3 fields, the header has 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_output_is_spreadsheet_safe_and_jsonl_is_not_changed() {
+    let input =
+        b"id,parent_id,author,text\n=1,,@mallory,\"=cmd|'/C calc'!A0\"\n2,=1,+bob,-1 for this\n";
+    let run = threadlens(&["--as", "csv", "-"], Some(input)).expect_code(0);
+    let mut rdr = csv::Reader::from_reader(run.out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+    let cells: Vec<(&str, &str, &str, &str)> =
+        rows.iter().map(|r| (&r[0], &r[1], &r[5], &r[16])).collect();
+    run.check(
+        cells
+            == [
+                ("'=1", "", "'@mallory", "'=cmd|'/C calc'!A0"),
+                ("2", "'=1", "'+bob", "'-1 for this"),
+            ],
+        &format!("neutralised cells: {cells:?}"),
+    );
+    let run = threadlens(&["--as", "jsonl", "-"], Some(input)).expect_code(0);
+    let (rows, _) = run.jsonl();
+    run.check(
+        s(&rows[0], "text") == "=cmd|'/C calc'!A0" && s(&rows[1], "parent_id") == "=1",
+        "JSON lines keep the data as it is",
+    );
+}
+
+#[test]
+fn latin1_text_is_rejected_per_record_with_its_line_and_a_hint() {
+    let latin1 = b"id,author,text\n1,Ren\xe9,bonjour\n2,Bob,hi\n3,Zo\xe9,salut\n";
+    for extra in [&[][..], &["--format", "csv"][..]] {
+        let mut args = vec!["--as", "jsonl"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let run = threadlens(&args, Some(latin1)).expect_code(1);
+        let (rows, summary) = run.jsonl();
+        let ids: Vec<String> = rows.iter().map(|r| s(r, "id")).collect();
+        run.check(ids == ["2"], &format!("the UTF-8 row is kept: {ids:?}"));
+        let rejects: Vec<(u64, String)> = summary["rejects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| (r["loc"]["line"].as_u64().unwrap_or(0), s(r, "reason")))
+            .collect();
+        run.check(
+            rejects.len() == 2
+                && rejects[0].0 == 2
+                && rejects[1].0 == 4
+                && rejects[0]
+                    .1
+                    .contains("invalid UTF-8 in column \"author\" (byte 0xE9)")
+                && rejects[0].1.contains("iconv -f latin1 -t utf-8"),
+            &format!("{rejects:?}"),
+        );
+    }
+    // A page that is not UTF-8 stops with the line, the byte offset and the hint.
+    let run = threadlens(
+        &["--format", "page", "-"],
+        Some(b"A Title For The Page Here\n\nCaf\xe9 society is fine.\n"),
+    )
+    .expect_code(2);
+    let err = run.stderr();
+    run.check(
+        err.starts_with(
+            "threadlens: reading <stdin>: line 3: invalid UTF-8 at column 4 (byte offset 30, byte \
+             0xE9)",
+        ) && err.contains("iconv -f latin1 -t utf-8"),
+        "located error with a hint",
+    );
+}
+
 // ---------------------------------------------------------------- robustness
 
 #[test]
-fn empty_input_gives_valid_empty_output() {
-    let run = threadlens(&["--as", "csv", "-"], Some(b"")).expect_code(0);
+fn empty_input_gives_valid_empty_output_a_warning_and_status_1() {
+    let run = threadlens(&["--as", "csv", "-"], Some(b"")).expect_code(1);
     run.check(
-        run.stdout().starts_with("id,parent_id,thread_id"),
+        run.stdout().starts_with("id,parent_id,thread_id") && run.stdout().lines().count() == 1,
         "CSV header only",
     );
-    let run = threadlens(&["--as", "jsonl", "-"], Some(b"  \n")).expect_code(0);
+    run.check(
+        run.stderr().contains(
+            "threadlens: warning: <stdin>: the file is empty (0 bytes); no comments read",
+        ),
+        "warning names the file",
+    );
+    let run = threadlens(&["--as", "jsonl", "-"], Some(b"  \n")).expect_code(1);
     let (rows, summary) = run.jsonl();
     run.check(
         rows.is_empty() && summary["integrity"]["comments"] == 0,
         "empty forest",
+    );
+    run.check(
+        summary["integrity"]["empty_files"][0] == "<stdin>"
+            && summary["integrity"]["rejected"] == 0
+            && summary["rejects"][0]["kind"] == "empty_file",
+        "the empty file is in the summary, not counted as a rejected record",
+    );
+    run.check(
+        run.stderr().contains(
+            "threadlens: warning: <stdin>: the file is empty (only whitespace, 3 bytes); no \
+             comments read",
+        ),
+        "whitespace-only warning",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("x.csv");
+    std::fs::write(&empty, b"").expect("write");
+    let run = threadlens(&["--as", "tree", path(&empty)], None).expect_code(1);
+    run.check(run.stdout().is_empty(), "empty tree");
+    run.check(
+        run.stderr().contains(&format!(
+            "threadlens: warning: {}: the file is empty (0 bytes); no comments read",
+            path(&empty)
+        )),
+        "the warning names the file",
+    );
+    // The other inputs are still read.
+    let run = jsonl(&[empty.clone(), fixture("mentions.csv")], &[]).expect_code(1);
+    let (rows, _) = run.jsonl();
+    run.check(rows.len() == 4, "comments of the non-empty file kept");
+    // A header-only CSV is not an empty file.
+    let header_only = dir.path().join("h.csv");
+    std::fs::write(&header_only, b"id,text\n").expect("write");
+    let run = jsonl(&[header_only], &[]).expect_code(0);
+    let (rows, summary) = run.jsonl();
+    run.check(
+        rows.is_empty() && summary["rejects"].as_array().is_some_and(Vec::is_empty),
+        "header-only CSV: empty and clean",
     );
 }
 
@@ -843,7 +1106,14 @@ fn unreadable_inputs_are_located_errors_with_status_2() {
     )
     .expect("write");
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec![path(&junk).into()], "looks like binary data"),
+        (
+            vec![path(&junk).into()],
+            "junk.bin: line 1: looks like binary data, not text (a NUL byte at byte offset 0)",
+        ),
+        (
+            vec!["--format".into(), "csv".into(), path(&junk).into()],
+            "junk.bin: line 1: looks like binary data",
+        ),
         (
             vec![path(&fixture("truncated-reddit.json")).into()],
             "truncated-reddit.json: line",
@@ -854,7 +1124,7 @@ fn unreadable_inputs_are_located_errors_with_status_2() {
         ),
         (
             vec!["--format".into(), "page".into(), path(&bad_utf8).into()],
-            "page.txt: line 4: invalid UTF-8",
+            "page.txt: line 4: invalid UTF-8 at column 1 (byte offset 38, byte 0xFF)",
         ),
         (
             vec![path(&dir.path().join("nope.csv")).into()],
@@ -905,5 +1175,19 @@ fn help_documents_output_and_exit_status() {
     run.check(
         out.contains("Exit status") && out.contains("--as") && out.contains("tree"),
         "help text",
+    );
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    run.check(
+        out.contains("1 finished, but some input records were rejected or a file was empty")
+            && out.contains("status (approved, pending, spam"),
+        "exit status 1 covers empty files; status column documented",
+    );
+    let bin = env!("CARGO_BIN_EXE_threadlens");
+    let top = Command::new(bin).arg("--help").output().expect("runs");
+    let top = String::from_utf8_lossy(&top.stdout);
+    let top = top.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        top.contains("1 finished, but some input records were rejected or a file was empty"),
+        "{top}"
     );
 }

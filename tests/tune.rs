@@ -235,8 +235,96 @@ fn same_seed_gives_identical_outputs_and_another_seed_other_intervals() {
     );
 }
 
+/// Comments `analyze` would flag among the rows of a scores CSV, counted here independently of
+/// `tune`: any of the five attributes at or above its threshold, or their maximum at or above
+/// the `flag` threshold (missing tables use the defaults). Returns (flagged, rows).
+fn combined_queue(scores: &Path, t: &Thresholds) -> (usize, usize) {
+    let mut r = csv::Reader::from_path(scores).unwrap();
+    let names = ["toxicity", "insult", "threat", "obscene", "identity_attack"];
+    let h = r.headers().unwrap().clone();
+    let cols: Vec<usize> = names
+        .iter()
+        .map(|n| h.iter().position(|c| c == *n).unwrap())
+        .collect();
+    let (mut flagged, mut rows) = (0, 0);
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let v: Vec<f64> = cols.iter().map(|&c| rec[c].parse().unwrap()).collect();
+        let max = v.iter().copied().fold(0.0, f64::max);
+        let hit = names
+            .iter()
+            .zip(&v)
+            .any(|(n, &x)| x >= t.get(n.parse().unwrap()))
+            || max >= t.get(Attribute::Flag);
+        flagged += usize::from(hit);
+        rows += 1;
+    }
+    (flagged, rows)
+}
+
+/// Regression: the budget held for each attribute alone, and `analyze`'s combined queue
+/// (any attribute) flagged 213 per 1,000 of the sample with a budget of 50.
 #[test]
-fn review_budget_flags_at_most_n_per_1000() {
+fn review_budget_holds_for_the_combined_queue() {
+    let dir = sample_with_scores(&[]);
+    let d = dir.path();
+    for budget in ["50", "150"] {
+        let run = tune(
+            d,
+            &[
+                "--labels",
+                SAMPLE,
+                "--scores",
+                "scores.csv",
+                "-o",
+                "t.toml",
+                "--review-budget",
+                budget,
+            ],
+        )
+        .expect(0);
+        let t = Thresholds::load(&d.join("t.toml")).unwrap();
+        assert_eq!(
+            t.flag.as_ref().unwrap().objective.as_deref(),
+            Some(format!("review-budget {budget} per 1000").as_str())
+        );
+        let (flagged, rows) = combined_queue(&d.join("scores.csv"), &t);
+        let limit: usize = budget.parse().unwrap();
+        assert!(
+            flagged * 1000 <= limit * rows,
+            "{flagged} of {rows} flagged"
+        );
+        // The greedy fills the budget unless the next step of every attribute overshoots.
+        assert!(
+            flagged * 1000 > (limit - 10) * rows,
+            "{flagged} of {rows} flagged"
+        );
+        let rate = format!(
+            "{flagged} of {rows} comments flagged, {:.1} per 1000",
+            flagged as f64 * 1000.0 / rows as f64
+        );
+        run.stderr_has(&format!(
+            "combined queue on the sample (any attribute at or above its threshold): {rate}"
+        ));
+        assert!(read(d, "t.toml").contains(&rate));
+        let md = read(d, "t.md");
+        assert!(
+            md.contains(&format!(
+                "**Combined queue on this sample: {flagged} of {rows} comments flagged, {:.1} per 1,000.**",
+                flagged as f64 * 1000.0 / rows as f64
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!("How the review budget of {budget} per 1,000 was shared: every tuned attribute starts above its top score")),
+            "{md}"
+        );
+    }
+}
+
+/// Regression: `--review-budget 3` fell back to max F1 and flagged 640 per 1,000.
+#[test]
+fn a_budget_below_one_comment_of_the_sample_flags_nothing_and_says_so() {
     let dir = sample_with_scores(&[]);
     let d = dir.path();
     tune(
@@ -249,20 +337,332 @@ fn review_budget_flags_at_most_n_per_1000() {
             "-o",
             "t.toml",
             "--review-budget",
-            "150",
+            "3",
+        ],
+    )
+    .expect(0)
+    .stderr_has("warning: the review budget of 3 per 1000 allows 0.9 of the 300 comments in the sample, fewer than the highest score of any tuned attribute flags")
+    .stderr_has("combined queue on the sample (any attribute at or above its threshold): 0 of 300 comments flagged, 0.0 per 1000");
+    let t = Thresholds::load(&d.join("t.toml")).unwrap();
+    assert_eq!(combined_queue(&d.join("scores.csv"), &t), (0, 300));
+}
+
+#[test]
+fn a_budget_the_untuned_defaults_exceed_falls_back_to_the_fewest_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Only insult is labelled; toxicity (default 0.8) flags 4 of 20 on its own.
+    let mut labels = String::from("id,text,insult\n");
+    let mut scores = format!("{SCORE_HEADER}\n");
+    for i in 0..20 {
+        let toxicity = if i < 4 { 0.9 } else { 0.1 };
+        let insult = f64::from(i) / 40.0;
+        let _ = writeln!(labels, "c{i},text {i},{}", u8::from(i >= 15));
+        let _ = writeln!(
+            scores,
+            "c{i},t,,0,a,neutral,0,1,0,{toxicity},{insult:.4},0,0,0,none,0,0,1,m,x"
+        );
+    }
+    write(d, "labels.csv", &labels);
+    write(d, "scores.csv", &scores);
+    tune(
+        d,
+        &[
+            "--labels",
+            "labels.csv",
+            "--scores",
+            "scores.csv",
+            "-o",
+            "t.toml",
+            "--review-budget",
+            "100",
+        ],
+    )
+    .expect(0)
+    .stderr_has("warning: the review budget of 100 per 1000 cannot be met: with every tuned attribute at its fewest flags, the combined queue still holds 4 of 20 comments (200.0 per 1000), 4 (200.0 per 1000) flagged by the attributes left at their defaults (toxicity 0.8, threat 0.7, obscene 0.8, identity_attack 0.7, flag 0.8)");
+    let t = Thresholds::load(&d.join("t.toml")).unwrap();
+    let insult = t.insult.as_ref().unwrap();
+    // Just above the top insult score 19/40 = 0.475: flags nothing more.
+    assert_eq!(
+        (insult.threshold, insult.objective.as_deref()),
+        (0.4751, Some("fewest-flags"))
+    );
+    assert_eq!(combined_queue(&d.join("scores.csv"), &t), (4, 20));
+    assert!(read(d, "t.md").contains("- the review budget of 100 per 1000 cannot be met"));
+}
+
+#[test]
+fn precision_targets_warn_about_their_interval_and_support() {
+    let dir = sample_with_scores(&[]);
+    let d = dir.path();
+    let run = tune(
+        d,
+        &[
+            "--labels",
+            SAMPLE,
+            "--scores",
+            "scores.csv",
+            "-o",
+            "t.toml",
+            "--target-precision",
+            "0.95",
         ],
     )
     .expect(0);
+    // Checked against the curves CSV: the chosen threat row flags fewer than 60 comments,
+    // which confirming 0.95 takes (3 / 0.05).
+    let curves = read(d, "t.curves.csv");
+    let row = curves
+        .lines()
+        .find(|l| l.starts_with("threat,") && l.ends_with(",1"))
+        .unwrap();
+    let flagged: u64 = row.split(',').nth(2).unwrap().parse().unwrap();
+    assert!(flagged < 60, "{row}");
+    run.stderr_has(&format!(
+        "warning: threat: the threshold rests on only {flagged} flagged comments: confirming precision 0.95 takes at least 60"
+    ));
+    assert!(
+        run.stderr
+            .contains("meets the target 0.95 on the sample, but its 95 % interval ("),
+        "{}",
+        run.stderr
+    );
+    // Max F1 promises no precision: no target warnings.
+    let run = tune(
+        d,
+        &["--labels", SAMPLE, "--scores", "scores.csv", "-o", "f.toml"],
+    )
+    .expect(0);
+    assert!(!run.stderr.contains("meets the target"), "{}", run.stderr);
+    assert!(!run.stderr.contains("rests on only"), "{}", run.stderr);
+}
+
+/// Thresholds follow `analyze`'s rule: the score rounded to 4 decimals (as the scores CSV
+/// shows it) >= threshold. 0.57609999 is shown as 0.5761 and ties with c2.
+#[test]
+fn scores_are_compared_rounded_to_4_decimals_and_ties_with_the_threshold_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "labels.csv",
+        "id,text,insult\nc0,a,1\nc1,b,1\nc2,c,0\nc3,d,0\n",
+    );
+    let mut scores = format!("{SCORE_HEADER}\n");
+    for (id, insult) in [
+        ("c0", "0.9"),
+        ("c1", "0.57609999"),
+        ("c2", "0.5761"),
+        ("c3", "0.2"),
+    ] {
+        let _ = writeln!(
+            scores,
+            "{id},t,,0,a,neutral,0,1,0,0.1,{insult},0,0,0,none,0,0,1,m,x"
+        );
+    }
+    write(d, "scores.csv", &scores);
+    tune(
+        d,
+        &[
+            "--labels",
+            "labels.csv",
+            "--scores",
+            "scores.csv",
+            "-o",
+            "t.toml",
+        ],
+    )
+    .expect(0);
+    // By hand: at 0.5761 both c1 and c2 are flagged: tp 2, fp 1 → precision 2/3, recall 1,
+    // F1 0.8 (the best; 0.9 gives 0.667). Unrounded, 0.57609999 would be its own point.
     let t = Thresholds::load(&d.join("t.toml")).unwrap();
+    let insult = t.insult.unwrap();
     assert_eq!(
-        t.flag.as_ref().unwrap().objective.as_deref(),
-        Some("review-budget 150 per 1000")
+        (insult.threshold, insult.precision, insult.recall),
+        (0.5761, Some(0.6667), Some(1.0))
     );
     let curves = read(d, "t.curves.csv");
-    for row in curves.lines().filter(|l| l.ends_with(",1")) {
-        let per_1000: f64 = row.split(',').nth(11).unwrap().parse().unwrap();
-        assert!(per_1000 <= 150.0, "{row}");
+    let thresholds: Vec<&str> = curves
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(thresholds, ["0.9", "0.5761", "0.2"]);
+}
+
+/// Regression: the overwrite guard compared paths as text, so `-o ./tcopy.csv` overwrote
+/// the labels file `tcopy.csv`.
+#[test]
+fn outputs_that_are_inputs_by_another_name_are_refused() {
+    let dir = sample_with_scores(&[]);
+    let d = dir.path();
+    let original = std::fs::read_to_string(SAMPLE).unwrap();
+    write(d, "tcopy.csv", &original);
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink("tcopy.csv", d.join("link.toml")).unwrap();
+    let cases: [&[&str]; 4] = [
+        &["-o", "./tcopy.csv"],
+        &["-o", "sub/../tcopy.csv"],
+        &["-o", "link.toml"],
+        &["-o", "t.toml", "--summary", "./scores.csv"],
+    ];
+    for extra in cases {
+        let mut args = vec!["--labels", "tcopy.csv", "--scores", "scores.csv"];
+        args.extend_from_slice(extra);
+        tune(d, &args)
+            .expect(2)
+            .stderr_has("would be written twice or overwrite an input; choose other file names");
+        assert_eq!(read(d, "tcopy.csv"), original, "{extra:?}");
     }
+    let abs = d.join("t.toml").display().to_string();
+    tune(
+        d,
+        &[
+            "--labels",
+            SAMPLE,
+            "--scores",
+            "scores.csv",
+            "-o",
+            "t.toml",
+            "--curves",
+            &abs,
+        ],
+    )
+    .expect(2)
+    .stderr_has("would be written twice");
+}
+
+#[test]
+fn a_missing_output_folder_is_created_and_a_bad_one_fails_before_any_work() {
+    let dir = sample_with_scores(&[]);
+    let d = dir.path();
+    tune(
+        d,
+        &[
+            "--labels",
+            SAMPLE,
+            "--scores",
+            "scores.csv",
+            "-o",
+            "out/deep/t.toml",
+        ],
+    )
+    .expect(0);
+    for f in ["t.toml", "t.md", "t.curves.csv", "t.pr.svg", "t.roc.svg"] {
+        assert!(d.join("out/deep").join(f).is_file(), "{f}");
+    }
+    // A file where the folder should be: the error comes before the labels are even read
+    // (this labels file has no text, which would otherwise be the complaint).
+    write(d, "notext.csv", "id,flag\na,1\nb,0\n");
+    let run = tune(d, &["--labels", "notext.csv", "-o", "scores.csv/t.toml"]).expect(2);
+    run.stderr_has("threadlens: creating the output folder scores.csv: ");
+    assert!(!run.stderr.contains("text"), "{}", run.stderr);
+}
+
+#[test]
+fn labels_and_scores_cannot_both_come_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    tune(
+        dir.path(),
+        &["--labels", "-", "--scores", "-", "-o", "t.toml"],
+    )
+    .expect(2)
+    .stderr_has("threadlens: --labels and --scores cannot both read standard input (-); give one of them as a file");
+}
+
+/// Regression: the CSV error was printed twice (in the message and again as its cause).
+#[test]
+fn a_non_utf8_header_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("labels.csv"), b"id,te\xffxt,flag\n1,x,1\n").unwrap();
+    write(d, "scores.csv", &format!("{SCORE_HEADER}\n"));
+    let run = tune(
+        d,
+        &[
+            "--labels",
+            "labels.csv",
+            "--scores",
+            "scores.csv",
+            "-o",
+            "t.toml",
+        ],
+    )
+    .expect(2);
+    assert_eq!(
+        run.stderr,
+        "threadlens: reading the labelled sample: labels.csv: line 1: the header is not valid UTF-8 (save the file as UTF-8)\n"
+    );
+}
+
+#[test]
+fn help_documents_the_shared_budget_and_the_rounding() {
+    let out = Command::new(env!("CARGO_BIN_EXE_threadlens"))
+        .args(["tune", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in [
+        "in the combined queue analyze builds",
+        "attributes not tuned keep their defaults and count too",
+        "the threshold of the attribute whose next distinct score adds the most of its labelled positives per newly flagged comment is lowered",
+        "rounded to 4 decimals as in the scores CSV",
+    ] {
+        assert!(help.contains(needle), "{needle}\n{help}");
+    }
+}
+
+/// The path without `--scores`: tune scores the texts itself with the real encoder and heads
+/// in models/, and must tune exactly as on the scores `threadlens score` writes for them.
+#[test]
+fn scoring_the_texts_gives_the_same_thresholds_as_the_scores_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The first 40 labelled comments of the sample (some texts span lines: copy as CSV).
+    let mut r = csv::Reader::from_path(SAMPLE).unwrap();
+    let mut w = csv::Writer::from_path(d.join("labels.csv")).unwrap();
+    w.write_record(r.headers().unwrap()).unwrap();
+    for rec in r.records().take(40) {
+        w.write_record(&rec.unwrap()).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let out = Command::new(env!("CARGO_BIN_EXE_threadlens"))
+        .args(["score", "labels.csv", "-o", "scores.csv", "--quiet"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "threadlens score: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tune(
+        d,
+        &[
+            "--labels",
+            "labels.csv",
+            "--scores",
+            "scores.csv",
+            "-o",
+            "a/t.toml",
+        ],
+    )
+    .expect(0);
+    tune(d, &["--labels", "labels.csv", "-o", "b/t.toml"])
+        .expect(0)
+        .stderr_has("threadlens: model ")
+        .stderr_has("b/t.toml");
+    let (a, b) = (
+        Thresholds::load(&d.join("a/t.toml")).unwrap(),
+        Thresholds::load(&d.join("b/t.toml")).unwrap(),
+    );
+    assert!(a.toxicity.is_some() && a.flag.is_some(), "{a:?}");
+    assert_eq!(a, b);
+    assert_eq!(read(d, "a/t.curves.csv"), read(d, "b/t.curves.csv"));
 }
 
 #[test]
@@ -351,24 +751,28 @@ fn attribute_without_positives_keeps_the_default_and_writes_no_nan() {
     )
     .expect(0);
     run.stderr_has("warning: threat: no positive labels among 40 comments: cannot tune; analyze uses the default 0.7")
-        .stderr_has("warning: toxicity: all 40 comments are labelled positive: ROC AUC is undefined");
+        .stderr_has("warning: toxicity: all 40 comments are labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default 0.8");
     let t = Thresholds::load(&d.join("t.toml")).unwrap();
     assert_eq!((t.threat.clone(), t.get(Attribute::Threat)), (None, 0.7));
+    // Regression: an all-positive attribute got threshold 0.0, so analyze flagged everything.
     assert_eq!(
-        t.toxicity.as_ref().unwrap().threshold,
-        0.0,
-        "all positive: flag everything"
+        (t.toxicity.clone(), t.get(Attribute::Toxicity)),
+        (None, 0.8)
     );
     let toml = read(d, "t.toml");
-    assert!(
-        toml.contains(
-            "# threat: not tuned (no positive labels among 40); analyze uses the default 0.7."
-        ),
-        "{toml}"
-    );
+    for note in [
+        "# threat: not tuned (no positive labels among 40); analyze uses the default 0.7.",
+        "# toxicity: not tuned (no negative labels among 40); analyze uses the default 0.8.",
+    ] {
+        assert!(toml.contains(note), "{toml}");
+    }
     let md = read(d, "t.md");
     assert!(
         md.contains("| threat | 40 | 0 | undefined | undefined | not tuned (default 0.7) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| toxicity | 40 | 40 | undefined | 1.000 | not tuned (default 0.8) |"),
         "{md}"
     );
     for f in ["t.toml", "t.md", "t.curves.csv", "t.pr.svg", "t.roc.svg"] {
@@ -443,7 +847,10 @@ fn unusable_labels_files_are_clear_errors() {
         ("", "threadlens: reading the labelled sample: labels.csv: the file is empty (expected a header row with id, text"),
         ("id,text,toxicity,flag\n", "threadlens: reading the labelled sample: labels.csv: the file has a header but no rows"),
         ("id,text,spam\n1,x,1\n", "labels.csv: the header has no label column"),
-        ("id,text,flag\n1,x,1\n", "threadlens: none of the 1 labelled comments in labels.csv has a score in scores.csv"),
+        ("id,text,flag\n1,x,1\n", "threadlens: the only labelled comment in labels.csv has no score in scores.csv; check that the ids match"),
+        ("id,text,flag\n1,x,1\n2,y,0\n", "threadlens: none of the 2 labelled comments in labels.csv has a score in scores.csv"),
+        // Regression: every row rejected said "none of the 0 labelled comments …".
+        ("id,text,flag\na,x,maybe\nb,y,2\n", "threadlens: labels.csv: no usable labelled rows (2 rows rejected, each listed above)"),
     ];
     for (text, want) in cases {
         write(d, "labels.csv", text);
@@ -517,4 +924,14 @@ fn bad_arguments_are_usage_errors() {
         let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
         tune(d, &args).expect(2).stderr_has(want);
     }
+}
+
+#[test]
+fn the_mit_notice_of_the_davidson_rows_travels_with_the_sample() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/samples");
+    let notice = std::fs::read_to_string(dir.join("LICENSE-davidson")).unwrap();
+    assert!(notice.starts_with("MIT License\n\nCopyright (c) 2017 Tom Davidson\n"));
+    assert!(notice.contains("The above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software."));
+    let sources = std::fs::read_to_string(dir.join("SOURCES.md")).unwrap();
+    assert!(sources.contains("[`LICENSE-davidson`](LICENSE-davidson)"));
 }

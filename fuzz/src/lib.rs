@@ -1,12 +1,18 @@
-//! Fuzzing harness library: the product's ingest and thread modules compiled by path (so
-//! `crate::ingest` resolves as in the product) plus `check`, the property every target
-//! asserts: any bytes either fail with an error or build a forest that holds every ingested
-//! comment exactly once and can be written in every output format.
+//! Fuzzing harness library: the product's ingest and thread modules (and `report::safe`, which
+//! the CSV writer calls) compiled by path (so `crate::ingest` resolves as in the product) plus
+//! `check`, the property every target asserts: any bytes either fail with an error or build a
+//! forest that holds every ingested comment exactly once and can be written in every output
+//! format.
 
 #[path = "../../src/ingest/mod.rs"]
 pub mod ingest;
 #[path = "../../src/thread/mod.rs"]
 pub mod thread;
+/// Only the spreadsheet-safety helper the thread writers use, not the reports.
+#[path = "../../src/report"]
+pub mod report {
+    pub mod safe;
+}
 
 use ingest::{Format, IngestOptions};
 use thread::OutputFormat;

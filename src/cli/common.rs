@@ -166,7 +166,8 @@ impl StanceArgs {
     }
 }
 
-/// Reads and threads the inputs, warns about rejected records, loads the models and scores
+/// Reads and threads the inputs, warns about rejected records and empty files (both make the
+/// command exit 1 through `forest.rejects`), loads the models and scores
 /// every comment (with a progress bar): the part `score` and `analyze` share.
 pub fn read_and_score(
     input: &InputArgs,
@@ -182,7 +183,10 @@ pub fn read_and_score(
     let forest = crate::pipeline::read_forest(&input.inputs, &input.options())
         .context("reading comments")?;
     for r in &forest.rejects {
-        ui.warn(format!("rejected {r}"));
+        match r.kind {
+            crate::ingest::RejectKind::EmptyFile => ui.warn(r),
+            crate::ingest::RejectKind::Record => ui.warn(format!("rejected {r}")),
+        }
     }
     let scorer = model.load_scorer(ui)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");

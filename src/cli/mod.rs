@@ -1,8 +1,9 @@
 //! Command-line front end: clap commands, settings resolution and the one place where errors
 //! become messages and exit statuses. The only module that uses `anyhow`.
 //!
-//! Exit statuses: 0 success; 1 finished, but some input records were rejected (each one is
-//! listed with its location); 2 error (unreadable input, bad arguments, missing models).
+//! Exit statuses: 0 success; 1 finished, but some input records were rejected or a file was
+//! empty (each one is listed with its location); 2 error (unreadable input, bad arguments,
+//! missing models).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,7 +23,8 @@ pub mod tune;
 #[derive(Debug, Parser)]
 #[command(name = "threadlens", version, about, long_about = None)]
 #[command(
-    after_help = "Exit status: 0 success; 1 done but some input records were rejected; 2 error."
+    after_help = "Exit status: 0 success; 1 finished, but some input records were rejected or a \
+file was empty; 2 error."
 )]
 pub struct Cli {
     /// Hide progress bars and informational messages on stderr.
@@ -54,7 +56,7 @@ pub enum Command {
 pub enum Outcome {
     /// Everything was processed.
     Clean,
-    /// Processing finished, but this many input records were rejected.
+    /// Processing finished, but this many input records were rejected (or files were empty).
     Rejected(usize),
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::cli::common::InputArgs;
 use crate::cli::{Outcome, Ui};
-use crate::ingest::{self, IngestOptions};
+use crate::ingest::{self, IngestOptions, RejectKind};
 use crate::thread::{self, OutputFormat};
 
 /// How many rejected records are listed on stderr (all of them are counted, and all are in the
@@ -28,9 +28,12 @@ const REJECTS_SHOWN: usize = 50;
     after_help = "Output: --as tree is the default when stdout is a terminal and no -o is \
 given; otherwise CSV. CSV and JSON lines columns: id, parent_id, thread_id, article, depth, author, \
 author_inferred, resolution (explicit, name, mention, inferred, none), confidence, reply_to, \
-source_parent_id, time, kind, deleted, spam, location, text. The integrity report goes to stderr \
-(with --as jsonl it is the last line instead).\n\nExit status: 0 success; 1 done but some input \
-records were rejected (each listed with its location); 2 error (unreadable or unrecognised input)."
+source_parent_id, time, kind, deleted, spam, location, text, status (approved, pending, spam, \
+deleted, pingback, trackback, or empty when the source has no moderation state). CSV cells that \
+a spreadsheet would read as formulas get a leading apostrophe; JSON lines keep the text as it \
+is. The integrity report goes to stderr (with --as jsonl it is the last line instead).\n\n\
+Exit status: 0 success; 1 finished, but some input records were rejected or a file was empty \
+(each listed with its location); 2 error (unreadable or unrecognised input)."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -102,21 +105,34 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     if settings.format != OutputFormat::Jsonl && !ui.quiet {
         let _ = stderr.write_all(forest.integrity.to_text().as_bytes());
     }
-    for reject in forest.rejects.iter().take(REJECTS_SHOWN) {
+    drop(stderr);
+    let (empty, records): (Vec<_>, Vec<_>) = forest
+        .rejects
+        .iter()
+        .partition(|r| r.kind == RejectKind::EmptyFile);
+    for file in &empty {
+        ui.warn(file);
+    }
+    let mut stderr = std::io::stderr().lock();
+    for reject in records.iter().take(REJECTS_SHOWN) {
         let _ = writeln!(stderr, "threadlens: rejected {reject}");
     }
-    if forest.rejects.len() > REJECTS_SHOWN {
+    if records.len() > REJECTS_SHOWN {
         let _ = writeln!(
             stderr,
             "threadlens: … and {} more rejected records",
-            forest.rejects.len() - REJECTS_SHOWN
+            records.len() - REJECTS_SHOWN
         );
+    }
+    drop(stderr);
+    if !records.is_empty() {
+        ui.info(format_args!(
+            "{} input records were rejected",
+            records.len()
+        ));
     }
     Ok(match forest.rejects.len() {
         0 => Outcome::Clean,
-        n => {
-            ui.info(format_args!("{n} input records were rejected"));
-            Outcome::Rejected(n)
-        }
+        n => Outcome::Rejected(n),
     })
 }

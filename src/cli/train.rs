@@ -89,7 +89,10 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         if adapter.is_file() {
             std::fs::remove_file(&adapter)
                 .with_context(|| format!("removing {}", adapter.display()))?;
-            ui.info(format!("removed {} (heads on the frozen encoder)", adapter.display()));
+            ui.info(format!(
+                "removed {} (heads on the frozen encoder)",
+                adapter.display()
+            ));
         }
     } else if args.reuse_adapter {
         if !adapter.is_file() {
@@ -117,9 +120,14 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
         std::fs::create_dir_all(&heads_dir)
             .with_context(|| format!("creating {}", heads_dir.display()))?;
-        let log = finetune(&base, &data, &finetune_cfg, &adapter, ui.show_progress(), &|m| {
-            ui.info(m)
-        })
+        let log = finetune(
+            &base,
+            &data,
+            &finetune_cfg,
+            &adapter,
+            ui.show_progress(),
+            &|m| ui.info(m),
+        )
         .context("fine-tuning the encoder")?;
         ui.info(format!(
             "stage 1 done in {:.0} s: best validation loss at step {} of {}; wrote {}",

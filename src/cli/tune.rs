@@ -2,7 +2,7 @@
 //! into the thresholds file `analyze` reads, plus a curves CSV, PR/ROC charts and a short
 //! Markdown summary. Arguments are validated first (no I/O), then resolved into settings.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 
@@ -14,21 +14,24 @@ use crate::tune::labels::{read_labels, LabelledSample};
 use crate::tune::report::{summary_markdown, write_curves_csv, SummaryContext};
 use crate::tune::scores::{read_scores, ScoreRow, ScoreTable, ToxicityScores};
 use crate::tune::search::Objective;
-use crate::tune::{join, sibling, thresholds, tune_attribute, Attribute, Settings};
+use crate::tune::{count, join, rounded_score, sibling, thresholds, tune, Attribute, Settings};
 
 /// Tune per-attribute flagging thresholds on your own labelled sample.
 ///
 /// Reads a CSV of comments you labelled (`id`, `text`, and a 0/1 column for each attribute
 /// you label: toxicity, insult, threat, obscene, identity_attack, or `flag` for a plain
 /// moderate/keep decision), joins it on `id` with their scores, and picks a threshold per
-/// attribute. A comment is flagged when its score is >= the threshold. Writes the thresholds
-/// file (`-o`), and next to it `<name>.curves.csv`, `<name>.pr.svg`, `<name>.roc.svg` and
-/// `<name>.md`.
+/// attribute. A comment is flagged when its score, rounded to 4 decimals as in the scores
+/// CSV, is >= the threshold; tune reports precision and recall by that rule. Writes the
+/// thresholds file (`-o`), and next to it `<name>.curves.csv`, `<name>.pr.svg`,
+/// `<name>.roc.svg` and `<name>.md`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Objectives (pick at most one; default: best F1): --target-precision, \
---target-recall, --review-budget.\n\nExit status: 0 success; 1 done, but some labelled or \
-scored records were rejected or had no match (each is listed with its file and line); 2 error."
+--target-recall, --review-budget.\n\nA comment is flagged for an attribute when its score, \
+rounded to 4 decimals as in the scores CSV, is >= the threshold; precision, recall and flag \
+rates are reported by that rule, on the sample.\n\nExit status: 0 success; 1 done, but \
+some labelled or scored records were rejected or had no match (each is listed with its file and line); 2 error."
 )]
 pub struct Args {
     /// Labelled sample: CSV with `id`, `text` and 0/1 label columns (`-` for stdin).
@@ -55,8 +58,13 @@ pub struct Args {
     /// recall); R in (0, 1].
     #[arg(long, value_name = "R", value_parser = fraction, conflicts_with = "review_budget")]
     pub target_recall: Option<f64>,
-    /// Comments a moderator can review per 1,000: choose the lowest threshold that flags at
-    /// most N per 1,000 of the sample; N in 1..=1000.
+    /// Comments a moderator can review per 1,000, in the combined queue analyze builds (a
+    /// comment is flagged when any attribute reaches its threshold; attributes not tuned keep
+    /// their defaults and count too). Shared greedily on the sample: every tuned attribute
+    /// starts above its top score, then the threshold of the attribute whose next distinct
+    /// score adds the most of its labelled positives per newly flagged comment is lowered,
+    /// while the queue stays within N per 1,000. If the defaults alone exceed N, the tuned
+    /// attributes flag as little as possible and tune says so. N in 1..=1000.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub review_budget: Option<u32>,
     /// Bootstrap resamples for the 95 % intervals of precision and recall (0 turns them off).
@@ -99,6 +107,12 @@ fn resolve(args: &Args) -> anyhow::Result<(Settings, Outputs)> {
     if args.output.as_os_str() == "-" {
         bail!("--output needs a file name: tune writes several files next to it");
     }
+    let stdin = Path::new("-");
+    if args.labels == stdin && args.scores.as_deref() == Some(stdin) {
+        bail!(
+            "--labels and --scores cannot both read standard input (-); give one of them as a file"
+        );
+    }
     let out = &args.output;
     let outputs = Outputs {
         thresholds: out.clone(),
@@ -117,14 +131,18 @@ fn resolve(args: &Args) -> anyhow::Result<(Settings, Outputs)> {
         &outputs.pr,
         &outputs.roc,
     ];
-    for (i, a) in all.iter().enumerate() {
-        let clash = all[i + 1..].iter().any(|b| a == b)
-            || Some(*a) == args.scores.as_ref()
-            || *a == &args.labels;
-        if clash {
+    // Compared as canonical paths, so `./x.csv`, `dir/../x.csv` or a link to x.csv is x.csv.
+    let inputs: Vec<PathBuf> = std::iter::once(&args.labels)
+        .chain(args.scores.as_ref())
+        .filter(|p| p.as_path() != stdin)
+        .map(|p| canonical(p))
+        .collect();
+    let targets: Vec<PathBuf> = all.iter().map(|p| canonical(p)).collect();
+    for (i, a) in targets.iter().enumerate() {
+        if targets[i + 1..].contains(a) || inputs.contains(a) {
             bail!(
                 "{} would be written twice or overwrite an input; choose other file names",
-                a.display()
+                all[i].display()
             );
         }
     }
@@ -136,10 +154,63 @@ fn resolve(args: &Args) -> anyhow::Result<(Settings, Outputs)> {
     Ok((settings, outputs))
 }
 
+/// `path` made absolute with links resolved, for comparing file names. An output may not
+/// exist yet: the longest part of it that exists is canonicalized and the rest appended.
+fn canonical(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<Component> = absolute.components().collect();
+    for k in (1..=parts.len()).rev() {
+        let Ok(mut out) = parts[..k].iter().collect::<PathBuf>().canonicalize() else {
+            continue;
+        };
+        for part in &parts[k..] {
+            match part {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        return out;
+    }
+    absolute
+}
+
+/// Creates the folders the outputs go into, so a bad output path fails before any work.
+fn create_output_folders(outputs: &Outputs) -> anyhow::Result<()> {
+    let all = [
+        &outputs.thresholds,
+        &outputs.curves,
+        &outputs.summary,
+        &outputs.pr,
+        &outputs.roc,
+    ];
+    for path in all {
+        let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            continue;
+        };
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the output folder {}", parent.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs `threadlens tune`.
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let (settings, outputs) = resolve(&args)?;
+    create_output_folders(&outputs)?;
     let labels = read_labels(&args.labels).context("reading the labelled sample")?;
+    if labels.rows.is_empty() {
+        for p in &labels.rejected {
+            ui.warn(p);
+        }
+        bail!(
+            "{}: no usable labelled rows ({} rejected, each listed above)",
+            args.labels.display(),
+            count(labels.rejected.len() as u64, "row", "rows")
+        );
+    }
     if !labels.ignored_columns.is_empty() {
         ui.info(format!(
             "{}: ignoring columns that are not labels: {}",
@@ -171,19 +242,27 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ));
     }
     if joined.matched == 0 {
+        let which = match labels.rows.len() {
+            1 => "the only labelled comment".to_string(),
+            n => format!("none of the {n} labelled comments"),
+        };
+        let has = if labels.rows.len() == 1 {
+            "has no score"
+        } else {
+            "has a score"
+        };
         bail!(
-            "none of the {} labelled comments in {} has a score in {scores_name}; check that the ids match",
-            labels.rows.len(),
+            "{which} in {} {has} in {scores_name}; check that the ids match",
             args.labels.display()
         );
     }
 
-    let results: Vec<_> = joined
-        .samples
-        .iter()
-        .map(|(a, samples)| tune_attribute(*a, samples, &settings))
-        .collect();
-    for r in &results {
+    let tuned = tune(&joined, &settings);
+    let results = &tuned.results;
+    for w in &tuned.warnings {
+        ui.warn(w);
+    }
+    for r in results {
         for w in &r.warnings {
             ui.warn(format!("{}: {w}", r.attribute));
         }
@@ -200,21 +279,36 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
     }
 
+    let c = &tuned.combined;
+    let combined = format!(
+        "{} of {} comments flagged, {:.1} per 1000",
+        c.flagged,
+        c.comments,
+        c.per_1000()
+    );
+    ui.info(format!(
+        "combined queue on the sample (any attribute at or above its threshold): {combined}"
+    ));
     let mut notes = vec![format!(
         "Tuned on {} ({} labelled comments with a score) and {scores_name}; objective: {}.",
         args.labels.display(),
         joined.matched,
         settings.objective
     )];
-    for r in results.iter().filter(|r| r.choice.is_none()) {
-        notes.push(format!(
-            "{}: not tuned (no positive labels among {}); analyze uses the default {}.",
-            r.attribute,
-            r.samples,
-            r.attribute.default_threshold()
-        ));
+    notes.push(format!(
+        "Combined queue on the sample (any attribute at or above its threshold, defaults for the attributes not tuned): {combined}."
+    ));
+    notes.extend(tuned.warnings.iter().map(|w| format!("{w}.")));
+    for r in results {
+        if let Some(why) = &r.not_tuned {
+            notes.push(format!(
+                "{}: not tuned ({why}); analyze uses the default {}.",
+                r.attribute,
+                r.attribute.default_threshold()
+            ));
+        }
     }
-    for r in &results {
+    for r in results {
         if let Some(why) = r.choice.as_ref().and_then(|c| c.fallback.as_ref()) {
             notes.push(format!("{}: {why}.", r.attribute));
         }
@@ -230,11 +324,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             unlabelled.join(", ")
         ));
     }
-    let toml = thresholds(&results).to_toml_with_note(&notes);
+    let toml = thresholds(results).to_toml_with_note(&notes);
     write(&outputs.thresholds, &toml)?;
-    write_curves_csv(&outputs.curves, &results)?;
-    write_chart(&outputs.pr, Chart::PrecisionRecall, &results)?;
-    write_chart(&outputs.roc, Chart::Roc, &results)?;
+    write_curves_csv(&outputs.curves, results)?;
+    write_chart(&outputs.pr, Chart::PrecisionRecall, results)?;
+    write_chart(&outputs.roc, Chart::Roc, results)?;
     let name = |p: &Path| p.display().to_string();
     let ctx = SummaryContext {
         labels: name(&args.labels),
@@ -245,6 +339,8 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         matched: joined.matched,
         problems: problems.clone(),
         unlabelled: joined.unlabelled.len(),
+        combined: tuned.combined.clone(),
+        warnings: tuned.warnings.clone(),
         files: vec![
             (
                 "thresholds file (read by analyze)".into(),
@@ -258,7 +354,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             ("ROC chart".into(), name(&outputs.roc)),
         ],
     };
-    write(&outputs.summary, &summary_markdown(&results, &ctx))?;
+    write(&outputs.summary, &summary_markdown(results, &ctx))?;
     ui.info(format!(
         "wrote {}, {}, {}, {} and {}",
         name(&outputs.thresholds),
@@ -295,9 +391,9 @@ fn scores_for_texts(
     bar.finish_and_clear();
     let mut table = ScoreTable::default();
     for (row, s) in labels.rows.iter().zip(scores) {
-        // Rounded to 4 decimals like the scores CSV, so tuning on `--scores` and tuning here
-        // give the same thresholds.
-        let t = s.toxicity.map(|v| (f64::from(v) * 1e4).round() / 1e4);
+        // Rounded exactly as the scores CSV writes them (and as analyze compares them), so
+        // tuning on `--scores` and tuning here give the same thresholds.
+        let t = s.toxicity.map(rounded_score);
         table.rows.insert(
             row.id.clone(),
             ScoreRow {

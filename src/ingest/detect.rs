@@ -1,19 +1,20 @@
 //! Format detection from the first few kilobytes of an input, with the file extension as a
 //! tie-breaker. Kept apart from the readers so the rules can be read (and tested) in one place:
 //! XML roots, JSON markers per API, a CSV/TSV header with known column names, else a page.
+//! Binary data (NUL bytes, control characters, UTF-16) is refused here with its line and byte
+//! offset; text that is merely not UTF-8 (Latin-1, say) is left to the readers, which reject
+//! the records it spoils with their lines, as they do for bad bytes further into a file.
 
 use memchr::memmem;
 
-use super::{Format, IngestError};
+use super::{Format, IngestError, Location};
 
 /// Decides the format of an input whose first bytes are `head`. A forced format is returned
 /// as is, but binary data is refused whatever the format.
 pub(crate) fn detect(name: &str, head: &[u8], forced: Format) -> Result<Format, IngestError> {
-    if looks_binary(head) {
-        return Err(IngestError::format(
-            name,
-            "looks like binary data, not text (NUL bytes or invalid UTF-8 near the start)",
-        ));
+    if let Some(binary) = binary(head) {
+        let line = memchr::memchr_iter(b'\n', &head[..binary.offset]).count() as u64 + 1;
+        return Err(IngestError::parse(Location::line(name, line), binary.msg));
     }
     if forced != Format::Auto {
         return Ok(forced);
@@ -109,46 +110,50 @@ fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// NUL bytes, or more than 5% of invalid UTF-8 / control characters in the sample.
-pub(crate) fn looks_binary(head: &[u8]) -> bool {
-    if head.is_empty() {
-        return false;
-    }
-    if memchr::memchr(0, head).is_some() {
-        return true;
-    }
-    let mut bad = 0usize;
-    let mut total = 0usize;
-    let mut rest = head;
-    while !rest.is_empty() {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                total += s.chars().count();
-                bad += s.chars().filter(|c| is_junk_control(*c)).count();
-                break;
-            }
-            Err(err) => {
-                let (good, after) = rest.split_at(err.valid_up_to());
-                let good = std::str::from_utf8(good).unwrap_or_default();
-                total += good.chars().count();
-                bad += good.chars().filter(|c| is_junk_control(*c)).count();
-                match err.error_len() {
-                    Some(len) => {
-                        bad += 1;
-                        total += 1;
-                        rest = &after[len..];
-                    }
-                    // A character cut by the end of the sample is not junk.
-                    None => break,
-                }
-            }
-        }
-    }
-    bad * 20 > total
+/// Where the first sign of binary data is, and what to say about it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Binary {
+    pub(crate) offset: usize,
+    pub(crate) msg: String,
 }
 
-fn is_junk_control(c: char) -> bool {
-    c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')
+impl Binary {
+    fn at(offset: usize, what: &str) -> Binary {
+        Binary {
+            offset,
+            msg: format!("looks like binary data, not text ({what} at byte offset {offset})"),
+        }
+    }
+}
+
+/// Binary, not text: a UTF-16 byte-order mark, a NUL byte, or more than 5% of the characters
+/// control characters other than tab, line feed, carriage return and form feed. Bytes that are
+/// not UTF-8 do not count: they are text in another encoding (Latin-1 `Ren\xe9`) as often as not.
+pub(crate) fn binary(head: &[u8]) -> Option<Binary> {
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Some(Binary {
+            offset: 0,
+            msg: "the text is UTF-16, not UTF-8; convert it first: iconv -f utf-16 -t utf-8".into(),
+        });
+    }
+    if let Some(offset) = memchr::memchr(0, head) {
+        return Some(Binary::at(offset, "a NUL byte"));
+    }
+    // Control characters are ASCII, so counting bytes counts them whatever the encoding; the
+    // total counts characters where the text is UTF-8 and bytes elsewhere.
+    let junk = |b: &u8| is_junk_control(*b);
+    let bad = head.iter().filter(|b| junk(b)).count();
+    let total = head.iter().filter(|&&b| !(0x80..0xC0).contains(&b)).count();
+    (bad * 20 > total).then(|| {
+        Binary::at(
+            head.iter().position(junk).unwrap_or(0),
+            "control characters",
+        )
+    })
+}
+
+fn is_junk_control(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C)) || b == 0x7F
 }
 
 #[cfg(test)]
@@ -203,18 +208,59 @@ mod tests {
     }
 
     #[test]
-    fn refuses_unknown_and_binary() {
-        let cases: &[&[u8]] = &[b"<foo/>", b"{\"a\": 1}", b"\x00\x01\x02binary", &[0xff; 64]];
+    fn refuses_unknown_kinds() {
+        let cases: &[&[u8]] = &[b"<foo/>", b"{\"a\": 1}"];
         for head in cases {
             assert!(detect("x", head, Format::Auto).is_err(), "{head:?}");
         }
-        assert!(detect("x", b"\x00abc", Format::Csv).is_err());
     }
 
     #[test]
-    fn utf8_cut_at_the_end_is_not_binary() {
-        let text = "héllo wörld ".repeat(10);
+    fn binary_is_a_located_error_whatever_the_format() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"\x00\x01\x02binary",
+                "reading x: line 1: looks like binary data, not text (a NUL byte at byte offset 0)",
+            ),
+            (
+                b"id,text\n1,ok\n2,\x00\x00",
+                "reading x: line 3: looks like binary data, not text (a NUL byte at byte offset \
+                 15)",
+            ),
+            (
+                b"ab\ncd\x01\x02\x03\x04\x05\x06\x07\x08",
+                "reading x: line 2: looks like binary data, not text (control characters at byte \
+                 offset 5)",
+            ),
+            (
+                b"\xFF\xFEi\x00d\x00",
+                "reading x: line 1: the text is UTF-16, not UTF-8; convert it first: iconv -f \
+                 utf-16 -t utf-8",
+            ),
+        ];
+        for (head, want) in cases {
+            for format in [Format::Auto, Format::Csv, Format::Page] {
+                let err = detect("x", head, format).expect_err("binary");
+                assert_eq!(err.to_string(), *want, "{format}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_not_binary() {
+        let ansi = "h\u{e9}llo w\u{f6}rld, some text \u{1b}[1m bold ".repeat(10);
+        let cases: &[&[u8]] = &[
+            b"id,author,text\n1,Ren\xe9,bonjour\n",
+            &[0xff; 64],
+            ansi.as_bytes(),
+            b"\xc3",
+        ];
+        for head in cases {
+            assert_eq!(binary(head), None, "{head:?}");
+            assert!(detect("x.csv", head, Format::Auto).is_ok(), "{head:?}");
+        }
+        let text = "h\u{e9}llo w\u{f6}rld ".repeat(10);
         let bytes = text.as_bytes();
-        assert!(!looks_binary(&bytes[..bytes.len() - 2]));
+        assert_eq!(binary(&bytes[..bytes.len() - 2]), None);
     }
 }

@@ -174,13 +174,20 @@ pub enum CommentKind {
     Trackback,
 }
 
-impl fmt::Display for CommentKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CommentKind {
+    /// The lowercase name, as in the output columns.
+    pub fn name(self) -> &'static str {
+        match self {
             CommentKind::Comment => "comment",
             CommentKind::Pingback => "pingback",
             CommentKind::Trackback => "trackback",
-        })
+        }
+    }
+}
+
+impl fmt::Display for CommentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -213,6 +220,27 @@ pub struct Comment {
     pub loc: Location,
 }
 
+impl Comment {
+    /// The moderation state in one word, from the flags the source gave: `deleted`, `spam`
+    /// (also Hacker News `dead`), `pending` (awaiting approval), `pingback` or `trackback`,
+    /// `approved`, or empty when the source has no moderation state (CSV, Reddit, pages…).
+    pub fn status(&self) -> &'static str {
+        if self.deleted {
+            "deleted"
+        } else if self.spam {
+            "spam"
+        } else if self.approved == Some(false) {
+            "pending"
+        } else if self.kind != CommentKind::Comment {
+            self.kind.name()
+        } else if self.approved == Some(true) {
+            "approved"
+        } else {
+            ""
+        }
+    }
+}
+
 /// The page or post a set of comments belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Article {
@@ -228,6 +256,26 @@ pub struct Article {
 pub struct Reject {
     pub loc: Location,
     pub reason: String,
+    /// A bad record (left out of JSON), or a whole input file with nothing in it.
+    #[serde(skip_serializing_if = "RejectKind::is_record")]
+    pub kind: RejectKind,
+}
+
+/// What a `Reject` stands for. Both kinds finish the command with exit status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectKind {
+    /// One record (row, line, element) that could not be used.
+    #[default]
+    Record,
+    /// An input file that is empty or holds only whitespace: valid, but nothing was read.
+    EmptyFile,
+}
+
+impl RejectKind {
+    fn is_record(&self) -> bool {
+        *self == RejectKind::Record
+    }
 }
 
 impl fmt::Display for Reject {
@@ -289,6 +337,20 @@ impl Input {
         self.rejects.push(Reject {
             loc,
             reason: reason.into(),
+            kind: RejectKind::Record,
+        });
+    }
+
+    /// Notes an input file with nothing in it (`size` bytes of whitespace).
+    fn empty_file(&mut self, file: &str, size: usize) {
+        let reason = match size {
+            0 => "the file is empty (0 bytes); no comments read".to_string(),
+            n => format!("the file is empty (only whitespace, {n} bytes); no comments read"),
+        };
+        self.rejects.push(Reject {
+            loc: Location::file(file),
+            reason,
+            kind: RejectKind::EmptyFile,
         });
     }
 }
@@ -344,16 +406,45 @@ fn read_source(
         source,
     };
     let head = peek(&mut reader).map_err(io_err)?;
-    let format = detect::detect(name, &head, opts.format)?;
+    if is_blank(&head) {
+        // Empty, or starting with a lot of whitespace: read it all to tell which, then detect
+        // the format from the first bytes that are not whitespace.
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(io_err)?;
+        if is_blank(&bytes) {
+            input.empty_file(name, bytes.len());
+            return Ok(());
+        }
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let head = bytes[..bytes.len().min(start + 8192)].to_vec();
+        return dispatch(name, &head, Box::new(bytes.as_slice()), opts, input);
+    }
+    dispatch(name, &head, reader, opts, input)
+}
+
+/// Detects the format from `head` (the first bytes of `reader`, not consumed) and reads.
+fn dispatch(
+    name: &str,
+    head: &[u8],
+    mut reader: Box<dyn BufRead + '_>,
+    opts: &IngestOptions,
+    input: &mut Input,
+) -> Result<(), IngestError> {
+    let format = detect::detect(name, head, opts.format)?;
     if let Format::Csv | Format::Tsv = format {
         let delimiter = (format == Format::Tsv).then_some(b'\t');
         return table::read(reader, name, delimiter, &opts.columns, input);
     }
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(io_err)?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(()); // empty input: valid, and empty
-    }
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| IngestError::Io {
+            file: name.to_string(),
+            source,
+        })?;
     match format {
         Format::Page => page::read(&bytes, name, input),
         Format::Reddit => reddit::read(&bytes, name, input),
@@ -365,6 +456,12 @@ fn read_source(
             Err(IngestError::format(name, "internal: format not resolved"))
         }
     }
+}
+
+/// Nothing but whitespace (after an optional UTF-8 byte-order mark).
+fn is_blank(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes.iter().all(u8::is_ascii_whitespace)
 }
 
 /// Returns up to the first 8 KiB without consuming them.
@@ -417,6 +514,31 @@ mod tests {
     }
 
     #[test]
+    fn status_from_the_flags() {
+        let c = |deleted, spam, approved, kind| Comment {
+            deleted,
+            spam,
+            approved,
+            kind,
+            ..Comment::default()
+        };
+        use CommentKind::{Comment as Plain, Pingback, Trackback};
+        let cases = [
+            (c(false, false, None, Plain), ""),
+            (c(false, false, Some(true), Plain), "approved"),
+            (c(false, false, Some(false), Plain), "pending"),
+            (c(false, true, Some(false), Plain), "spam"),
+            (c(true, true, None, Plain), "deleted"),
+            (c(false, false, Some(true), Pingback), "pingback"),
+            (c(false, false, Some(true), Trackback), "trackback"),
+            (c(false, false, Some(false), Pingback), "pending"),
+        ];
+        for (comment, want) in cases {
+            assert_eq!(comment.status(), want, "{comment:?}");
+        }
+    }
+
+    #[test]
     fn merge_articles_fills_fields_in_order() {
         let a = Article {
             key: "k".into(),
@@ -438,7 +560,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_input_is_valid_and_empty() {
+    fn empty_input_is_valid_and_noted_as_an_empty_file() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "the file is empty (0 bytes); no comments read"),
+            (
+                b" \r\n\t\n",
+                "the file is empty (only whitespace, 5 bytes); no comments read",
+            ),
+            (
+                b"\xEF\xBB\xBF\n",
+                "the file is empty (only whitespace, 4 bytes); no comments read",
+            ),
+        ];
         for format in [
             Format::Auto,
             Format::Csv,
@@ -446,15 +579,35 @@ mod tests {
             Format::Reddit,
             Format::Disqus,
         ] {
-            let opts = IngestOptions {
-                format,
-                ..IngestOptions::default()
-            };
-            let input = read_bytes("empty", b"", &opts).expect("empty input reads");
-            assert!(
-                input.comments.is_empty() && input.rejects.is_empty(),
-                "{format}"
-            );
+            for (bytes, reason) in cases {
+                let opts = IngestOptions {
+                    format,
+                    ..IngestOptions::default()
+                };
+                let input = read_bytes("empty", bytes, &opts).expect("empty input reads");
+                assert!(input.comments.is_empty(), "{format}");
+                assert_eq!(
+                    input.rejects,
+                    [Reject {
+                        loc: Location::file("empty"),
+                        reason: reason.to_string(),
+                        kind: RejectKind::EmptyFile,
+                    }],
+                    "{format} {bytes:?}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn content_after_a_long_run_of_whitespace_is_detected_and_read() {
+        let mut bytes = vec![b'\n'; 10_000];
+        bytes.extend_from_slice(b"id,parent_id,text\n1,,hello\n");
+        let input = read_bytes("w", &bytes, &IngestOptions::default()).expect("reads");
+        assert_eq!(input.comments.len(), 1);
+        assert_eq!(input.comments[0].loc.line, Some(10_002));
+        // A header-only table is not an empty file.
+        let input = read_bytes("h.csv", b"id,text\n", &IngestOptions::default()).expect("reads");
+        assert!(input.comments.is_empty() && input.rejects.is_empty());
     }
 }

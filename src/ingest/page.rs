@@ -153,6 +153,138 @@ fn is_date_line(line: &str) -> bool {
     words(line) <= 10 && has_year && (has_month || has_clock)
 }
 
+/// The month (1–12) a word names: "March", "mar", "Sept.".
+fn month(word: &str) -> Option<u32> {
+    const FULL: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    FULL.iter()
+        .position(|m| m.starts_with(&w))
+        .map(|i| i as u32 + 1)
+}
+
+fn number(word: &str, digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    (digits.contains(&word.len()) && word.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| word.parse().ok())
+        .flatten()
+}
+
+/// A UTC offset in minutes from `+3`, `+03`, `-0500`, `+05:30`.
+fn utc_offset(word: &str) -> Option<i32> {
+    let sign = match word.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = &word[1..];
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (number(h, 1..=2)?, number(m, 2..=2)?),
+        None if digits.len() == 4 => (
+            number(digits.get(..2)?, 2..=2)?,
+            number(digits.get(2..)?, 2..=2)?,
+        ),
+        None => (number(digits, 1..=2)?, 0),
+    };
+    (h <= 14 && m < 60).then_some(sign * (h * 60 + m) as i32)
+}
+
+/// A date line as ISO 8601: "23:06 GMT +324 March 2017" (the page runs the "+3" of the time
+/// zone into the "24" of the date) is "2017-03-24T23:06+03:00", "March 3, 2020" is
+/// "2020-03-03". `None` when there is no day, month and year to be sure of.
+fn parse_date(line: &str) -> Option<String> {
+    let words: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let (mut clock, mut zone, mut offset) = (None, false, None);
+    let (mut day, mut mon, mut year) = (None, None, None);
+    for (i, &w) in words.iter().enumerate() {
+        let next_is_month = words.get(i + 1).and_then(|n| month(n)).is_some();
+        let prev_is_month = i > 0 && month(words[i - 1]).is_some();
+        let upper = w.to_ascii_uppercase();
+        if let Some((h, m)) = w.split_once(':').filter(|_| clock.is_none()) {
+            let m = m.get(..2).unwrap_or(m);
+            if let (Some(h), Some(m)) = (number(h, 1..=2), number(m, 2..=2)) {
+                if h < 24 && m < 60 {
+                    clock = Some((h, m));
+                    continue;
+                }
+            }
+        }
+        if let Some(rest) = ["GMT", "UTC"].iter().find_map(|z| upper.strip_prefix(z)) {
+            zone = true;
+            if rest.is_empty() {
+                continue;
+            }
+            if let Some(o) = utc_offset(rest) {
+                offset = Some(o);
+            }
+            continue;
+        }
+        if w.starts_with(['+', '-']) && offset.is_none() {
+            if let Some(o) = utc_offset(w) {
+                offset = Some(o);
+                continue;
+            }
+            // "+324" before a month: an offset glued to the day of the month.
+            let digits = &w[1..];
+            if next_is_month && day.is_none() {
+                let split = (1..=2).find_map(|n| {
+                    let (o, d) = (digits.get(..n)?, digits.get(n..)?);
+                    let d = number(d, 1..=2).filter(|d| (1..=31).contains(d))?;
+                    Some((utc_offset(&format!("{}{o}", &w[..1]))?, d))
+                });
+                if let Some((o, d)) = split {
+                    offset = Some(o);
+                    day = Some(d);
+                    continue;
+                }
+            }
+        }
+        if let Some(m) = month(w).filter(|_| mon.is_none()) {
+            mon = Some(m);
+            continue;
+        }
+        let w = w.trim_end_matches(['.', 's', 't', 'h', 'n', 'd', 'r']);
+        if let Some(y) = number(w, 4..=4).filter(|y| (1900..2100).contains(y)) {
+            year.get_or_insert(y);
+        } else if let Some(d) = number(w, 1..=2).filter(|d| (1..=31).contains(d)) {
+            if (next_is_month || prev_is_month) && day.is_none() {
+                day = Some(d);
+            }
+        }
+    }
+    let (day, mon, year) = (day?, mon?, year?);
+    let mut out = format!("{year:04}-{mon:02}-{day:02}");
+    if let Some((h, m)) = clock {
+        out.push_str(&format!("T{h:02}:{m:02}"));
+        match (offset, zone) {
+            (Some(0), _) | (None, true) => out.push('Z'),
+            (Some(o), _) => {
+                let sign = if o < 0 { '-' } else { '+' };
+                out.push_str(&format!("{sign}{:02}:{:02}", o.abs() / 60, o.abs() % 60));
+            }
+            (None, false) => {}
+        }
+    }
+    Some(out)
+}
+
 /// Title-case lines (related headlines) and comma lists of short items (tags).
 fn is_headline_or_tags(line: &str) -> bool {
     let items: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -188,7 +320,7 @@ fn parse_article(lines: &[&str], key: &str) -> Article {
             continue;
         }
         if is_date_line(line) {
-            time.get_or_insert_with(|| line.to_string());
+            time.get_or_insert_with(|| parse_date(line).unwrap_or_else(|| line.to_string()));
             continue;
         }
         let n = words(line);
@@ -413,6 +545,60 @@ mod tests {
     }
 
     #[test]
+    fn date_lines_become_iso_8601() {
+        let cases = [
+            ("23:06 GMT +324 March 2017", Some("2017-03-24T23:06+03:00")),
+            ("23:06 GMT +3 24 March 2017", Some("2017-03-24T23:06+03:00")),
+            ("March 3, 2020", Some("2020-03-03")),
+            ("Saturday, 28 January 2017 14:05", Some("2017-01-28T14:05")),
+            ("Jan 28th, 2017 9:30 UTC", Some("2017-01-28T09:30Z")),
+            ("10:00 GMT-0500 4 July 2019", Some("2019-07-04T10:00-05:00")),
+            ("01/28/17 05:22 PM EST", None),
+            ("March 2017", None),
+            ("4 May 2019 +a\u{e9}b", Some("2019-05-04")),
+            ("4 May 2019 12:00 +\u{e9}\u{e9}", Some("2019-05-04T12:00")),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_date(line).as_deref(), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn date_parsing_never_panics_on_odd_words() {
+        let words = [
+            "+",
+            "-",
+            "+3",
+            "+324",
+            "-0",
+            "+99999",
+            "\u{e9}",
+            "+\u{e9}\u{e9}",
+            "+a\u{e9}b",
+            "March",
+            "Sept.",
+            "31",
+            "0",
+            ":",
+            "12:",
+            ":5",
+            "1\u{e9}:\u{e9}5",
+            "GMT+",
+            "UTC-99",
+            "GMT+\u{e9}",
+            "2017",
+            "1st",
+        ];
+        for a in words {
+            for b in words {
+                for c in words {
+                    let _ = parse_date(&format!("{a} {b}{c} {c},{a}"));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn small_page() {
         let page = "March 3, 2020\nBig News About Things Today\nThe first paragraph says a thing.\n\nRelated Headline Number One Here\n\nAll comments\n• alice\n  Hello there.\n\n  Second paragraph.\n• avatar\n  bobin reply toalice(Show commentHide comment)\n  alice, hi\n• Сomment\nShow new comments (0)\n";
         let mut input = Input::default();
@@ -423,7 +609,7 @@ mod tests {
             (
                 "p.txt",
                 Some("Big News About Things Today"),
-                Some("March 3, 2020")
+                Some("2020-03-03")
             )
         );
         assert_eq!(a.body.as_deref(), Some("The first paragraph says a thing."));

@@ -2,9 +2,13 @@
 //! `--id-col` and friends, by name or 1-based number); only a text column is required. Reads
 //! as a stream with one reused `ByteRecord`, so a million rows cost one allocation per field
 //! kept, and a bad row (wrong field count, invalid UTF-8, over-long) is rejected with its line.
+//! Line numbers come from byte offsets and the newlines seen on the way (`LineTracker`), not from
+//! the csv crate's `Position::line`, which lags one line per record in CRLF files.
 
-use std::collections::HashSet;
-use std::io::BufRead;
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
+use std::io::{BufRead, Read};
+use std::rc::Rc;
 
 use super::reddit::strip_prefix;
 use super::{Article, ColumnOverrides, Comment, IngestError, Input, Location, MAX_RECORD_BYTES};
@@ -211,11 +215,12 @@ pub(crate) fn read(
         Some(d) => d,
         None => sniff_delimiter(reader.fill_buf().map_err(io_err)?),
     };
+    let (tap, mut lines) = LineTracker::tap(reader);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(tap);
     let mut rec = csv::ByteRecord::new();
     let read_err = |err: csv::Error| match err.into_kind() {
         csv::ErrorKind::Io(source) => IngestError::Io {
@@ -225,8 +230,9 @@ pub(crate) fn read(
         other => IngestError::format(file, format!("{other:?}")),
     };
     if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
-        return Ok(()); // empty input: no header, no rows
+        return Ok(()); // no header, no rows (empty files are noted before this reader runs)
     }
+    lines.record_line(rdr.position().byte(), &rec);
     let headers: Vec<String> = rec
         .iter()
         .map(|h| normalize_header(&String::from_utf8_lossy(h)))
@@ -238,9 +244,10 @@ pub(crate) fn read(
             Ok(false) => break,
             Ok(true) => {}
             Err(err) => {
-                let loc = err
-                    .position()
-                    .map_or_else(|| Location::file(file), |p| Location::line(file, p.line()));
+                let loc = err.position().map_or_else(
+                    || Location::file(file),
+                    |p| Location::line(file, lines.line_after(p.byte())),
+                );
                 match err.into_kind() {
                     csv::ErrorKind::Io(source) => {
                         return Err(IngestError::Io {
@@ -255,7 +262,7 @@ pub(crate) fn read(
                 }
             }
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.record_line(rdr.position().byte(), &rec);
         let loc = Location::line(file, line);
         match row(&rec, &headers, &cols, line) {
             Ok(mut comment) => {
@@ -280,6 +287,111 @@ pub(crate) fn read(
         }
     }
     Ok(())
+}
+
+/// Finds the 1-based line where each record starts, in O(n) over the whole stream.
+///
+/// The CSV reader reads through `NewlineTap`, which notes the offset of every line break it
+/// passes on (`\n`, or a `\r` not followed by `\n`); the tracker drops the offsets it has
+/// counted, so it holds only the breaks in the reader's look-ahead buffer. A record's first
+/// line is one plus the breaks before its end (the byte after its terminator), less the
+/// terminator itself and the breaks inside quoted fields. The end offset is exact with LF,
+/// CRLF, CR and blank lines alike, where the record's start offset (the previous record's end,
+/// before any skipped blank lines or the `\n` of a CRLF) is not.
+struct LineTracker {
+    seen: Rc<RefCell<VecDeque<u64>>>,
+    /// Breaks counted (and dropped from `seen`) so far.
+    counted: u64,
+    /// Offset of the last break counted.
+    last_break: Option<u64>,
+}
+
+/// Passes bytes through unchanged, noting where the line breaks are.
+struct NewlineTap<R> {
+    inner: R,
+    offset: u64,
+    /// A `\r` that ended the previous read: a break unless the next byte is `\n`.
+    pending_cr: Option<u64>,
+    seen: Rc<RefCell<VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for NewlineTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = &buf[..n.min(buf.len())];
+        let mut seen = self.seen.borrow_mut();
+        if let Some(cr) = self.pending_cr.take() {
+            if read.first().is_some_and(|&b| b != b'\n') {
+                seen.push_back(cr);
+            }
+        }
+        for i in memchr::memchr2_iter(b'\n', b'\r', read) {
+            let at = self.offset + i as u64;
+            match (read[i], read.get(i + 1)) {
+                (b'\n', _) => seen.push_back(at),
+                (_, Some(b'\n')) => {}
+                (_, Some(_)) => seen.push_back(at),
+                (_, None) => self.pending_cr = Some(at),
+            }
+        }
+        self.offset += read.len() as u64;
+        Ok(n)
+    }
+}
+
+/// Line breaks inside a record's fields, counted the way `NewlineTap` counts them.
+fn breaks_in(bytes: &[u8]) -> u64 {
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+        .count() as u64
+}
+
+impl LineTracker {
+    fn tap<R: Read>(inner: R) -> (NewlineTap<R>, LineTracker) {
+        let seen = Rc::new(RefCell::new(VecDeque::new()));
+        let tap = NewlineTap {
+            inner,
+            offset: 0,
+            pending_cr: None,
+            seen: seen.clone(),
+        };
+        let tracker = LineTracker {
+            seen,
+            counted: 0,
+            last_break: None,
+        };
+        (tap, tracker)
+    }
+
+    /// Counts the breaks before byte `end` (offsets never go backwards).
+    fn count_before(&mut self, end: u64) -> u64 {
+        let mut seen = self.seen.borrow_mut();
+        while let Some(&at) = seen.front() {
+            if at >= end {
+                break;
+            }
+            seen.pop_front();
+            self.counted += 1;
+            self.last_break = Some(at);
+        }
+        self.counted
+    }
+
+    /// The line of the byte after offset `end` (for errors, which know only an offset).
+    fn line_after(&mut self, end: u64) -> u64 {
+        self.count_before(end) + 1
+    }
+
+    /// The first line of `rec`, which the reader has just read, ending before byte `end`. A
+    /// `\r` terminator still waiting for the next read to show it is not half of a CRLF is not
+    /// counted yet, and then not subtracted either: the result is the same.
+    fn record_line(&mut self, end: u64, rec: &csv::ByteRecord) -> u64 {
+        let before = self.count_before(end);
+        let terminator = u64::from(end > 0 && self.last_break == Some(end - 1));
+        (before + 1)
+            .saturating_sub(terminator + breaks_in(rec.as_slice()))
+            .max(1)
+    }
 }
 
 fn field(rec: &csv::ByteRecord, i: usize) -> Option<String> {
@@ -313,10 +425,12 @@ fn row(
         let bytes = rec.get(i).unwrap_or_default();
         std::str::from_utf8(bytes)
             .map(|s| Some(s.trim()).filter(|s| !s.is_empty()))
-            .map_err(|_| {
+            .map_err(|err| {
                 format!(
-                    "invalid UTF-8 in column {:?}",
-                    headers.get(i).map_or("", String::as_str)
+                    "invalid UTF-8 in column {:?} (byte 0x{:02X}); {}",
+                    headers.get(i).map_or("", String::as_str),
+                    bytes.get(err.valid_up_to()).copied().unwrap_or_default(),
+                    super::text::NOT_UTF8_HINT
                 )
             })
     };
@@ -478,11 +592,74 @@ mod tests {
         let input = read_bytes_str(b"text\nhello\n\xff\xfe\nbye\n").expect("reads");
         let ids: Vec<_> = input.comments.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["L2", "L4"]);
-        assert_eq!(input.rejects[0].reason, "invalid UTF-8 in column \"text\"");
+        assert_eq!(
+            input.rejects[0].reason,
+            format!(
+                "invalid UTF-8 in column \"text\" (byte 0xFF); {}",
+                super::super::text::NOT_UTF8_HINT
+            )
+        );
         assert!(read_str("", &ColumnOverrides::default())
             .expect("empty")
             .comments
             .is_empty());
+    }
+
+    /// The csv crate's `Position::line` lags one line per record with CRLF endings.
+    #[test]
+    fn line_numbers_with_crlf_blank_lines_and_quoted_newlines() {
+        type Case<'a> = (&'a [u8], &'a [(&'a str, u64)], &'a [u64]);
+        let cases: &[Case] = &[
+            // input, (id, line) of each comment, lines of the rejects
+            (
+                b"id,text\r\n1,a\r\n2,b,extra\r\n3,c\r\n",
+                &[("1", 2), ("3", 4)],
+                &[3],
+            ),
+            (b"id,text\n1,a\n2,b,extra\n3,c", &[("1", 2), ("3", 4)], &[3]),
+            (
+                b"id,text\r\n\r\n1,\"x\r\ny\"\r\n\r\n\r\n2,b\r\n3,\"p\nq\nr\",z\n4,c\r\n",
+                &[("1", 3), ("2", 7), ("4", 11)],
+                &[8],
+            ),
+            (b"\n\nid,text\n\n1,a\n", &[("1", 5)], &[]),
+            (
+                b"id,text\r1,a\r2,b,c\r3,\"x\ry\"\r4,d",
+                &[("1", 2), ("3", 4), ("4", 6)],
+                &[3],
+            ),
+        ];
+        for (bytes, comments, rejects) in cases {
+            let input = read_bytes_str(bytes).expect("reads");
+            let got: Vec<(&str, u64)> = input
+                .comments
+                .iter()
+                .map(|c| (c.id.as_str(), c.loc.line.unwrap_or(0)))
+                .collect();
+            assert_eq!(got, *comments, "{:?}", String::from_utf8_lossy(bytes));
+            let got: Vec<u64> = input
+                .rejects
+                .iter()
+                .map(|r| r.loc.line.unwrap_or(0))
+                .collect();
+            assert_eq!(got, *rejects, "{:?}", String::from_utf8_lossy(bytes));
+        }
+    }
+
+    #[test]
+    fn line_numbers_stay_right_across_read_buffers() {
+        let mut csv = String::from("id,text\r\n");
+        for i in 0..5000 {
+            csv.push_str(&format!(
+                "{i},\"line one\r\nline two {}\"\r\n",
+                "x".repeat(i % 97)
+            ));
+        }
+        let input = read_str(&csv, &ColumnOverrides::default()).expect("reads");
+        assert_eq!(input.comments.len(), 5000);
+        for (i, c) in input.comments.iter().enumerate() {
+            assert_eq!(c.loc.line, Some(2 + 2 * i as u64), "{}", c.id);
+        }
     }
 
     #[test]

@@ -34,9 +34,18 @@ pub(crate) fn unescape_reddit(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Decodes UTF-8 or fails with the line and column of the first invalid byte.
+/// What to do about text that is not UTF-8 (most often Latin-1 or Windows-1252).
+pub(crate) const NOT_UTF8_HINT: &str =
+    "the text is not UTF-8; if it is Latin-1, convert it first: iconv -f latin1 -t utf-8";
+
+/// Decodes UTF-8 or fails with the line, column and byte offset of the first invalid byte.
 pub(crate) fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, IngestError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let bytes = &bytes[bom..];
     std::str::from_utf8(bytes).map_err(|err| {
         let before = &bytes[..err.valid_up_to()];
         let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
@@ -47,7 +56,12 @@ pub(crate) fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, IngestErr
                 .map_or(0, |p| p + 1);
         IngestError::parse(
             Location::line(file, line),
-            format!("invalid UTF-8 at column {}", column + 1),
+            format!(
+                "invalid UTF-8 at column {} (byte offset {}, byte 0x{:02X}); {NOT_UTF8_HINT}",
+                column + 1,
+                bom + err.valid_up_to(),
+                bytes.get(err.valid_up_to()).copied().unwrap_or_default()
+            ),
         )
     })
 }
@@ -100,7 +114,13 @@ mod tests {
     #[test]
     fn utf8_reports_line_and_column() {
         let err = utf8(b"ok\nab\xffc", "f.txt").unwrap_err().to_string();
-        assert_eq!(err, "reading f.txt: line 2: invalid UTF-8 at column 3");
+        assert_eq!(
+            err,
+            format!(
+                "reading f.txt: line 2: invalid UTF-8 at column 3 (byte offset 5, byte 0xFF); \
+                 {NOT_UTF8_HINT}"
+            )
+        );
     }
 
     #[test]

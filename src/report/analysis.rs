@@ -1,9 +1,15 @@
 //! What `analyze` concludes from a scored forest: which comments to flag and why, the
 //! moderation queue, per-thread, per-author and per-article figures. Pure functions over the
 //! forest and the scores, so every rule is unit-tested without a model.
+//!
+//! Only comments a moderator can act on count (see [`in_scope`]): deleted and spam comments,
+//! pingbacks and trackbacks and empty texts stay in the forest and in comments.csv (with their
+//! `status`, see `Comment::status`), but are never flagged and do not enter any share, mean or
+//! stance figure.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::ingest::{Comment, CommentKind};
 use crate::score::heads::argmax;
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
@@ -55,6 +61,20 @@ impl Default for Rules {
 /// Name used for comments without an author.
 pub const ANONYMOUS: &str = "(anonymous)";
 
+/// Whether a comment is one a moderator acts on and the figures describe: not deleted, not
+/// already marked as spam, a real comment (not a pingback or trackback), with some text.
+/// Comments awaiting approval are in scope: they are exactly what a moderator reviews.
+pub fn in_scope(c: &Comment) -> bool {
+    !c.deleted && !c.spam && c.kind == CommentKind::Comment && !c.text.trim().is_empty()
+}
+
+/// The score a threshold is compared with: the probability rounded to the 4 decimals the CSV
+/// files show, so a comment whose written score equals the threshold is flagged, exactly as
+/// `tune` counted it.
+fn shown(x: f32) -> f64 {
+    crate::tune::thresholds::rounded_score(x)
+}
+
 /// The per-comment verdicts.
 #[derive(Debug, Clone, Default)]
 pub struct Verdicts {
@@ -79,24 +99,32 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         severity: vec![0.0; n],
         escalation: vec![None; n],
     };
+    let scope: Vec<bool> = forest.comments.iter().map(in_scope).collect();
     for (i, s) in scores.iter().enumerate().take(n) {
+        if !scope[i] {
+            continue;
+        }
         for (k, (attr, code)) in ATTRS.iter().enumerate() {
-            if f64::from(s.toxicity[k]) >= th.get(*attr) {
+            if shown(s.toxicity[k]) >= th.get(*attr) {
                 v.reasons[i].push(code);
             }
         }
-        if v.reasons[i].is_empty() && f64::from(max_attr(s)) >= th.get(Attribute::Flag) {
+        if v.reasons[i].is_empty() && shown(max_attr(s)) >= th.get(Attribute::Flag) {
             v.reasons[i].push(FLAG);
         }
         v.severity[i] = max_attr(s);
     }
-    // Escalation: toxicity rising along a reply chain.
+    // Escalation: toxicity rising along a reply chain (of comments in scope: a deleted
+    // parent has no toxicity to rise from).
     for (i, node) in forest.nodes.iter().enumerate() {
         let Some(p) = node.parent else { continue };
+        if !scope[i] || !scope[p] {
+            continue;
+        }
         let (t, tp) = (scores[i].toxicity[0], scores[p].toxicity[0]);
         let gp_ok = forest.nodes[p]
             .parent
-            .is_none_or(|g| tp >= scores[g].toxicity[0]);
+            .is_none_or(|g| !scope[g] || tp >= scores[g].toxicity[0]);
         if t >= rules.escalation_min && t - tp >= rules.escalation_rise && gp_ok {
             v.reasons[i].push(ESCALATION);
             v.escalation[i] = Some(t - tp);
@@ -109,6 +137,9 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
     // Author history: authors whose comments are mostly flagged.
     let mut per_author: HashMap<&str, (usize, usize)> = HashMap::new();
     for (i, c) in forest.comments.iter().enumerate() {
+        if !scope[i] {
+            continue;
+        }
         if let Some(a) = c.author.as_deref() {
             let e = per_author.entry(a).or_default();
             e.0 += 1;
@@ -119,6 +150,9 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         let Some(a) = c.author.as_deref() else {
             continue;
         };
+        if !scope[i] {
+            continue;
+        }
         let (total, flagged) = per_author[a];
         if v.flagged[i]
             && total >= rules.author_min_comments
@@ -155,7 +189,10 @@ pub fn path_to_root(forest: &Forest, i: usize) -> String {
 pub struct ThreadStats {
     pub root: usize,
     pub article: Option<usize>,
+    /// Comments in the thread, out-of-scope ones included (they hold the structure).
     pub size: usize,
+    /// Of those, deleted / spam / pingback / empty comments left out of every figure.
+    pub excluded: usize,
     pub depth: u32,
     pub participants: usize,
     pub mean_toxicity: f32,
@@ -173,7 +210,12 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
     }
     by_root
         .into_iter()
-        .map(|(root, members)| {
+        .map(|(root, all)| {
+            let members: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&i| in_scope(&forest.comments[i]))
+                .collect();
             let tox: Vec<f32> = members.iter().map(|&i| scores[i].toxicity[0]).collect();
             let mut authors: Vec<&str> = members
                 .iter()
@@ -186,24 +228,32 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                 .filter_map(|&i| {
                     forest.nodes[i]
                         .parent
+                        .filter(|&p| in_scope(&forest.comments[p]))
                         .map(|p| scores[i].toxicity[0] - scores[p].toxicity[0])
                 })
                 .fold(0f32, f32::max);
+            let per = |x: f64| {
+                if members.is_empty() {
+                    0.0
+                } else {
+                    x / members.len() as f64
+                }
+            };
             ThreadStats {
                 root,
                 article: forest.nodes[root].article,
-                size: members.len(),
-                depth: members
+                size: all.len(),
+                excluded: all.len() - members.len(),
+                depth: all
                     .iter()
                     .map(|&i| forest.nodes[i].depth)
                     .max()
                     .unwrap_or(0),
                 participants: authors.len(),
-                mean_toxicity: tox.iter().sum::<f32>() / tox.len() as f32,
+                mean_toxicity: per(tox.iter().map(|&t| f64::from(t)).sum::<f64>()) as f32,
                 max_toxicity: tox.iter().copied().fold(0.0, f32::max),
                 escalation,
-                flagged_share: members.iter().filter(|&&i| v.flagged[i]).count() as f64
-                    / members.len() as f64,
+                flagged_share: per(members.iter().filter(|&&i| v.flagged[i]).count() as f64),
             }
         })
         .collect()
@@ -227,6 +277,9 @@ pub struct AuthorStats {
 pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorStats> {
     let mut map: HashMap<String, AuthorStats> = HashMap::new();
     for (i, (n, c)) in forest.nodes.iter().zip(&forest.comments).enumerate() {
+        if !in_scope(c) {
+            continue;
+        }
         let name = c.author.as_deref().unwrap_or(ANONYMOUS).to_string();
         let e = map.entry(name.clone()).or_insert_with(|| AuthorStats {
             author: name,
@@ -264,7 +317,10 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
 /// An article's stance and tone figures.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ArticleStats {
+    /// Comments in scope (see [`in_scope`]).
     pub comments: usize,
+    /// Deleted / spam / pingback / empty comments of the article, left out of the figures.
+    pub excluded: usize,
     pub threads: usize,
     pub flagged: usize,
     /// Shares of favor / against / none by each comment's most likely stance.
@@ -276,8 +332,9 @@ pub struct ArticleStats {
     pub sentiment_shares: [f64; 3],
     /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count.
     pub toxicity_by_depth: Vec<(f32, usize)>,
-    /// The comments leaning most to favor and to against (highest probability of that side),
-    /// node indices, three each.
+    /// The comments leaning most to favor and to against, node indices, at most three each:
+    /// only comments whose probability of that side exceeds the other side's, ordered by the
+    /// margin. Empty when no comment leans that way.
     pub representative: [Vec<usize>; 2],
 }
 
@@ -288,11 +345,17 @@ pub fn article_stats(
     v: &Verdicts,
     article: Option<usize>,
 ) -> ArticleStats {
-    let members: Vec<usize> = (0..forest.nodes.len())
+    let all: Vec<usize> = (0..forest.nodes.len())
         .filter(|&i| forest.nodes[i].article == article)
+        .collect();
+    let members: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| in_scope(&forest.comments[i]))
         .collect();
     let mut a = ArticleStats {
         comments: members.len(),
+        excluded: all.len() - members.len(),
         ..Default::default()
     };
     if members.is_empty() {
@@ -342,16 +405,13 @@ pub fn article_stats(
                 *w += sum / *n as f64 / per_thread.len() as f64;
             }
         }
-        // The comments leaning most to each side: highest probability of that side (most
-        // comments on an unseen article are "none", so the argmax alone often finds nobody).
+        // The comments leaning most to each side: by how much that side's probability
+        // exceeds the other side's (most comments on an unseen article are "none", so the
+        // argmax alone often finds nobody); a comment leaning the other way never shows.
         for side in [0usize, 1] {
-            let mut c: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&i| scores[i].stance.is_some())
-                .collect();
-            let p = |i: usize| scores[i].stance.map_or(0.0, |s| s[side]);
-            c.sort_by(|&x, &y| p(y).total_cmp(&p(x)).then(x.cmp(&y)));
+            let lean = |i: usize| scores[i].stance.map_or(0.0, |s| s[side] - s[1 - side]);
+            let mut c: Vec<usize> = members.iter().copied().filter(|&i| lean(i) > 0.0).collect();
+            c.sort_by(|&x, &y| lean(y).total_cmp(&lean(x)).then(x.cmp(&y)));
             c.truncate(3);
             a.representative[side] = c;
         }
@@ -483,10 +543,52 @@ mod tests {
         }
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
         let a = article_stats(&f, &scores, &v, None);
-        assert_eq!(a.representative[0], vec![1, 2, 0]);
-        assert_eq!(a.representative[1], vec![2, 1, 3]);
+        // favor − against: 0.1, 0.2, −0.3, 0.0 → c1, c0 lean to favor; only c2 to against.
+        assert_eq!(a.representative[0], vec![1, 0]);
+        assert_eq!(a.representative[1], vec![2]);
         // Shares: argmax none 3 of 4, against 1 of 4.
         assert_eq!(a.stance_shares, [0.0, 0.25, 0.75]);
+    }
+
+    #[test]
+    fn a_score_equal_to_the_threshold_as_written_is_flagged() {
+        // 0.5761 as f32 is 0.57609999…; the CSV shows 0.5761 and tune counted it as 0.5761.
+        let f = forest(&[None]);
+        let th: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.5761\n").unwrap();
+        let v = judge(&f, &[s(0.5761)], &th, &Rules::default());
+        assert_eq!(v.reasons[0], vec![TOXIC]);
+        let v = judge(&f, &[s(0.57604)], &th, &Rules::default());
+        assert!(v.reasons[0].is_empty());
+    }
+
+    #[test]
+    fn deleted_spam_pingbacks_and_empty_texts_are_never_flagged_nor_counted() {
+        let mut f = forest(&[None, Some("c0"), Some("c1"), None, None]);
+        f.comments[0].deleted = true;
+        f.comments[0].text.clear();
+        f.comments[3].spam = true;
+        f.comments[4].kind = CommentKind::Pingback;
+        let scores = vec![s(0.0), s(0.1), s(0.9), s(0.95), s(0.95)];
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        let flagged: Vec<&str> = (0..5)
+            .filter(|&i| v.flagged[i])
+            .map(|i| f.comments[i].id.as_str())
+            .collect();
+        assert_eq!(flagged, ["c2"]);
+        let statuses: Vec<&str> = f.comments.iter().map(Comment::status).collect();
+        assert_eq!(statuses, ["deleted", "", "", "spam", "pingback"]);
+        let a = article_stats(&f, &scores, &v, None);
+        assert_eq!((a.comments, a.excluded, a.flagged), (2, 3, 1));
+        let t = threads(&f, &scores, &v);
+        assert_eq!((t[0].size, t[0].excluded), (3, 1));
+        assert!((t[0].mean_toxicity - 0.5).abs() < 1e-6);
+        // c1's parent c0 is deleted: no escalation measured from it.
+        assert!((t[0].escalation - 0.8).abs() < 1e-6);
+        let names: Vec<String> = authors(&f, &scores, &v)
+            .into_iter()
+            .map(|a| a.author)
+            .collect();
+        assert_eq!(names, ["ann", "bob"]);
     }
 
     #[test]

@@ -32,33 +32,33 @@ fn draw(
 ) -> Result<(), Box<dyn std::error::Error>> {
     root.fill(&WHITE)?;
     let n = labels.len().max(1);
+    // A continuous x axis with one unit per bar (bar i centred on i), so any number of bars,
+    // one included, fills the plot without empty slots.
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 16))
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(45)
-        .build_cartesian_2d((0..n).into_segmented(), 0f64..y_max)?;
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..y_max)?;
     let labels_owned: Vec<String> = labels.to_vec();
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .x_labels(n)
         .y_desc(y_label)
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels_owned.get(*i).cloned().unwrap_or_default(),
-            _ => String::new(),
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels_owned.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
         .draw()?;
     chart.draw_series(values.iter().enumerate().map(|(i, v)| {
         let color = Palette99::pick(i).mix(0.85);
-        let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(i), 0.0),
-                (SegmentValue::Exact(i + 1), *v),
-            ],
-            color.filled(),
-        );
-        bar.set_margin(0, 0, 12, 12);
-        bar
+        let x = i as f64;
+        Rectangle::new([(x - 0.38, 0.0), (x + 0.38, *v)], color.filled())
     }))?;
     Ok(())
 }

@@ -64,7 +64,11 @@ pub fn write_analysis(
     let v = analysis::judge(forest, scores, thresholds, &Rules::default());
     let threads = analysis::threads(forest, scores, &v);
     let mut written = Written {
-        comments: forest.nodes.len(),
+        comments: forest
+            .comments
+            .iter()
+            .filter(|c| analysis::in_scope(c))
+            .count(),
         threads: threads.len(),
         flagged: v.flagged.iter().filter(|f| **f).count(),
         ..Default::default()
@@ -73,9 +77,11 @@ pub fn write_analysis(
     // comments.csv
     let path = dir.join("comments.csv");
     let f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
+    let status: Vec<&'static str> = forest.comments.iter().map(|c| c.status()).collect();
     let flags = scores::Flags {
         flagged: &v.flagged,
         reasons: &v.reasons,
+        status: &status,
     };
     scores::write_scores_csv(
         std::io::BufWriter::new(f),
@@ -167,6 +173,7 @@ pub fn write_analysis(
         "max_toxicity",
         "escalation",
         "flagged_share",
+        "excluded",
     ])
     .map_err(|x| e(&x))?;
     for t in &threads {
@@ -182,6 +189,7 @@ pub fn write_analysis(
             f4(t.max_toxicity),
             f4(t.escalation),
             format!("{:.4}", t.flagged_share),
+            t.excluded.to_string(),
         ])
         .map_err(|x| e(&x))?;
     }
@@ -234,7 +242,9 @@ pub fn write_analysis(
     written.files.push(path.clone());
 
     // summaries and charts
-    let s = summary::build(forest, scores, &v, &threads, model_id, precision);
+    let s = summary::build(
+        forest, scores, &v, &threads, thresholds, model_id, precision,
+    );
     for sec in &s.sections {
         for (name, svg) in &sec.charts {
             let path = dir

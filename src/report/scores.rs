@@ -1,5 +1,5 @@
 //! The per-comment scores CSV (`threadlens score`) and its extension `comments.csv`
-//! (`analyze`: plus `flagged` and `reasons`). Columns are stable and documented in
+//! (`analyze`: plus `flagged`, `reasons` and `status`). Columns are stable and documented in
 //! [`SCORE_COLUMNS`]; probabilities are written with 4 decimals so the same input and models
 //! give byte-identical files.
 
@@ -33,10 +33,12 @@ pub const SCORE_COLUMNS: [&str; 20] = [
     "text",
 ];
 
-/// Per-comment extras that `analyze` appends.
+/// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status`.
 pub struct Flags<'a> {
     pub flagged: &'a [bool],
     pub reasons: &'a [Vec<&'static str>],
+    /// `Comment::status`: deleted, spam, pending, pingback, trackback, approved, or empty.
+    pub status: &'a [&'static str],
 }
 
 fn p(v: f32) -> String {
@@ -55,7 +57,7 @@ pub fn write_scores_csv<W: Write>(
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<&str> = SCORE_COLUMNS.to_vec();
     if flags.is_some() {
-        header.extend(["flagged", "reasons"]);
+        header.extend(["flagged", "reasons", "status"]);
     }
     w.write_record(&header)?;
     let cell = |s: &str| -> String {
@@ -98,6 +100,7 @@ pub fn write_scores_csv<W: Write>(
         if let Some(f) = flags {
             row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
             row.push(f.reasons[i].join(" "));
+            row.push(f.status[i].to_string());
         }
         w.write_record(&row)?;
     }

@@ -6,11 +6,12 @@
 
 use std::fmt::Write as _;
 
-use super::analysis::{article_stats, ArticleStats, ThreadStats, Verdicts};
+use super::analysis::{article_stats, ArticleStats, Rules, ThreadStats, Verdicts};
 use super::charts::bar_chart;
 use super::safe::html;
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
+use crate::tune::thresholds::{Attribute, Thresholds};
 
 /// One article's section, computed once and rendered twice.
 pub struct Section {
@@ -33,6 +34,41 @@ pub struct Summary {
     pub precision: String,
     pub integrity_md: String,
     pub rejects: Vec<String>,
+    /// How comments were flagged: one line per attribute threshold, then the other rules.
+    pub rules: Vec<String>,
+}
+
+/// The flagging rules in force, in words: each attribute's threshold and where it came from,
+/// then ESCALATION and AUTHOR_HISTORY.
+fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
+    let mut out: Vec<String> = Attribute::ALL
+        .iter()
+        .map(|&a| {
+            let source = match th.entry(a) {
+                Some(t) => match &t.objective {
+                    Some(o) => format!("thresholds file, tuned for {o}"),
+                    None => "thresholds file".to_string(),
+                },
+                None => "default".to_string(),
+            };
+            let what = if a == Attribute::Flag {
+                "flag (highest of the five scores, when no attribute fired)".to_string()
+            } else {
+                a.name().to_string()
+            };
+            format!("{what} ≥ {} ({source})", th.get(a))
+        })
+        .collect();
+    out.push(format!(
+        "ESCALATION: a reply with toxicity ≥ {} that is ≥ {} above its parent's, whose own toxicity did not fall from its parent's",
+        rules.escalation_min, rules.escalation_rise
+    ));
+    out.push(format!(
+        "AUTHOR_HISTORY: a flagged comment whose author has ≥ {} comments here, ≥ {:.0} % of them flagged",
+        rules.author_min_comments,
+        100.0 * rules.author_flagged_share
+    ));
+    out
 }
 
 fn pct(x: f64) -> String {
@@ -55,6 +91,7 @@ pub fn build(
     scores: &[Scores],
     v: &Verdicts,
     threads: &[ThreadStats],
+    thresholds: &Thresholds,
     model_id: &str,
     precision: &str,
 ) -> Summary {
@@ -147,8 +184,41 @@ pub fn build(
         reasons: v.reasons.iter().map(|r| r.join(" ")).collect(),
         model_id: model_id.to_string(),
         precision: precision.to_string(),
-        integrity_md: forest.integrity.to_markdown(),
+        integrity_md: demote_headings(&forest.integrity.to_markdown(), 2),
         rejects: forest.rejects.iter().map(|r| r.to_string()).collect(),
+        rules: rules_in_force(thresholds, &Rules::default()),
+    }
+}
+
+/// Moves Markdown headings `by` levels down, so a report embedded under an `##` heading
+/// keeps a sensible outline.
+fn demote_headings(md: &str, by: usize) -> String {
+    let mut out = String::with_capacity(md.len() + 16);
+    for line in md.lines() {
+        if line.starts_with('#') {
+            out.push_str(&"#".repeat(by));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The sentence under the headline when nothing was scored.
+fn nothing_to_score(s: &Summary) -> &'static str {
+    if s.sections.is_empty() {
+        "No comments and no articles were found in the input."
+    } else {
+        "The articles below were read, but none of them has comments."
+    }
+}
+
+/// "; N left out (deleted, spam, pingbacks, empty)" when any were.
+fn excluded_note(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("; {n} more left out of every figure (deleted, spam, pingbacks or empty)")
     }
 }
 
@@ -160,6 +230,14 @@ fn totals(s: &Summary) -> (usize, usize, usize) {
             acc.2 + x.stats.flagged,
         )
     })
+}
+
+fn other(side: usize) -> &'static str {
+    if side == 0 {
+        "against"
+    } else {
+        "favor"
+    }
 }
 
 fn stance_cells(st: &ArticleStats) -> [String; 3] {
@@ -192,7 +270,7 @@ pub fn markdown(
         s.precision
     );
     if c == 0 {
-        let _ = writeln!(m, "**No comments were found in the input.** The articles below were read, but there is nothing to score.\n");
+        let _ = writeln!(m, "**No comments to score.** {}\n", nothing_to_score(s));
     }
     let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | neutral |\n|---|---:|---:|---:|---:|---:|---:|");
     for sec in &s.sections {
@@ -247,13 +325,20 @@ pub fn markdown(
         }
         let st = &sec.stats;
         if st.comments == 0 {
-            let _ = writeln!(m, "No comments on this article.");
+            let _ = writeln!(
+                m,
+                "No comments on this article{}.",
+                excluded_note(st.excluded)
+            );
             continue;
         }
         let _ = writeln!(
             m,
-            "{} comments in {} threads; {} flagged.\n",
-            st.comments, st.threads, st.flagged
+            "{} comments in {} threads; {} flagged{}.\n",
+            st.comments,
+            st.threads,
+            st.flagged,
+            excluded_note(st.excluded)
         );
         let _ = writeln!(m, "### Stance toward the article\n");
         if st.has_stance {
@@ -276,19 +361,21 @@ pub fn markdown(
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     m,
-                    "Comments leaning most to {name} (probability of {name}):\n"
+                    "Comments leaning most to {name} (probability of {name} vs. {}):\n",
+                    other(side)
                 );
                 if st.representative[side].is_empty() {
-                    let _ = writeln!(m, "- none");
+                    let _ = writeln!(m, "- no comment leans to {name}");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
-                    let p = scores[i].stance.map_or(0.0, |x| x[side]);
+                    let p = scores[i].stance.map_or([0.0; 3], |x| x);
                     let _ = writeln!(
                         m,
-                        "- {} ({:.2}): {}",
+                        "- {} ({:.2} vs. {:.2}): {}",
                         md_text(n.author.as_deref().unwrap_or("(anonymous)")),
-                        p,
+                        p[side],
+                        p[1 - side],
                         md_text(&snippet(&n.text, 200))
                     );
                 }
@@ -337,9 +424,17 @@ pub fn markdown(
             );
         }
     }
+    let _ = writeln!(m, "\n## How comments were flagged\n");
+    for r in &s.rules {
+        let _ = writeln!(m, "- {}", md_text(r));
+    }
     let _ = writeln!(m, "\n## Integrity of the threads\n\n{}", s.integrity_md);
     if !s.rejects.is_empty() {
-        let _ = writeln!(m, "\n## Rejected records ({})\n", s.rejects.len());
+        let _ = writeln!(
+            m,
+            "\n## Rejected records and empty files ({})\n",
+            s.rejects.len()
+        );
         for r in &s.rejects {
             let _ = writeln!(m, "- {}", md_text(r));
         }
@@ -381,7 +476,11 @@ pub fn html_page(
     h.push_str("<title>threadlens summary</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}td.n{text-align:right}blockquote{margin:.3em 0 .3em 1em;color:#444;white-space:pre-wrap}section{border-top:2px solid #888;margin-top:2em}.charts svg{margin:.5em}</style></head><body>\n");
     let _ = writeln!(h, "<h1>threadlens summary</h1>\n<p>{c} comments in {t} threads across {} article(s); {f} flagged. Model <code>{}</code> ({}).</p>", s.sections.len(), html(&s.model_id), html(&s.precision));
     if c == 0 {
-        h.push_str("<p><strong>No comments were found in the input.</strong> The articles below were read, but there is nothing to score.</p>\n");
+        let _ = writeln!(
+            h,
+            "<p><strong>No comments to score.</strong> {}</p>",
+            nothing_to_score(s)
+        );
     }
     h.push_str("<table><tr><th>article</th><th>comments</th><th>threads</th><th>flagged</th><th>favor</th><th>against</th><th>neutral</th></tr>\n");
     for sec in &s.sections {
@@ -434,13 +533,20 @@ pub fn html_page(
         }
         let st = &sec.stats;
         if st.comments == 0 {
-            h.push_str("<p>No comments on this article.</p></section>\n");
+            let _ = writeln!(
+                h,
+                "<p>No comments on this article{}.</p></section>",
+                excluded_note(st.excluded)
+            );
             continue;
         }
         let _ = writeln!(
             h,
-            "<p>{} comments in {} threads; {} flagged.</p>",
-            st.comments, st.threads, st.flagged
+            "<p>{} comments in {} threads; {} flagged{}.</p>",
+            st.comments,
+            st.threads,
+            st.flagged,
+            excluded_note(st.excluded)
         );
         h.push_str("<h3>Stance toward the article</h3>\n");
         if st.has_stance {
@@ -450,18 +556,21 @@ pub fn html_page(
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     h,
-                    "<h4>Comments leaning most to {name} (probability of {name})</h4>"
+                    "<h4>Comments leaning most to {name} (probability of {name} vs. {})</h4>",
+                    other(side)
                 );
                 if st.representative[side].is_empty() {
-                    h.push_str("<p>none</p>\n");
+                    let _ = writeln!(h, "<p>No comment leans to {name}.</p>");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
-                    let p = scores[i].stance.map_or(0.0, |x| x[side]);
+                    let p = scores[i].stance.map_or([0.0; 3], |x| x);
                     let _ = writeln!(
                         h,
-                        "<p><b>{}</b> ({p:.2})</p><blockquote>{}</blockquote>",
+                        "<p><b>{}</b> ({:.2} vs. {:.2})</p><blockquote>{}</blockquote>",
                         html(n.author.as_deref().unwrap_or("(anonymous)")),
+                        p[side],
+                        p[1 - side],
                         html(&snippet(&n.text, 400))
                     );
                 }
@@ -498,6 +607,11 @@ pub fn html_page(
         }
         h.push_str("</table></section>\n");
     }
+    h.push_str("<section><h2>How comments were flagged</h2><ul>\n");
+    for r in &s.rules {
+        let _ = writeln!(h, "<li>{}</li>", html(r));
+    }
+    h.push_str("</ul></section>\n");
     let _ = writeln!(
         h,
         "<section><h2>Integrity of the threads</h2><pre>{}</pre></section>",
@@ -506,7 +620,7 @@ pub fn html_page(
     if !s.rejects.is_empty() {
         let _ = writeln!(
             h,
-            "<section><h2>Rejected records ({})</h2><ul>",
+            "<section><h2>Rejected records and empty files ({})</h2><ul>",
             s.rejects.len()
         );
         for r in &s.rejects {
@@ -525,6 +639,25 @@ mod tests {
     #[test]
     fn markdown_text_cannot_break_tables_or_inject_html() {
         assert_eq!(md_text("a|b<script>\n*x*"), "a\\|b&lt;script&gt; \\*x\\*");
+    }
+
+    #[test]
+    fn embedded_headings_move_down() {
+        assert_eq!(
+            demote_headings("# A\ntext\n## B", 2),
+            "### A\ntext\n#### B\n"
+        );
+    }
+
+    #[test]
+    fn rules_name_each_threshold_and_its_source() {
+        let th: Thresholds =
+            toml::from_str("[insult]\nthreshold = 0.61\nobjective = \"max-f1\"\n").unwrap();
+        let r = rules_in_force(&th, &Rules::default());
+        assert_eq!(r[0], "toxicity ≥ 0.8 (default)");
+        assert_eq!(r[1], "insult ≥ 0.61 (thresholds file, tuned for max-f1)");
+        assert!(r[6].starts_with("ESCALATION: a reply with toxicity ≥ 0.5"));
+        assert!(r[7].contains("≥ 3 comments here, ≥ 50 % of them flagged"));
     }
 
     #[test]

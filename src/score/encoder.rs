@@ -369,7 +369,9 @@ fn read_adapter(path: &Path) -> Result<HashMap<String, Tensor>, EncoderError> {
         out.insert(weight.to_string(), delta);
     }
     if out.is_empty() {
-        return Err(load_err("no LoRA weights (NAME.lora_a / NAME.lora_b) found".into()));
+        return Err(load_err(
+            "no LoRA weights (NAME.lora_a / NAME.lora_b) found".into(),
+        ));
     }
     Ok(out)
 }
@@ -572,6 +574,9 @@ impl FusedBert {
 
     /// The forward pass; with `train`, LoRA updates are added and dropout is active (BERT's
     /// places: after the embeddings, on attention weights, after each output projection).
+    // Additions stay out of place on purpose: `+=` on a tch tensor is an in-place add, which
+    // can overwrite a value autograd saved for the backward pass.
+    #[allow(clippy::assign_op_pattern)]
     pub(crate) fn forward_t(
         &self,
         ids: &Tensor,
@@ -601,7 +606,11 @@ impl FusedBert {
             let mut qkv = x.linear(&layer.qkv_w, Some(&layer.qkv_b));
             if let Some((t, a)) = adapter {
                 let delta = Tensor::cat(
-                    &[t.lora(&x, &a.query), t.lora(&x, &a.key), t.lora(&x, &a.value)],
+                    &[
+                        t.lora(&x, &a.query),
+                        t.lora(&x, &a.key),
+                        t.lora(&x, &a.value),
+                    ],
                     -1,
                 );
                 qkv = qkv + delta;

@@ -250,7 +250,9 @@ struct Loss {
 impl Loss {
     /// Sentiment cross-entropy over the rows that carry a sentiment label plus weighted BCE
     /// over the labelled toxicity cells; each part is a mean, and a batch without one of the
-    /// two tasks contributes only the other.
+    /// two tasks contributes only the other. (Additions out of place: `+=` on a tch tensor is
+    /// in-place, which autograd does not always allow.)
+    #[allow(clippy::assign_op_pattern)]
     fn of(
         &self,
         sent_logits: &Tensor,
@@ -280,10 +282,7 @@ impl Loss {
                     0.0,
                 );
         }
-        let w: Vec<f32> = idx
-            .iter()
-            .flat_map(|&i| data.toxicity_weight[i])
-            .collect();
+        let w: Vec<f32> = idx.iter().flat_map(|&i| data.toxicity_weight[i]).collect();
         if w.iter().any(|&x| x > 0.0) {
             let y: Vec<f32> = idx.iter().flat_map(|&i| data.toxicity[i]).collect();
             let n = idx.len() as i64;
@@ -319,7 +318,12 @@ pub fn finetune(
         .iter()
         .flat_map(|l| {
             [
-                &l.query, &l.key, &l.value, &l.attn_out, &l.ffn_in, &l.ffn_out,
+                &l.query,
+                &l.key,
+                &l.value,
+                &l.attn_out,
+                &l.ffn_in,
+                &l.ffn_out,
             ]
         })
         .map(|l| l.a.numel() as i64 + l.b.numel() as i64)
@@ -353,7 +357,13 @@ pub fn finetune(
     let total: f64 = counts.iter().sum();
     let cw: Vec<f32> = counts
         .iter()
-        .map(|&c| if c > 0.0 { (total / (3.0 * c)) as f32 } else { 0.0 })
+        .map(|&c| {
+            if c > 0.0 {
+                (total / (3.0 * c)) as f32
+            } else {
+                0.0
+            }
+        })
         .collect();
     let loss = Loss {
         class_weight: Tensor::from_slice(&cw),
@@ -594,13 +604,24 @@ mod adapter_tests {
         // B starts at zero (no change); give it values so the test sees a real update.
         tch::no_grad(|| {
             for l in &model.adapters {
-                for lora in [&l.query, &l.key, &l.value, &l.attn_out, &l.ffn_in, &l.ffn_out] {
+                for lora in [
+                    &l.query,
+                    &l.key,
+                    &l.value,
+                    &l.attn_out,
+                    &l.ffn_in,
+                    &l.ffn_out,
+                ] {
                     let mut b = lora.b.shallow_clone();
                     let _ = b.uniform_(-0.05, 0.05);
                 }
             }
         });
-        let texts = ["A man is eating food.", "Short.", "Nobody expects the inquisition!"];
+        let texts = [
+            "A man is eating food.",
+            "Short.",
+            "Nobody expects the inquisition!",
+        ];
         let ids = base.token_ids(&texts).unwrap();
         let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
         let (ids_t, mask) = batch_tensors(&rows);
@@ -610,7 +631,11 @@ mod adapter_tests {
             dropout: 0.0,
         };
         let want = tch::no_grad(|| {
-            let h = base.fused().unwrap().forward_t(&ids_t, &mask, Some(&pass)).unwrap();
+            let h = base
+                .fused()
+                .unwrap()
+                .forward_t(&ids_t, &mask, Some(&pass))
+                .unwrap();
             Vec::<f32>::try_from(mean_pool_normalize(&h, &mask).flatten(0, -1)).unwrap()
         });
         let plain = base.embed(&texts).unwrap();
@@ -627,7 +652,11 @@ mod adapter_tests {
             assert!(diff < 1e-5, "{backend:?}: largest difference {diff}");
         }
         // And the update is not a no-op.
-        let moved = plain.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let moved = plain
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(moved > 1e-3, "adapter changed nothing ({moved})");
         assert_eq!(want.len(), texts.len() * DIM);
     }
@@ -638,8 +667,14 @@ mod adapter_tests {
         let path = dir.path().join("bad.safetensors");
         let named = vec![
             ("lora.scale".to_string(), Tensor::from_slice(&[1f32])),
-            ("no.such.weight.lora_a".to_string(), Tensor::zeros([2, 3], (Kind::Float, Device::Cpu))),
-            ("no.such.weight.lora_b".to_string(), Tensor::zeros([3, 2], (Kind::Float, Device::Cpu))),
+            (
+                "no.such.weight.lora_a".to_string(),
+                Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+            ),
+            (
+                "no.such.weight.lora_b".to_string(),
+                Tensor::zeros([3, 2], (Kind::Float, Device::Cpu)),
+            ),
         ];
         Tensor::write_safetensors(&named, &path).unwrap();
         for backend in [Backend::Fused, Backend::RustBert] {
@@ -649,7 +684,9 @@ mod adapter_tests {
                 adapter: Some(path.clone()),
                 ..Default::default()
             };
-            let err = Encoder::load(&encoder_dir(), &opts).err().expect("an error");
+            let err = Encoder::load(&encoder_dir(), &opts)
+                .err()
+                .expect("an error");
             assert!(err.to_string().contains("no.such.weight"), "{err}");
         }
     }

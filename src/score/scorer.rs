@@ -85,12 +85,11 @@ impl Scorer {
                 source,
             })?
             .sha256_12;
-        let enc_hash = encoder_id(&base, opts.adapter.as_deref()).map_err(|source| {
-            ScorerError::Io {
+        let enc_hash =
+            encoder_id(&base, opts.adapter.as_deref()).map_err(|source| ScorerError::Io {
                 path: opts.adapter.clone().unwrap_or_default(),
                 source,
-            }
-        })?;
+            })?;
         let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
             [..8]
             .to_string();

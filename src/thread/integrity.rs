@@ -18,7 +18,10 @@ pub struct Integrity {
     pub comments: usize,
     pub threads: usize,
     pub articles: usize,
+    /// Rejected records (empty files are in `empty_files`, not counted here).
     pub rejected: usize,
+    /// Input files that were empty or held only whitespace.
+    pub empty_files: Vec<String>,
     pub max_depth: u32,
     /// Number of comments at each depth (index 0 = top-level).
     pub depth_histogram: Vec<usize>,
@@ -65,11 +68,24 @@ pub struct Orphan {
     pub loc: Location,
 }
 
-/// A parent loop, broken by making `broken_at` a root.
+/// A parent loop, broken by making `broken_at` a root. `ids` runs from a comment to its
+/// parent, its parent's parent… back round to the first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cycle {
     pub ids: Vec<String>,
     pub broken_at: String,
+}
+
+impl Cycle {
+    /// `cycle 1 → 3 → 2 → 1 broken: 1 made a root`.
+    pub fn describe(&self) -> String {
+        let first = self.ids.first().map_or("?", String::as_str);
+        format!(
+            "cycle {} → {first} broken: {} made a root",
+            self.ids.join(" → "),
+            self.broken_at
+        )
+    }
 }
 
 /// A second (third…) comment with an id already used; kept under a new id.
@@ -232,12 +248,10 @@ impl Integrity {
                 .map(|o| format!("{} (parent {}) at {}", o.id, o.parent_id, o.loc))
                 .collect(),
         );
+        section("empty files (nothing read)", self.empty_files.clone());
         section(
-            "cycles (broken)",
-            self.cycles
-                .iter()
-                .map(|c| format!("{} → made {} a root", c.ids.join(" → "), c.broken_at))
-                .collect(),
+            "cycles (each comment → its parent; broken)",
+            self.cycles.iter().map(Cycle::describe).collect(),
         );
         section(
             "duplicate ids (both kept)",
@@ -347,5 +361,29 @@ mod tests {
         assert!(text.contains("… and 5 more"));
         let md = integrity.to_markdown();
         assert!(md.starts_with("# Thread integrity") && md.contains("## orphans"));
+    }
+
+    #[test]
+    fn cycles_read_as_a_loop_and_name_the_new_root() {
+        let cases = [
+            (
+                vec!["1", "3", "2"],
+                "1",
+                "cycle 1 → 3 → 2 → 1 broken: 1 made a root",
+            ),
+            (vec!["s"], "s", "cycle s → s broken: s made a root"),
+        ];
+        for (ids, broken_at, want) in cases {
+            let cycle = Cycle {
+                ids: ids.into_iter().map(String::from).collect(),
+                broken_at: broken_at.into(),
+            };
+            assert_eq!(cycle.describe(), want);
+            let integrity = Integrity {
+                cycles: vec![cycle],
+                ..Integrity::default()
+            };
+            assert!(integrity.to_text().contains(&format!("  {want}\n")));
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::ingest::{Article, Comment, CommentKind, Input, Partial, Reject};
+use crate::ingest::{Article, Comment, CommentKind, Input, Partial, Reject, RejectKind};
 
 pub mod integrity;
 pub mod output;
@@ -108,7 +108,15 @@ pub fn build(input: Input) -> Forest {
         partials,
     } = input;
     let mut report = Integrity {
-        rejected: rejects.len(),
+        rejected: rejects
+            .iter()
+            .filter(|r| r.kind == RejectKind::Record)
+            .count(),
+        empty_files: rejects
+            .iter()
+            .filter(|r| r.kind == RejectKind::EmptyFile)
+            .map(|r| r.loc.file.to_string())
+            .collect(),
         ..Integrity::default()
     };
     let dups = dedupe_ids(&mut comments, &mut report);
@@ -499,9 +507,10 @@ fn finish_report(
 }
 
 /// Articles with the same title, or the same link once scheme, `www.`, query and trailing
-/// slash are ignored.
+/// slash are ignored. A set of articles that matches on both is listed once, with both reasons.
 fn duplicate_articles(articles: &[Article]) -> Vec<integrity::DuplicateArticle> {
-    let mut out = Vec::new();
+    let mut out: Vec<integrity::DuplicateArticle> = Vec::new();
+    let mut at: HashMap<Vec<String>, usize> = HashMap::new();
     for (what, key_of) in [
         (
             "same title",
@@ -513,24 +522,31 @@ fn duplicate_articles(articles: &[Article]) -> Vec<integrity::DuplicateArticle> 
         }),
     ] {
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        let mut at: HashMap<String, usize> = HashMap::new();
+        let mut group_at: HashMap<String, usize> = HashMap::new();
         for a in articles {
             let Some(k) = key_of(a).filter(|k| !k.is_empty()) else {
                 continue;
             };
-            match at.get(&k) {
+            match group_at.get(&k) {
                 Some(&g) => groups[g].1.push(a.key.clone()),
                 None => {
-                    at.insert(k.clone(), groups.len());
+                    group_at.insert(k.clone(), groups.len());
                     groups.push((k, vec![a.key.clone()]));
                 }
             }
         }
         for (k, keys) in groups.into_iter().filter(|(_, keys)| keys.len() > 1) {
-            out.push(integrity::DuplicateArticle {
-                keys,
-                reason: format!("{what}: {k}"),
-            });
+            let reason = format!("{what}: {k}");
+            match at.get(&keys) {
+                Some(&i) => {
+                    let d: &mut integrity::DuplicateArticle = &mut out[i];
+                    d.reason = format!("{}; {reason}", d.reason);
+                }
+                None => {
+                    at.insert(keys.clone(), out.len());
+                    out.push(integrity::DuplicateArticle { keys, reason });
+                }
+            }
         }
     }
     out
@@ -719,6 +735,54 @@ mod tests {
             permute(&mut v, &order);
             let want: Vec<String> = order.iter().map(|i| format!("x{i}")).collect();
             assert_eq!(v, want);
+        }
+    }
+
+    #[test]
+    fn duplicate_articles_are_listed_once_with_every_reason() {
+        let article = |key: &str, title: Option<&str>, url: Option<&str>| Article {
+            key: key.into(),
+            title: title.map(Into::into),
+            url: url.map(Into::into),
+            ..Article::default()
+        };
+        type Case<'a> = (Vec<Article>, Vec<(Vec<&'a str>, &'a str)>);
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    article("a", Some("Hello"), Some("http://x.org/p")),
+                    article("b", Some("hello "), Some("https://www.x.org/p/")),
+                ],
+                vec![(vec!["a", "b"], "same title: hello; same link: x.org/p")],
+            ),
+            (
+                vec![
+                    article("a", Some("T"), Some("http://x.org/1")),
+                    article("b", Some("T"), Some("http://x.org/2")),
+                    article("c", Some("U"), Some("http://x.org/2")),
+                ],
+                vec![
+                    (vec!["a", "b"], "same title: t"),
+                    (vec!["b", "c"], "same link: x.org/2"),
+                ],
+            ),
+            (
+                vec![article("a", Some(""), None), article("b", Some(""), None)],
+                vec![],
+            ),
+        ];
+        for (articles, want) in cases {
+            let got = duplicate_articles(&articles);
+            let got: Vec<(Vec<&str>, &str)> = got
+                .iter()
+                .map(|d| {
+                    (
+                        d.keys.iter().map(String::as_str).collect(),
+                        d.reason.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want);
         }
     }
 

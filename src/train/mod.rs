@@ -363,7 +363,8 @@ pub fn finetune_data(
             out.sentiment.push(None);
             out.toxicity.push([0.0; 5]);
             out.toxicity_weight.push([0.0; 5]);
-            out.is_val.push(datasets::is_validation(text, VALIDATION_PERCENT));
+            out.is_val
+                .push(datasets::is_validation(text, VALIDATION_PERCENT));
             out.texts.len() - 1
         })
     };

@@ -30,7 +30,8 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// Why a CSV input could not be read at all.
+/// Why a CSV input could not be read at all. A variant with a `source` does not repeat it in
+/// its message: the error chain (`threadlens: …: cause`) shows it once.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("reading {}", path.display())]
@@ -39,7 +40,7 @@ pub enum InputError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: line {line}: {source}", path.display())]
+    #[error("{}: line {line}", path.display())]
     Csv {
         path: PathBuf,
         line: u64,
@@ -85,7 +86,17 @@ impl CsvInput {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(source);
-        let header = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+        let header = match reader.headers() {
+            Ok(header) => header.clone(),
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                return Err(InputError::Invalid {
+                    path: path.to_path_buf(),
+                    message: "line 1: the header is not valid UTF-8 (save the file as UTF-8)"
+                        .into(),
+                })
+            }
+            Err(e) => return Err(csv_error(path, e)),
+        };
         let names: Vec<String> = header
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
@@ -164,5 +175,34 @@ fn csv_error(path: &Path, e: csv::Error) -> InputError {
         path: path.to_path_buf(),
         line,
         source: e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+    use std::io::Write;
+
+    #[test]
+    fn errors_with_a_source_do_not_repeat_it() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(b"id,te\xffxt,flag\n1,x,1\n").unwrap();
+        let err = CsvInput::open(f.path(), "id").err().unwrap();
+        let path = f.path().display().to_string();
+        assert_eq!(
+            err.to_string(),
+            format!("{path}: line 1: the header is not valid UTF-8 (save the file as UTF-8)")
+        );
+        let csv = csv::Reader::from_reader(&b"a\n\xff"[..])
+            .records()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        let shown = csv.to_string();
+        let err = csv_error(Path::new("x.csv"), csv);
+        assert!(err.to_string().starts_with("x.csv: line "), "{err}");
+        assert!(!err.to_string().contains(&shown), "{err}");
+        assert_eq!(err.source().map(ToString::to_string), Some(shown));
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::budget::Combined;
 use super::input::Rejection;
 use super::search::Objective;
 use super::AttributeResult;
@@ -54,7 +55,7 @@ pub fn write_curves_csv(path: &Path, results: &[AttributeResult]) -> Result<(), 
     .map_err(csv_err)?;
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.6}"));
     for r in results {
-        let chosen = r.choice.as_ref().map(|c| c.index);
+        let chosen = r.choice.as_ref().and_then(|c| c.index);
         for (i, p) in r.curve.iter().enumerate() {
             w.write_record([
                 r.attribute.name().to_string(),
@@ -94,6 +95,10 @@ pub struct SummaryContext {
     pub problems: Vec<Rejection>,
     /// Scored comments without a label (not used).
     pub unlabelled: usize,
+    /// The combined queue on the sample under the written thresholds.
+    pub combined: Combined,
+    /// Warnings about the whole queue (a review budget that cannot be met).
+    pub warnings: Vec<String>,
     /// Output file names to list, as (what, file).
     pub files: Vec<(String, String)>,
 }
@@ -117,7 +122,8 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
     }
     let _ = writeln!(
         md,
-        "A comment is flagged when its score is **at least** the threshold.\n"
+        "A comment is flagged when its score, rounded to 4 decimals as in the scores CSV, is \
+         **at least** the threshold.\n"
     );
     let _ = writeln!(md, "| attribute | labelled | positives | ROC AUC | avg. precision | threshold | precision | recall | F1 | flagged per 1,000 |");
     let _ = writeln!(md, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
@@ -132,7 +138,7 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
                 let b = r.bootstrap.as_ref();
                 let _ = writeln!(
                     md,
-                    "{head} {} | {}{} | {}{} | {} | {:.0} |",
+                    "{head} {} | {}{} | {}{} | {} | {:.1} |",
                     p.threshold,
                     num(p.precision()),
                     range(b.and_then(|b| b.precision)),
@@ -148,6 +154,35 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
             }
         }
     }
+    let c = &ctx.combined;
+    let defaults = match (c.defaults.is_empty(), c.by_defaults) {
+        (true, _) => "every attribute has a tuned threshold".to_string(),
+        (false, 0) => format!(
+            "attributes without a tuned threshold use their defaults ({}), which flag none of the sample alone",
+            c.defaults_list()
+        ),
+        (false, k) => format!(
+            "attributes without a tuned threshold use their defaults ({}), which alone flag {k} ({:.1} per 1,000)",
+            c.defaults_list(),
+            c.by_defaults_per_1000()
+        ),
+    };
+    let _ = writeln!(
+        md,
+        "\n**Combined queue on this sample: {} of {} comments flagged, {:.1} per 1,000.** \
+         `analyze` flags a comment when any attribute's score is at least its threshold; \
+         {defaults}.",
+        c.flagged,
+        c.comments,
+        c.per_1000(),
+    );
+    if let Objective::ReviewBudget(n) = ctx.objective {
+        let _ = writeln!(
+            md,
+            "\nHow the review budget of {n} per 1,000 was shared: {}",
+            crate::tune::budget::RULE
+        );
+    }
     let _ = writeln!(md, "\n## What this means\n");
     for r in results {
         let Some(p) = r.chosen() else { continue };
@@ -157,7 +192,7 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
         let _ = writeln!(
             md,
             "- **{}** at {}: about {:.0} of every 100 comments it flags are ones you labelled {} = 1, \
-             and it catches about {:.0} of every 100 of those. In this sample it flags {:.0} per 1,000 comments.",
+             and it catches about {:.0} of every 100 of those. In this sample it flags {:.1} per 1,000 comments.",
             r.attribute, p.threshold, prec * 100.0, r.attribute, rec * 100.0, p.flagged_per_1000()
         );
     }
@@ -170,13 +205,15 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
             rate, r.attribute
         );
     }
-    let warnings: Vec<String> = results
+    let warnings: Vec<String> = ctx
+        .warnings
         .iter()
-        .flat_map(|r| {
+        .map(|w| format!("- {w}"))
+        .chain(results.iter().flat_map(|r| {
             r.warnings
                 .iter()
                 .map(move |w| format!("- {}: {w}", r.attribute))
-        })
+        }))
         .collect();
     if !warnings.is_empty() {
         let _ = writeln!(md, "\n## Warnings\n\n{}", warnings.join("\n"));
@@ -218,7 +255,10 @@ fn describe(o: Objective) -> String {
         Objective::MaxF1 => "the best F1 (balance of precision and recall)".into(),
         Objective::TargetPrecision(p) => format!("the best recall with precision at least {p}"),
         Objective::TargetRecall(r) => format!("the best precision with recall at least {r}"),
-        Objective::ReviewBudget(n) => format!("flag at most {n} comments per 1,000"),
+        Objective::ReviewBudget(n) => format!(
+            "flag at most {n} comments per 1,000 in the combined queue (all attributes together)"
+        ),
+        Objective::FewestFlags => "the fewest flags".into(),
     }
 }
 
@@ -296,10 +336,31 @@ mod tests {
                 reason: "id 'x' has no score in s.csv".into(),
             }],
             unlabelled: 2,
+            combined: Combined {
+                comments: 10,
+                flagged: 5,
+                by_defaults: 2,
+                defaults: vec![(Attribute::Threat, 0.7)],
+            },
+            warnings: vec!["the queue is long".into()],
             files: vec![("thresholds".into(), "t.toml".into())],
         };
         let md = summary_markdown(&results(), &ctx);
-        assert!(md.contains("| toxicity | 10 | 4 | 1.000 | 1.000 | 0.6 | 1.000 (1.00–1.00) | 1.000 (1.00–1.00) | 1.000 | 400 |"), "{md}");
+        assert!(md.contains("| toxicity | 10 | 4 | 1.000 | 1.000 | 0.6 | 1.000 (1.00–1.00) | 1.000 (1.00–1.00) | 1.000 | 400.0 |"), "{md}");
+        assert!(
+            md.contains(
+                "**Combined queue on this sample: 5 of 10 comments flagged, 500.0 per 1,000.**"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("use their defaults (threat 0.7), which alone flag 2 (200.0 per 1,000)."),
+            "{md}"
+        );
+        assert!(
+            md.contains("## Warnings\n\n- the queue is long\n- toxicity: "),
+            "{md}"
+        );
         assert!(
             md.contains("| threat | 10 | 0 | undefined | undefined | not tuned (default 0.7) |"),
             "{md}"
@@ -312,6 +373,23 @@ mod tests {
         );
         assert!(
             md.contains("- threat: no positive labels among 10 comments"),
+            "{md}"
+        );
+        assert!(!md.contains("How the review budget"), "{md}");
+        let budget = SummaryContext {
+            objective: Objective::ReviewBudget(50),
+            ..ctx
+        };
+        let md = summary_markdown(&results(), &budget);
+        assert!(
+            md.contains("Objective: flag at most 50 comments per 1,000 in the combined queue"),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "How the review budget of 50 per 1,000 was shared: {}",
+                crate::tune::budget::RULE
+            )),
             "{md}"
         );
         assert!(

@@ -1,13 +1,15 @@
 //! Reads the per-comment scores CSV written by `threadlens score`, keeping only what tuning
 //! needs: the id and the five toxicity attribute scores. Columns are found by header name,
 //! so column order and extra columns do not matter. A row with a missing, non-numeric or
-//! out-of-range score, or a repeated id, is rejected with its line.
+//! out-of-range score, or a repeated id, is rejected with its line. Scores are kept rounded
+//! to 4 decimals ([`rounded_score`]), as `threadlens score` writes them and `analyze` compares
+//! them, so a file with more decimals tunes the same as the one `score` would have written.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::input::{CsvInput, InputError, Rejection};
-use super::thresholds::Attribute;
+use super::thresholds::{rounded_score, Attribute};
 
 /// The five toxicity attributes that have their own score column, in column order.
 pub const SCORED: [Attribute; 5] = [
@@ -87,7 +89,8 @@ pub fn read_scores(path: &Path) -> Result<ScoreTable, InputError> {
         for ((slot, &col), a) in scores.iter_mut().zip(&cols).zip(SCORED) {
             let raw = record.get(col).unwrap_or("").trim();
             match raw.parse::<f64>() {
-                Ok(v) if (0.0..=1.0).contains(&v) => *slot = v,
+                // As a model score (f32), shown with 4 decimals: identical for 4-decimal text.
+                Ok(v) if (0.0..=1.0).contains(&v) => *slot = rounded_score(v as f32),
                 _ => {
                     bad = Some(format!(
                         "id '{id}': {a} is {raw:?}, expected a number from 0 to 1"
@@ -150,6 +153,31 @@ mod tests {
                 "7: id 'c5': toxicity is \"\", expected a number from 0 to 1",
             ]
         );
+    }
+
+    #[test]
+    fn scores_are_rounded_to_4_decimals_like_the_scores_csv() {
+        // (text in the file, value used): 4-decimal text is kept as it is; longer text is
+        // rounded half to even as `threadlens score` would have printed that f32.
+        let cases = [
+            ("0.5761", 0.5761),
+            ("0.57609999", 0.5761),
+            ("0.03125", 0.0312),
+            ("0.0938", 0.0938),
+            ("1", 1.0),
+            ("0.99996", 1.0),
+            ("0.00004", 0.0),
+        ];
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "id,toxicity,insult,threat,obscene,identity_attack").unwrap();
+        for (i, (text, _)) in cases.iter().enumerate() {
+            writeln!(f, "c{i},{text},0,0,0,0").unwrap();
+        }
+        let t = read_scores(f.path()).unwrap();
+        for (i, (text, want)) in cases.iter().enumerate() {
+            let got = t.rows[&format!("c{i}")].scores.get(Attribute::Toxicity);
+            assert_eq!(got, *want, "{text}");
+        }
     }
 
     #[test]

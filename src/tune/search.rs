@@ -1,6 +1,8 @@
-//! Choosing a threshold on a curve by the moderator's objective: best F1, a precision or
-//! recall target, or a review budget. When a target cannot be met the search says so and
-//! falls back explicitly, rather than returning a threshold that silently misses it.
+//! Choosing a threshold on one attribute's curve by the moderator's objective: best F1, a
+//! precision or recall target, or a review budget for that attribute alone (`tune` shares a
+//! budget across attributes with [`super::budget`]). When a target cannot be met the search
+//! says so and falls back explicitly, rather than returning a threshold that silently misses
+//! it: to the best F1 for a precision or recall target, to the fewest flags for a budget.
 
 use std::fmt;
 
@@ -20,6 +22,9 @@ pub enum Objective {
     TargetRecall(f64),
     /// The lowest threshold that flags at most N comments per 1,000 of the sample.
     ReviewBudget(u32),
+    /// Not chosen by the user: what a review budget falls back to when it cannot be met, the
+    /// highest threshold (fewest flags).
+    FewestFlags,
 }
 
 impl fmt::Display for Objective {
@@ -29,6 +34,7 @@ impl fmt::Display for Objective {
             Objective::TargetPrecision(p) => write!(f, "target-precision {p}"),
             Objective::TargetRecall(r) => write!(f, "target-recall {r}"),
             Objective::ReviewBudget(n) => write!(f, "review-budget {n} per 1000"),
+            Objective::FewestFlags => write!(f, "fewest-flags"),
         }
     }
 }
@@ -36,28 +42,38 @@ impl fmt::Display for Objective {
 /// The chosen point on a curve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
-    /// Index into the curve.
-    pub index: usize,
-    /// The objective actually used: the requested one, or `MaxF1` after a fallback.
+    /// Index into the curve; `None` when the threshold lies above every score of the sample
+    /// (a shared review budget gave the attribute nothing to flag).
+    pub index: Option<usize>,
+    /// The confusion counts at the chosen threshold.
+    pub point: Point,
+    /// The objective actually used: the requested one, or the fallback's.
     pub used: Objective,
     /// Why the requested objective could not be met and what was done instead.
     pub fallback: Option<String>,
 }
 
+impl Choice {
+    /// The point at `curve[index]`, chosen by `used`.
+    pub fn at(curve: &[Point], index: usize, used: Objective) -> Choice {
+        Choice {
+            index: Some(index),
+            point: curve[index],
+            used,
+            fallback: None,
+        }
+    }
+}
+
 /// Chooses a point on `curve` (highest threshold first, as [`super::metrics::curve`] makes
-/// it). `None` when the curve is empty or the sample has no positives (nothing to tune on).
+/// it). `None` when the curve is empty or the sample has no positives or no negatives: with
+/// one class only, every threshold is as good as any other on the sample.
 pub fn choose(curve: &[Point], objective: Objective) -> Option<Choice> {
     let last = curve.last()?;
-    if last.tp + last.fn_ == 0 {
+    if last.tp + last.fn_ == 0 || last.fp + last.tn == 0 {
         return None;
     }
-    let chosen = |index| {
-        Some(Choice {
-            index,
-            used: objective,
-            fallback: None,
-        })
-    };
+    let chosen = |index| Some(Choice::at(curve, index, objective));
     match objective {
         Objective::MaxF1 => chosen(max_f1(curve)),
         Objective::TargetPrecision(target) => {
@@ -71,7 +87,7 @@ pub fn choose(curve: &[Point], objective: Objective) -> Option<Choice> {
                         .iter()
                         .filter_map(Point::precision)
                         .fold(0.0, f64::max);
-                    fall_back(
+                    to_max_f1(
                         curve,
                         format!(
                             "precision {target} is not reached at any threshold (best {best:.3})"
@@ -87,31 +103,31 @@ pub fn choose(curve: &[Point], objective: Objective) -> Option<Choice> {
                 .position(|p| p.recall().is_some_and(|v| v + EPS >= target))
             {
                 Some(i) => chosen(i),
-                None => fall_back(curve, format!("recall {target} is not reachable")),
+                None => to_max_f1(curve, format!("recall {target} is not reachable")),
             }
         }
         Objective::ReviewBudget(per_1000) => {
             let within = |p: &Point| p.flagged() * 1000 <= u64::from(per_1000) * p.total();
             match curve.iter().rposition(within) {
                 Some(i) => chosen(i),
-                None => fall_back(
-                    curve,
-                    format!(
-                        "even the highest threshold ({}) flags {:.0} per 1000, over the budget of {per_1000}",
+                None => Some(Choice {
+                    fallback: Some(format!(
+                        "even the highest threshold ({}) flags {:.1} per 1000, over the budget of {per_1000}; fell back to the fewest flags",
                         curve[0].threshold,
                         curve[0].flagged_per_1000()
-                    ),
-                ),
+                    )),
+                    ..Choice::at(curve, 0, Objective::FewestFlags)
+                }),
             }
         }
+        Objective::FewestFlags => chosen(0),
     }
 }
 
-fn fall_back(curve: &[Point], why: String) -> Option<Choice> {
+fn to_max_f1(curve: &[Point], why: String) -> Option<Choice> {
     Some(Choice {
-        index: max_f1(curve),
-        used: Objective::MaxF1,
         fallback: Some(format!("{why}; fell back to max-f1")),
+        ..Choice::at(curve, max_f1(curve), Objective::MaxF1)
     })
 }
 
@@ -168,27 +184,60 @@ mod tests {
             (Objective::ReviewBudget(500), 0.6, None),            // 5 of 10 flagged
             (Objective::ReviewBudget(499), 0.85, None),           // 0.6 would flag 5: over
             (Objective::ReviewBudget(100), 0.95, None),
-            (Objective::ReviewBudget(99), 0.35, Some("even the highest threshold (0.95) flags 100 per 1000, over the budget of 99; fell back to max-f1")),
+            (Objective::ReviewBudget(99), 0.95, Some("even the highest threshold (0.95) flags 100.0 per 1000, over the budget of 99; fell back to the fewest flags")),
             (Objective::TargetRecall(1.5), 0.35, Some("recall 1.5 is not reachable; fell back to max-f1")),
+            (Objective::FewestFlags, 0.95, None),
         ];
         for (objective, want, fallback) in cases {
             let got = choose(&c, objective).unwrap();
-            assert_eq!(c[got.index].threshold, want, "{objective}");
+            let index = got.index.unwrap();
+            assert_eq!(
+                (c[index].threshold, got.point),
+                (want, c[index]),
+                "{objective}"
+            );
             assert_eq!(got.fallback.as_deref(), fallback, "{objective}");
-            let used = if fallback.is_some() {
-                Objective::MaxF1
-            } else {
-                objective
+            let used = match (fallback, objective) {
+                (None, o) => o,
+                (Some(_), Objective::ReviewBudget(_)) => Objective::FewestFlags,
+                (Some(_), _) => Objective::MaxF1,
             };
             assert_eq!(got.used, used);
         }
+    }
+
+    /// Regression: 3 of 900 comments tie at the top score, so even the highest threshold
+    /// flags 3.33 per 1000; the message said "flags 3 per 1000, over the budget of 3", and the
+    /// fallback (max F1) flagged far more than the budget.
+    #[test]
+    fn an_unmeetable_budget_falls_back_to_the_fewest_flags_with_one_decimal() {
+        let s: Vec<Scored> = (0..900)
+            .map(|i| Scored {
+                score: if i < 3 {
+                    0.9
+                } else {
+                    f64::from(i % 50) / 100.0
+                },
+                positive: i < 3 || i % 50 > 40,
+            })
+            .collect();
+        let c = curve(&s);
+        let got = choose(&c, Objective::ReviewBudget(3)).unwrap();
+        assert_eq!((got.index, got.point.flagged()), (Some(0), 3));
+        assert_eq!(got.used, Objective::FewestFlags);
+        assert_eq!(
+            got.fallback.as_deref(),
+            Some("even the highest threshold (0.9) flags 3.3 per 1000, over the budget of 3; fell back to the fewest flags")
+        );
+        assert_eq!(got.used.to_string(), "fewest-flags");
     }
 
     #[test]
     fn unreachable_precision_falls_back_and_says_so() {
         let s = [(0.9, false), (0.8, true), (0.7, false), (0.6, true)]
             .map(|(score, positive)| Scored { score, positive });
-        let got = choose(&curve(&s), Objective::TargetPrecision(0.9)).unwrap();
+        let c = curve(&s);
+        let got = choose(&c, Objective::TargetPrecision(0.9)).unwrap();
         assert_eq!(
             got.fallback.as_deref(),
             Some("precision 0.9 is not reached at any threshold (best 0.500); fell back to max-f1")
@@ -197,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn no_positives_or_no_points_choose_nothing() {
+    fn no_positives_no_negatives_or_no_points_choose_nothing() {
         let s = [Scored {
             score: 0.3,
             positive: false,
@@ -214,10 +263,14 @@ mod tests {
                 positive: true,
             },
         ];
-        let c = curve(&all_pos);
-        assert_eq!(
-            c[choose(&c, Objective::MaxF1).unwrap().index].threshold,
-            0.3
-        );
+        // Regression: an all-positive sample chose its lowest score (precision 1), so analyze
+        // would have flagged everything.
+        for objective in [
+            Objective::MaxF1,
+            Objective::TargetPrecision(0.9),
+            Objective::ReviewBudget(500),
+        ] {
+            assert_eq!(choose(&curve(&all_pos), objective), None, "{objective}");
+        }
     }
 }

@@ -2,8 +2,11 @@
 //! reads it to decide which comments to flag. It is TOML with one optional table per
 //! attribute; an attribute without a table uses the documented default in [`DEFAULTS`].
 //!
-//! A comment is flagged for an attribute when its score is **greater than or equal to** the
-//! threshold (`score >= threshold`).
+//! A comment is flagged for an attribute when its score, rounded to 4 decimals exactly as the
+//! scores CSV writes it ([`rounded_score`]), is **greater than or equal to** the threshold
+//! (`rounded_score(score) >= threshold`). `tune` chooses thresholds among those rounded scores
+//! and reports precision and recall under the same rule, so a comment scoring exactly the
+//! threshold is flagged, in `tune` and in `analyze` alike.
 //!
 //! ```toml
 //! [toxicity]
@@ -29,6 +32,28 @@ pub const DEFAULTS: [(Attribute, f64); 6] = [
     (Attribute::Flag, 0.8),
 ];
 
+/// Decimals kept in a score: those of the scores CSV (`format!("{v:.4}")`).
+pub const SCORE_DECIMALS: usize = 4;
+
+/// A model score as the scores CSV shows it: rounded to 4 decimals, half to even, as an
+/// `f64`. This is the value thresholds are compared with (`rounded_score(s) >= threshold`).
+///
+/// It equals `format!("{x:.4}").parse::<f64>()` (what `threadlens score` writes and `tune`
+/// reads back) for every `f32`, without formatting:
+/// - `f64::from(x) * 1e4` is exact: an `f32` has a 24-bit significand and 10⁴ = 2⁴·625 needs
+///   10 bits, so the product fits the 53 bits of an `f64`;
+/// - Rust's `{:.4}` rounds the exact decimal value of `x`, ties to even, which is what
+///   `round_ties_even` does to that exact product;
+/// - dividing the integer k by 10⁴ and parsing the text `k/10⁴` both give the `f64` nearest
+///   to k/10⁴ (IEEE division and Rust's parser are correctly rounded).
+///
+/// The unit tests check it against the formatter on tricky values and on every `f32` near a
+/// rounding boundary; `cargo test --release --lib rounded_score_matches_the_csv_for_every_f32
+/// -- --ignored` checks all 1,065,353,217 `f32` values in [0, 1] (about two minutes).
+pub fn rounded_score(x: f32) -> f64 {
+    (f64::from(x) * 1e4).round_ties_even() / 1e4
+}
+
 /// Per-attribute flagging thresholds. TOML, `deny_unknown_fields`, every field documented.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +76,8 @@ pub struct Thresholds {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
-    /// Flag a comment when its score is >= this value; in [0, 1].
+    /// Flag a comment when its score, rounded to 4 decimals ([`rounded_score`]), is >= this
+    /// value; in [0, 1].
     pub threshold: f64,
     /// How the threshold was chosen, e.g. `max-f1` or `target-precision 0.9` (informational).
     pub objective: Option<String>,
@@ -243,7 +269,10 @@ impl Thresholds {
             env!("CARGO_PKG_VERSION"),
             utc_now()
         ));
-        out.push_str("# A comment is flagged for an attribute when its score >= threshold.\n");
+        out.push_str(
+            "# A comment is flagged for an attribute when its score, rounded to 4 decimals as in\n\
+             # the scores CSV, is >= threshold.\n",
+        );
         out.push_str("# Attributes without a table use the defaults:");
         for (a, t) in DEFAULTS {
             out.push_str(&format!(" {a} {t}"));
@@ -266,6 +295,11 @@ impl Thresholds {
         self.entry(a)
             .as_ref()
             .map_or_else(|| a.default_threshold(), |t| t.threshold)
+    }
+
+    /// Whether a raw model score flags a comment for `a`: `rounded_score(score) >= threshold`.
+    pub fn flags(&self, a: Attribute, score: f32) -> bool {
+        rounded_score(score) >= self.get(a)
     }
 
     /// The table for an attribute, if the file has one.
@@ -443,6 +477,87 @@ mod tests {
         }
         assert_eq!(Attribute::IdentityAttack.name(), "identity_attack");
         assert!("identity-attack".parse::<Attribute>().is_err());
+    }
+
+    /// Expected values: the exact decimal value of each `f32`, rounded half to even to 4
+    /// decimals by Python's `decimal` module, independently of Rust's formatter:
+    ///
+    /// ```python
+    /// import struct; from decimal import Decimal, ROUND_HALF_EVEN
+    /// f = struct.unpack('f', struct.pack('f', float(v)))[0]
+    /// Decimal(f).quantize(Decimal('0.0001'), rounding=ROUND_HALF_EVEN)
+    /// ```
+    ///
+    /// e.g. 0.57609999 is the `f32` 0.57609999179840087890625 → 0.5761; 0.03125 is an exact
+    /// tie → 0.0312 (half to even; `f64::round` would give 0.0313); 0.7 is the `f32`
+    /// 0.699999988079071044921875 → 0.7, so a score printed as 0.7000 meets a threshold of 0.7.
+    #[rustfmt::skip]
+    #[allow(clippy::excessive_precision)] // 0.57609999 as typed in the issue, on purpose
+    const ROUNDED: &[(f32, f64)] = &[
+        (0.576_099_99, 0.5761), (0.5761, 0.5761), (0.03125, 0.0312), (0.15625, 0.1562),
+        (0.09375, 0.0938), (0.99995, 0.9999), (0.99996, 1.0), (0.00005, 0.0),
+        (0.00015, 0.0002), (0.12345, 0.1235), (0.0, 0.0), (1.0, 1.0), (0.8, 0.8), (0.7, 0.7),
+        (0.49995, 0.4999), (0.333_333_34, 0.3333), (0.999_949_9, 0.9999), (1e-9, 0.0),
+        (0.000_049_99, 0.0),
+    ];
+
+    #[test]
+    fn rounded_score_rounds_half_to_even_like_python_decimal() {
+        for &(x, want) in ROUNDED {
+            assert_eq!(rounded_score(x), want, "{x:?}");
+        }
+    }
+
+    /// What the scores CSV writes (`src/report/scores.rs`: `format!("{v:.4}")`) and `tune`
+    /// reads back (`str::parse::<f64>`).
+    fn via_csv(x: f32) -> f64 {
+        format!("{x:.4}").parse().unwrap()
+    }
+
+    #[test]
+    fn rounded_score_matches_the_csv_near_every_rounding_boundary() {
+        for &(x, _) in ROUNDED {
+            assert_eq!(rounded_score(x).to_bits(), via_csv(x).to_bits(), "{x:?}");
+        }
+        // Every f32 within 4 ulps of each k/10⁴ and each tie (k + ½)/10⁴ in [0, 1].
+        for k in 0..=20_000u32 {
+            let centre = (f64::from(k) / 2e4) as f32;
+            let bits = centre.to_bits();
+            for b in bits.saturating_sub(4)..=bits + 4 {
+                let x = f32::from_bits(b);
+                if (0.0..=1.0).contains(&x) {
+                    assert_eq!(rounded_score(x).to_bits(), via_csv(x).to_bits(), "{x:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "checks every f32 in [0, 1]; about two minutes in release"]
+    fn rounded_score_matches_the_csv_for_every_f32() {
+        let mut text = String::new();
+        for bits in 0..=1.0f32.to_bits() {
+            let x = f32::from_bits(bits);
+            text.clear();
+            std::fmt::Write::write_fmt(&mut text, format_args!("{x:.4}")).unwrap();
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(rounded_score(x).to_bits(), want.to_bits(), "{x:?}");
+        }
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)] // 0.57609999: the f32 shown as 0.5761, on purpose
+    fn a_score_equal_to_the_threshold_is_flagged() {
+        let t = parse("[threat]\nthreshold = 0.5761\n").unwrap();
+        assert!(t.flags(Attribute::Threat, 0.576_099_99));
+        assert!(t.flags(Attribute::Threat, 0.576_051));
+        assert!(
+            !t.flags(Attribute::Threat, 0.576_05),
+            "the f32 0.57605 is 0.5760499835…"
+        );
+        assert!(!t.flags(Attribute::Threat, 0.576_04));
+        // The default 0.7: the f32 0.7 is 0.69999998807…, shown and compared as 0.7.
+        assert!(Thresholds::default().flags(Attribute::Threat, 0.7));
     }
 
     #[test]
