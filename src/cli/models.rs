@@ -40,6 +40,26 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
             Err(e) => writeln!(out, "  {f:<24} missing ({e})")?,
         }
     }
+    let heads = dir.join("heads");
+    writeln!(out, "heads: {}", heads.display())?;
+    for f in [
+        crate::score::heads::HEADS_FILE,
+        crate::score::models::ADAPTER_FILE,
+        "metrics.json",
+    ] {
+        let p = heads.join(f);
+        match describe(&p) {
+            Ok(info) => writeln!(
+                out,
+                "  {:<24} {:>12} bytes  sha256 {}",
+                f, info.bytes, info.sha256_12
+            )?,
+            Err(_) if f == crate::score::models::ADAPTER_FILE => {
+                writeln!(out, "  {f:<24} absent (heads run on the unadapted encoder)")?
+            }
+            Err(e) => writeln!(out, "  {f:<24} missing ({e})")?,
+        }
+    }
     writeln!(
         out,
         "libtorch: {}",
@@ -83,6 +103,28 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
     )?;
     if !ok {
         anyhow::bail!("encoder self-check failed: cosine {cos:.4}, expected 0.7553 ± 0.02");
+    }
+    // The whole scorer (adapter merged, heads): two texts whose scores cannot be confused.
+    let scorer = crate::score::scorer::Scorer::load(&dir, &opts).context("loading the scorer")?;
+    let texts = vec![
+        "Thank you, a thoughtful and well researched article.",
+        "You are a disgusting idiot.",
+    ];
+    let s = scorer
+        .score(texts, vec![None, None], &[], &mut |_| {})
+        .context("running the scorer self-check")?;
+    let ok = s[1].toxicity[0] > s[0].toxicity[0] && s[0].sentiment[2] > s[0].sentiment[0];
+    writeln!(
+        out,
+        "scorer {}: toxicity {:.2} (\"You are a disgusting idiot.\") vs {:.2} (\"Thank you, a thoughtful…\"), positive sentiment {:.2}: {}",
+        scorer.model_id,
+        s[1].toxicity[0],
+        s[0].toxicity[0],
+        s[0].sentiment[2],
+        if ok { "ok" } else { "FAILED" }
+    )?;
+    if !ok {
+        anyhow::bail!("scorer self-check failed: the heads do not tell an insult from praise");
     }
     Ok(Outcome::Clean)
 }

@@ -314,6 +314,10 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
     out
 }
 
+/// How much more likely one side must be than the other for a comment to be shown as
+/// leaning to it (probabilities 0.01 vs 0.01 are no lean at all).
+pub const MIN_LEAN: f32 = 0.05;
+
 /// An article's stance and tone figures.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ArticleStats {
@@ -333,8 +337,8 @@ pub struct ArticleStats {
     /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count.
     pub toxicity_by_depth: Vec<(f32, usize)>,
     /// The comments leaning most to favor and to against, node indices, at most three each:
-    /// only comments whose probability of that side exceeds the other side's, ordered by the
-    /// margin. Empty when no comment leans that way.
+    /// only comments whose probability of that side exceeds the other side's by at least
+    /// [`MIN_LEAN`], ordered by the margin. Empty when no comment leans that way.
     pub representative: [Vec<usize>; 2],
 }
 
@@ -410,7 +414,11 @@ pub fn article_stats(
         // argmax alone often finds nobody); a comment leaning the other way never shows.
         for side in [0usize, 1] {
             let lean = |i: usize| scores[i].stance.map_or(0.0, |s| s[side] - s[1 - side]);
-            let mut c: Vec<usize> = members.iter().copied().filter(|&i| lean(i) > 0.0).collect();
+            let mut c: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| lean(i) >= MIN_LEAN)
+                .collect();
             c.sort_by(|&x, &y| lean(y).total_cmp(&lean(x)).then(x.cmp(&y)));
             c.truncate(3);
             a.representative[side] = c;

@@ -365,7 +365,7 @@ pub fn markdown(
                     other(side)
                 );
                 if st.representative[side].is_empty() {
-                    let _ = writeln!(m, "- no comment leans to {name}");
+                    let _ = writeln!(m, "- no comment leans clearly to {name}");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
@@ -560,7 +560,7 @@ pub fn html_page(
                     other(side)
                 );
                 if st.representative[side].is_empty() {
-                    let _ = writeln!(h, "<p>No comment leans to {name}.</p>");
+                    let _ = writeln!(h, "<p>No comment leans clearly to {name}.</p>");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
