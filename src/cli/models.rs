@@ -30,15 +30,7 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         .iter()
         .chain(["vocab.txt", "1_Pooling/config.json"].iter())
     {
-        let p = enc_dir.join(f);
-        match describe(&p) {
-            Ok(info) => writeln!(
-                out,
-                "  {:<24} {:>12} bytes  sha256 {}",
-                f, info.bytes, info.sha256_12
-            )?,
-            Err(e) => writeln!(out, "  {f:<24} missing ({e})")?,
-        }
+        list_file(&mut out, f, &enc_dir.join(f), "missing")?;
     }
     let heads = dir.join("heads");
     writeln!(out, "heads: {}", heads.display())?;
@@ -47,18 +39,12 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         crate::score::models::ADAPTER_FILE,
         "metrics.json",
     ] {
-        let p = heads.join(f);
-        match describe(&p) {
-            Ok(info) => writeln!(
-                out,
-                "  {:<24} {:>12} bytes  sha256 {}",
-                f, info.bytes, info.sha256_12
-            )?,
-            Err(_) if f == crate::score::models::ADAPTER_FILE => {
-                writeln!(out, "  {f:<24} absent (heads run on the unadapted encoder)")?
-            }
-            Err(e) => writeln!(out, "  {f:<24} missing ({e})")?,
-        }
+        let absent = if f == crate::score::models::ADAPTER_FILE {
+            "absent (heads run on the unadapted encoder)"
+        } else {
+            "missing"
+        };
+        list_file(&mut out, f, &heads.join(f), absent)?;
     }
     writeln!(
         out,
@@ -127,4 +113,21 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         anyhow::bail!("scorer self-check failed: the heads do not tell an insult from praise");
     }
     Ok(Outcome::Clean)
+}
+
+/// One line per installed file: name, size, short hash; or `absent` and why not.
+fn list_file(
+    out: &mut impl Write,
+    name: &str,
+    path: &std::path::Path,
+    absent: &str,
+) -> std::io::Result<()> {
+    match describe(path) {
+        Ok(info) => writeln!(
+            out,
+            "  {:<24} {:>12} bytes  sha256 {}",
+            name, info.bytes, info.sha256_12
+        ),
+        Err(e) => writeln!(out, "  {name:<24} {absent} ({e})"),
+    }
 }

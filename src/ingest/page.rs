@@ -126,22 +126,24 @@ fn ends_sentence(line: &str) -> bool {
         .ends_with(['.', '!', '?', '…', '"', '”', '’', '\'', ')', ':', ';', '»'])
 }
 
+/// English month names, January first.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 /// A date/time line like "23:06 GMT +3 24 March 2017" or "March 24, 2017".
 fn is_date_line(line: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let norm = line.to_lowercase();
     let has_month = MONTHS.iter().any(|m| norm.contains(m));
     let has_year = norm
@@ -155,25 +157,12 @@ fn is_date_line(line: &str) -> bool {
 
 /// The month (1–12) a word names: "March", "mar", "Sept.".
 fn month(word: &str) -> Option<u32> {
-    const FULL: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let w = word.trim_end_matches('.').to_lowercase();
     if w.len() < 3 {
         return None;
     }
-    FULL.iter()
+    MONTHS
+        .iter()
         .position(|m| m.starts_with(&w))
         .map(|i| i as u32 + 1)
 }

@@ -424,6 +424,20 @@ pub(crate) struct LayerLora {
     pub ffn_out: Lora,
 }
 
+impl LayerLora {
+    /// The six updates, in [`adapted_weights`] order.
+    pub fn parts(&self) -> [&Lora; 6] {
+        [
+            &self.query,
+            &self.key,
+            &self.value,
+            &self.attn_out,
+            &self.ffn_in,
+            &self.ffn_out,
+        ]
+    }
+}
+
 /// What a training forward pass adds: LoRA updates and dropout.
 pub(crate) struct TrainPass<'a> {
     pub adapters: &'a [LayerLora],

@@ -224,15 +224,7 @@ impl Model {
             Tensor::from_slice(&[self.scale as f32]),
         )];
         for (layer, names) in self.adapters.iter().zip(&self.names) {
-            let parts = [
-                &layer.query,
-                &layer.key,
-                &layer.value,
-                &layer.attn_out,
-                &layer.ffn_in,
-                &layer.ffn_out,
-            ];
-            for (l, name) in parts.into_iter().zip(names) {
+            for (l, name) in layer.parts().into_iter().zip(names) {
                 out.push((format!("{name}.lora_a"), l.a.detach().copy()));
                 out.push((format!("{name}.lora_b"), l.b.detach().copy()));
             }
@@ -316,16 +308,7 @@ pub fn finetune(
     let trainable: i64 = model
         .adapters
         .iter()
-        .flat_map(|l| {
-            [
-                &l.query,
-                &l.key,
-                &l.value,
-                &l.attn_out,
-                &l.ffn_in,
-                &l.ffn_out,
-            ]
-        })
+        .flat_map(LayerLora::parts)
         .map(|l| l.a.numel() as i64 + l.b.numel() as i64)
         .sum();
 
@@ -604,14 +587,7 @@ mod adapter_tests {
         // B starts at zero (no change); give it values so the test sees a real update.
         tch::no_grad(|| {
             for l in &model.adapters {
-                for lora in [
-                    &l.query,
-                    &l.key,
-                    &l.value,
-                    &l.attn_out,
-                    &l.ffn_in,
-                    &l.ffn_out,
-                ] {
+                for lora in l.parts() {
                     let mut b = lora.b.shallow_clone();
                     let _ = b.uniform_(-0.05, 0.05);
                 }
