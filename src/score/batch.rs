@@ -91,12 +91,27 @@ pub fn embed_all(
                     out[dst..dst + DIM].copy_from_slice(&emb[k * DIM..(k + 1) * DIM]);
                 }
                 progress(range.len());
+                release_free_memory();
             }
             offset += window.len();
         }
         Ok(())
     })?;
     Ok(out)
+}
+
+/// Hands memory freed by the last batch back to the system. libtorch's activation buffers are
+/// large and short-lived; glibc raises its mmap threshold after freeing them and then keeps
+/// later ones in the heap, where they interleave with the tokenizer thread's allocations and
+/// the freed pages stay resident. Trimming after each batch cut peak RSS at a million distinct
+/// comments from 1,115 to 934 MiB on this project's machine at no measurable cost in speed
+/// (README, performance; a fixed 1 MiB mmap threshold saved as much but cost 25–45 %).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

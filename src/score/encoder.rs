@@ -170,14 +170,14 @@ impl Encoder {
         };
         let weights_path = dir.join("model.safetensors");
         let config_path = dir.join("config.json");
-        let deltas = match &opts.adapter {
-            Some(path) => read_adapter(path)?,
-            None => HashMap::new(),
+        let adapter = match &opts.adapter {
+            Some(path) => Adapter::read(path)?,
+            None => Adapter::none(),
         };
         let model = match opts.backend {
             Backend::Fused => {
                 let config = read_config(&config_path)?;
-                Model::Fused(FusedBert::load(&weights_path, &config, kind, &deltas)?)
+                Model::Fused(FusedBert::load(&weights_path, &config, kind, &adapter)?)
             }
             Backend::RustBert => {
                 let config = read_config(&config_path)?;
@@ -192,13 +192,12 @@ impl Encoder {
                     message: e.to_string(),
                 })?;
                 let vars = vs.variables();
-                for (name, delta) in &deltas {
+                for name in adapter.names() {
                     let var = vars.get(name).ok_or_else(|| EncoderError::Load {
                         path: opts.adapter.clone().unwrap_or_default(),
                         message: format!("adapter updates {name}, which the model does not have"),
                     })?;
-                    let mut var = var.shallow_clone();
-                    tch::no_grad(|| var.f_add_(delta).map(|_| ()))?;
+                    adapter.merge_into(name, &mut var.shallow_clone())?;
                 }
                 if kind == Kind::BFloat16 {
                     vs.bfloat16();
@@ -332,48 +331,78 @@ pub(crate) fn adapted_weights(layer: i64) -> [String; 6] {
     ]
 }
 
-/// Reads a LoRA adapter file and returns the full-size update of each weight it adapts:
-/// `scale · B·A`, keyed by the weight's name. The file holds `NAME.lora_a` (rank × in),
-/// `NAME.lora_b` (out × rank) and `lora.scale`.
-fn read_adapter(path: &Path) -> Result<HashMap<String, Tensor>, EncoderError> {
-    let load_err = |message: String| EncoderError::Load {
-        path: path.to_path_buf(),
-        message,
-    };
-    if !path.is_file() {
-        return Err(EncoderError::Missing {
+/// A LoRA adapter as stored: the low-rank factors of each weight it adapts. The full-size
+/// update `scale · B·A` of a weight is made only when that weight is merged, so loading never
+/// holds more than one full-size update at a time (peak memory matters at a million comments).
+/// The file holds `NAME.lora_a` (rank × in), `NAME.lora_b` (out × rank) and `lora.scale`.
+struct Adapter {
+    scale: f64,
+    /// weight name → (A, B)
+    factors: HashMap<String, (Tensor, Tensor)>,
+}
+
+impl Adapter {
+    fn none() -> Adapter {
+        Adapter {
+            scale: 0.0,
+            factors: HashMap::new(),
+        }
+    }
+
+    fn read(path: &Path) -> Result<Adapter, EncoderError> {
+        let load_err = |message: String| EncoderError::Load {
             path: path.to_path_buf(),
-        });
-    }
-    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| load_err(e.to_string()))?
-        .into_iter()
-        .collect();
-    let scale = tensors
-        .get("lora.scale")
-        .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
-        .to_kind(Kind::Double)
-        .double_value(&[0]);
-    let mut out = HashMap::new();
-    for (name, a) in &tensors {
-        let Some(weight) = name.strip_suffix(".lora_a") else {
-            continue;
+            message,
         };
-        let b = tensors
-            .get(&format!("{weight}.lora_b"))
-            .ok_or_else(|| load_err(format!("tensor {weight}.lora_b not found")))?;
-        let delta = b
-            .to_kind(Kind::Float)
-            .f_matmul(&a.to_kind(Kind::Float))?
-            .f_mul_scalar(scale)?;
-        out.insert(weight.to_string(), delta);
+        if !path.is_file() {
+            return Err(EncoderError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+            .map_err(|e| load_err(e.to_string()))?
+            .into_iter()
+            .collect();
+        let scale = tensors
+            .get("lora.scale")
+            .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
+            .to_kind(Kind::Double)
+            .double_value(&[0]);
+        let weights: Vec<String> = tensors
+            .keys()
+            .filter_map(|name| name.strip_suffix(".lora_a").map(str::to_string))
+            .collect();
+        let mut factors = HashMap::new();
+        for weight in weights {
+            let a = tensors.remove(&format!("{weight}.lora_a"));
+            let b = tensors.remove(&format!("{weight}.lora_b"));
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    factors.insert(weight, (a.to_kind(Kind::Float), b.to_kind(Kind::Float)));
+                }
+                _ => return Err(load_err(format!("tensor {weight}.lora_b not found"))),
+            }
+        }
+        if factors.is_empty() {
+            return Err(load_err(
+                "no LoRA weights (NAME.lora_a / NAME.lora_b) found".into(),
+            ));
+        }
+        Ok(Adapter { scale, factors })
     }
-    if out.is_empty() {
-        return Err(load_err(
-            "no LoRA weights (NAME.lora_a / NAME.lora_b) found".into(),
-        ));
+
+    fn names(&self) -> impl Iterator<Item = &String> {
+        self.factors.keys()
     }
-    Ok(out)
+
+    /// Adds this adapter's update to `weight` (named `name`) in place, in fp32.
+    fn merge_into(&self, name: &str, weight: &mut Tensor) -> Result<(), EncoderError> {
+        if let Some((a, b)) = self.factors.get(name) {
+            let delta = b.f_matmul(a)?.f_mul_scalar(self.scale)?;
+            tch::no_grad(|| weight.f_add_(&delta).map(|_| ()))?;
+        }
+        Ok(())
+    }
 }
 
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
@@ -483,7 +512,7 @@ impl FusedBert {
         path: &Path,
         config: &BertConfig,
         kind: Kind,
-        deltas: &HashMap<String, Tensor>,
+        adapter: &Adapter,
     ) -> Result<FusedBert, EncoderError> {
         let load_err = |message: String| EncoderError::Load {
             path: path.to_path_buf(),
@@ -493,7 +522,7 @@ impl FusedBert {
             .map_err(|e| load_err(e.to_string()))?
             .into_iter()
             .collect();
-        for name in deltas.keys() {
+        for name in adapter.names() {
             if !w.contains_key(name) {
                 return Err(load_err(format!(
                     "the adapter updates {name}, which the model does not have"
@@ -504,11 +533,9 @@ impl FusedBert {
             let t = w
                 .remove(name)
                 .ok_or_else(|| load_err(format!("tensor {name} not found")))?;
-            // Merge in fp32, then convert: W' = W + scale·B·A.
-            let t = match deltas.get(name) {
-                Some(d) => t.to_kind(Kind::Float).f_add(d)?,
-                None => t,
-            };
+            // Merge in fp32 (in place), then convert: W' = W + scale·B·A.
+            let mut t = t.to_kind(Kind::Float);
+            adapter.merge_into(name, &mut t)?;
             Ok(t.to_kind(kind))
         };
         let word = take("embeddings.word_embeddings.weight")?;
