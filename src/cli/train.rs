@@ -59,6 +59,10 @@ pub struct Args {
     /// Stage 1: use only every N-th training row (quick trials; 1 = all).
     #[arg(long, default_value_t = 1, value_name = "N", hide = true)]
     pub finetune_subsample: usize,
+    /// Stage 1 continues from this adapter (an encoder-lora.safetensors of the same rank)
+    /// instead of starting from the published weights; the temporary heads start afresh.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reuse_adapter", "no_finetune"])]
+    pub finetune_from: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -82,6 +86,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         alpha: 2.0 * args.lora_rank as f64,
         lr: args.finetune_lr,
         seed: args.seed,
+        init_adapter: args.finetune_from.clone(),
         ..Default::default()
     };
     let mut finetune_log = None;

@@ -45,6 +45,8 @@ pub struct FinetuneConfig {
     /// Steps between validation checks (also at each epoch's end).
     pub eval_every: usize,
     pub seed: i64,
+    /// Continue from this adapter instead of starting at the published weights (B = 0).
+    pub init_adapter: Option<std::path::PathBuf>,
 }
 
 impl Default for FinetuneConfig {
@@ -62,6 +64,7 @@ impl Default for FinetuneConfig {
             val_rows: 4000,
             eval_every: 1000,
             seed: 20261122,
+            init_adapter: None,
         }
     }
 }
@@ -181,6 +184,9 @@ impl Model {
             });
             names.push(adapted_weights(layer as i64));
         }
+        if let Some(path) = &cfg.init_adapter {
+            init_from_file(path, &adapters, &names, cfg.alpha / cfg.rank as f64)?;
+        }
         let dim = super::encoder::DIM as i64;
         let sentiment = Head::new(&root / "sentiment", dim, cfg.hidden, 3);
         let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, 5);
@@ -232,6 +238,53 @@ impl Model {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
+}
+
+/// Sets the adapter's A and B to those stored in `path` (written by an earlier run).
+fn init_from_file(
+    path: &Path,
+    adapters: &[LayerLora],
+    names: &[[String; 6]],
+    scale: f64,
+) -> Result<(), EncoderError> {
+    let load_err = |message: String| EncoderError::Load {
+        path: path.to_path_buf(),
+        message,
+    };
+    let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .map_err(|e| load_err(e.to_string()))?
+        .into_iter()
+        .collect();
+    let stored_scale = stored
+        .get("lora.scale")
+        .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
+        .to_kind(Kind::Double)
+        .double_value(&[0]);
+    if (stored_scale - scale).abs() > 1e-6 {
+        return Err(load_err(format!(
+            "the adapter's scale α/r is {stored_scale}, this run's is {scale}"
+        )));
+    }
+    for (layer, names) in adapters.iter().zip(names) {
+        for (lora, name) in layer.parts().into_iter().zip(names) {
+            for (var, suffix) in [(&lora.a, "lora_a"), (&lora.b, "lora_b")] {
+                let key = format!("{name}.{suffix}");
+                let value = stored
+                    .get(&key)
+                    .ok_or_else(|| load_err(format!("tensor {key} not found")))?;
+                if value.size() != var.size() {
+                    return Err(load_err(format!(
+                        "{key} is {:?}, this run's rank needs {:?}",
+                        value.size(),
+                        var.size()
+                    )));
+                }
+                let mut var = var.shallow_clone();
+                tch::no_grad(|| var.f_copy_(&value.to_kind(Kind::Float)))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Loss pieces that do not change during training.
@@ -635,6 +688,41 @@ mod adapter_tests {
             .fold(0f32, f32::max);
         assert!(moved > 1e-3, "adapter changed nothing ({moved})");
         assert_eq!(want.len(), texts.len() * DIM);
+
+        // Continuing from the written adapter starts from exactly these factors...
+        let resumed = Model::new(
+            &base,
+            &FinetuneConfig {
+                init_adapter: Some(path.clone()),
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        for (x, y) in model
+            .adapter_tensors()
+            .iter()
+            .zip(resumed.adapter_tensors())
+        {
+            assert_eq!(x.0, y.0);
+            assert!(x.1.equal(&y.1), "{} differs after loading", x.0);
+        }
+        // ...and one of another rank is refused, naming the file.
+        let err = Model::new(
+            &base,
+            &FinetuneConfig {
+                rank: 8,
+                alpha: 16.0,
+                init_adapter: Some(path.clone()),
+                ..Default::default()
+            },
+        )
+        .err()
+        .expect("rank mismatch must fail")
+        .to_string();
+        assert!(
+            err.contains("adapter.safetensors") && err.contains("rank"),
+            "{err}"
+        );
     }
 
     #[test]
