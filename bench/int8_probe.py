@@ -6,30 +6,23 @@ embeddings drift from fp32 (cosine). Run with the benchmark's venv:
     HF_HUB_OFFLINE=1 $(bench/setup-python) bench/int8_probe.py
 """
 import argparse
-import csv
 import time
 
 import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer
 
+from corpus import DEFAULT, first_distinct_comments
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", default="models/all-MiniLM-L6-v2")
-ap.add_argument("--corpus", default="../shared/data/toxicity/civil-comments-toxic-spans/comments.csv")
+ap.add_argument("--corpus", default=DEFAULT)
 ap.add_argument("--n", type=int, default=1000)
 ap.add_argument("--threads", type=int, default=2)
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
-texts, seen = [], set()
-with open(args.corpus, newline="", encoding="utf-8") as f:
-    for row in csv.DictReader(f):
-        t = " ".join(row["comment_text"].split())
-        if t and t not in seen:
-            seen.add(t)
-            texts.append(t)
-        if len(texts) == args.n:
-            break
+texts = first_distinct_comments(args.corpus, args.n)
 
 tok = AutoTokenizer.from_pretrained(args.model)
 fp32 = AutoModel.from_pretrained(args.model, attn_implementation="sdpa").eval()

@@ -15,15 +15,10 @@ BIN=${THREADLENS:-target/release/threadlens}
 if [ ! -s "$CSV" ]; then
   python3 - "$N" "$CSV" <<'PY'
 import csv, sys, random
+sys.path.insert(0, "bench")
+from corpus import DEFAULT, first_distinct_comments
 n, out = int(sys.argv[1]), sys.argv[2]
-src = "../shared/data/toxicity/civil-comments-toxic-spans/comments.csv"
-texts = []
-for row in csv.DictReader(open(src, newline="", encoding="utf-8")):
-    t = " ".join(row["comment_text"].split())
-    if t and t not in texts:
-        texts.append(t)
-    if len(texts) == 2000:
-        break
+texts = first_distinct_comments(DEFAULT, 2000)
 random.seed(42)
 with open(out, "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f)

@@ -19,10 +19,12 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer
 
+from corpus import DEFAULT, first_distinct_comments
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--binary", default="target/release/threadlens")
 ap.add_argument("--model", default="models/all-MiniLM-L6-v2")
-ap.add_argument("--corpus", default="../shared/data/toxicity/civil-comments-toxic-spans/comments.csv")
+ap.add_argument("--corpus", default=DEFAULT)
 ap.add_argument("--n", type=int, default=2000)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--batch", type=int, default=32)
@@ -31,15 +33,7 @@ ap.add_argument("--force-bf16", action="store_true", help="run bf16 even where t
 args = ap.parse_args()
 
 # ---- corpus: the first N distinct news-site comments (Civil Comments, CC0) -------------------
-texts, seen = [], set()
-with open(args.corpus, newline="", encoding="utf-8") as f:
-    for row in csv.DictReader(f):
-        t = " ".join(row["comment_text"].split())
-        if t and t not in seen:
-            seen.add(t)
-            texts.append(t)
-        if len(texts) == args.n:
-            break
+texts = first_distinct_comments(args.corpus, args.n)
 tmp = tempfile.mkdtemp(prefix="threadlens-bench-")
 corpus = os.path.join(tmp, "corpus.csv")
 with open(corpus, "w", newline="", encoding="utf-8") as f:

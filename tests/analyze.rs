@@ -268,6 +268,18 @@ fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
     );
 }
 
+/// Headless chromium without network, first-run or background work.
+const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 #[test]
 fn summary_html_runs_no_script_in_a_real_browser() {
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -295,16 +307,7 @@ fn summary_html_runs_no_script_in_a_real_browser() {
     .expect(0);
     let page = d.path().join("out/summary.html");
     let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
+        .args(CHROMIUM_FLAGS)
         .arg(format!(
             "--user-data-dir={}",
             d.path().join("profile").display()
@@ -334,18 +337,8 @@ fn summary_html_runs_no_script_in_a_real_browser() {
     let shot = shot_dir.join("summary-hostile.png");
     let _ = std::fs::remove_file(&shot);
     let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1100,1800",
-        ])
+        .args(CHROMIUM_FLAGS)
+        .args(["--hide-scrollbars", "--window-size=1100,1800"])
         .arg(format!(
             "--user-data-dir={}",
             d.path().join("profile2").display()

@@ -128,6 +128,15 @@ fn read(dir: &Path, name: &str) -> String {
 }
 
 /// The shipped sample with scores for every labelled comment plus `extra` unlabelled ones.
+/// `tune` on the bundled sample with the scores written by [`sample_with_scores`].
+fn tune_sample(dir: &Path, args: &[&str]) -> Run {
+    let all: Vec<&str> = ["--labels", SAMPLE, "--scores", "scores.csv"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    tune(dir, &all)
+}
+
 fn sample_with_scores(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let labels = read_labels(Path::new(SAMPLE));
@@ -139,18 +148,7 @@ fn sample_with_scores(extra: &[&str]) -> tempfile::TempDir {
 fn sample_tunes_every_attribute_and_writes_all_outputs() {
     let dir = sample_with_scores(&["x-1", "x-2", "x-3"]);
     let d = dir.path();
-    let run = tune(
-        d,
-        &[
-            "--labels",
-            SAMPLE,
-            "--scores",
-            "scores.csv",
-            "-o",
-            "thresholds.toml",
-        ],
-    )
-    .expect(0);
+    let run = tune_sample(d, &["-o", "thresholds.toml"]).expect(0);
     run.stderr_has("3 scored comments have no label and are not used (first: line 302, id 'x-1')")
         .stderr_has("warning: threat: only 20 positives among 300 comments (fewer than 30)")
         .stderr_has("toxicity: threshold ");
@@ -269,20 +267,7 @@ fn review_budget_holds_for_the_combined_queue() {
     let dir = sample_with_scores(&[]);
     let d = dir.path();
     for budget in ["50", "150"] {
-        let run = tune(
-            d,
-            &[
-                "--labels",
-                SAMPLE,
-                "--scores",
-                "scores.csv",
-                "-o",
-                "t.toml",
-                "--review-budget",
-                budget,
-            ],
-        )
-        .expect(0);
+        let run = tune_sample(d, &["-o", "t.toml", "--review-budget", budget]).expect(0);
         let t = Thresholds::load(&d.join("t.toml")).unwrap();
         assert_eq!(
             t.flag.as_ref().unwrap().objective.as_deref(),
@@ -327,13 +312,9 @@ fn review_budget_holds_for_the_combined_queue() {
 fn a_budget_below_one_comment_of_the_sample_flags_nothing_and_says_so() {
     let dir = sample_with_scores(&[]);
     let d = dir.path();
-    tune(
+    tune_sample(
         d,
         &[
-            "--labels",
-            SAMPLE,
-            "--scores",
-            "scores.csv",
             "-o",
             "t.toml",
             "--review-budget",
@@ -395,20 +376,7 @@ fn a_budget_the_untuned_defaults_exceed_falls_back_to_the_fewest_flags() {
 fn precision_targets_warn_about_their_interval_and_support() {
     let dir = sample_with_scores(&[]);
     let d = dir.path();
-    let run = tune(
-        d,
-        &[
-            "--labels",
-            SAMPLE,
-            "--scores",
-            "scores.csv",
-            "-o",
-            "t.toml",
-            "--target-precision",
-            "0.95",
-        ],
-    )
-    .expect(0);
+    let run = tune_sample(d, &["-o", "t.toml", "--target-precision", "0.95"]).expect(0);
     // Checked against the curves CSV: the chosen threat row flags fewer than 60 comments,
     // which confirming 0.95 takes (3 / 0.05).
     let curves = read(d, "t.curves.csv");
@@ -428,11 +396,7 @@ fn precision_targets_warn_about_their_interval_and_support() {
         run.stderr
     );
     // Max F1 promises no precision: no target warnings.
-    let run = tune(
-        d,
-        &["--labels", SAMPLE, "--scores", "scores.csv", "-o", "f.toml"],
-    )
-    .expect(0);
+    let run = tune_sample(d, &["-o", "f.toml"]).expect(0);
     assert!(!run.stderr.contains("meets the target"), "{}", run.stderr);
     assert!(!run.stderr.contains("rests on only"), "{}", run.stderr);
 }
@@ -515,39 +479,16 @@ fn outputs_that_are_inputs_by_another_name_are_refused() {
         assert_eq!(read(d, "tcopy.csv"), original, "{extra:?}");
     }
     let abs = d.join("t.toml").display().to_string();
-    tune(
-        d,
-        &[
-            "--labels",
-            SAMPLE,
-            "--scores",
-            "scores.csv",
-            "-o",
-            "t.toml",
-            "--curves",
-            &abs,
-        ],
-    )
-    .expect(2)
-    .stderr_has("would be written twice");
+    tune_sample(d, &["-o", "t.toml", "--curves", &abs])
+        .expect(2)
+        .stderr_has("would be written twice");
 }
 
 #[test]
 fn a_missing_output_folder_is_created_and_a_bad_one_fails_before_any_work() {
     let dir = sample_with_scores(&[]);
     let d = dir.path();
-    tune(
-        d,
-        &[
-            "--labels",
-            SAMPLE,
-            "--scores",
-            "scores.csv",
-            "-o",
-            "out/deep/t.toml",
-        ],
-    )
-    .expect(0);
+    tune_sample(d, &["-o", "out/deep/t.toml"]).expect(0);
     for f in ["t.toml", "t.md", "t.curves.csv", "t.pr.svg", "t.roc.svg"] {
         assert!(d.join("out/deep").join(f).is_file(), "{f}");
     }

@@ -93,6 +93,18 @@ struct Outputs {
     roc: PathBuf,
 }
 
+impl Outputs {
+    fn all(&self) -> [&PathBuf; 5] {
+        [
+            &self.thresholds,
+            &self.curves,
+            &self.summary,
+            &self.pr,
+            &self.roc,
+        ]
+    }
+}
+
 fn resolve(args: &Args) -> anyhow::Result<(Settings, Outputs)> {
     let objective = match (
         args.target_precision,
@@ -124,13 +136,7 @@ fn resolve(args: &Args) -> anyhow::Result<(Settings, Outputs)> {
         pr: sibling(out, "pr.svg"),
         roc: sibling(out, "roc.svg"),
     };
-    let all = [
-        &outputs.thresholds,
-        &outputs.curves,
-        &outputs.summary,
-        &outputs.pr,
-        &outputs.roc,
-    ];
+    let all = outputs.all();
     // Compared as canonical paths, so `./x.csv`, `dir/../x.csv` or a link to x.csv is x.csv.
     let inputs: Vec<PathBuf> = std::iter::once(&args.labels)
         .chain(args.scores.as_ref())
@@ -179,14 +185,7 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// Creates the folders the outputs go into, so a bad output path fails before any work.
 fn create_output_folders(outputs: &Outputs) -> anyhow::Result<()> {
-    let all = [
-        &outputs.thresholds,
-        &outputs.curves,
-        &outputs.summary,
-        &outputs.pr,
-        &outputs.roc,
-    ];
-    for path in all {
+    for path in outputs.all() {
         let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
             continue;
         };

@@ -335,8 +335,8 @@ pub(crate) fn adapted_weights(layer: i64) -> [String; 6] {
 /// update `scale · B·A` of a weight is made only when that weight is merged, so loading never
 /// holds more than one full-size update at a time (peak memory matters at a million comments).
 /// The file holds `NAME.lora_a` (rank × in), `NAME.lora_b` (out × rank) and `lora.scale`.
-struct Adapter {
-    scale: f64,
+pub(crate) struct Adapter {
+    pub scale: f64,
     /// weight name → (A, B)
     factors: HashMap<String, (Tensor, Tensor)>,
 }
@@ -349,7 +349,7 @@ impl Adapter {
         }
     }
 
-    fn read(path: &Path) -> Result<Adapter, EncoderError> {
+    pub(crate) fn read(path: &Path) -> Result<Adapter, EncoderError> {
         let load_err = |message: String| EncoderError::Load {
             path: path.to_path_buf(),
             message,
@@ -393,6 +393,11 @@ impl Adapter {
 
     fn names(&self) -> impl Iterator<Item = &String> {
         self.factors.keys()
+    }
+
+    /// The stored (A, B) of weight `name`, in fp32.
+    pub(crate) fn factors(&self, name: &str) -> Option<&(Tensor, Tensor)> {
+        self.factors.get(name)
     }
 
     /// Adds this adapter's update to `weight` (named `name`) in place, in fp32.

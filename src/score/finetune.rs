@@ -17,8 +17,8 @@ use std::path::Path;
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::encoder::{
-    adapted_weights, batch_tensors, mean_pool_normalize, Encoder, EncoderError, LayerLora, Lora,
-    TrainPass,
+    adapted_weights, batch_tensors, mean_pool_normalize, Adapter, Encoder, EncoderError, LayerLora,
+    Lora, TrainPass,
 };
 
 /// Hyper-parameters of the fine-tuning stage.
@@ -251,36 +251,28 @@ fn init_from_file(
         path: path.to_path_buf(),
         message,
     };
-    let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| load_err(e.to_string()))?
-        .into_iter()
-        .collect();
-    let stored_scale = stored
-        .get("lora.scale")
-        .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
-        .to_kind(Kind::Double)
-        .double_value(&[0]);
-    if (stored_scale - scale).abs() > 1e-6 {
+    let stored = Adapter::read(path)?;
+    if (stored.scale - scale).abs() > 1e-6 {
         return Err(load_err(format!(
-            "the adapter's scale α/r is {stored_scale}, this run's is {scale}"
+            "the adapter's scale α/r is {}, this run's is {scale}",
+            stored.scale
         )));
     }
     for (layer, names) in adapters.iter().zip(names) {
         for (lora, name) in layer.parts().into_iter().zip(names) {
-            for (var, suffix) in [(&lora.a, "lora_a"), (&lora.b, "lora_b")] {
-                let key = format!("{name}.{suffix}");
-                let value = stored
-                    .get(&key)
-                    .ok_or_else(|| load_err(format!("tensor {key} not found")))?;
+            let (a, b) = stored
+                .factors(name)
+                .ok_or_else(|| load_err(format!("tensor {name}.lora_a not found")))?;
+            for (var, value, suffix) in [(&lora.a, a, "lora_a"), (&lora.b, b, "lora_b")] {
                 if value.size() != var.size() {
                     return Err(load_err(format!(
-                        "{key} is {:?}, this run's rank needs {:?}",
+                        "{name}.{suffix} is {:?}, this run's rank needs {:?}",
                         value.size(),
                         var.size()
                     )));
                 }
                 let mut var = var.shallow_clone();
-                tch::no_grad(|| var.f_copy_(&value.to_kind(Kind::Float)))?;
+                tch::no_grad(|| var.f_copy_(value))?;
             }
         }
     }
