@@ -13,7 +13,7 @@ use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::finetune::{finetune, FinetuneConfig};
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::score::trainer::TrainConfig;
-use crate::train::{self, TrainSettings};
+use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,6 +38,16 @@ pub struct Args {
     /// Do not add the edited sentiment sentences as toxicity negatives.
     #[arg(long)]
     pub no_clean_negatives: bool,
+    /// Sentiment head: weigh classes over all sources (global) or within each source (sources).
+    #[arg(long, value_enum, default_value_t = SentimentOptions::default().balance, value_name = "HOW")]
+    pub sentiment_balance: SentimentBalance,
+    /// Sentiment head: weigh each CrowdFlower row by its annotators' confidence.
+    #[arg(long, default_value_t = SentimentOptions::default().confidence, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sentiment_confidence: bool,
+    /// Sentiment head: correct its class priors with output offsets fitted on the held-back
+    /// tweets (macro-recall).
+    #[arg(long, default_value_t = SentimentOptions::default().prior_correction, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sentiment_prior_correction: bool,
     /// Seed for initialisation and shuffling.
     #[arg(long, default_value_t = 20261122)]
     pub seed: i64,
@@ -90,6 +100,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ..Default::default()
     };
     let mut finetune_log = None;
+    let mut stage1_used = Some(finetune_cfg.clone());
     if args.no_finetune {
         if adapter.is_file() {
             std::fs::remove_file(&adapter)
@@ -104,6 +115,17 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             anyhow::bail!("--reuse-adapter: {} does not exist", adapter.display());
         }
         ui.info(format!("stage 1 skipped: reusing {}", adapter.display()));
+        // Keep the record of the stage 1 that made this adapter (its settings and log), so
+        // metrics.json still describes the whole model.
+        let previous = stage1_record(&heads_dir.join("metrics.json"));
+        if previous.is_none() {
+            ui.warn(format!(
+                "{}: no record of the stage 1 that made this adapter; metrics.json will lack it",
+                heads_dir.join("metrics.json").display()
+            ));
+        }
+        stage1_used = previous.as_ref().map(|p| p.0.clone());
+        finetune_log = previous.map(|p| p.1);
     } else {
         let base = Encoder::load(
             &enc_dir,
@@ -172,7 +194,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         fnc: !args.no_fnc,
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
-        finetune: adapter.is_some().then_some(finetune_cfg),
+        finetune: if adapter.is_some() { stage1_used } else { None },
+        sentiment: SentimentOptions {
+            balance: args.sentiment_balance,
+            confidence: args.sentiment_confidence,
+            prior_correction: args.sentiment_prior_correction,
+        },
     };
     let metrics = train::run(
         &settings,
@@ -188,4 +215,62 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     }
     ui.info(format!("wrote {}", settings.out.display()));
     Ok(Outcome::Clean)
+}
+
+/// The stage-1 settings and log recorded in an earlier metrics.json, when it has both.
+fn stage1_record(
+    metrics: &std::path::Path,
+) -> Option<(FinetuneConfig, crate::score::finetune::FinetuneLog)> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(metrics).ok()?).ok()?;
+    let cfg = serde_json::from_value(v.get("settings")?.get("finetune")?.clone()).ok()?;
+    let log = serde_json::from_value(v.get("metrics")?.get("finetune")?.clone()).ok()?;
+    Some((cfg, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::finetune::{Check, FinetuneLog};
+
+    #[test]
+    fn reusing_an_adapter_keeps_the_stage_1_record_of_metrics_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.json");
+        let cfg = FinetuneConfig {
+            epochs: 3,
+            ..Default::default()
+        };
+        let log = FinetuneLog {
+            train_rows: 10,
+            val_rows: 2,
+            steps: 7,
+            best_step: 5,
+            trainable_parameters: 99,
+            seconds: 1.5,
+            checks: vec![Check {
+                step: 5,
+                train_loss: 0.7,
+                val_loss: 0.6,
+                val_sentiment_macro_recall: 0.8,
+                val_toxicity_f1: 0.9,
+            }],
+        };
+        let json = serde_json::json!({
+            "settings": { "finetune": cfg },
+            "metrics": { "finetune": log, "scores": {} },
+        });
+        std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+        let (c, l) = stage1_record(&path).expect("record read back");
+        assert_eq!(c.epochs, 3);
+        assert_eq!((l.steps, l.best_step, l.checks.len()), (7, 5, 1));
+        assert_eq!(l.checks[0].val_loss, 0.6);
+        // No file, or a model trained without stage 1: nothing to keep.
+        assert!(stage1_record(&dir.path().join("missing.json")).is_none());
+        std::fs::write(
+            &path,
+            r#"{"settings":{"finetune":null},"metrics":{"finetune":null}}"#,
+        )
+        .unwrap();
+        assert!(stage1_record(&path).is_none());
+    }
 }

@@ -22,7 +22,7 @@ use super::encoder::{
 };
 
 /// Hyper-parameters of the fine-tuning stage.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FinetuneConfig {
     /// LoRA rank r.
     pub rank: i64,
@@ -84,7 +84,7 @@ pub struct FinetuneData {
 }
 
 /// One validation check.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     pub step: usize,
     pub train_loss: f64,
@@ -94,7 +94,7 @@ pub struct Check {
 }
 
 /// What the fine-tuning did, for metrics.json and the model card.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FinetuneLog {
     pub train_rows: usize,
     pub val_rows: usize,

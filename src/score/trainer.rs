@@ -10,8 +10,14 @@ use super::heads::{Dense, Mlp};
 /// What the head predicts.
 #[derive(Debug, Clone)]
 pub enum Targets {
-    /// One class per row; softmax + weighted cross-entropy.
-    Classes { labels: Vec<i64>, classes: usize },
+    /// One class per row; softmax + weighted cross-entropy. Without `row_weights` each class
+    /// is weighted by total / (classes × its count); with them, each row's loss is weighted by
+    /// its own number (which then carries any class balancing) and no class weight is added.
+    Classes {
+        labels: Vec<i64>,
+        classes: usize,
+        row_weights: Option<Vec<f32>>,
+    },
     /// Several independent 0/1 labels per row with a per-cell loss weight (0 for unlabelled
     /// cells); sigmoid + weighted binary cross-entropy. `values` and `mask` are row-major
     /// (rows × outputs).
@@ -115,8 +121,22 @@ pub fn train_mlp(
         .build(&vs, cfg.lr)?;
 
     // Loss pieces.
+    let mut row_w: Option<Tensor> = None;
     let (y, mask, class_w, pos_w) = match targets {
-        Targets::Classes { labels, classes } => {
+        Targets::Classes {
+            labels,
+            row_weights: Some(rw),
+            ..
+        } => {
+            debug_assert_eq!(rw.len(), labels.len());
+            row_w = Some(Tensor::from_slice(rw));
+            (Tensor::from_slice(labels), None, None, None)
+        }
+        Targets::Classes {
+            labels,
+            classes,
+            row_weights: None,
+        } => {
             let mut counts = vec![0f64; *classes];
             for &i in &train_idx {
                 counts[labels[i as usize] as usize] += 1.0;
@@ -179,6 +199,12 @@ pub fn train_mlp(
     };
     let loss_of = |logits: &Tensor, idx: &Tensor| -> Tensor {
         let yb = y.index_select(0, idx);
+        if let Some(rw) = &row_w {
+            let wb = rw.index_select(0, idx);
+            let per =
+                logits.cross_entropy_loss::<Tensor>(&yb, None, tch::Reduction::None, -100, 0.0);
+            return (per * &wb).sum(Kind::Float) / wb.sum(Kind::Float).clamp_min(1e-6);
+        }
         match (&class_w, &mask, &pos_w) {
             (Some(w), _, _) => logits.cross_entropy_loss::<Tensor>(
                 &yb,
@@ -291,4 +317,51 @@ pub fn save_heads(path: &std::path::Path, heads: &[(&str, &Mlp)]) -> Result<(), 
     }
     named.sort_by(|a, b| a.0.cmp(&b.0));
     Tensor::write_safetensors(&named, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points on a line, class = sign of x. Every point also appears with the wrong label; the
+    /// row weights give those copies no weight, so only a trainer that honours them learns the
+    /// sign (equal weights would leave every point a coin toss).
+    #[test]
+    fn row_weights_decide_what_the_head_learns() {
+        let mut x = Vec::new();
+        let mut labels = Vec::new();
+        let mut weights = Vec::new();
+        for i in 0..200 {
+            let v = (i as f32 - 99.5) / 50.0;
+            let class = i64::from(v > 0.0);
+            for (label, w) in [(class, 1.0), (1 - class, 0.0)] {
+                x.extend_from_slice(&[v, 1.0]);
+                labels.push(label);
+                weights.push(w);
+            }
+        }
+        let targets = Targets::Classes {
+            labels: labels.clone(),
+            classes: 2,
+            row_weights: Some(weights),
+        };
+        let is_val = vec![false; labels.len()];
+        let cfg = TrainConfig {
+            hidden: 8,
+            batch: 32,
+            max_epochs: 40,
+            lr: 1e-2,
+            ..Default::default()
+        };
+        let (mlp, _) = train_mlp(&x, 2, &targets, &is_val, &cfg).unwrap();
+        let mut right = 0;
+        for i in 0..200 {
+            let v = (i as f32 - 99.5) / 50.0;
+            let l = mlp.logits(&[v, 1.0]);
+            if (l[1] > l[0]) == (v > 0.0) {
+                right += 1;
+            }
+        }
+        assert!(right >= 190, "{right} of 200 on the right side");
+    }
 }

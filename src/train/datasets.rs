@@ -14,6 +14,9 @@ pub struct ClassExample {
     pub source: &'static str,
     /// Stance only: the target (article) text.
     pub target: Option<String>,
+    /// The annotators' agreement on the label, where the source gives one (CrowdFlower's
+    /// `confidence` column, 0–1).
+    pub confidence: Option<f32>,
 }
 
 /// Toxicity attributes in heads::TOXICITY_LABELS order; `None` = not labelled by this source.
@@ -108,6 +111,10 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
                 label,
                 source: "crowdflower",
                 target: None,
+                confidence: rec
+                    .get(1)
+                    .and_then(|c| c.trim().parse::<f32>().ok())
+                    .filter(|c| (0.0..=1.0).contains(c)),
             });
         }
     }
@@ -139,6 +146,7 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
                 label,
                 source,
                 target: None,
+                confidence: None,
             });
         }
     }
@@ -163,6 +171,7 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
                 label: if c == 1 { 2 } else { 0 },
                 source,
                 target: None,
+                confidence: None,
             });
         }
     }
@@ -185,6 +194,7 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
                 label,
                 source: "pang-lee",
                 target: None,
+                confidence: None,
             });
         }
     }
@@ -201,6 +211,7 @@ pub fn sentiment_test(data: &Path) -> Result<Vec<ClassExample>, DataError> {
             label,
             source: "tweeteval-sentiment-val",
             target: None,
+            confidence: None,
         })
         .collect())
 }
@@ -456,6 +467,7 @@ fn stance_split(
                 label,
                 source,
                 target: Some(target.to_string()),
+                confidence: None,
             });
         }
     }
@@ -503,6 +515,7 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
                 label,
                 source: "fnc-1",
                 target: Some(body.clone()),
+                confidence: None,
             });
         }
     }

@@ -36,7 +36,45 @@ pub struct TrainSettings {
     pub clean_negatives: bool,
     /// Stage 1: the LoRA fine-tuning settings, when the encoder was adapted.
     pub finetune: Option<crate::score::finetune::FinetuneConfig>,
+    /// How the sentiment head weighs its rows and whether its class priors are corrected.
+    pub sentiment: SentimentOptions,
 }
+
+/// How the sentiment head's loss weighs its rows (see `sentiment_row_weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentBalance {
+    /// One weight per class over all sources: total / (classes × count).
+    Global,
+    /// Within each source, every class the source has carries equal total weight (capped at
+    /// 10× per row); sources without a neutral class add none.
+    Sources,
+}
+
+/// Sentiment head options (the levers measured in models/README.md).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct SentimentOptions {
+    pub balance: SentimentBalance,
+    /// Weigh each CrowdFlower row by its annotators' confidence.
+    pub confidence: bool,
+    /// Add per-class offsets to the head's output bias, fitted to maximise macro-recall on the
+    /// held-back tweet rows (see `fit_prior_offsets`).
+    pub prior_correction: bool,
+}
+
+impl Default for SentimentOptions {
+    fn default() -> Self {
+        SentimentOptions {
+            balance: SentimentBalance::Global,
+            confidence: false,
+            prior_correction: false,
+        }
+    }
+}
+
+/// Sources whose held-back rows are tweets: the figure that chooses among sentiment levers
+/// (TweetEval itself never chooses anything).
+const TWEET_SOURCES: [&str; 2] = ["crowdflower", "vader-tweets"];
 
 /// Everything measured, written to `metrics.json` and the model card.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -175,11 +213,53 @@ pub fn run(
     ));
     let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
     let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
-    let targets = class_targets(&train);
-    let (sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
+    let targets = Targets::Classes {
+        labels: train.iter().map(|e| e.label as i64).collect(),
+        classes: 3,
+        row_weights: sentiment_row_weights(&train, &is_val, &settings.sentiment),
+    };
+    let (mut sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
     metrics.logs.insert("sentiment".into(), tlog);
     record_split(&mut metrics, "sentiment", &is_val, test.len());
     let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
+    let tweets: Vec<usize> = val
+        .iter()
+        .copied()
+        .filter(|&i| TWEET_SOURCES.contains(&train[i].source))
+        .collect();
+    metrics
+        .rows
+        .insert("sentiment.validation_tweets".into(), tweets.len());
+    let logits: Vec<[f32; 3]> = tweets
+        .iter()
+        .map(|&i| logits3(&sent, &x[i * DIM..(i + 1) * DIM]))
+        .collect();
+    let gold: Vec<usize> = tweets.iter().map(|&i| train[i].label).collect();
+    let selection = if settings.sentiment.prior_correction {
+        let (offsets, out_of_fold) = fit_prior_offsets(&logits, &gold);
+        for (b, o) in sent.out.bias.iter_mut().zip(offsets) {
+            *b += o;
+        }
+        for (c, o) in ["negative", "neutral", "positive"].iter().zip(offsets) {
+            metrics
+                .scores
+                .insert(format!("sentiment.prior_offset.{c}"), f64::from(o));
+        }
+        out_of_fold
+    } else {
+        macro_recall_with(&logits, &gold, [0.0; 3])
+    };
+    // The figure that chose among the sentiment levers: macro-recall on the held-back tweets
+    // (2-fold when the offsets were fitted on those same rows).
+    metrics.scores.insert(
+        "sentiment.validation.tweets.selection_macro_recall".into(),
+        selection,
+    );
+    let c = class_confusion(&sent, &x, &train, &tweets, 3);
+    metrics.scores.insert(
+        "sentiment.validation.tweets.macro_recall".into(),
+        c.macro_recall(),
+    );
     let c = class_confusion(&sent, &x, &train, &val, 3);
     metrics
         .scores
@@ -400,7 +480,114 @@ fn class_targets(rows: &[ClassExample]) -> Targets {
     Targets::Classes {
         labels: rows.iter().map(|e| e.label as i64).collect(),
         classes: 3,
+        row_weights: None,
     }
+}
+
+/// Per-row loss weights for the sentiment head, or `None` for the trainer's one weight per
+/// class. Counts are taken over the training rows only (validation rows get a weight too, but
+/// it only scales their share of the validation loss).
+fn sentiment_row_weights(
+    rows: &[ClassExample],
+    is_val: &[bool],
+    opts: &SentimentOptions,
+) -> Option<Vec<f32>> {
+    if opts.balance == SentimentBalance::Global && !opts.confidence {
+        return None;
+    }
+    let base = |e: &ClassExample| -> f32 {
+        if opts.confidence {
+            e.confidence.unwrap_or(1.0)
+        } else {
+            1.0
+        }
+    };
+    // (source or "" for global, class) → summed base weight of the training rows.
+    let group = |e: &ClassExample| -> &str {
+        match opts.balance {
+            SentimentBalance::Global => "",
+            SentimentBalance::Sources => e.source,
+        }
+    };
+    let mut cell: HashMap<(&str, usize), f32> = HashMap::new();
+    for (e, v) in rows.iter().zip(is_val) {
+        if !v {
+            *cell.entry((group(e), e.label)).or_default() += base(e);
+        }
+    }
+    let mut total: HashMap<&str, (f32, usize)> = HashMap::new();
+    for ((g, _), w) in &cell {
+        let t = total.entry(g).or_default();
+        t.0 += w;
+        t.1 += 1;
+    }
+    Some(
+        rows.iter()
+            .map(|e| {
+                let g = group(e);
+                match (cell.get(&(g, e.label)), total.get(g)) {
+                    (Some(&n), Some(&(sum, k))) if n > 0.0 => {
+                        base(e) * (sum / (k as f32 * n)).min(10.0)
+                    }
+                    // A class seen only in validation rows: its rows do not train anything.
+                    _ => base(e),
+                }
+            })
+            .collect(),
+    )
+}
+
+fn logits3(mlp: &Mlp, x: &[f32]) -> [f32; 3] {
+    let l = mlp.logits(x);
+    [l[0], l[1], l[2]]
+}
+
+fn macro_recall_with(logits: &[[f32; 3]], gold: &[usize], offsets: [f32; 3]) -> f64 {
+    let pred: Vec<usize> = logits
+        .iter()
+        .map(|l| argmax(&[l[0] + offsets[0], l[1] + offsets[1], l[2] + offsets[2]]))
+        .collect();
+    Confusion::new(3, gold, &pred).macro_recall()
+}
+
+/// Offsets (negative, 0, positive), each in −2…2 by 0.05, that maximise macro-recall of
+/// `argmax(logits + offsets)`; ties go to the smallest total shift. Returns the offsets fitted
+/// on all rows and the macro-recall of 2-fold out-of-fold predictions (offsets fitted on the
+/// even rows score the odd ones and back), an honest figure for choosing this lever.
+fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
+    fn fit(logits: &[[f32; 3]], gold: &[usize]) -> [f32; 3] {
+        let mut best = (f64::NEG_INFINITY, 0i32, [0.0f32; 3]);
+        for a in -40..=40i32 {
+            for b in -40..=40i32 {
+                let o = [a as f32 * 0.05, 0.0, b as f32 * 0.05];
+                let r = macro_recall_with(logits, gold, o);
+                let shift = a.abs() + b.abs();
+                if r > best.0 + 1e-12 || ((r - best.0).abs() <= 1e-12 && shift < best.1) {
+                    best = (r, shift, o);
+                }
+            }
+        }
+        best.2
+    }
+    let split = |parity: usize| -> (Vec<[f32; 3]>, Vec<usize>) {
+        logits
+            .iter()
+            .zip(gold)
+            .enumerate()
+            .filter(|(i, _)| i % 2 == parity)
+            .map(|(_, (l, g))| (*l, *g))
+            .unzip()
+    };
+    let (even_l, even_g) = split(0);
+    let (odd_l, odd_g) = split(1);
+    let (from_even, from_odd) = (fit(&even_l, &even_g), fit(&odd_l, &odd_g));
+    let mut pred = Vec::with_capacity(logits.len());
+    for (i, l) in logits.iter().enumerate() {
+        let o = if i % 2 == 0 { from_odd } else { from_even };
+        pred.push(argmax(&[l[0] + o[0], l[1] + o[1], l[2] + o[2]]));
+    }
+    let out_of_fold = Confusion::new(3, gold, &pred).macro_recall();
+    (fit(logits, gold), out_of_fold)
 }
 
 fn validation_rows<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<bool> {
@@ -522,4 +709,125 @@ fn stance_matrix(
         x.extend_from_slice(&buf);
     }
     Ok((x, fdim))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(source: &'static str, label: usize, confidence: Option<f32>) -> ClassExample {
+        ClassExample {
+            text: String::new(),
+            label,
+            source,
+            target: None,
+            confidence,
+        }
+    }
+
+    fn class_totals(rows: &[ClassExample], w: &[f32], source: &str) -> [f32; 3] {
+        let mut t = [0.0; 3];
+        for (e, w) in rows.iter().zip(w) {
+            if e.source == source {
+                t[e.label] += w;
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn global_unweighted_sentiment_leaves_weighting_to_the_trainer() {
+        let rows = vec![row("a", 0, None), row("a", 1, None)];
+        assert!(
+            sentiment_row_weights(&rows, &[false, false], &SentimentOptions::default()).is_none()
+        );
+    }
+
+    #[test]
+    fn per_source_balancing_equalises_the_classes_each_source_has() {
+        // Source "tweets": 6 negative, 3 neutral, 1 positive. Source "reviews": 2 negative,
+        // 8 positive, no neutral. One extra tweet is held back for validation.
+        let mut rows = Vec::new();
+        for (label, n) in [(0, 6), (1, 3), (2, 1)] {
+            rows.extend((0..n).map(|_| row("tweets", label, None)));
+        }
+        for (label, n) in [(0, 2), (2, 8)] {
+            rows.extend((0..n).map(|_| row("reviews", label, None)));
+        }
+        rows.push(row("tweets", 2, None));
+        let mut is_val = vec![false; rows.len()];
+        *is_val.last_mut().unwrap() = true;
+        let opts = SentimentOptions {
+            balance: SentimentBalance::Sources,
+            ..Default::default()
+        };
+        let w = sentiment_row_weights(&rows, &is_val, &opts).unwrap();
+        let train: Vec<ClassExample> = rows[..rows.len() - 1].to_vec();
+        let t = class_totals(&train, &w[..w.len() - 1], "tweets");
+        for c in t {
+            assert!((c - 10.0 / 3.0).abs() < 1e-5, "{t:?}");
+        }
+        let r = class_totals(&train, &w[..w.len() - 1], "reviews");
+        assert!(
+            (r[0] - 5.0).abs() < 1e-5 && r[1] == 0.0 && (r[2] - 5.0).abs() < 1e-5,
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn the_per_row_weight_is_capped_at_ten() {
+        let mut rows: Vec<ClassExample> = (0..99).map(|_| row("s", 0, None)).collect();
+        rows.push(row("s", 2, None));
+        let opts = SentimentOptions {
+            balance: SentimentBalance::Sources,
+            ..Default::default()
+        };
+        let w = sentiment_row_weights(&rows, &vec![false; 100], &opts).unwrap();
+        assert_eq!(w[99], 10.0);
+        assert!((w[0] - 100.0 / 198.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn confidence_scales_rows_and_classes_stay_balanced() {
+        let rows = vec![
+            row("crowdflower", 0, Some(0.5)),
+            row("crowdflower", 0, Some(1.0)),
+            row("crowdflower", 2, Some(0.75)),
+            row("other", 2, None),
+        ];
+        let opts = SentimentOptions {
+            confidence: true,
+            ..Default::default()
+        };
+        let w = sentiment_row_weights(&rows, &[false; 4], &opts).unwrap();
+        // Global: negative carries 1.5, positive 1.75 of confidence; each class gets half.
+        let neg = w[0] + w[1];
+        let pos = w[2] + w[3];
+        assert!((neg - pos).abs() < 1e-5, "{w:?}");
+        assert!((w[1] / w[0] - 2.0).abs() < 1e-5, "{w:?}");
+    }
+
+    #[test]
+    fn prior_offsets_undo_a_shifted_class_and_score_out_of_fold() {
+        // Logits that would be right but for a +1.5 bias towards neutral.
+        let mut logits = Vec::new();
+        let mut gold = Vec::new();
+        for i in 0..300 {
+            let c = i % 3;
+            let mut l = [0.0f32; 3];
+            l[c] = 1.0 + (i % 7) as f32 * 0.05;
+            l[1] += 1.5;
+            logits.push(l);
+            gold.push(c);
+        }
+        assert!(macro_recall_with(&logits, &gold, [0.0; 3]) < 0.5);
+        let (o, out_of_fold) = fit_prior_offsets(&logits, &gold);
+        assert_eq!(macro_recall_with(&logits, &gold, o), 1.0, "{o:?}");
+        assert_eq!(out_of_fold, 1.0);
+        assert_eq!(o[1], 0.0);
+        // Already right: the smallest shift wins, i.e. none.
+        let right: Vec<[f32; 3]> = logits.iter().map(|l| [l[0], l[1] - 1.5, l[2]]).collect();
+        let (o, _) = fit_prior_offsets(&right, &gold);
+        assert_eq!(o, [0.0; 3]);
+    }
 }
