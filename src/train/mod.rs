@@ -509,13 +509,14 @@ fn sentiment_row_weights(
             SentimentBalance::Sources => e.source,
         }
     };
-    let mut cell: HashMap<(&str, usize), f32> = HashMap::new();
+    // Ordered maps: the sums below must add in the same order on every run.
+    let mut cell: std::collections::BTreeMap<(&str, usize), f32> = Default::default();
     for (e, v) in rows.iter().zip(is_val) {
         if !v {
             *cell.entry((group(e), e.label)).or_default() += base(e);
         }
     }
-    let mut total: HashMap<&str, (f32, usize)> = HashMap::new();
+    let mut total: std::collections::BTreeMap<&str, (f32, usize)> = Default::default();
     for ((g, _), w) in &cell {
         let t = total.entry(g).or_default();
         t.0 += w;
