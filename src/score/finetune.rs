@@ -57,7 +57,7 @@ impl Default for FinetuneConfig {
             dropout: 0.1,
             lr: 5e-4,
             weight_decay: 0.01,
-            epochs: 2,
+            epochs: 3,
             batch: 32,
             max_tokens: 128,
             hidden: 256,

@@ -67,7 +67,8 @@ impl Default for SentimentOptions {
         SentimentOptions {
             balance: SentimentBalance::Global,
             confidence: false,
-            prior_correction: false,
+            // Chosen by the rule in models/README.md (held-back tweets, 2-fold): +0.56 points.
+            prior_correction: true,
         }
     }
 }
