@@ -784,7 +784,7 @@ mod tests {
             balance: SentimentBalance::Sources,
             ..Default::default()
         };
-        let w = sentiment_row_weights(&rows, &vec![false; 100], &opts).unwrap();
+        let w = sentiment_row_weights(&rows, &[false; 100], &opts).unwrap();
         assert_eq!(w[99], 10.0);
         assert!((w[0] - 100.0 / 198.0).abs() < 1e-6);
     }
