@@ -544,11 +544,12 @@ fn logits3(mlp: &Mlp, x: &[f32]) -> [f32; 3] {
     [l[0], l[1], l[2]]
 }
 
+fn predict_with(l: &[f32; 3], o: [f32; 3]) -> usize {
+    argmax(&[l[0] + o[0], l[1] + o[1], l[2] + o[2]])
+}
+
 fn macro_recall_with(logits: &[[f32; 3]], gold: &[usize], offsets: [f32; 3]) -> f64 {
-    let pred: Vec<usize> = logits
-        .iter()
-        .map(|l| argmax(&[l[0] + offsets[0], l[1] + offsets[1], l[2] + offsets[2]]))
-        .collect();
+    let pred: Vec<usize> = logits.iter().map(|l| predict_with(l, offsets)).collect();
     Confusion::new(3, gold, &pred).macro_recall()
 }
 
@@ -586,7 +587,7 @@ fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
     let mut pred = Vec::with_capacity(logits.len());
     for (i, l) in logits.iter().enumerate() {
         let o = if i % 2 == 0 { from_odd } else { from_even };
-        pred.push(argmax(&[l[0] + o[0], l[1] + o[1], l[2] + o[2]]));
+        pred.push(predict_with(l, o));
     }
     let out_of_fold = Confusion::new(3, gold, &pred).macro_recall();
     (fit(logits, gold), out_of_fold)
