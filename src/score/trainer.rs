@@ -345,11 +345,14 @@ mod tests {
             classes: 2,
             row_weights: Some(weights),
         };
-        let is_val = vec![false; labels.len()];
+        // Every fifth point (both copies) is held back, so early stopping sees a real,
+        // equally weighted validation loss.
+        let is_val: Vec<bool> = (0..labels.len()).map(|r| (r / 2) % 5 == 0).collect();
         let cfg = TrainConfig {
             hidden: 8,
-            batch: 32,
-            max_epochs: 40,
+            batch: 16,
+            max_epochs: 200,
+            patience: 20,
             lr: 1e-2,
             ..Default::default()
         };
