@@ -117,11 +117,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ui.info(format!("stage 1 skipped: reusing {}", adapter.display()));
         // Keep the record of the stage 1 that made this adapter (its settings and log), so
         // metrics.json still describes the whole model.
-        let previous = stage1_record(&heads_dir.join("metrics.json"));
+        let record = heads_dir.join("metrics.json");
+        let previous = stage1_record(&record);
         if previous.is_none() {
             ui.warn(format!(
                 "{}: no record of the stage 1 that made this adapter; metrics.json will lack it",
-                heads_dir.join("metrics.json").display()
+                record.display()
             ));
         }
         stage1_used = previous.as_ref().map(|p| p.0.clone());

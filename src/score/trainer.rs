@@ -121,16 +121,20 @@ pub fn train_mlp(
         .build(&vs, cfg.lr)?;
 
     // Loss pieces.
-    let mut row_w: Option<Tensor> = None;
-    let (y, mask, class_w, pos_w) = match targets {
+    let (y, mask, class_w, pos_w, row_w) = match targets {
         Targets::Classes {
             labels,
             row_weights: Some(rw),
             ..
         } => {
             debug_assert_eq!(rw.len(), labels.len());
-            row_w = Some(Tensor::from_slice(rw));
-            (Tensor::from_slice(labels), None, None, None)
+            (
+                Tensor::from_slice(labels),
+                None,
+                None,
+                None,
+                Some(Tensor::from_slice(rw)),
+            )
         }
         Targets::Classes {
             labels,
@@ -156,6 +160,7 @@ pub fn train_mlp(
                 Tensor::from_slice(labels),
                 None,
                 Some(Tensor::from_slice(&w)),
+                None,
                 None,
             )
         }
@@ -194,6 +199,7 @@ pub fn train_mlp(
                 Some(rows_tensor(mask, *outputs)),
                 None,
                 Some(Tensor::from_slice(&pw)),
+                None,
             )
         }
     };
