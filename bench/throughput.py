@@ -121,7 +121,7 @@ if "threadlens fused forward, bf16" not in results:
     sys.exit(0)
 a = load(results["threadlens fused forward, fp32"])
 b = load(results["threadlens fused forward, bf16"])
-probs = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "toxicity", "insult", "threat", "obscene", "identity_attack"]
+probs = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "toxicity", "insult", "threat", "obscene", "identity_attack", "severe_toxicity", "sexual_explicit"]
 same_sent = sum(a[k]["sentiment"] == b[k]["sentiment"] for k in a)
 same_tox = sum((float(a[k]["toxicity"]) >= 0.5) == (float(b[k]["toxicity"]) >= 0.5) for k in a)
 maxdiff = max(abs(float(a[k][p]) - float(b[k][p])) for k in a for p in probs)

@@ -99,6 +99,19 @@ fn analyze_sputnik_writes_every_report() {
     }
     let (h, rows) = read_csv(&out.join("comments.csv"));
     assert_eq!(rows.len(), 18, "every comment exactly once");
+    let toxicity = [
+        "toxicity",
+        "insult",
+        "threat",
+        "obscene",
+        "identity_attack",
+        "severe_toxicity",
+        "sexual_explicit",
+    ];
+    let at = col(&h, "sentiment_positive") + 1;
+    assert_eq!(h[at..at + 7], toxicity, "{h:?}");
+    assert_eq!(h[at + 7], "stance");
+    assert_eq!(h[h.len() - 3..], ["flagged", "reasons", "status"]);
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();
     assert_eq!(ids.len(), 18);
     for r in &rows {
@@ -131,6 +144,9 @@ fn analyze_sputnik_writes_every_report() {
     assert_eq!(dvd[col(&h, "author_inferred")], "1");
     assert_eq!(dvd[col(&h, "replies_received")], "3");
     let (h, queue) = read_csv(&out.join("queue.csv"));
+    let at = col(&h, "text") + 1;
+    assert_eq!(h[at..at + 7], toxicity, "{h:?}");
+    assert_eq!(h[at + 7], "parent_id");
     let sev: Vec<f32> = queue
         .iter()
         .map(|r| r[col(&h, "severity")].parse().unwrap())
@@ -384,15 +400,19 @@ fn score_is_byte_identical_across_runs_and_streams_stdin_to_stdout() {
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         h.join(","),
-        "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,stance,stance_favor,stance_against,stance_none,model,text"
+        "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,severe_toxicity,sexual_explicit,stance,stance_favor,stance_against,stance_none,model,text"
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
-    // Identical texts get identical scores; the insult scores as more toxic than the praise.
+    // Identical texts get identical scores (sentiment … model); the insult scores as more
+    // toxic than the praise.
     assert_eq!(
-        rows[0].iter().skip(5).take(14).collect::<Vec<_>>(),
-        rows[2].iter().skip(5).take(14).collect::<Vec<_>>()
+        rows[0].iter().skip(5).take(16).collect::<Vec<_>>(),
+        rows[2].iter().skip(5).take(16).collect::<Vec<_>>()
     );
+    for c in 5..21 {
+        assert!(!rows[0][c].is_empty(), "column {} is empty", h[c]);
+    }
     let tox = |r: &csv::StringRecord| r[9].parse::<f32>().unwrap();
     assert!(
         tox(&rows[1]) > tox(&rows[0]) + 0.3,
@@ -413,9 +433,63 @@ fn score_without_article_leaves_stance_empty() {
     )
     .expect(0);
     let mut r = csv::Reader::from_reader(run.stdout.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let row = r.records().next().unwrap().unwrap();
-    assert_eq!(&row[14], "");
+    for c in ["stance", "stance_favor", "stance_against", "stance_none"] {
+        assert_eq!(&row[col(&h, c)], "", "{c}");
+    }
+    for c in ["identity_attack", "severe_toxicity", "sexual_explicit"] {
+        let p: f32 = row[col(&h, c)].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{c}: {p}");
+    }
     assert_eq!(&row[0], "L2", "ids are synthesised from line numbers");
+}
+
+/// A `sexual_explicit` threshold of 0 flags every comment with SEXUALLY_EXPLICIT, and one of
+/// `severe_toxicity` at 0 with SEVERE_TOXICITY: both are read from the thresholds file.
+#[test]
+fn the_model_v2_attributes_flag_with_their_own_reason_codes() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("t.toml"),
+        "[severe_toxicity]\nthreshold = 0\n[sexual_explicit]\nthreshold = 0\n",
+    )
+    .unwrap();
+    let args = [
+        "analyze",
+        SPUTNIK,
+        "-o",
+        "out",
+        "--quiet",
+        "--thresholds",
+        "t.toml",
+    ];
+    threadlens(d.path(), &args, None).expect(0);
+    let (h, rows) = read_csv(&d.path().join("out/comments.csv"));
+    let in_scope: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| {
+            matches!(&*r[col(&h, "status")], "" | "approved" | "pending")
+                && !r[col(&h, "text")].trim().is_empty()
+        })
+        .collect();
+    assert!(!in_scope.is_empty());
+    for r in in_scope {
+        let reasons: Vec<&str> = r[col(&h, "reasons")].split(' ').collect();
+        assert!(reasons.contains(&"SEVERE_TOXICITY"), "{reasons:?}");
+        assert!(reasons.contains(&"SEXUALLY_EXPLICIT"), "{reasons:?}");
+        assert_eq!(&r[col(&h, "flagged")], "1");
+    }
+    let md = std::fs::read_to_string(d.path().join("out/summary.md")).unwrap();
+    assert!(
+        md.contains("- sexual\\_explicit ≥ 0 (thresholds file)\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- severe\\_toxicity ≥ 0 (thresholds file)\n"),
+        "{md}"
+    );
+    assert!(md.contains("flag (highest of the seven scores"), "{md}");
 }
 
 #[test]

@@ -179,10 +179,22 @@ fn cli_uses_the_plugin_and_maps_labels_by_name() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let row = r.records().next().unwrap().unwrap();
-    let got = |i: usize| row[i].parse::<f32>().unwrap();
-    // toxicity ← "toxic" (2), insult ← "insult" (0), threat ← 3, obscene ← 4, identity_attack ← "identity_hate" (1)
-    for (col, src) in [(9, 2), (10, 0), (11, 3), (12, 4), (13, 1)] {
+    let got = |name: &str| {
+        let i = header.iter().position(|h| h == name).unwrap();
+        row[i].parse::<f32>().unwrap()
+    };
+    // toxicity ← "toxic" (2), insult ← "insult" (0), threat ← 3, obscene ← 4,
+    // identity_attack ← "identity_hate" (1), severe_toxicity ← "severe_toxic" (5)
+    for (col, src) in [
+        ("toxicity", 2),
+        ("insult", 0),
+        ("threat", 3),
+        ("obscene", 4),
+        ("identity_attack", 1),
+        ("severe_toxicity", 5),
+    ] {
         assert!(
             (got(col) - want[src]).abs() < 1e-3,
             "column {col}: {} vs {}",
@@ -190,6 +202,8 @@ fn cli_uses_the_plugin_and_maps_labels_by_name() {
             want[src]
         );
     }
+    // The model has no sexual_explicit label: the column is 0, not the built-in head's score.
+    assert_eq!(got("sexual_explicit"), 0.0);
     // A model whose labels cannot be mapped is refused with the labels named.
     tiny_model(
         &d.path().join("bad"),

@@ -11,7 +11,7 @@ const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/samples/labelled-comments.csv"
 );
-const SCORE_HEADER: &str = "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,stance,stance_favor,stance_against,stance_none,model,text";
+const SCORE_HEADER: &str = "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,severe_toxicity,sexual_explicit,stance,stance_favor,stance_against,stance_none,model,text";
 
 /// A finished run of the binary.
 struct Run {
@@ -74,37 +74,53 @@ fn unit(s: &str) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Labels as (id, [toxicity, insult, threat, obscene, identity_attack]) read from a labels CSV.
-fn read_labels(path: &Path) -> Vec<(String, [bool; 5])> {
+/// The toxicity attributes with a score column, in the scores CSV's order.
+const SCORED: [&str; 7] = [
+    "toxicity",
+    "insult",
+    "threat",
+    "obscene",
+    "identity_attack",
+    "severe_toxicity",
+    "sexual_explicit",
+];
+
+/// Labels per [`SCORED`] attribute read from a labels CSV, as (id, labels); `None` where the
+/// file has no column for the attribute.
+type Labels = (String, [Option<bool>; 7]);
+
+fn read_labels(path: &Path) -> Vec<Labels> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().clone();
     let col = |name: &str| h.iter().position(|c| c == name);
-    let names = ["toxicity", "insult", "threat", "obscene", "identity_attack"];
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            let label = |i: usize| col(names[i]).is_some_and(|c| &rec[c] == "1");
-            (
-                rec[0].to_string(),
-                [label(0), label(1), label(2), label(3), label(4)],
-            )
+            let labels = SCORED.map(|name| col(name).map(|c| &rec[c] == "1"));
+            (rec[0].to_string(), labels)
         })
         .collect()
 }
 
 /// A scores CSV in the `threadlens score` layout: positives tend to score higher, with overlap.
-fn scores_csv(labels: &[(String, [bool; 5])], extra_ids: &[&str]) -> String {
+/// Attributes the labels file has no column for score low (under 0.3), so what the defaults
+/// flag does not hang on their default thresholds.
+fn scores_csv(labels: &[Labels], extra_ids: &[&str]) -> String {
     let mut out = format!("{SCORE_HEADER}\n");
-    let none = [false; 5];
+    let none = [Some(false); 7];
     let rows = labels
         .iter()
         .map(|(id, l)| (id.as_str(), l))
         .chain(extra_ids.iter().map(|id| (*id, &none)));
     for (id, l) in rows {
-        let s: Vec<String> = (0..5)
+        let s: Vec<String> = (0..SCORED.len())
             .map(|i| {
                 let u = unit(&format!("{id}/{i}"));
-                let v = if l[i] { 0.3 + 0.7 * u } else { 0.7 * u * u };
+                let v = match l[i] {
+                    Some(true) => 0.3 + 0.7 * u,
+                    Some(false) => 0.7 * u * u,
+                    None => 0.3 * u * u,
+                };
                 format!("{v:.4}")
             })
             .collect();
@@ -153,7 +169,14 @@ fn sample_tunes_every_attribute_and_writes_all_outputs() {
         .stderr_has("warning: threat: only 20 positives among 300 comments (fewer than 30)")
         .stderr_has("toxicity: threshold ");
     let t = Thresholds::load(&d.join("thresholds.toml")).unwrap();
+    // The sample labels every attribute but the two Model v2 added, which keep their defaults.
+    let unlabelled = [Attribute::SevereToxicity, Attribute::SexualExplicit];
     for a in Attribute::ALL {
+        if unlabelled.contains(&a) {
+            assert_eq!(t.entry(a), &None, "{a} is not labelled in the sample");
+            assert_eq!(t.get(a), a.default_threshold(), "{a}");
+            continue;
+        }
         let entry = t
             .entry(a)
             .clone()
@@ -168,6 +191,12 @@ fn sample_tunes_every_attribute_and_writes_all_outputs() {
     let toml = read(d, "thresholds.toml");
     assert!(
         toml.starts_with("# Flagging thresholds written by threadlens"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(
+            "\n# Not labelled in the sample (defaults apply): severe_toxicity, sexual_explicit.\n"
+        ),
         "{toml}"
     );
     let md = read(d, "thresholds.md");
@@ -234,11 +263,11 @@ fn same_seed_gives_identical_outputs_and_another_seed_other_intervals() {
 }
 
 /// Comments `analyze` would flag among the rows of a scores CSV, counted here independently of
-/// `tune`: any of the five attributes at or above its threshold, or their maximum at or above
+/// `tune`: any of the seven attributes at or above its threshold, or their maximum at or above
 /// the `flag` threshold (missing tables use the defaults). Returns (flagged, rows).
 fn combined_queue(scores: &Path, t: &Thresholds) -> (usize, usize) {
     let mut r = csv::Reader::from_path(scores).unwrap();
-    let names = ["toxicity", "insult", "threat", "obscene", "identity_attack"];
+    let names = SCORED;
     let h = r.headers().unwrap().clone();
     let cols: Vec<usize> = names
         .iter()
@@ -332,16 +361,17 @@ fn a_budget_below_one_comment_of_the_sample_flags_nothing_and_says_so() {
 fn a_budget_the_untuned_defaults_exceed_falls_back_to_the_fewest_flags() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Only insult is labelled; toxicity (default 0.8) flags 4 of 20 on its own.
+    // Only insult is labelled; toxicity (at its default) flags 4 of 20 on its own.
+    let d_ = Attribute::default_threshold;
     let mut labels = String::from("id,text,insult\n");
     let mut scores = format!("{SCORE_HEADER}\n");
     for i in 0..20 {
-        let toxicity = if i < 4 { 0.9 } else { 0.1 };
+        let toxicity = if i < 4 { d_(Attribute::Toxicity) } else { 0.1 };
         let insult = f64::from(i) / 40.0;
         let _ = writeln!(labels, "c{i},text {i},{}", u8::from(i >= 15));
         let _ = writeln!(
             scores,
-            "c{i},t,,0,a,neutral,0,1,0,{toxicity},{insult:.4},0,0,0,none,0,0,1,m,x"
+            "c{i},t,,0,a,neutral,0,1,0,{toxicity},{insult:.4},0,0,0,0,0,none,0,0,1,m,x"
         );
     }
     write(d, "labels.csv", &labels);
@@ -360,7 +390,14 @@ fn a_budget_the_untuned_defaults_exceed_falls_back_to_the_fewest_flags() {
         ],
     )
     .expect(0)
-    .stderr_has("warning: the review budget of 100 per 1000 cannot be met: with every tuned attribute at its fewest flags, the combined queue still holds 4 of 20 comments (200.0 per 1000), 4 (200.0 per 1000) flagged by the attributes left at their defaults (toxicity 0.8, threat 0.7, obscene 0.8, identity_attack 0.7, flag 0.8)");
+    .stderr_has(&format!("warning: the review budget of 100 per 1000 cannot be met: with every tuned attribute at its fewest flags, the combined queue still holds 4 of 20 comments (200.0 per 1000), 4 (200.0 per 1000) flagged by the attributes left at their defaults (toxicity {}, threat {}, obscene {}, identity_attack {}, severe_toxicity {}, sexual_explicit {}, flag {})",
+        d_(Attribute::Toxicity),
+        d_(Attribute::Threat),
+        d_(Attribute::Obscene),
+        d_(Attribute::IdentityAttack),
+        d_(Attribute::SevereToxicity),
+        d_(Attribute::SexualExplicit),
+        d_(Attribute::Flag)));
     let t = Thresholds::load(&d.join("t.toml")).unwrap();
     let insult = t.insult.as_ref().unwrap();
     // Just above the top insult score 19/40 = 0.475: flags nothing more.
@@ -421,7 +458,7 @@ fn scores_are_compared_rounded_to_4_decimals_and_ties_with_the_threshold_flag() 
     ] {
         let _ = writeln!(
             scores,
-            "{id},t,,0,a,neutral,0,1,0,0.1,{insult},0,0,0,none,0,0,1,m,x"
+            "{id},t,,0,a,neutral,0,1,0,0.1,{insult},0,0,0,0,0,none,0,0,1,m,x"
         );
     }
     write(d, "scores.csv", &scores);
@@ -628,7 +665,7 @@ fn unreachable_target_precision_falls_back_to_max_f1_and_says_so() {
         let _ = writeln!(labels, "c{i},text {i},{label}");
         let _ = writeln!(
             scores,
-            "c{i},t,,0,a,neutral,0,1,0,0.1,{score},0,0,0,none,0,0,1,m,x"
+            "c{i},t,,0,a,neutral,0,1,0,0.1,{score},0,0,0,0,0,none,0,0,1,m,x"
         );
     }
     write(d, "labels.csv", &labels);
@@ -662,6 +699,94 @@ fn unreachable_target_precision_falls_back_to_max_f1_and_says_so() {
     assert_eq!(t.insult.as_ref().unwrap().threshold, 0.5);
 }
 
+/// The two attributes Model v2 added are labelled, tuned and written like the others.
+#[test]
+fn severe_toxicity_and_sexual_explicit_are_tuned_from_their_own_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut labels = String::from("id,text,sexual_explicit,severe_toxicity\n");
+    let mut scores = format!("{SCORE_HEADER}\n");
+    // severe_toxicity i/20, positive from i = 15; sexual_explicit (19 − i)/20, positive up to
+    // i = 3. By hand, the best F1 (1.0) is at 0.75 and at 0.8.
+    for i in 0..20 {
+        let _ = writeln!(
+            labels,
+            "c{i},text {i},{},{}",
+            u8::from(i <= 3),
+            u8::from(i >= 15)
+        );
+        let _ = writeln!(
+            scores,
+            "c{i},t,,0,a,neutral,0,1,0,0.1,0,0,0,0,{:.4},{:.4},none,0,0,1,m,x",
+            f64::from(i) / 20.0,
+            f64::from(19 - i) / 20.0
+        );
+    }
+    write(d, "labels.csv", &labels);
+    write(d, "scores.csv", &scores);
+    let args = [
+        "--labels",
+        "labels.csv",
+        "--scores",
+        "scores.csv",
+        "-o",
+        "t.toml",
+    ];
+    tune(d, &args).expect(0);
+    let t = Thresholds::load(&d.join("t.toml")).unwrap();
+    let got = |e: &Option<threadlens::tune::Threshold>| {
+        e.as_ref()
+            .map(|e| (e.threshold, e.precision, e.recall, e.samples, e.positives))
+    };
+    assert_eq!(
+        got(&t.severe_toxicity),
+        Some((0.75, Some(1.0), Some(1.0), Some(20), Some(5)))
+    );
+    assert_eq!(
+        got(&t.sexual_explicit),
+        Some((0.8, Some(1.0), Some(1.0), Some(20), Some(4)))
+    );
+    let toml = read(d, "t.toml");
+    assert!(
+        toml.contains("\n[severe_toxicity]\nthreshold = 0.75\n"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("# Not labelled in the sample (defaults apply): toxicity, insult, threat, obscene, identity_attack, flag.\n"),
+        "{toml}"
+    );
+    let md = read(d, "t.md");
+    assert!(md.contains("| severe_toxicity | 20 | 5 | "), "{md}");
+    assert!(md.contains("| sexual_explicit | 20 | 4 | "), "{md}");
+    let curves = read(d, "t.curves.csv");
+    for a in ["severe_toxicity,0.75,", "sexual_explicit,0.8,"] {
+        assert!(
+            curves
+                .lines()
+                .any(|l| l.starts_with(a) && l.ends_with(",1")),
+            "{a}\n{curves}"
+        );
+    }
+}
+
+#[test]
+fn a_scores_file_from_before_model_v2_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "labels.csv", "id,text,toxicity\na,x,1\nb,y,0\n");
+    let old = "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,stance,stance_favor,stance_against,stance_none,model,text";
+    write(
+        d,
+        "scores.csv",
+        &format!("{old}\na,t,,0,u,neutral,0,1,0,0.9,0,0,0,0,none,0,0,1,m,x\n"),
+    );
+    tune(d, &["--labels", "labels.csv", "--scores", "scores.csv", "-o", "t.toml"])
+        .expect(2)
+        .stderr_has("scores.csv: the header has no `severe_toxicity` column (found: id, thread_id, ")
+        .stderr_has("): written before Model v2 added severe_toxicity and sexual_explicit; score the comments again with `threadlens score`");
+    assert!(!d.join("t.toml").exists());
+}
+
 #[test]
 fn attribute_without_positives_keeps_the_default_and_writes_no_nan() {
     let dir = tempfile::tempdir().unwrap();
@@ -672,7 +797,7 @@ fn attribute_without_positives_keeps_the_default_and_writes_no_nan() {
         let _ = writeln!(labels, "c{i},text,1,0");
         let _ = writeln!(
             scores,
-            "c{i},t,,0,a,neutral,0,1,0,{},0,{},0,0,none,0,0,1,m,x",
+            "c{i},t,,0,a,neutral,0,1,0,{},0,{},0,0,0,0,none,0,0,1,m,x",
             i as f64 / 40.0,
             i as f64 / 80.0
         );
@@ -691,29 +816,35 @@ fn attribute_without_positives_keeps_the_default_and_writes_no_nan() {
         ],
     )
     .expect(0);
-    run.stderr_has("warning: threat: no positive labels among 40 comments: cannot tune; analyze uses the default 0.7")
-        .stderr_has("warning: toxicity: all 40 comments are labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default 0.8");
+    let threat = Attribute::Threat.default_threshold();
+    let toxicity = Attribute::Toxicity.default_threshold();
+    run.stderr_has(&format!("warning: threat: no positive labels among 40 comments: cannot tune; analyze uses the default {threat}"))
+        .stderr_has(&format!("warning: toxicity: all 40 comments are labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default {toxicity}"));
     let t = Thresholds::load(&d.join("t.toml")).unwrap();
-    assert_eq!((t.threat.clone(), t.get(Attribute::Threat)), (None, 0.7));
+    assert_eq!((t.threat.clone(), t.get(Attribute::Threat)), (None, threat));
     // Regression: an all-positive attribute got threshold 0.0, so analyze flagged everything.
     assert_eq!(
         (t.toxicity.clone(), t.get(Attribute::Toxicity)),
-        (None, 0.8)
+        (None, toxicity)
     );
     let toml = read(d, "t.toml");
     for note in [
-        "# threat: not tuned (no positive labels among 40); analyze uses the default 0.7.",
-        "# toxicity: not tuned (no negative labels among 40); analyze uses the default 0.8.",
+        format!("# threat: not tuned (no positive labels among 40); analyze uses the default {threat}."),
+        format!("# toxicity: not tuned (no negative labels among 40); analyze uses the default {toxicity}."),
     ] {
-        assert!(toml.contains(note), "{toml}");
+        assert!(toml.contains(&note), "{toml}");
     }
     let md = read(d, "t.md");
     assert!(
-        md.contains("| threat | 40 | 0 | undefined | undefined | not tuned (default 0.7) |"),
+        md.contains(&format!(
+            "| threat | 40 | 0 | undefined | undefined | not tuned (default {threat}) |"
+        )),
         "{md}"
     );
     assert!(
-        md.contains("| toxicity | 40 | 40 | undefined | 1.000 | not tuned (default 0.8) |"),
+        md.contains(&format!(
+            "| toxicity | 40 | 40 | undefined | 1.000 | not tuned (default {toxicity}) |"
+        )),
         "{md}"
     );
     for f in ["t.toml", "t.md", "t.curves.csv", "t.pr.svg", "t.roc.svg"] {
@@ -759,7 +890,7 @@ fn bad_rows_in_either_file_are_rejected_with_their_line() {
     let d = dir.path();
     write(d, "labels.csv", "id,text,flag\na,x,1\nb,y,yes\nc,z,0\n");
     let scores = format!(
-        "{SCORE_HEADER}\na,t,,0,u,neutral,0,1,0,0.9,0,0,0,0,none,0,0,1,m,x\nc,t,,0,u,neutral,0,1,0,oops,0,0,0,0,none,0,0,1,m,x\n"
+        "{SCORE_HEADER}\na,t,,0,u,neutral,0,1,0,0.9,0,0,0,0,0,0,none,0,0,1,m,x\nc,t,,0,u,neutral,0,1,0,oops,0,0,0,0,0,0,none,0,0,1,m,x\n"
     );
     write(d, "scores.csv", &scores);
     tune(

@@ -9,17 +9,18 @@ use anyhow::Context;
 use super::common::{read_and_score, InputArgs, ModelArgs, StanceArgs};
 use super::{Outcome, Ui};
 use crate::report::write_analysis;
-use crate::tune::thresholds::Thresholds;
+use crate::tune::thresholds::{Attribute, Thresholds, DEFAULTS};
 
 /// Build the threads, score every comment and write the moderation reports.
 ///
 /// Writes into OUTDIR: comments.csv (scores + flagged + reasons), queue.csv (flagged comments,
-/// most severe first, with reason codes TOXIC INSULT THREAT OBSCENE IDENTITY_ATTACK FLAG
-/// ESCALATION AUTHOR_HISTORY, the parent as context and the path to the thread's root),
-/// threads.csv, authors.csv, summary.md and summary.html (self-contained), charts/*.svg.
-/// A comment is flagged when an attribute's score is >= its threshold; defaults: toxicity 0.8,
-/// insult 0.8, threat 0.7, obscene 0.8, identity_attack 0.7, flag (max of all) 0.8.
+/// most severe first, with reason codes TOXIC INSULT THREAT OBSCENE IDENTITY_ATTACK
+/// SEVERE_TOXICITY SEXUALLY_EXPLICIT FLAG ESCALATION AUTHOR_HISTORY, the parent as context and
+/// the path to the thread's root), threads.csv, authors.csv, summary.md and summary.html
+/// (self-contained), charts/*.svg. A comment is flagged when an attribute's score is >= its
+/// threshold (the defaults are listed below).
 #[derive(Debug, clap::Args)]
+#[command(after_help = default_thresholds_help())]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
@@ -33,6 +34,19 @@ pub struct Args {
     pub stance: StanceArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// `Default thresholds: toxicity 0.8, …, flag (max of all) 0.8.`, from the one table of
+/// defaults.
+fn default_thresholds_help() -> String {
+    let items: Vec<String> = DEFAULTS
+        .iter()
+        .map(|&(a, t)| match a {
+            Attribute::Flag => format!("flag (max of all) {t}"),
+            _ => format!("{a} {t}"),
+        })
+        .collect();
+    format!("Default thresholds: {}.", items.join(", "))
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {

@@ -40,7 +40,8 @@ pub struct ModelArgs {
     /// to use for sentiment instead of the built-in head; labels are read from its id2label.
     #[arg(long, value_name = "DIR")]
     pub sentiment_model: Option<PathBuf>,
-    /// The same for toxicity (multi-label models such as toxic-bert use a sigmoid per label).
+    /// The same for toxicity (multi-label models such as toxic-bert use a sigmoid per label);
+    /// severe_toxicity and sexual_explicit are 0 when the model has no label for them.
     #[arg(long, value_name = "DIR")]
     pub toxicity_model: Option<PathBuf>,
 }

@@ -14,9 +14,10 @@ use crate::report::scores::write_scores_csv;
 ///
 /// Output columns (stable): id, thread_id, parent_id, depth, author, sentiment,
 /// sentiment_negative, sentiment_neutral, sentiment_positive, toxicity, insult, threat, obscene,
-/// identity_attack, stance, stance_favor, stance_against, stance_none, model, text. Stance
-/// columns are empty for comments with no article (pass --article or --topic). `model` is a
-/// short hash of the encoder weights and heads. Same input and models give byte-identical output.
+/// identity_attack, severe_toxicity, sexual_explicit, stance, stance_favor, stance_against,
+/// stance_none, model, text. Stance columns are empty for comments with no article (pass
+/// --article or --topic). `model` is a short hash of the encoder weights and heads. Same input
+/// and models give byte-identical output.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]

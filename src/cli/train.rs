@@ -60,6 +60,15 @@ pub struct Args {
     /// Stage 1: passes over the training rows.
     #[arg(long, default_value_t = FinetuneConfig::default().epochs, value_name = "N")]
     pub finetune_epochs: usize,
+    /// Stage 1: stop after N steps (batches of 32), the learning-rate schedule spanning them;
+    /// 0 = no limit (every epoch in full).
+    #[arg(long, default_value_t = FinetuneConfig::default().max_steps.unwrap_or(0), value_name = "N")]
+    pub finetune_steps: usize,
+    /// Stage 1: stop at step N of the schedule (which still spans --finetune-steps) and keep
+    /// the best check so far; 0 = run the whole schedule. The committed model stopped at 1,000
+    /// for time (models/README.md).
+    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    pub finetune_stop: usize,
     /// Stage 1: LoRA rank.
     #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
     pub lora_rank: i64,
@@ -73,6 +82,14 @@ pub struct Args {
     /// instead of starting from the published weights; the temporary heads start afresh.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["reuse_adapter", "no_finetune"])]
     pub finetune_from: Option<std::path::PathBuf>,
+    /// Stage 1: precision of the frozen encoder's matrix products (auto: bf16 products with
+    /// fp32 elsewhere where the CPU has native bf16, else fp32).
+    #[arg(long, value_enum, default_value_t = Precision::Auto, value_name = "P")]
+    pub finetune_precision: Precision,
+    /// Stop after stage 1 (the adapter and its heads are written; `--reuse-adapter` later
+    /// runs stage 2 on them). For splitting a long run across sessions.
+    #[arg(long, conflicts_with_all = ["reuse_adapter", "no_finetune"])]
+    pub stage1_only: bool,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -90,8 +107,16 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     };
 
     // ---- stage 1: LoRA fine-tuning of the encoder -----------------------------------------
+    let stage1_precision = match args.finetune_precision {
+        Precision::Auto if crate::score::encoder::cpu_has_native_bf16() => Precision::Mixed,
+        Precision::Auto => Precision::Fp32,
+        p => p,
+    };
     let finetune_cfg = FinetuneConfig {
+        precision: format!("{stage1_precision:?}").to_lowercase(),
         epochs: args.finetune_epochs,
+        max_steps: (args.finetune_steps > 0).then_some(args.finetune_steps),
+        stop_at: (args.finetune_stop > 0).then_some(args.finetune_stop),
         rank: args.lora_rank,
         alpha: 2.0 * args.lora_rank as f64,
         lr: args.finetune_lr,
@@ -132,12 +157,18 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             &enc_dir,
             &EncoderOptions {
                 max_tokens: finetune_cfg.max_tokens,
+                precision: stage1_precision,
                 ..base_opts.clone()
             },
         )
         .context("loading the encoder")?;
         let mut data = train::finetune_data(&args.data, !args.no_clean_negatives, !args.no_balance)
             .context("reading the fine-tuning data")?;
+        for (source, train_rows, val_rows, positives) in &data.sources {
+            ui.info(format!(
+                "  {source}: {train_rows} training, {val_rows} validation rows, {positives} positive toxicity cells"
+            ));
+        }
         if args.finetune_subsample > 1 {
             data.is_val = data
                 .is_val
@@ -164,6 +195,17 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             log.steps,
             adapter.display()
         ));
+        if args.stage1_only {
+            let record = serde_json::json!({
+                "settings": { "finetune": finetune_cfg },
+                "metrics": { "finetune": log },
+            });
+            let path = heads_dir.join("metrics.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+            ui.info("stopping after stage 1 (--stage1-only); run `threadlens train --reuse-adapter` for stage 2");
+            return Ok(Outcome::Clean);
+        }
         finetune_log = Some(log);
     }
 
@@ -242,6 +284,7 @@ mod tests {
             ..Default::default()
         };
         let log = FinetuneLog {
+            sources: vec![("s".to_string(), 10, 2, 1)],
             train_rows: 10,
             val_rows: 2,
             steps: 7,

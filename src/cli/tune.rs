@@ -19,8 +19,8 @@ use crate::tune::{count, join, rounded_score, sibling, thresholds, tune, Attribu
 /// Tune per-attribute flagging thresholds on your own labelled sample.
 ///
 /// Reads a CSV of comments you labelled (`id`, `text`, and a 0/1 column for each attribute
-/// you label: toxicity, insult, threat, obscene, identity_attack, or `flag` for a plain
-/// moderate/keep decision), joins it on `id` with their scores, and picks a threshold per
+/// you label: toxicity, insult, threat, obscene, identity_attack, severe_toxicity,
+/// sexual_explicit, or `flag` for a plain moderate/keep decision), joins it on `id` with their scores, and picks a threshold per
 /// attribute. A comment is flagged when its score, rounded to 4 decimals as in the scores
 /// CSV, is >= the threshold; tune reports precision and recall by that rule. Writes the
 /// thresholds file (`-o`), and next to it `<name>.curves.csv`, `<name>.pr.svg`,

@@ -21,16 +21,22 @@ pub const INSULT: &str = "INSULT";
 pub const THREAT: &str = "THREAT";
 pub const OBSCENE: &str = "OBSCENE";
 pub const IDENTITY_ATTACK: &str = "IDENTITY_ATTACK";
+pub const SEVERE_TOXICITY: &str = "SEVERE_TOXICITY";
+pub const SEXUALLY_EXPLICIT: &str = "SEXUALLY_EXPLICIT";
 pub const FLAG: &str = "FLAG";
 pub const ESCALATION: &str = "ESCALATION";
 pub const AUTHOR_HISTORY: &str = "AUTHOR_HISTORY";
 
-const ATTRS: [(Attribute, &str); 5] = [
+/// Each toxicity attribute and its reason code, in the model's output order
+/// (`Scores::toxicity`).
+const ATTRS: [(Attribute, &str); crate::score::heads::ATTRIBUTES] = [
     (Attribute::Toxicity, TOXIC),
     (Attribute::Insult, INSULT),
     (Attribute::Threat, THREAT),
     (Attribute::Obscene, OBSCENE),
     (Attribute::IdentityAttack, IDENTITY_ATTACK),
+    (Attribute::SevereToxicity, SEVERE_TOXICITY),
+    (Attribute::SexualExplicit, SEXUALLY_EXPLICIT),
 ];
 
 /// Rules beyond the per-attribute thresholds.
@@ -454,20 +460,47 @@ mod tests {
     fn s(tox: f32) -> Scores {
         Scores {
             sentiment: [0.2, 0.6, 0.2],
-            toxicity: [tox, 0.0, 0.0, 0.0, 0.0],
+            toxicity: [tox, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             stance: None,
         }
     }
 
     #[test]
     fn thresholds_use_greater_or_equal_and_name_reasons() {
+        // c0 sits exactly on the toxicity default, c1 just below it but over threat's.
         let f = forest(&[None, None]);
-        let mut scores = vec![s(0.8), s(0.79)];
+        let tox = Attribute::Toxicity.default_threshold() as f32;
+        let mut scores = vec![s(tox), s(tox - 0.01)];
         scores[1].toxicity[2] = 0.95; // threat
+        assert!(f64::from(scores[1].toxicity[2]) >= Attribute::Threat.default_threshold());
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
         assert_eq!(v.reasons[0], vec![TOXIC]);
         assert_eq!(v.reasons[1], vec![THREAT]);
         assert_eq!(v.flagged, vec![true, true]);
+    }
+
+    /// Severe toxicity and sexually explicit (Model v2) have their own reason codes, count in
+    /// FLAG's maximum and in the severity.
+    #[test]
+    fn the_model_v2_attributes_have_reasons_and_count_in_flag_and_severity() {
+        let f = forest(&[None, None, None, None]);
+        let mut scores = vec![s(0.0); 4];
+        scores[0].toxicity[5] = Attribute::SevereToxicity.default_threshold() as f32;
+        scores[1].toxicity[6] = 1.0; // sexual_explicit
+        scores[2].toxicity[5] = 0.6;
+        scores[3].toxicity[6] = 0.59;
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        assert_eq!(v.reasons[0], vec![SEVERE_TOXICITY]);
+        assert_eq!(v.reasons[1], vec![SEXUALLY_EXPLICIT]);
+        assert_eq!(v.severity[1], 1.0);
+        let th: Thresholds = toml::from_str(
+            "[severe_toxicity]\nthreshold = 1\n[sexual_explicit]\nthreshold = 1\n[flag]\nthreshold = 0.6\n",
+        )
+        .unwrap();
+        let v = judge(&f, &scores, &th, &Rules::default());
+        assert_eq!(v.reasons[2], vec![FLAG], "flag is the highest of the seven");
+        assert!(v.reasons[3].is_empty());
+        assert_eq!(v.severity[2], 0.6);
     }
 
     #[test]
@@ -496,10 +529,11 @@ mod tests {
     fn author_history_marks_repeat_offenders() {
         // ann writes c0, c2, c4 — all toxic; bob writes c1, c3 — clean.
         let f = forest(&[None, None, None, None, None]);
+        let th: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.8\n").unwrap();
         let v = judge(
             &f,
             &[s(0.9), s(0.0), s(0.9), s(0.0), s(0.9)],
-            &Thresholds::default(),
+            &th,
             &Rules::default(),
         );
         for i in [0, 2, 4] {
@@ -511,12 +545,8 @@ mod tests {
     #[test]
     fn queue_is_most_severe_first_and_stable() {
         let f = forest(&[None, None, None]);
-        let v = judge(
-            &f,
-            &[s(0.85), s(0.95), s(0.85)],
-            &Thresholds::default(),
-            &Rules::default(),
-        );
+        let th: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.8\n").unwrap();
+        let v = judge(&f, &[s(0.85), s(0.95), s(0.85)], &th, &Rules::default());
         assert_eq!(queue(&v), vec![1, 0, 2]);
     }
 

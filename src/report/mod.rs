@@ -47,6 +47,31 @@ fn csv_file(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>
     Ok(csv::Writer::from_writer(std::io::BufWriter::new(f)))
 }
 
+/// queue.csv's columns, in order: the toxicity attributes are those of
+/// [`crate::score::heads::TOXICITY_LABELS`], in the same order as in the scores CSV.
+pub const QUEUE_COLUMNS: [&str; 20] = [
+    "rank",
+    "severity",
+    "reasons",
+    "id",
+    "author",
+    "text",
+    "toxicity",
+    "insult",
+    "threat",
+    "obscene",
+    "identity_attack",
+    "severe_toxicity",
+    "sexual_explicit",
+    "parent_id",
+    "parent_author",
+    "parent_text",
+    "thread_id",
+    "depth",
+    "path",
+    "article",
+];
+
 fn f4(v: f32) -> String {
     format!("{v:.4}")
 }
@@ -104,43 +129,21 @@ pub fn write_analysis(
     let path = dir.join("queue.csv");
     let mut w = csv_file(&path)?;
     let e = werr(&path);
-    w.write_record([
-        "rank",
-        "severity",
-        "reasons",
-        "id",
-        "author",
-        "text",
-        "toxicity",
-        "insult",
-        "threat",
-        "obscene",
-        "identity_attack",
-        "parent_id",
-        "parent_author",
-        "parent_text",
-        "thread_id",
-        "depth",
-        "path",
-        "article",
-    ])
-    .map_err(|x| e(&x))?;
+    w.write_record(QUEUE_COLUMNS).map_err(|x| e(&x))?;
     for (rank, i) in analysis::queue(&v).into_iter().enumerate() {
         let (n, c) = (&forest.nodes[i], &forest.comments[i]);
         let s = &scores[i];
         let parent = n.parent.map(|p| &forest.comments[p]);
-        let row: Vec<String> = vec![
+        let mut row: Vec<String> = vec![
             (rank + 1).to_string(),
             f4(v.severity[i]),
             v.reasons[i].join(" "),
             cell(&c.id).into_owned(),
             cell(c.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
             cell(&c.text).into_owned(),
-            f4(s.toxicity[0]),
-            f4(s.toxicity[1]),
-            f4(s.toxicity[2]),
-            f4(s.toxicity[3]),
-            f4(s.toxicity[4]),
+        ];
+        row.extend(s.toxicity.iter().map(|t| f4(*t)));
+        row.extend([
             parent.map(|p| cell(&p.id).into_owned()).unwrap_or_default(),
             parent
                 .map(|p| cell(p.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
@@ -152,7 +155,7 @@ pub fn write_analysis(
             n.depth.to_string(),
             cell(&analysis::path_to_root(forest, i)).into_owned(),
             cell(&article_title(n.article)).into_owned(),
-        ];
+        ]);
         w.write_record(&row).map_err(|x| e(&x))?;
     }
     w.flush().map_err(|x| e(&x))?;

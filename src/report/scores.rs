@@ -10,7 +10,7 @@ use crate::score::scorer::Scores;
 use crate::thread::Forest;
 
 /// The scores CSV's columns, in order.
-pub const SCORE_COLUMNS: [&str; 20] = [
+pub const SCORE_COLUMNS: [&str; 22] = [
     "id",
     "thread_id",
     "parent_id",
@@ -25,6 +25,8 @@ pub const SCORE_COLUMNS: [&str; 20] = [
     "threat",
     "obscene",
     "identity_attack",
+    "severe_toxicity",
+    "sexual_explicit",
     "stance",
     "stance_favor",
     "stance_against",
@@ -106,4 +108,61 @@ pub fn write_scores_csv<W: Write>(
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Comment, Input};
+    use crate::score::heads::TOXICITY_LABELS;
+
+    /// The toxicity columns of `columns`: where `toxicity` starts, as many as the model has.
+    fn toxicity_columns<'a>(columns: &[&'a str]) -> (usize, Vec<&'a str>) {
+        let at = columns.iter().position(|c| *c == "toxicity").unwrap();
+        (at, columns[at..at + TOXICITY_LABELS.len()].to_vec())
+    }
+
+    #[test]
+    fn toxicity_columns_are_the_model_attributes_in_order() {
+        let (at, cols) = toxicity_columns(&SCORE_COLUMNS);
+        assert_eq!(cols, TOXICITY_LABELS);
+        assert_eq!(
+            (SCORE_COLUMNS[at - 1], SCORE_COLUMNS[at + cols.len()]),
+            ("sentiment_positive", "stance")
+        );
+        let (at, cols) = toxicity_columns(&crate::report::QUEUE_COLUMNS);
+        assert_eq!(cols, TOXICITY_LABELS);
+        assert_eq!(crate::report::QUEUE_COLUMNS[at + cols.len()], "parent_id");
+    }
+
+    #[test]
+    fn each_toxicity_score_lands_in_its_column() {
+        let forest = crate::thread::build(Input {
+            comments: vec![Comment {
+                id: "c1".into(),
+                text: "hello".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        let scores = [Scores {
+            sentiment: [0.2, 0.6, 0.2],
+            toxicity: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+            stance: None,
+        }];
+        let mut out = Vec::new();
+        write_scores_csv(&mut out, &forest, &scores, "m", None, false).unwrap();
+        let mut r = csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, SCORE_COLUMNS);
+        let row = r.records().next().unwrap().unwrap();
+        let get = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+        assert_eq!(get("identity_attack"), "0.5000");
+        assert_eq!(get("severe_toxicity"), "0.6000");
+        assert_eq!(get("sexual_explicit"), "0.7000");
+        assert_eq!(
+            (get("stance"), get("model"), get("text")),
+            ("", "m", "hello")
+        );
+    }
 }

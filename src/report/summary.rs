@@ -52,7 +52,7 @@ fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
                 None => "default".to_string(),
             };
             let what = if a == Attribute::Flag {
-                "flag (highest of the five scores, when no attribute fired)".to_string()
+                "flag (highest of the seven scores, when no attribute fired)".to_string()
             } else {
                 a.name().to_string()
             };
@@ -651,13 +651,37 @@ mod tests {
 
     #[test]
     fn rules_name_each_threshold_and_its_source() {
-        let th: Thresholds =
-            toml::from_str("[insult]\nthreshold = 0.61\nobjective = \"max-f1\"\n").unwrap();
+        let th: Thresholds = toml::from_str(
+            "[insult]\nthreshold = 0.61\nobjective = \"max-f1\"\n[sexual_explicit]\nthreshold = 0.44\n",
+        )
+        .unwrap();
         let r = rules_in_force(&th, &Rules::default());
-        assert_eq!(r[0], "toxicity ≥ 0.8 (default)");
+        assert_eq!(r.len(), Attribute::ALL.len() + 2);
+        assert_eq!(
+            r[0],
+            format!(
+                "toxicity ≥ {} (default)",
+                Attribute::Toxicity.default_threshold()
+            )
+        );
         assert_eq!(r[1], "insult ≥ 0.61 (thresholds file, tuned for max-f1)");
-        assert!(r[6].starts_with("ESCALATION: a reply with toxicity ≥ 0.5"));
-        assert!(r[7].contains("≥ 3 comments here, ≥ 50 % of them flagged"));
+        assert_eq!(
+            r[5],
+            format!(
+                "severe_toxicity ≥ {} (default)",
+                Attribute::SevereToxicity.default_threshold()
+            )
+        );
+        assert_eq!(r[6], "sexual_explicit ≥ 0.44 (thresholds file)");
+        assert_eq!(
+            r[7],
+            format!(
+                "flag (highest of the seven scores, when no attribute fired) ≥ {} (default)",
+                Attribute::Flag.default_threshold()
+            )
+        );
+        assert!(r[8].starts_with("ESCALATION: a reply with toxicity ≥ 0.5"));
+        assert!(r[9].contains("≥ 3 comments here, ≥ 50 % of them flagged"));
     }
 
     #[test]

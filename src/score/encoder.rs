@@ -61,6 +61,10 @@ pub enum Precision {
     Auto,
     Fp32,
     Bf16,
+    /// bf16 matrix products with fp32 everywhere else (embeddings, residual stream, layer
+    /// norm, softmax), like `torch.autocast("cpu", bfloat16)`; used for fine-tuning on CPUs with
+    /// native bf16.
+    Mixed,
 }
 
 /// How to build an [`Encoder`].
@@ -115,6 +119,8 @@ pub struct Encoder {
     tokenizer: TextTokenizer,
     model: Model,
     kind: Kind,
+    /// bf16 linear maps under fp32 everything else (Precision::Mixed).
+    mixed: bool,
     max_tokens: usize,
 }
 
@@ -157,14 +163,16 @@ impl Encoder {
                 message: e.to_string(),
             })?;
 
-        let kind = match opts.precision {
-            Precision::Fp32 => Kind::Float,
-            Precision::Bf16 => Kind::BFloat16,
+        // (storage of embeddings and layer norms, storage of the linear maps)
+        let (kind, linear_kind) = match opts.precision {
+            Precision::Fp32 => (Kind::Float, Kind::Float),
+            Precision::Bf16 => (Kind::BFloat16, Kind::BFloat16),
+            Precision::Mixed => (Kind::Float, Kind::BFloat16),
             Precision::Auto => {
                 if cpu_has_native_bf16() {
-                    Kind::BFloat16
+                    (Kind::BFloat16, Kind::BFloat16)
                 } else {
-                    Kind::Float
+                    (Kind::Float, Kind::Float)
                 }
             }
         };
@@ -177,7 +185,12 @@ impl Encoder {
         let model = match opts.backend {
             Backend::Fused => {
                 let config = read_config(&config_path)?;
-                Model::Fused(FusedBert::load(&weights_path, &config, kind, &adapter)?)
+                Model::Fused(FusedBert::load(
+                    &weights_path,
+                    &config,
+                    (kind, linear_kind),
+                    &adapter,
+                )?)
             }
             Backend::RustBert => {
                 let config = read_config(&config_path)?;
@@ -199,7 +212,7 @@ impl Encoder {
                     })?;
                     adapter.merge_into(name, &mut var.shallow_clone())?;
                 }
-                if kind == Kind::BFloat16 {
+                if linear_kind == Kind::BFloat16 {
                     vs.bfloat16();
                 }
                 vs.freeze();
@@ -209,17 +222,24 @@ impl Encoder {
                 }
             }
         };
+        let kind = match (opts.backend, opts.precision) {
+            (Backend::RustBert, _) => linear_kind,
+            _ => kind,
+        };
         Ok(Encoder {
             tokenizer: TextTokenizer { tokenizer },
             model,
             kind,
+            mixed: opts.precision == Precision::Mixed && opts.backend == Backend::Fused,
             max_tokens: opts.max_tokens,
         })
     }
 
     /// The precision actually in use.
     pub fn precision_name(&self) -> &'static str {
-        if self.kind == Kind::BFloat16 {
+        if self.mixed {
+            "mixed"
+        } else if self.kind == Kind::BFloat16 {
             "bf16"
         } else {
             "fp32"
@@ -513,12 +533,14 @@ struct Layer {
 }
 
 impl FusedBert {
+    /// `kinds`: storage of the embeddings and layer norms, and of the linear maps.
     fn load(
         path: &Path,
         config: &BertConfig,
-        kind: Kind,
+        kinds: (Kind, Kind),
         adapter: &Adapter,
     ) -> Result<FusedBert, EncoderError> {
+        let (kind, linear_kind) = kinds;
         let load_err = |message: String| EncoderError::Load {
             path: path.to_path_buf(),
             message,
@@ -534,7 +556,7 @@ impl FusedBert {
                 )));
             }
         }
-        let mut take = |name: &str| -> Result<Tensor, EncoderError> {
+        let mut take_as = |name: &str, kind: Kind| -> Result<Tensor, EncoderError> {
             let t = w
                 .remove(name)
                 .ok_or_else(|| load_err(format!("tensor {name} not found")))?;
@@ -543,38 +565,38 @@ impl FusedBert {
             adapter.merge_into(name, &mut t)?;
             Ok(t.to_kind(kind))
         };
-        let word = take("embeddings.word_embeddings.weight")?;
-        let position = take("embeddings.position_embeddings.weight")?;
-        let token_type0 = take("embeddings.token_type_embeddings.weight")?.get(0);
+        let word = take_as("embeddings.word_embeddings.weight", kind)?;
+        let position = take_as("embeddings.position_embeddings.weight", kind)?;
+        let token_type0 = take_as("embeddings.token_type_embeddings.weight", kind)?.get(0);
         let ln = (
-            take("embeddings.LayerNorm.weight")?,
-            take("embeddings.LayerNorm.bias")?,
+            take_as("embeddings.LayerNorm.weight", kind)?,
+            take_as("embeddings.LayerNorm.bias", kind)?,
         );
         let mut layers = Vec::new();
         for i in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{i}.");
-            let q_w = take(&format!("{p}attention.self.query.weight"))?;
-            let k_w = take(&format!("{p}attention.self.key.weight"))?;
-            let v_w = take(&format!("{p}attention.self.value.weight"))?;
-            let q_b = take(&format!("{p}attention.self.query.bias"))?;
-            let k_b = take(&format!("{p}attention.self.key.bias"))?;
-            let v_b = take(&format!("{p}attention.self.value.bias"))?;
+            let q_w = take_as(&format!("{p}attention.self.query.weight"), linear_kind)?;
+            let k_w = take_as(&format!("{p}attention.self.key.weight"), linear_kind)?;
+            let v_w = take_as(&format!("{p}attention.self.value.weight"), linear_kind)?;
+            let q_b = take_as(&format!("{p}attention.self.query.bias"), linear_kind)?;
+            let k_b = take_as(&format!("{p}attention.self.key.bias"), linear_kind)?;
+            let v_b = take_as(&format!("{p}attention.self.value.bias"), linear_kind)?;
             layers.push(Layer {
                 qkv_w: Tensor::cat(&[q_w, k_w, v_w], 0),
                 qkv_b: Tensor::cat(&[q_b, k_b, v_b], 0),
-                out_w: take(&format!("{p}attention.output.dense.weight"))?,
-                out_b: take(&format!("{p}attention.output.dense.bias"))?,
+                out_w: take_as(&format!("{p}attention.output.dense.weight"), linear_kind)?,
+                out_b: take_as(&format!("{p}attention.output.dense.bias"), linear_kind)?,
                 ln1: (
-                    take(&format!("{p}attention.output.LayerNorm.weight"))?,
-                    take(&format!("{p}attention.output.LayerNorm.bias"))?,
+                    take_as(&format!("{p}attention.output.LayerNorm.weight"), kind)?,
+                    take_as(&format!("{p}attention.output.LayerNorm.bias"), kind)?,
                 ),
-                inter_w: take(&format!("{p}intermediate.dense.weight"))?,
-                inter_b: take(&format!("{p}intermediate.dense.bias"))?,
-                ffn_out_w: take(&format!("{p}output.dense.weight"))?,
-                ffn_out_b: take(&format!("{p}output.dense.bias"))?,
+                inter_w: take_as(&format!("{p}intermediate.dense.weight"), linear_kind)?,
+                inter_b: take_as(&format!("{p}intermediate.dense.bias"), linear_kind)?,
+                ffn_out_w: take_as(&format!("{p}output.dense.weight"), linear_kind)?,
+                ffn_out_b: take_as(&format!("{p}output.dense.bias"), linear_kind)?,
                 ln2: (
-                    take(&format!("{p}output.LayerNorm.weight"))?,
-                    take(&format!("{p}output.LayerNorm.bias"))?,
+                    take_as(&format!("{p}output.LayerNorm.weight"), kind)?,
+                    take_as(&format!("{p}output.LayerNorm.bias"), kind)?,
                 ),
             });
         }
@@ -649,7 +671,7 @@ impl FusedBert {
         let attn_mask = mask.to_kind(Kind::Bool).view([b, 1, 1, l]);
         for (li, layer) in self.layers.iter().enumerate() {
             let adapter = train.map(|t| (t, &t.adapters[li]));
-            let mut qkv = x.linear(&layer.qkv_w, Some(&layer.qkv_b));
+            let mut qkv = linear(&x, &layer.qkv_w, &layer.qkv_b);
             if let Some((t, a)) = adapter {
                 let delta = Tensor::cat(
                     &[
@@ -673,7 +695,7 @@ impl FusedBert {
                 None::<f64>,
             )?;
             let ctx = ctx.transpose(1, 2).reshape([b, l, hidden]);
-            let mut a = ctx.linear(&layer.out_w, Some(&layer.out_b));
+            let mut a = linear(&ctx, &layer.out_w, &layer.out_b);
             if let Some((t, ad)) = adapter {
                 a = a + t.lora(&ctx, &ad.attn_out);
             }
@@ -685,12 +707,12 @@ impl FusedBert {
                 self.eps,
                 false,
             );
-            let mut i = x.linear(&layer.inter_w, Some(&layer.inter_b));
+            let mut i = linear(&x, &layer.inter_w, &layer.inter_b);
             if let Some((t, ad)) = adapter {
                 i = i + t.lora(&x, &ad.ffn_in);
             }
             let i = i.gelu("none");
-            let mut o = i.linear(&layer.ffn_out_w, Some(&layer.ffn_out_b));
+            let mut o = linear(&i, &layer.ffn_out_w, &layer.ffn_out_b);
             if let Some((t, ad)) = adapter {
                 o = o + t.lora(&i, &ad.ffn_out);
             }
@@ -704,6 +726,18 @@ impl FusedBert {
             );
         }
         Ok(x)
+    }
+}
+
+/// `x·Wᵀ + b` in the weight's precision, the result back in `x`'s: with Precision::Mixed the
+/// product runs in bf16 (oneDNN / AMX) while the residual stream stays fp32; otherwise both
+/// kinds agree and nothing is converted.
+fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
+    let (xk, wk) = (x.kind(), w.kind());
+    if xk == wk {
+        x.linear(w, Some(b))
+    } else {
+        x.to_kind(wk).linear(w, Some(b)).to_kind(xk)
     }
 }
 

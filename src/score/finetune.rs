@@ -16,6 +16,7 @@ use std::path::Path;
 
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
+use super::heads::TOXICITY_LABELS;
 use super::encoder::{
     adapted_weights, batch_tensors, mean_pool_normalize, Adapter, Encoder, EncoderError, LayerLora,
     Lora, TrainPass,
@@ -34,6 +35,14 @@ pub struct FinetuneConfig {
     pub lr: f64,
     pub weight_decay: f64,
     pub epochs: usize,
+    /// Stop after this many steps (the learning-rate schedule spans them), when fewer than
+    /// the epochs would take: on two CPU cores a pass over every row does not fit one session.
+    #[serde(default)]
+    pub max_steps: Option<usize>,
+    /// Stop at this step of the schedule (the schedule itself still spans `max_steps`): a run
+    /// cut short for time, whose best check up to here is kept.
+    #[serde(default)]
+    pub stop_at: Option<usize>,
     /// Texts per step.
     pub batch: usize,
     /// Longest training input in tokens (tweets are far shorter; long comments are cut).
@@ -47,6 +56,11 @@ pub struct FinetuneConfig {
     pub seed: i64,
     /// Continue from this adapter instead of starting at the published weights (B = 0).
     pub init_adapter: Option<std::path::PathBuf>,
+    /// Precision of the frozen base model's matrix products during training ("fp32", or
+    /// "mixed": bf16 products, fp32 elsewhere, on CPUs with native bf16). The adapter itself
+    /// always trains in fp32.
+    #[serde(default)]
+    pub precision: String,
 }
 
 impl Default for FinetuneConfig {
@@ -57,7 +71,9 @@ impl Default for FinetuneConfig {
             dropout: 0.1,
             lr: 5e-4,
             weight_decay: 0.01,
-            epochs: 3,
+            epochs: 1,
+            max_steps: Some(4_500),
+            stop_at: None,
             batch: 32,
             max_tokens: 128,
             hidden: 256,
@@ -65,9 +81,13 @@ impl Default for FinetuneConfig {
             eval_every: 1000,
             seed: 20261122,
             init_adapter: None,
+            precision: "fp32".to_string(),
         }
     }
 }
+
+/// Number of toxicity attributes the temporary head predicts.
+pub const ATTRS: usize = TOXICITY_LABELS.len();
 
 /// The training rows of stage 1. Parallel vectors, one entry per distinct text.
 #[derive(Debug, Default)]
@@ -75,12 +95,17 @@ pub struct FinetuneData {
     pub texts: Vec<String>,
     /// Sentiment class (0 negative, 1 neutral, 2 positive) where labelled.
     pub sentiment: Vec<Option<u8>>,
-    /// Toxicity attribute targets (0/1) in heads::TOXICITY_LABELS order.
-    pub toxicity: Vec<[f32; 5]>,
+    /// Toxicity attribute targets in [0, 1] (0/1 labels, or rater fractions as soft targets)
+    /// in heads::TOXICITY_LABELS order.
+    pub toxicity: Vec<[f32; ATTRS]>,
     /// Per-cell loss weights; 0 where the attribute is not labelled.
-    pub toxicity_weight: Vec<[f32; 5]>,
+    pub toxicity_weight: Vec<[f32; ATTRS]>,
     /// Held back for validation (the same rows stage 2 holds back).
     pub is_val: Vec<bool>,
+    /// Per source: (name, training rows, validation rows, labelled positive toxicity cells),
+    /// counted where the source's labels were used (a text another source labelled first
+    /// counts for that one).
+    pub sources: Vec<(String, usize, usize, usize)>,
 }
 
 /// One validation check.
@@ -96,6 +121,9 @@ pub struct Check {
 /// What the fine-tuning did, for metrics.json and the model card.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FinetuneLog {
+    /// Rows per source, as in [`FinetuneData::sources`].
+    #[serde(default)]
+    pub sources: Vec<(String, usize, usize, usize)>,
     pub train_rows: usize,
     pub val_rows: usize,
     pub steps: usize,
@@ -189,7 +217,7 @@ impl Model {
         }
         let dim = super::encoder::DIM as i64;
         let sentiment = Head::new(&root / "sentiment", dim, cfg.hidden, 3);
-        let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, 5);
+        let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, ATTRS as i64);
         Ok(Model {
             vs,
             adapters,
@@ -221,6 +249,21 @@ impl Model {
             self.sentiment.forward_t(&e, dropout, train),
             self.toxicity.forward_t(&e, dropout, train),
         ))
+    }
+
+    /// The two heads trained alongside, in the committed heads file's layout
+    /// (`sentiment.hidden.weight`, …), detached copies.
+    fn head_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (name, head) in [("sentiment", &self.sentiment), ("toxicity", &self.toxicity)] {
+            for (part, lin) in [("hidden", &head.hidden), ("out", &head.out)] {
+                out.push((format!("{name}.{part}.weight"), lin.ws.detach().copy()));
+                let b = lin.bs.as_ref().expect("linear layers have a bias");
+                out.push((format!("{name}.{part}.bias"), b.detach().copy()));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// The adapter as `NAME.lora_a`, `NAME.lora_b` and `lora.scale`, detached copies.
@@ -323,8 +366,8 @@ impl Loss {
         if w.iter().any(|&x| x > 0.0) {
             let y: Vec<f32> = idx.iter().flat_map(|&i| data.toxicity[i]).collect();
             let n = idx.len() as i64;
-            let w = Tensor::from_slice(&w).reshape([n, 5]);
-            let y = Tensor::from_slice(&y).reshape([n, 5]);
+            let w = Tensor::from_slice(&w).reshape([n, ATTRS as i64]);
+            let y = Tensor::from_slice(&y).reshape([n, ATTRS as i64]);
             let per = tox_logits.binary_cross_entropy_with_logits::<Tensor>(
                 &y,
                 None,
@@ -337,8 +380,14 @@ impl Loss {
     }
 }
 
+/// File, beside the adapter, of the sentiment and toxicity heads trained jointly with it (at the
+/// same best step). Stage 2 keeps them: trained end to end through the adapter, they need no
+/// second embedding pass over the training rows.
+pub const STAGE1_HEADS_FILE: &str = "stage1-heads.safetensors";
+
 /// Trains the adapter and writes the best one (lowest validation loss) to `out` each time it
-/// improves. `enc` must be the base encoder, fused backend, fp32.
+/// improves, with the heads trained alongside in [`STAGE1_HEADS_FILE`] beside it. `enc` must be
+/// the base encoder, fused backend, fp32.
 pub fn finetune(
     enc: &Encoder,
     data: &FinetuneData,
@@ -398,18 +447,20 @@ pub fn finetune(
     };
 
     let batches_per_epoch = train_idx.len().div_ceil(cfg.batch.max(1));
-    let total_steps = batches_per_epoch * cfg.epochs;
+    let total_steps = (batches_per_epoch * cfg.epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
     let warmup = (total_steps as f64 * 0.06).ceil().max(1.0);
     let mut opt = nn::AdamW::default()
         .wd(cfg.weight_decay)
         .build(&model.vs, cfg.lr)?;
     log(&format!(
-        "fine-tuning: {} training rows, {} validation rows checked, {} steps, {} trainable numbers",
+        "fine-tuning: {} training rows, {} validation rows checked, {} steps, {} trainable numbers (data ready after {:.0} s)",
         train_idx.len(),
         val_idx.len(),
         total_steps,
-        trainable
+        trainable,
+        started.elapsed().as_secs_f64()
     ));
+    let mut train_seconds = 0f64;
     let bar = if show_progress {
         indicatif::ProgressBar::new(total_steps as u64)
     } else {
@@ -429,6 +480,9 @@ pub fn finetune(
     let mut running = (0f64, 0usize);
     for _epoch in 0..cfg.epochs {
         for batch in epoch_batches(&train_idx, &ids, cfg.batch, &mut rng) {
+            if step == total_steps || Some(step) == cfg.stop_at {
+                break;
+            }
             step += 1;
             let lr = if (step as f64) <= warmup {
                 cfg.lr * step as f64 / warmup
@@ -437,24 +491,30 @@ pub fn finetune(
             };
             opt.set_lr(lr);
             let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            let step_started = std::time::Instant::now();
             let (s, t) = model.forward(enc, &rows, cfg.dropout, true)?;
             let l = loss.of(&s, &t, data, &batch);
             opt.backward_step_clip_norm(&l, 1.0);
             running.0 += l.double_value(&[]);
+            train_seconds += step_started.elapsed().as_secs_f64();
             running.1 += 1;
             bar.inc(1);
-            let end_of_epoch = step % batches_per_epoch == 0;
+            let end_of_epoch = step % batches_per_epoch == 0
+                || step == total_steps
+                || Some(step) == cfg.stop_at;
             if step % cfg.eval_every == 0 || end_of_epoch {
                 let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, step, running)?;
                 running = (0.0, 0);
                 bar.set_message(format!("val loss {:.4}", check.val_loss));
                 log(&format!(
-                    "step {}: train loss {:.4}, validation loss {:.4}, sentiment macro-recall {:.3}, toxicity F1 {:.3}",
-                    check.step, check.train_loss, check.val_loss, check.val_sentiment_macro_recall, check.val_toxicity_f1
+                    "step {}: train loss {:.4}, validation loss {:.4}, sentiment macro-recall {:.3}, toxicity F1 {:.3} ({:.2} training steps/s, {:.0} s elapsed)",
+                    check.step, check.train_loss, check.val_loss, check.val_sentiment_macro_recall, check.val_toxicity_f1,
+                    step as f64 / train_seconds.max(1e-9), started.elapsed().as_secs_f64()
                 ));
                 if check.val_loss < best.0 {
                     best = (check.val_loss, step);
                     Tensor::write_safetensors(&model.adapter_tensors(), out)?;
+                    Tensor::write_safetensors(&model.head_tensors(), out.with_file_name(STAGE1_HEADS_FILE))?;
                 }
                 checks.push(check);
             }
@@ -462,6 +522,7 @@ pub fn finetune(
     }
     bar.finish_and_clear();
     Ok(FinetuneLog {
+        sources: data.sources.clone(),
         train_rows: train_idx.len(),
         val_rows: val_idx.len(),
         steps: step,
@@ -501,10 +562,10 @@ fn evaluate(
             if let Some(g) = data.sentiment[i] {
                 conf[g as usize][pred[k] as usize] += 1;
             }
-            for a in 0..5 {
+            for a in 0..ATTRS {
                 if data.toxicity_weight[i][a] > 0.0 {
-                    let gold = data.toxicity[i][a] > 0.5;
-                    let p = probs[k * 5 + a] >= 0.5;
+                    let gold = data.toxicity[i][a] >= 0.5;
+                    let p = probs[k * ATTRS + a] >= 0.5;
                     match (gold, p) {
                         (true, true) => tp += 1,
                         (false, true) => fp += 1,

@@ -12,9 +12,20 @@ use std::path::{Path, PathBuf};
 
 /// Sentiment classes, in output order.
 pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
-/// Toxicity attributes, in output order.
-pub const TOXICITY_LABELS: [&str; 5] =
-    ["toxicity", "insult", "threat", "obscene", "identity_attack"];
+/// Toxicity attributes, in output order: Perspective's production attributes (TOXICITY,
+/// INSULT, THREAT, PROFANITY = `obscene`, IDENTITY_ATTACK, SEVERE_TOXICITY, SEXUALLY_EXPLICIT).
+pub const TOXICITY_LABELS: [&str; 7] = [
+    "toxicity",
+    "insult",
+    "threat",
+    "obscene",
+    "identity_attack",
+    "severe_toxicity",
+    "sexual_explicit",
+];
+
+/// Number of toxicity attributes.
+pub const ATTRIBUTES: usize = TOXICITY_LABELS.len();
 /// Stance classes, in output order.
 pub const STANCE_LABELS: [&str; 3] = ["favor", "against", "none"];
 
@@ -49,13 +60,18 @@ impl HeadKind {
         }
     }
 
+    /// The head's output labels, in order.
+    pub fn labels(self) -> &'static [&'static str] {
+        match self {
+            HeadKind::Sentiment => &SENTIMENT_LABELS,
+            HeadKind::Toxicity => &TOXICITY_LABELS,
+            HeadKind::Stance => &STANCE_LABELS,
+        }
+    }
+
     /// Number of outputs.
     pub fn outputs(self) -> usize {
-        match self {
-            HeadKind::Sentiment => SENTIMENT_LABELS.len(),
-            HeadKind::Toxicity => TOXICITY_LABELS.len(),
-            HeadKind::Stance => STANCE_LABELS.len(),
-        }
+        self.labels().len()
     }
 
     /// Width of the head's input for an embedding width `dim`.
@@ -148,50 +164,9 @@ impl Heads {
     /// Parses heads from safetensors bytes, checking every shape against `dim`.
     pub fn from_bytes(bytes: &[u8], dim: usize) -> Result<Heads, String> {
         let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
-        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
-            let t = st
-                .tensor(name)
-                .map_err(|_| format!("tensor {name} not found"))?;
-            if t.dtype() != safetensors::Dtype::F32 {
-                return Err(format!("tensor {name} is {:?}, expected F32", t.dtype()));
-            }
-            if t.shape() != shape {
-                return Err(format!(
-                    "tensor {name} has shape {:?}, expected {shape:?}",
-                    t.shape()
-                ));
-            }
-            Ok(t.data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect())
-        };
         let mut heads = HashMap::new();
         for kind in HeadKind::ALL {
-            let n = kind.name();
-            let inputs = kind.input_width(dim);
-            let hidden_b = st
-                .tensor(&format!("{n}.hidden.bias"))
-                .map_err(|_| format!("tensor {n}.hidden.bias not found"))?;
-            let width = hidden_b.shape().first().copied().unwrap_or(0);
-            let outputs = kind.outputs();
-            heads.insert(
-                kind,
-                Mlp {
-                    hidden: Dense {
-                        weight: get(&format!("{n}.hidden.weight"), &[width, inputs])?,
-                        bias: get(&format!("{n}.hidden.bias"), &[width])?,
-                        inputs,
-                        outputs: width,
-                    },
-                    out: Dense {
-                        weight: get(&format!("{n}.out.weight"), &[outputs, width])?,
-                        bias: get(&format!("{n}.out.bias"), &[outputs])?,
-                        inputs: width,
-                        outputs,
-                    },
-                },
-            );
+            heads.insert(kind, read_mlp(&st, kind.name(), kind.input_width(dim), kind.outputs())?);
         }
         Ok(Heads {
             heads,
@@ -216,15 +191,9 @@ impl Heads {
     }
 
     /// Toxicity attribute probabilities, each independent, in [`TOXICITY_LABELS`] order.
-    pub fn toxicity(&self, emb: &[f32]) -> [f32; 5] {
+    pub fn toxicity(&self, emb: &[f32]) -> [f32; ATTRIBUTES] {
         let l = self.head(HeadKind::Toxicity).logits(emb);
-        [
-            sigmoid(l[0]),
-            sigmoid(l[1]),
-            sigmoid(l[2]),
-            sigmoid(l[3]),
-            sigmoid(l[4]),
-        ]
+        std::array::from_fn(|k| sigmoid(l[k]))
     }
 
     /// Stance probabilities (favor, against, none) of a comment toward an article.
@@ -233,6 +202,75 @@ impl Heads {
         stance_features(comment, article, &mut x);
         let p = softmax(&self.head(HeadKind::Stance).logits(&x));
         [p[0], p[1], p[2]]
+    }
+}
+
+/// One head `NAME.{hidden,out}.{weight,bias}` from a safetensors file, its shapes checked
+/// (`inputs` wide in, `outputs` wide out, any hidden width).
+pub fn read_mlp(
+    st: &safetensors::SafeTensors,
+    name: &str,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Mlp, String> {
+    let get = |tensor: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
+        let t = st
+            .tensor(tensor)
+            .map_err(|_| format!("tensor {tensor} not found"))?;
+        if t.dtype() != safetensors::Dtype::F32 {
+            return Err(format!("tensor {tensor} is {:?}, expected F32", t.dtype()));
+        }
+        if t.shape() != shape {
+            return Err(format!(
+                "tensor {tensor} has shape {:?}, expected {shape:?}",
+                t.shape()
+            ));
+        }
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    };
+    let hidden_b = st
+        .tensor(&format!("{name}.hidden.bias"))
+        .map_err(|_| format!("tensor {name}.hidden.bias not found"))?;
+    let width = hidden_b.shape().first().copied().unwrap_or(0);
+    check_outputs(st, name, outputs)?;
+    Ok(Mlp {
+        hidden: Dense {
+            weight: get(&format!("{name}.hidden.weight"), &[width, inputs])?,
+            bias: get(&format!("{name}.hidden.bias"), &[width])?,
+            inputs,
+            outputs: width,
+        },
+        out: Dense {
+            weight: get(&format!("{name}.out.weight"), &[outputs, width])?,
+            bias: get(&format!("{name}.out.bias"), &[outputs])?,
+            inputs: width,
+            outputs,
+        },
+    })
+}
+
+/// Checks the head's output count before any weight shape, so a heads file written for another
+/// set of outputs (e.g. Model v1's five toxicity attributes) says so plainly.
+fn check_outputs(st: &safetensors::SafeTensors, name: &str, outputs: usize) -> Result<(), String> {
+    let tensor = format!("{name}.out.bias");
+    let t = st
+        .tensor(&tensor)
+        .map_err(|_| format!("tensor {tensor} not found"))?;
+    match t.shape() {
+        [n] if *n == outputs => Ok(()),
+        shape => {
+            let found = shape.first().map_or("no".to_string(), ToString::to_string);
+            let labels = HeadKind::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .map_or(String::new(), |k| format!(" ({})", k.labels().join(", ")));
+            Err(format!(
+                "{name} head has {found} outputs, expected {outputs}{labels}: the heads file was trained for another set of outputs; retrain with `threadlens train` or use a heads file from this version"
+            ))
+        }
     }
 }
 
@@ -263,6 +301,46 @@ pub fn argmax(p: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A heads file of zeros for embeddings `dim` wide, its toxicity head `toxicity` wide out.
+    fn zero_heads(dim: usize, toxicity: usize) -> Vec<u8> {
+        let hidden = 2;
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for kind in HeadKind::ALL {
+            let inputs = kind.input_width(dim);
+            let outputs = match kind {
+                HeadKind::Toxicity => toxicity,
+                _ => kind.outputs(),
+            };
+            let parts = [
+                ("hidden.weight", vec![hidden, inputs]),
+                ("hidden.bias", vec![hidden]),
+                ("out.weight", vec![outputs, hidden]),
+                ("out.bias", vec![outputs]),
+            ];
+            for (part, shape) in parts {
+                let bytes = vec![0u8; 4 * shape.iter().product::<usize>()];
+                tensors.push((format!("{}.{part}", kind.name()), shape, bytes));
+            }
+        }
+        let views = tensors.iter().map(|(name, shape, bytes)| {
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes);
+            (name.clone(), view.unwrap())
+        });
+        safetensors::serialize(views, &None).unwrap()
+    }
+
+    #[test]
+    fn a_heads_file_with_the_v1_toxicity_head_is_named_as_such() {
+        let heads = Heads::from_bytes(&zero_heads(4, ATTRIBUTES), 4).unwrap();
+        assert_eq!(heads.toxicity(&[0.0; 4]), [0.5; ATTRIBUTES]);
+        let err = Heads::from_bytes(&zero_heads(4, 5), 4).unwrap_err();
+        assert_eq!(
+            err,
+            "toxicity head has 5 outputs, expected 7 (toxicity, insult, threat, obscene, identity_attack, severe_toxicity, sexual_explicit): the heads file was trained for another set of outputs; retrain with `threadlens train` or use a heads file from this version"
+        );
+    }
 
     #[test]
     fn softmax_sums_to_one_and_survives_large_logits() {

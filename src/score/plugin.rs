@@ -4,7 +4,9 @@
 //!
 //! Labels come from the model's `id2label`, never from fixed positions. Multi-label models
 //! (`problem_type: multi_label_classification`, e.g. toxic-bert) get a sigmoid per label,
-//! others a softmax. `map_labels` then matches the model's label names to threadlens' columns.
+//! others a softmax. `map_labels` then matches the model's label names to threadlens' columns;
+//! a toxicity model may lack the two attributes Model v2 added ([`OPTIONAL_TOXICITY`]), which
+//! then score 0.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -217,23 +219,42 @@ impl Classifier {
 /// Matches a model's label names to threadlens' columns: for each wanted column, the index of
 /// the model label whose normalised name is one of its synonyms. Errors name what is missing.
 pub fn map_labels(labels: &[String], wanted: &[(&str, &[&str])]) -> Result<Vec<usize>, String> {
-    let norm = |s: &str| s.to_lowercase().replace(['-', ' '], "_");
-    let names: Vec<String> = labels.iter().map(|l| norm(l)).collect();
     wanted
         .iter()
         .map(|(col, synonyms)| {
-            names
-                .iter()
-                .position(|n| synonyms.iter().any(|s| norm(s) == *n))
-                .ok_or_else(|| {
-                    format!(
-                        "the model has no label for {col} (its labels: {}; accepted: {})",
-                        labels.join(", "),
-                        synonyms.join(", ")
-                    )
-                })
+            find_label(labels, synonyms).ok_or_else(|| no_label(labels, col, synonyms))
         })
         .collect()
+}
+
+/// Like [`map_labels`] for [`TOXICITY_SYNONYMS`], but a column in [`OPTIONAL_TOXICITY`] that
+/// the model has no label for is `None` (scored 0) instead of an error.
+pub fn map_toxicity_labels(labels: &[String]) -> Result<Vec<Option<usize>>, String> {
+    TOXICITY_SYNONYMS
+        .iter()
+        .map(|(col, synonyms)| match find_label(labels, synonyms) {
+            Some(i) => Ok(Some(i)),
+            None if OPTIONAL_TOXICITY.contains(col) => Ok(None),
+            None => Err(no_label(labels, col, synonyms)),
+        })
+        .collect()
+}
+
+/// The index of the first label whose normalised name (lower case, `-` and space as `_`) is
+/// one of `synonyms`.
+fn find_label(labels: &[String], synonyms: &[&str]) -> Option<usize> {
+    let norm = |s: &str| s.to_lowercase().replace(['-', ' '], "_");
+    labels
+        .iter()
+        .position(|l| synonyms.iter().any(|s| norm(s) == norm(l)))
+}
+
+fn no_label(labels: &[String], col: &str, synonyms: &[&str]) -> String {
+    format!(
+        "the model has no label for {col} (its labels: {}; accepted: {})",
+        labels.join(", "),
+        synonyms.join(", ")
+    )
 }
 
 /// Label synonyms for sentiment models.
@@ -243,17 +264,31 @@ pub const SENTIMENT_SYNONYMS: [(&str, &[&str]); 3] = [
     ("positive", &["positive", "pos"]),
 ];
 
-/// Label synonyms for toxicity models (Jigsaw / toxic-bert names included).
-pub const TOXICITY_SYNONYMS: [(&str, &[&str]); 5] = [
+/// Label synonyms for toxicity models (Jigsaw / toxic-bert and Perspective names included), in
+/// [`super::heads::TOXICITY_LABELS`] order. `sexual_explicit` was an `obscene` synonym until
+/// Model v2 gave it its own column.
+pub const TOXICITY_SYNONYMS: [(&str, &[&str]); super::heads::ATTRIBUTES] = [
     ("toxicity", &["toxicity", "toxic"]),
     ("insult", &["insult"]),
     ("threat", &["threat"]),
-    ("obscene", &["obscene", "profanity", "sexual_explicit"]),
+    ("obscene", &["obscene", "profanity"]),
     (
         "identity_attack",
         &["identity_attack", "identity_hate", "hate"],
     ),
+    (
+        "severe_toxicity",
+        &["severe_toxicity", "severe_toxic", "severe toxicity"],
+    ),
+    (
+        "sexual_explicit",
+        &["sexual_explicit", "sexually_explicit", "sexual"],
+    ),
 ];
+
+/// Toxicity columns a plug-in model may lack (scored 0 then): the attributes Model v2 added,
+/// which Jigsaw-style models such as toxic-bert do not all have. The other five are required.
+pub const OPTIONAL_TOXICITY: [&str; 2] = ["severe_toxicity", "sexual_explicit"];
 
 #[cfg(test)]
 mod tests {
@@ -272,10 +307,64 @@ mod tests {
         .map(String::from)
         .into();
         assert_eq!(
-            map_labels(&labels, &TOXICITY_SYNONYMS).unwrap(),
-            vec![1, 3, 5, 4, 2]
+            map_toxicity_labels(&labels).unwrap(),
+            [Some(1), Some(3), Some(5), Some(4), Some(2), Some(0), None]
         );
+        let err = map_labels(&labels, &TOXICITY_SYNONYMS).unwrap_err();
+        assert!(err.contains("no label for sexual_explicit"), "{err}");
         let err = map_labels(&["LABEL_0".to_string()], &SENTIMENT_SYNONYMS).unwrap_err();
         assert!(err.contains("no label for negative"), "{err}");
+    }
+
+    #[test]
+    fn perspective_and_jigsaw_names_fill_all_seven_columns() {
+        // Perspective's attribute names, in its own order.
+        let labels: Vec<String> = [
+            "SEXUALLY_EXPLICIT",
+            "PROFANITY",
+            "Severe Toxicity",
+            "IDENTITY_ATTACK",
+            "INSULT",
+            "THREAT",
+            "TOXICITY",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            map_toxicity_labels(&labels).unwrap(),
+            [6, 4, 5, 1, 3, 2, 0].map(Some)
+        );
+        // A sexual_explicit label fills its own column, no longer obscene's.
+        let labels: Vec<String> = ["toxicity", "insult", "threat", "sexual_explicit", "hate"]
+            .map(String::from)
+            .into();
+        let err = map_toxicity_labels(&labels).unwrap_err();
+        assert!(
+            err.starts_with("the model has no label for obscene"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_the_model_v2_attributes_may_be_missing() {
+        let names: Vec<&str> = TOXICITY_SYNONYMS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(names, super::super::heads::TOXICITY_LABELS);
+        for (col, _) in TOXICITY_SYNONYMS {
+            let labels: Vec<String> = TOXICITY_SYNONYMS
+                .iter()
+                .filter(|(c, _)| *c != col)
+                .map(|(c, _)| c.to_string())
+                .collect();
+            let got = map_toxicity_labels(&labels);
+            if OPTIONAL_TOXICITY.contains(&col) {
+                let got = got.unwrap();
+                let k = names.iter().position(|c| *c == col).unwrap();
+                assert_eq!(got[k], None, "{col}");
+                assert_eq!(got.iter().filter(|c| c.is_none()).count(), 1, "{col}");
+            } else {
+                let err = got.unwrap_err();
+                assert!(err.contains(&format!("no label for {col} ")), "{err}");
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
 use super::models::{describe, encoder_id, ADAPTER_FILE, ENCODER_DIR};
-use super::plugin::{map_labels, Classifier, PluginError, SENTIMENT_SYNONYMS, TOXICITY_SYNONYMS};
+use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScorerError {
@@ -49,8 +49,9 @@ impl Plugged {
 pub struct Scores {
     /// negative, neutral, positive
     pub sentiment: [f32; 3],
-    /// toxicity, insult, threat, obscene, identity_attack
-    pub toxicity: [f32; 5],
+    /// toxicity, insult, threat, obscene, identity_attack, severe_toxicity, sexual_explicit
+    /// ([`super::heads::TOXICITY_LABELS`])
+    pub toxicity: [f32; super::heads::ATTRIBUTES],
     /// favor, against, none — `None` when there is no article or topic to take a stance on.
     pub stance: Option<[f32; 3]>,
 }
@@ -104,7 +105,8 @@ impl Scorer {
     }
 
     /// Replaces the sentiment and/or toxicity head by a fine-tuned sequence classifier.
-    /// A sentiment model with only negative/positive labels scores neutral as 0.
+    /// A sentiment model with only negative/positive labels scores neutral as 0; a toxicity
+    /// model without severe_toxicity or sexual_explicit labels scores those as 0.
     pub fn with_plugins(
         mut self,
         sentiment: Option<&Path>,
@@ -131,14 +133,12 @@ impl Scorer {
         }
         if let Some(dir) = toxicity {
             let model = Classifier::load(dir)?;
-            let columns = map_labels(&model.labels, &TOXICITY_SYNONYMS)
-                .map_err(|message| ScorerError::Labels {
+            // Severe toxicity and sexually explicit score 0 when the model has no such label.
+            let columns =
+                map_toxicity_labels(&model.labels).map_err(|message| ScorerError::Labels {
                     path: dir.join("config.json"),
                     message,
-                })?
-                .into_iter()
-                .map(Some)
-                .collect();
+                })?;
             self.model_id = super::models::short_hash(
                 format!("{}:toxicity:{}", self.model_id, dir_hash(dir)).as_bytes(),
             )[..8]

@@ -2,8 +2,10 @@
 //! toxicity and stance heads with a validation split, measures them on held-out test sets that
 //! training never sees, and writes `models/heads/heads.safetensors` plus `metrics.json`.
 
+pub mod comment_sets;
 pub mod datasets;
 pub mod eval;
+pub mod heldout;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -15,7 +17,7 @@ use crate::score::batch::{embed_all, BatchOptions};
 use crate::score::encoder::{Encoder, DIM};
 use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
 use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
-use datasets::{is_validation, AttrExample, ClassExample};
+use datasets::{normalize, AttrExample, ClassExample, Split};
 use eval::Confusion;
 
 /// Percentage of training rows held back for early stopping and threshold choice.
@@ -57,8 +59,9 @@ pub struct SentimentOptions {
     pub balance: SentimentBalance,
     /// Weigh each CrowdFlower row by its annotators' confidence.
     pub confidence: bool,
-    /// Add per-class offsets to the head's output bias, fitted to maximise macro-recall on the
-    /// held-back tweet rows (see `fit_prior_offsets`).
+    /// Allow per-class offsets on the head's output bias, fitted to maximise macro-recall on
+    /// the validation rows of SemEval and GoEmotions (see `fit_prior_offsets`); they are kept
+    /// only when they pass the rule of models/README.md (+0.5 points, 2-fold).
     pub prior_correction: bool,
 }
 
@@ -67,15 +70,11 @@ impl Default for SentimentOptions {
         SentimentOptions {
             balance: SentimentBalance::Global,
             confidence: false,
-            // Chosen by the rule in models/README.md (held-back tweets, 2-fold): +0.56 points.
             prior_correction: true,
         }
     }
 }
 
-/// Sources whose held-back rows are tweets: the figure that chooses among sentiment levers
-/// (TweetEval itself never chooses anything).
-const TWEET_SOURCES: [&str; 2] = ["crowdflower", "vader-tweets"];
 
 /// Everything measured, written to `metrics.json` and the model card.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -86,6 +85,11 @@ pub struct Metrics {
     pub scores: std::collections::BTreeMap<String, f64>,
     /// Stage 1 (LoRA fine-tuning of the encoder), when it ran in this training.
     pub finetune: Option<crate::score::finetune::FinetuneLog>,
+    /// Per attribute, the sources whose validation rows decided its default threshold.
+    pub threshold_sources: std::collections::BTreeMap<String, Vec<String>>,
+    /// Reliability of `toxicity` on Civil Comments test rows: per tenth of the predicted
+    /// probability, (rows, mean predicted, mean rater fraction).
+    pub calibration: Vec<(usize, f64, f64)>,
 }
 
 /// A disk cache of embeddings keyed by SHA-256 of (encoder hash, text).
@@ -185,7 +189,10 @@ fn texts_of<T>(rows: &[T], f: impl Fn(&T) -> &str) -> Vec<&str> {
     rows.iter().map(f).collect()
 }
 
-/// Runs the whole training and evaluation. Returns the metrics it wrote.
+/// Runs stage 2 and the evaluation: keeps stage 1's sentiment and toxicity heads when the
+/// encoder was adapted (trains them here otherwise), trains the stance head, derives the
+/// default thresholds on validation rows, measures everything on test rows, and writes
+/// `heads.safetensors` and `metrics.json`. Returns the metrics it wrote.
 pub fn run(
     settings: &TrainSettings,
     enc: &Encoder,
@@ -195,213 +202,33 @@ pub fn run(
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Metrics> {
     use anyhow::Context;
-    let data = &settings.data;
     let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash)
         .context("opening the embedding cache")?;
-    let mut metrics = Metrics {
-        finetune,
-        ..Default::default()
+    let mut st = Stage {
+        settings,
+        enc,
+        cache: &mut cache,
+        metrics: Metrics {
+            finetune,
+            ..Default::default()
+        },
+        show,
+        log,
     };
-    let cfg = &settings.config;
-
-    // ---- sentiment --------------------------------------------------------------------------
-    let train = datasets::sentiment_train(data)?;
-    let test = datasets::sentiment_test(data)?;
-    log(&format!(
-        "sentiment: {} training rows, {} test rows",
-        train.len(),
-        test.len()
-    ));
-    let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
-    let targets = class_targets(
-        &train,
-        sentiment_row_weights(&train, &is_val, &settings.sentiment),
-    );
-    let (mut sent, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
-    metrics.logs.insert("sentiment".into(), tlog);
-    record_split(&mut metrics, "sentiment", &is_val, test.len());
-    let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
-    let tweets: Vec<usize> = val
-        .iter()
-        .copied()
-        .filter(|&i| TWEET_SOURCES.contains(&train[i].source))
-        .collect();
-    metrics
-        .rows
-        .insert("sentiment.validation_tweets".into(), tweets.len());
-    let logits: Vec<[f32; 3]> = tweets
-        .iter()
-        .map(|&i| logits3(&sent, &x[i * DIM..(i + 1) * DIM]))
-        .collect();
-    let gold: Vec<usize> = tweets.iter().map(|&i| train[i].label).collect();
-    let mut out_of_fold = None;
-    let offsets = if settings.sentiment.prior_correction {
-        let (offsets, figure) = fit_prior_offsets(&logits, &gold);
-        for (b, o) in sent.out.bias.iter_mut().zip(offsets) {
-            *b += o;
-        }
-        for (c, o) in ["negative", "neutral", "positive"].iter().zip(offsets) {
-            metrics
-                .scores
-                .insert(format!("sentiment.prior_offset.{c}"), f64::from(o));
-        }
-        out_of_fold = Some(figure);
-        offsets
+    let stage1 = if settings.finetune.is_some() {
+        stage1_heads(&settings.out)?
     } else {
-        [0.0; 3]
+        None
     };
-    let shipped = macro_recall_with(&logits, &gold, offsets);
-    // The figure that chose among the sentiment levers: macro-recall on the held-back tweets
-    // (2-fold when the offsets were fitted on those same rows).
-    metrics.scores.insert(
-        "sentiment.validation.tweets.selection_macro_recall".into(),
-        out_of_fold.unwrap_or(shipped),
-    );
-    metrics
-        .scores
-        .insert("sentiment.validation.tweets.macro_recall".into(), shipped);
-    let c = class_confusion(&sent, &x, &train, &val, 3);
-    metrics
-        .scores
-        .insert("sentiment.validation.macro_recall".into(), c.macro_recall());
-    let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
-    let c = class_confusion(&sent, &tx, &test, &(0..test.len()).collect::<Vec<_>>(), 3);
-    metrics
-        .scores
-        .insert("sentiment.test.macro_recall".into(), c.macro_recall());
-    metrics
-        .scores
-        .insert("sentiment.test.accuracy".into(), c.accuracy());
-    metrics
-        .scores
-        .insert("sentiment.test.macro_f1".into(), c.macro_f1());
-    log(&format!(
-        "sentiment: TweetEval val macro-recall {:.3}",
-        c.macro_recall()
-    ));
-
-    // ---- toxicity ---------------------------------------------------------------------------
-    let mut train = datasets::toxicity_train(data)?;
-    if settings.clean_negatives {
-        train.extend(datasets::assumed_clean(data)?);
-    }
-    let test = datasets::toxicity_test(data)?;
-    log(&format!(
-        "toxicity: {} training rows, {} test rows",
-        train.len(),
-        test.len()
-    ));
-    let x = cache.embed(enc, &texts_of(&train, |e| &e.text), show)?;
-    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
-    let (values, mask) = attr_targets(&train, settings.balance_sources);
-    let targets = Targets::Attributes {
-        values,
-        mask,
-        outputs: 5,
+    let (s1_sent, s1_tox) = match stage1 {
+        Some((a, b)) => (Some(a), Some(b)),
+        None => (None, None),
     };
-    let (tox, tlog) = train_mlp(&x, DIM, &targets, &is_val, cfg)?;
-    metrics.logs.insert("toxicity".into(), tlog);
-    record_split(&mut metrics, "toxicity", &is_val, test.len());
-    // Validation: macro-F1 of each attribute at 0.5 over the rows that label it.
-    let val: Vec<usize> = (0..train.len()).filter(|&i| is_val[i]).collect();
-    let val_probs = attr_probs(&tox, &x, &val);
-    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate() {
-        let (gold, probs) = labelled(&train, &val, &val_probs, k);
-        if gold.iter().any(|g| *g) {
-            let c = binary_confusion(&gold, &probs, 0.5);
-            metrics
-                .scores
-                .insert(format!("toxicity.validation.{name}.f1_at_0.5"), c.f1(1));
-            metrics.scores.insert(
-                format!("toxicity.validation.{name}.positives"),
-                gold.iter().filter(|g| **g).count() as f64,
-            );
-        }
-    }
-    // The threshold a user would pick without seeing the test set: best macro-F1 on the
-    // validation rows of the same source (TweetEval offensive train split, held back).
-    let off_val: Vec<usize> = val
-        .iter()
-        .copied()
-        .filter(|&i| train[i].source == "tweeteval-offensive")
-        .collect();
-    let off_probs = attr_probs(&tox, &x, &off_val);
-    let (g, p) = labelled(&train, &off_val, &off_probs, 0);
-    let off_threshold = (1..100)
-        .map(|t| t as f32 / 100.0)
-        .max_by(|a, b| {
-            binary_confusion(&g, &p, *a)
-                .macro_f1()
-                .total_cmp(&binary_confusion(&g, &p, *b).macro_f1())
-        })
-        .unwrap_or(0.5);
-    metrics.scores.insert(
-        "toxicity.validation.offensive.best_threshold".into(),
-        f64::from(off_threshold),
-    );
-    let test_idx: Vec<usize> = (0..test.len()).collect();
-    let tx = cache.embed(enc, &texts_of(&test, |e| &e.text), show)?;
-    let test_probs = attr_probs(&tox, &tx, &test_idx);
-    for (k, metric) in [
-        (0usize, "toxicity.test.offensive"),
-        (4, "toxicity.test.hate_identity_attack"),
-    ] {
-        let (gold, probs) = labelled(&test, &test_idx, &test_probs, k);
-        let c = binary_confusion(&gold, &probs, 0.5);
-        metrics
-            .scores
-            .insert(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
-        metrics
-            .scores
-            .insert(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
-        metrics
-            .scores
-            .insert(format!("{metric}.accuracy_at_0.5"), c.accuracy());
-        if k == 0 {
-            let c = binary_confusion(&gold, &probs, off_threshold);
-            metrics.scores.insert(
-                format!("{metric}.macro_f1_at_validation_threshold"),
-                c.macro_f1(),
-            );
-        }
-    }
-    log(&format!(
-        "toxicity: TweetEval offensive val macro-F1 {:.3}",
-        metrics.scores["toxicity.test.offensive.macro_f1_at_0.5"]
-    ));
+    let sent = sentiment_stage(&mut st, s1_sent)?;
+    let tox = toxicity_stage(&mut st, s1_tox)?;
+    let stance = stance_stage(&mut st)?;
+    let metrics = st.metrics;
 
-    // ---- stance -----------------------------------------------------------------------------
-    let train = datasets::stance_train(data, settings.fnc)?;
-    let test = datasets::stance_test(data)?;
-    log(&format!(
-        "stance: {} training rows, {} test rows",
-        train.len(),
-        test.len()
-    ));
-    let (x, fdim) = stance_matrix(&mut cache, enc, &train, show)?;
-    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
-    let targets = class_targets(&train, None);
-    let (stance, tlog) = train_mlp(&x, fdim, &targets, &is_val, cfg)?;
-    metrics.logs.insert("stance".into(), tlog);
-    record_split(&mut metrics, "stance", &is_val, test.len());
-    let (tx, _) = stance_matrix(&mut cache, enc, &test, show)?;
-    let pred: Vec<usize> = (0..test.len())
-        .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
-        .collect();
-    let gold: Vec<usize> = test.iter().map(|e| e.label).collect();
-    let c = Confusion::new(3, &gold, &pred);
-    let f1avg = (c.f1(0) + c.f1(1)) / 2.0;
-    metrics.scores.insert("stance.test.f1avg".into(), f1avg);
-    metrics
-        .scores
-        .insert("stance.test.macro_f1".into(), c.macro_f1());
-    metrics
-        .scores
-        .insert("stance.test.accuracy".into(), c.accuracy());
-    log(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
-
-    // ---- write ------------------------------------------------------------------------------
     std::fs::create_dir_all(&settings.out)?;
     let path = settings.out.join(heads::HEADS_FILE);
     crate::score::trainer::save_heads(
@@ -420,50 +247,394 @@ pub fn run(
     Ok(metrics)
 }
 
-/// Stage 1's rows: every distinct training text of the sentiment and toxicity sets (and the
-/// assumed-clean negatives when `clean_negatives`), with its sentiment class and toxicity
-/// targets and cell weights (the same per-source balancing as the toxicity head), split into
-/// training and validation exactly as stage 2 splits them. Stance is left to stage 2: its
-/// data is small and FNC-1's bodies are long.
+/// What every stage of `run` shares.
+struct Stage<'a> {
+    settings: &'a TrainSettings,
+    enc: &'a Encoder,
+    cache: &'a mut EmbeddingCache,
+    metrics: Metrics,
+    show: bool,
+    log: &'a dyn Fn(&str),
+}
+
+impl Stage<'_> {
+    fn embed(&mut self, texts: &[&str]) -> anyhow::Result<Vec<f32>> {
+        self.cache.embed(self.enc, texts, self.show)
+    }
+
+    fn score(&mut self, name: String, v: f64) {
+        self.metrics.scores.insert(name, v);
+    }
+}
+
+/// The sentiment and toxicity heads stage 1 trained with the adapter, when its file is there.
+fn stage1_heads(dir: &Path) -> anyhow::Result<Option<(Mlp, Mlp)>> {
+    let path = dir.join(crate::score::finetune::STAGE1_HEADS_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path)?;
+    let st = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let read = |name: &str, outputs: usize| {
+        heads::read_mlp(&st, name, DIM, outputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    Ok(Some((
+        read("sentiment", 3)?,
+        read("toxicity", heads::ATTRIBUTES)?,
+    )))
+}
+
+/// Indices of the rows in `split`.
+fn rows_in<T>(rows: &[T], split: Split, of: impl Fn(&T) -> Split) -> Vec<usize> {
+    (0..rows.len()).filter(|&i| of(&rows[i]) == split).collect()
+}
+
+/// Sources whose validation rows choose the sentiment prior correction (models/README.md).
+const SENTIMENT_SELECTION_SOURCES: [&str; 2] = ["semeval", "goemotions"];
+
+fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
+    let data = &st.settings.data;
+    let mut rows = datasets::sentiment_comments(data)?;
+    rows.extend(datasets::sentiment_train(data)?);
+    rows.extend(datasets::sentiment_test(data)?);
+    (st.log)(&format!("sentiment: {} rows", rows.len()));
+    let mut sent = match stage1 {
+        Some(m) => m,
+        None => train_class_head(st, &rows, "sentiment")?,
+    };
+    // Prior correction, by the rule of models/README.md.
+    let sel: Vec<usize> = rows_in(&rows, Split::Validation, |e| e.split)
+        .into_iter()
+        .filter(|&i| SENTIMENT_SELECTION_SOURCES.contains(&rows[i].source))
+        .collect();
+    let texts: Vec<&str> = sel.iter().map(|&i| rows[i].text.as_str()).collect();
+    let x = st.embed(&texts)?;
+    let logits: Vec<[f32; 3]> = (0..sel.len())
+        .map(|j| logits3(&sent, &x[j * DIM..(j + 1) * DIM]))
+        .collect();
+    let gold: Vec<usize> = sel.iter().map(|&i| rows[i].label).collect();
+    let plain = macro_recall_with(&logits, &gold, [0.0; 3]);
+    st.metrics.rows.insert("sentiment.selection".into(), sel.len());
+    st.score("sentiment.validation.selection.macro_recall".into(), plain);
+    if st.settings.sentiment.prior_correction {
+        let (offsets, out_of_fold) = fit_prior_offsets(&logits, &gold);
+        st.score("sentiment.validation.selection.prior_corrected_2fold".into(), out_of_fold);
+        let kept = out_of_fold >= plain + 0.005;
+        st.score("sentiment.prior_correction_kept".into(), f64::from(u8::from(kept)));
+        if kept {
+            for (b, o) in sent.out.bias.iter_mut().zip(offsets) {
+                *b += o;
+            }
+            for (c, o) in ["negative", "neutral", "positive"].iter().zip(offsets) {
+                st.score(format!("sentiment.prior_offset.{c}"), f64::from(o));
+            }
+        }
+    }
+    // Test rows, per source.
+    let test = rows_in(&rows, Split::Test, |e| e.split);
+    let texts: Vec<&str> = test.iter().map(|&i| rows[i].text.as_str()).collect();
+    let x = st.embed(&texts)?;
+    let mut by_source: std::collections::BTreeMap<&str, (Vec<usize>, Vec<usize>)> =
+        Default::default();
+    for (j, &i) in test.iter().enumerate() {
+        let e = by_source.entry(rows[i].source).or_default();
+        e.0.push(rows[i].label);
+        e.1.push(argmax(&sent.logits(&x[j * DIM..(j + 1) * DIM])));
+    }
+    for (source, (gold, pred)) in by_source {
+        let c = Confusion::new(3, &gold, &pred);
+        // Over the classes the source has (the review sets have no neutral class).
+        let present: Vec<usize> = (0..3).filter(|k| gold.contains(k)).collect();
+        let macro_recall =
+            present.iter().map(|&k| c.recall(k)).sum::<f64>() / present.len().max(1) as f64;
+        st.metrics.rows.insert(format!("sentiment.test.{source}"), gold.len());
+        st.score(format!("sentiment.test.{source}.macro_recall"), macro_recall);
+        st.score(format!("sentiment.test.{source}.accuracy"), c.accuracy());
+        st.score(format!("sentiment.test.{source}.macro_f1"), c.macro_f1());
+        (st.log)(&format!(
+            "sentiment: {source} test macro-recall {macro_recall:.3} ({} rows)",
+            gold.len()
+        ));
+    }
+    Ok(sent)
+}
+
+/// A class head trained here on the training rows (no stage 1): sentiment.
+fn train_class_head(st: &mut Stage, rows: &[ClassExample], name: &str) -> anyhow::Result<Mlp> {
+    let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].split != Split::Test).collect();
+    let sub: Vec<ClassExample> = idx.iter().map(|&i| rows[i].clone()).collect();
+    let texts: Vec<&str> = sub.iter().map(|e| e.text.as_str()).collect();
+    let x = st.embed(&texts)?;
+    let is_val: Vec<bool> = sub.iter().map(|e| e.split == Split::Validation).collect();
+    let targets = class_targets(&sub, sentiment_row_weights(&sub, &is_val, &st.settings.sentiment));
+    let (mlp, tlog) = train_mlp(&x, DIM, &targets, &is_val, &st.settings.config)?;
+    st.metrics.logs.insert(name.into(), tlog);
+    Ok(mlp)
+}
+
+fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
+    use datasets::ATTRS;
+    let data = st.settings.data.clone();
+    let mut rows = datasets::toxicity_comments(&data)?;
+    rows.extend(datasets::toxicity_train(&data)?);
+    if st.settings.clean_negatives {
+        rows.extend(datasets::assumed_clean(&data)?);
+    }
+    rows.extend(datasets::toxicity_test(&data)?);
+    rows.extend(comment_sets::identity_terms(&data)?);
+    (st.log)(&format!("toxicity: {} rows", rows.len()));
+    let tox = match stage1 {
+        Some(m) => m,
+        None => train_attr_head(st, &rows)?,
+    };
+    let probs_of = |st: &mut Stage, idx: &[usize]| -> anyhow::Result<Vec<[f32; ATTRS]>> {
+        let texts: Vec<&str> = idx.iter().map(|&i| rows[i].text.as_str()).collect();
+        let x = st.embed(&texts)?;
+        Ok(attr_probs(&tox, &x, &(0..idx.len()).collect::<Vec<_>>()))
+    };
+    // Default thresholds from the validation rows (models/README.md, "Model v2 protocol").
+    let val = rows_in(&rows, Split::Validation, |e| e.split);
+    let vp = probs_of(st, &val)?;
+    let scored: Vec<heldout::ScoredRow> = val
+        .iter()
+        .zip(&vp)
+        .map(|(&i, p)| heldout::ScoredRow { row: &rows[i], probs: *p })
+        .collect();
+    let derived = heldout::derive_thresholds(&scored, 0.005, 100);
+    let mut thresholds = [1.0; ATTRS];
+    for (k, (t, sources)) in derived.into_iter().enumerate() {
+        thresholds[k] = t;
+        let name = heads::TOXICITY_LABELS[k];
+        st.score(format!("defaults.{name}"), t);
+        st.metrics.threshold_sources.insert(name.to_string(), sources);
+    }
+    let off_threshold = offensive_validation_threshold(&scored);
+    st.score("toxicity.validation.offensive.best_threshold".into(), f64::from(off_threshold));
+    // Test rows.
+    let test = rows_in(&rows, Split::Test, |e| e.split);
+    let tp = probs_of(st, &test)?;
+    let scored: Vec<heldout::ScoredRow> = test
+        .iter()
+        .zip(&tp)
+        .map(|(&i, p)| heldout::ScoredRow { row: &rows[i], probs: *p })
+        .collect();
+    st.metrics.scores.extend(heldout::per_source(&scored, &thresholds, "toxicity.test"));
+    let civil: Vec<(f32, f32)> = scored
+        .iter()
+        .filter(|r| r.row.source == "civil-comments")
+        .filter_map(|r| r.row.labels[datasets::TOX].map(|y| (r.probs[datasets::TOX], y)))
+        .collect();
+    let (bins, ece) = heldout::calibration(&civil);
+    st.score("toxicity.test.civil-comments.toxicity.ece".into(), ece);
+    st.metrics.calibration = bins;
+    let wiki: Vec<heldout::ScoredRow> = scored
+        .iter()
+        .filter(|r| r.row.source == "wikipedia-identity-terms")
+        .map(|r| heldout::ScoredRow { row: r.row, probs: r.probs })
+        .collect();
+    for (k, v) in heldout::identity_bias(&wiki, thresholds[datasets::TOX], 20) {
+        st.score(format!("toxicity.bias.{k}"), v);
+    }
+    tweeteval_toxicity(st, &scored, off_threshold);
+    Ok(tox)
+}
+
+/// The toxicity threshold with the best macro-F1 on the held-back TweetEval offensive train
+/// rows, the one a tweet user would pick without the test set.
+fn offensive_validation_threshold(validation: &[heldout::ScoredRow]) -> f32 {
+    let (g, p): (Vec<bool>, Vec<f32>) = validation
+        .iter()
+        .filter(|r| r.row.source == "tweeteval-offensive")
+        .filter_map(|r| r.row.labels[0].map(|y| (y >= 0.5, r.probs[0])))
+        .unzip();
+    (1..100)
+        .map(|t| t as f32 / 100.0)
+        .max_by(|a, b| {
+            binary_confusion(&g, &p, *a)
+                .macro_f1()
+                .total_cmp(&binary_confusion(&g, &p, *b).macro_f1())
+        })
+        .unwrap_or(0.5)
+}
+
+/// TweetEval offensive (toxicity) and hate (identity_attack) val, as in the earlier models.
+fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold: f32) {
+    for (k, source, metric) in [
+        (0usize, "tweeteval-offensive-val", "toxicity.test.offensive"),
+        (4, "tweeteval-hate-val", "toxicity.test.hate_identity_attack"),
+    ] {
+        let (gold, probs): (Vec<bool>, Vec<f32>) = test
+            .iter()
+            .filter(|r| r.row.source == source)
+            .filter_map(|r| r.row.labels[k].map(|y| (y >= 0.5, r.probs[k])))
+            .unzip();
+        let c = binary_confusion(&gold, &probs, 0.5);
+        st.score(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
+        st.score(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
+        st.score(format!("{metric}.accuracy_at_0.5"), c.accuracy());
+        if k == 0 {
+            let c = binary_confusion(&gold, &probs, off_threshold);
+            st.score(format!("{metric}.macro_f1_at_validation_threshold"), c.macro_f1());
+        }
+        (st.log)(&format!("toxicity: {source} macro-F1 {:.3}", c.macro_f1()));
+    }
+}
+
+/// The attribute head trained here on the training rows (no stage 1).
+fn train_attr_head(st: &mut Stage, rows: &[AttrExample]) -> anyhow::Result<Mlp> {
+    let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].split != Split::Test).collect();
+    let sub: Vec<AttrExample> = idx.iter().map(|&i| rows[i].clone()).collect();
+    let texts: Vec<&str> = sub.iter().map(|e| e.text.as_str()).collect();
+    let x = st.embed(&texts)?;
+    let is_val: Vec<bool> = sub.iter().map(|e| e.split == Split::Validation).collect();
+    let (values, mask) = attr_targets(&sub, st.settings.balance_sources);
+    let targets = Targets::Attributes {
+        values,
+        mask,
+        outputs: heads::ATTRIBUTES,
+    };
+    let (mlp, tlog) = train_mlp(&x, DIM, &targets, &is_val, &st.settings.config)?;
+    st.metrics.logs.insert("toxicity".into(), tlog);
+    Ok(mlp)
+}
+
+fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
+    let data = st.settings.data.clone();
+    let train = datasets::stance_train(&data, st.settings.fnc)?;
+    let test = datasets::stance_test(&data)?;
+    (st.log)(&format!(
+        "stance: {} training rows, {} test rows",
+        train.len(),
+        test.len()
+    ));
+    let (x, fdim) = stance_matrix(st.cache, st.enc, &train, st.show)?;
+    let is_val = validation_rows(train.iter().map(|e| e.text.as_str()));
+    let targets = class_targets(&train, None);
+    let (stance, tlog) = train_mlp(&x, fdim, &targets, &is_val, &st.settings.config)?;
+    st.metrics.logs.insert("stance".into(), tlog);
+    record_split(&mut st.metrics, "stance", &is_val, test.len());
+    let (tx, _) = stance_matrix(st.cache, st.enc, &test, st.show)?;
+    let pred: Vec<usize> = (0..test.len())
+        .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
+        .collect();
+    let gold: Vec<usize> = test.iter().map(|e| e.label).collect();
+    let c = Confusion::new(3, &gold, &pred);
+    let f1avg = (c.f1(0) + c.f1(1)) / 2.0;
+    st.score("stance.test.f1avg".into(), f1avg);
+    st.score("stance.test.macro_f1".into(), c.macro_f1());
+    st.score("stance.test.accuracy".into(), c.accuracy());
+    (st.log)(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
+    let vast = datasets::stance_vast_dev(&data)?;
+    let (vx, _) = stance_matrix(st.cache, st.enc, &vast, st.show)?;
+    let pred: Vec<usize> = (0..vast.len())
+        .map(|i| argmax(&stance.logits(&vx[i * fdim..(i + 1) * fdim])))
+        .collect();
+    let gold: Vec<usize> = vast.iter().map(|e| e.label).collect();
+    let c = Confusion::new(3, &gold, &pred);
+    st.metrics.rows.insert("stance.test.vast-dev".into(), vast.len());
+    st.score("stance.test.vast-dev.macro_f1".into(), c.macro_f1());
+    st.score("stance.test.vast-dev.accuracy".into(), c.accuracy());
+    (st.log)(&format!("stance: VAST dev macro-F1 {:.3}", c.macro_f1()));
+    Ok(stance)
+}
+
+/// Stage 1's rows: every distinct training text of the sentiment and toxicity sets (the
+/// comment sets first, so their labels win where a text occurs twice; then the tweets and
+/// review sentences, and the assumed-clean negatives when `clean_negatives`), with its
+/// sentiment class and toxicity targets and cell weights (see `attr_targets`).
+///
+/// Texts are merged after [`datasets::normalize`], and a text that occurs in any test row
+/// (a held-out source, an official test split, a hash-test bucket, TweetEval) is dropped from
+/// training and validation, so no test figure is measured on a text that was trained on.
+/// Validation rows are those of [`Split::Validation`]. Stance is left to stage 2.
 pub fn finetune_data(
     data: &Path,
     clean_negatives: bool,
     balance_sources: bool,
 ) -> anyhow::Result<crate::score::finetune::FinetuneData> {
-    let sent = datasets::sentiment_train(data)?;
-    let mut tox = datasets::toxicity_train(data)?;
+    use crate::score::finetune::ATTRS;
+    let mut sent = datasets::sentiment_comments(data)?;
+    sent.extend(datasets::sentiment_train(data)?);
+    let mut tox = datasets::toxicity_comments(data)?;
+    tox.extend(datasets::toxicity_train(data)?);
     if clean_negatives {
         tox.extend(datasets::assumed_clean(data)?);
     }
+    let tested = test_texts(data, &sent, &tox)?;
+    let usable = |text: &str, split: Split| split != Split::Test && !tested.contains(&normalize(text));
     let (values, weights) = attr_targets(&tox, balance_sources);
     let mut out = crate::score::finetune::FinetuneData::default();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut slot = |text: &str, out: &mut crate::score::finetune::FinetuneData| -> usize {
-        *index.entry(text.to_string()).or_insert_with(|| {
+        *index.entry(normalize(text)).or_insert_with(|| {
             out.texts.push(text.to_string());
             out.sentiment.push(None);
-            out.toxicity.push([0.0; 5]);
-            out.toxicity_weight.push([0.0; 5]);
-            out.is_val
-                .push(datasets::is_validation(text, VALIDATION_PERCENT));
+            out.toxicity.push([0.0; ATTRS]);
+            out.toxicity_weight.push([0.0; ATTRS]);
+            out.is_val.push(datasets::split_of(text) == Split::Validation);
             out.texts.len() - 1
         })
     };
-    for e in &sent {
+    // source → (train, validation, positive cells)
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize, usize)> = Default::default();
+    for e in sent.iter().filter(|e| usable(&e.text, e.split)) {
         let i = slot(&e.text, &mut out);
         if out.sentiment[i].is_none() {
             out.sentiment[i] = Some(e.label as u8);
+            let c = counts.entry(e.source).or_default();
+            if out.is_val[i] { c.1 += 1 } else { c.0 += 1 }
         }
     }
     for (r, e) in tox.iter().enumerate() {
+        if !usable(&e.text, e.split) {
+            continue;
+        }
         let i = slot(&e.text, &mut out);
-        for k in 0..5 {
+        let mut used = false;
+        let mut positives = 0;
+        for k in 0..ATTRS {
             // The first source to label a cell wins; later duplicates do not overwrite it.
-            if out.toxicity_weight[i][k] == 0.0 && weights[r * 5 + k] > 0.0 {
-                out.toxicity[i][k] = values[r * 5 + k];
-                out.toxicity_weight[i][k] = weights[r * 5 + k];
+            if out.toxicity_weight[i][k] == 0.0 && weights[r * ATTRS + k] > 0.0 {
+                out.toxicity[i][k] = values[r * ATTRS + k];
+                out.toxicity_weight[i][k] = weights[r * ATTRS + k];
+                used = true;
+                positives += usize::from(values[r * ATTRS + k] >= 0.5);
             }
         }
+        if used {
+            let c = counts.entry(e.source).or_default();
+            if out.is_val[i] { c.1 += 1 } else { c.0 += 1 }
+            c.2 += positives;
+        }
+    }
+    out.sources = counts
+        .into_iter()
+        .map(|(s, (t, v, p))| (s.to_string(), t, v, p))
+        .collect();
+    Ok(out)
+}
+
+/// Normalised texts of every row that is tested on: the test sets of both tasks and every row
+/// whose split is [`Split::Test`].
+fn test_texts(
+    data: &Path,
+    sent: &[ClassExample],
+    tox: &[AttrExample],
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    let mut out: std::collections::HashSet<String> = Default::default();
+    for e in datasets::sentiment_test(data)?
+        .iter()
+        .chain(sent.iter().filter(|e| e.split == Split::Test))
+    {
+        out.insert(normalize(&e.text));
+    }
+    for e in datasets::toxicity_test(data)?
+        .iter()
+        .chain(&comment_sets::identity_terms(data)?)
+        .chain(tox.iter().filter(|e| e.split == Split::Test))
+    {
+        out.insert(normalize(&e.text));
     }
     Ok(out)
 }
@@ -595,53 +766,52 @@ fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
 
 fn validation_rows<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<bool> {
     texts
-        .map(|t| is_validation(t, VALIDATION_PERCENT))
+        .map(|t| datasets::split_of(t) == Split::Validation)
         .collect()
 }
 
-fn class_confusion(
-    mlp: &Mlp,
-    x: &[f32],
-    rows: &[ClassExample],
-    idx: &[usize],
-    classes: usize,
-) -> Confusion {
-    let gold: Vec<usize> = idx.iter().map(|&i| rows[i].label).collect();
-    let pred: Vec<usize> = idx
-        .iter()
-        .map(|&i| argmax(&mlp.logits(&x[i * DIM..(i + 1) * DIM])))
-        .collect();
-    Confusion::new(classes, &gold, &pred)
-}
 
-/// Targets and per-cell loss weights for the attribute head. Within each source, positives and
-/// negatives of an attribute carry equal total weight (capped at 10 per row), so the head
-/// cannot learn "looks like source X" as a shortcut for "toxic": Civil Comments were
-/// pre-selected as toxic and Davidson is 83 % offensive, which otherwise makes any long
-/// news-site comment or any tweet look toxic. Unlabelled cells get weight 0.
+/// Sources whose labels are rater fractions (soft targets): their cells are never rebalanced,
+/// so the head learns the share of readers who would call a comment toxic, as Perspective's
+/// scores mean; each row weighs [`SOFT_WEIGHT`].
+const SOFT_SOURCES: [&str; 2] = ["civil-comments", "civil-comments-more"];
+
+/// Loss weight of a row with rater fractions: the only news comments with Perspective's full
+/// attribute set, and a small set among far larger binary ones.
+const SOFT_WEIGHT: f32 = 3.0;
+
+/// Targets and per-cell loss weights for the attribute head, `ATTRS` per row. Within each
+/// binary source, positives and negatives of an attribute carry equal total weight (capped at
+/// 10 per row; counted over the training rows), so the head cannot learn "looks like source X"
+/// as a shortcut for "toxic": the toxic-spans comments were pre-selected as toxic and Davidson
+/// is 83 % offensive. Soft-target sources keep their fractions with [`SOFT_WEIGHT`].
+/// Unlabelled cells get weight 0.
 fn attr_targets(rows: &[AttrExample], balance: bool) -> (Vec<f32>, Vec<f32>) {
+    use datasets::ATTRS;
     let mut counts: HashMap<(&str, usize), (f32, f32)> = HashMap::new();
-    for r in rows {
+    for r in rows.iter().filter(|r| r.split == Split::Train) {
         for (k, l) in r.labels.iter().enumerate() {
             let e = counts.entry((r.source, k)).or_default();
             match l {
-                Some(true) => e.0 += 1.0,
-                Some(false) => e.1 += 1.0,
+                Some(v) if *v >= 0.5 => e.0 += 1.0,
+                Some(_) => e.1 += 1.0,
                 None => {}
             }
         }
     }
-    let mut values = Vec::with_capacity(rows.len() * 5);
-    let mut weights = Vec::with_capacity(rows.len() * 5);
+    let mut values = Vec::with_capacity(rows.len() * ATTRS);
+    let mut weights = Vec::with_capacity(rows.len() * ATTRS);
     for r in rows {
+        let soft = SOFT_SOURCES.contains(&r.source);
         for (k, l) in r.labels.iter().enumerate() {
-            values.push(if *l == Some(true) { 1.0 } else { 0.0 });
-            let (pos, neg) = counts[&(r.source, k)];
+            values.push(l.unwrap_or(0.0));
+            let (pos, neg) = counts.get(&(r.source, k)).copied().unwrap_or_default();
             let w = match l {
                 None => 0.0,
+                Some(_) if soft => SOFT_WEIGHT,
                 Some(_) if !balance || pos == 0.0 || neg == 0.0 => 1.0,
-                Some(true) => ((pos + neg) / (2.0 * pos)).min(10.0),
-                Some(false) => ((pos + neg) / (2.0 * neg)).min(10.0),
+                Some(v) if *v >= 0.5 => ((pos + neg) / (2.0 * pos)).min(10.0),
+                Some(_) => ((pos + neg) / (2.0 * neg)).min(10.0),
             };
             weights.push(w);
         }
@@ -649,38 +819,15 @@ fn attr_targets(rows: &[AttrExample], balance: bool) -> (Vec<f32>, Vec<f32>) {
     (values, weights)
 }
 
-fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; 5]> {
+fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; heads::ATTRIBUTES]> {
     idx.iter()
         .map(|&i| {
             let l = mlp.logits(&x[i * DIM..(i + 1) * DIM]);
-            [
-                sigmoid(l[0]),
-                sigmoid(l[1]),
-                sigmoid(l[2]),
-                sigmoid(l[3]),
-                sigmoid(l[4]),
-            ]
+            std::array::from_fn(|k| sigmoid(l[k]))
         })
         .collect()
 }
 
-/// Gold labels and probabilities of attribute `k` over the rows of `idx` that label it.
-fn labelled(
-    rows: &[AttrExample],
-    idx: &[usize],
-    probs: &[[f32; 5]],
-    k: usize,
-) -> (Vec<bool>, Vec<f32>) {
-    let mut gold = Vec::new();
-    let mut p = Vec::new();
-    for (j, &i) in idx.iter().enumerate() {
-        if let Some(l) = rows[i].labels[k] {
-            gold.push(l);
-            p.push(probs[j][k]);
-        }
-    }
-    (gold, p)
-}
 
 fn binary_confusion(gold: &[bool], probs: &[f32], threshold: f32) -> Confusion {
     let g: Vec<usize> = gold.iter().map(|&b| usize::from(b)).collect();
@@ -720,11 +867,8 @@ mod tests {
 
     fn row(source: &'static str, label: usize, confidence: Option<f32>) -> ClassExample {
         ClassExample {
-            text: String::new(),
-            label,
-            source,
-            target: None,
             confidence,
+            ..ClassExample::new(String::new(), label, source)
         }
     }
 

@@ -339,12 +339,20 @@ mod tests {
 
     #[test]
     fn combined_queue_is_the_union_with_untuned_attributes_at_their_defaults() {
-        // toxicity, insult, threat, obscene, identity_attack; flag is their maximum.
+        // toxicity, insult, threat, obscene, identity_attack, severe_toxicity,
+        // sexual_explicit; flag is their maximum.
+        let d = Attribute::default_threshold;
+        let threat = d(Attribute::Threat);
+        let ia = d(Attribute::IdentityAttack);
+        let severe = d(Attribute::SevereToxicity);
+        // Row 3 must stay under the tuned flag (0.9), so only identity_attack's default flags it.
+        assert!(ia < 0.9);
         let scores = [
-            ToxicityScores([0.1, 0.1, 0.7, 0.0, 0.0]), // threat default 0.7: flagged
-            ToxicityScores([0.5, 0.1, 0.1, 0.0, 0.0]), // toxicity 0.5 >= tuned 0.5
-            ToxicityScores([0.4, 0.1, 0.1, 0.0, 0.0]),
-            ToxicityScores([0.1, 0.1, 0.1, 0.0, 0.79]), // flag tuned at 0.9, ia default 0.7
+            ToxicityScores([0.1, 0.1, threat, 0.0, 0.0, 0.0, 0.0]), // threat at its default: flagged
+            ToxicityScores([0.5, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0]),    // toxicity 0.5 >= tuned 0.5
+            ToxicityScores([0.4, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0]),
+            ToxicityScores([0.1, 0.1, 0.1, 0.0, ia, 0.0, 0.0]), // flag tuned at 0.9, ia at its default
+            ToxicityScores([0.1, 0.1, 0.1, 0.0, 0.0, severe, 0.0]), // severe_toxicity at its default
         ];
         let mut th = Thresholds::default();
         let t = |threshold| {
@@ -361,17 +369,22 @@ mod tests {
         th.set(Attribute::Toxicity, t(0.5));
         th.set(Attribute::Flag, t(0.9));
         let c = combined(&scores, &th);
-        assert_eq!((c.comments, c.flagged, c.by_defaults), (4, 3, 2));
-        assert_eq!(c.per_1000(), 750.0);
-        assert_eq!(c.by_defaults_per_1000(), 500.0);
+        assert_eq!((c.comments, c.flagged, c.by_defaults), (5, 4, 3));
+        assert_eq!(c.per_1000(), 800.0);
+        assert_eq!(c.by_defaults_per_1000(), 600.0);
         assert_eq!(
             c.defaults_list(),
-            "insult 0.8, threat 0.7, obscene 0.8, identity_attack 0.7"
+            format!(
+                "insult {}, threat {threat}, obscene {}, identity_attack {ia}, severe_toxicity {severe}, sexual_explicit {}",
+                d(Attribute::Insult),
+                d(Attribute::Obscene),
+                d(Attribute::SexualExplicit)
+            )
         );
         let defaults: Vec<Attribute> = c.defaults.iter().map(|(a, _)| *a).collect();
         assert_eq!(
             flagged_by_defaults(&scores, &defaults),
-            [true, false, false, true]
+            [true, false, false, true, true]
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Reads the moderator's labelled sample: a CSV with `id`, `text` and one 0/1 column per
-//! attribute it labels (any of `toxicity, insult, threat, obscene, identity_attack, flag`).
+//! attribute it labels (any of `toxicity, insult, threat, obscene, identity_attack,
+//! severe_toxicity, sexual_explicit, flag`).
 //! Other columns are ignored and reported; a row with a bad label or a repeated id is
 //! rejected with its line, never dropped silently.
 
@@ -36,8 +37,15 @@ pub struct LabelledSample {
     pub rejected: Vec<Rejection>,
 }
 
-const EXPECTED: &str =
-    "id, text and 0/1 columns among toxicity, insult, threat, obscene, identity_attack, flag";
+/// The label columns accepted, in [`Attribute::ALL`] order, for messages (a literal, so
+/// [`EXPECTED`] can be built from it at compile time).
+macro_rules! label_columns {
+    () => {
+        "toxicity, insult, threat, obscene, identity_attack, severe_toxicity, sexual_explicit, flag"
+    };
+}
+
+const EXPECTED: &str = concat!("id, text and 0/1 columns among ", label_columns!());
 
 /// Reads a labelled sample from `path` (`-` for stdin).
 pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
@@ -52,7 +60,8 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
         return Err(InputError::Invalid {
             path: path.to_path_buf(),
             message: format!(
-                "the header has no label column (expected at least one of toxicity, insult, threat, obscene, identity_attack, flag; found: {})",
+                "the header has no label column (expected at least one of {}; found: {})",
+                label_columns!(),
                 input.names.join(", ")
             ),
         });
@@ -170,6 +179,22 @@ mod tests {
             (3, vec![true, false])
         );
         assert!(s.rejected.is_empty());
+    }
+
+    #[test]
+    fn every_attribute_is_a_label_column_and_named_in_messages() {
+        let names: Vec<&str> = Attribute::ALL.iter().map(|a| a.name()).collect();
+        assert_eq!(label_columns!(), names.join(", "));
+        let s = read("id,sexual_explicit,text,severe_toxicity\na,1,x,0\nb,0,y,1\n").unwrap();
+        assert_eq!(
+            s.attributes,
+            [Attribute::SevereToxicity, Attribute::SexualExplicit]
+        );
+        assert_eq!(s.rows[0].labels, [false, true]);
+        assert_eq!(s.rows[1].labels, [true, false]);
+        assert!(s.ignored_columns.is_empty());
+        let err = read("id,text,spam\n1,x,1\n").unwrap_err();
+        assert_eq!(err, "L: the header has no label column (expected at least one of toxicity, insult, threat, obscene, identity_attack, severe_toxicity, sexual_explicit, flag; found: id, text, spam)");
     }
 
     #[test]

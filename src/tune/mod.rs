@@ -55,7 +55,7 @@ pub struct Joined {
     /// Per labelled attribute, the scored comments (only those that have a score), in the
     /// order of [`Joined::scores`].
     pub samples: Vec<(Attribute, Vec<Scored>)>,
-    /// All five scores of each labelled comment that has a score (for the combined queue).
+    /// All seven scores of each labelled comment that has a score (for the combined queue).
     pub scores: Vec<ToxicityScores>,
     /// Labelled comments that have a score.
     pub matched: usize,
@@ -504,9 +504,9 @@ mod tests {
         };
         scores
             .rows
-            .insert("a".into(), row(5, [0.1, 0.6, 0.2, 0.9, 0.3]));
-        scores.rows.insert("z".into(), row(4, [0.0; 5]));
-        scores.rows.insert("y".into(), row(2, [0.0; 5]));
+            .insert("a".into(), row(5, [0.1, 0.6, 0.2, 0.5, 0.3, 0.4, 0.9]));
+        scores.rows.insert("z".into(), row(4, [0.0; 7]));
+        scores.rows.insert("y".into(), row(2, [0.0; 7]));
         let j = join(&labels, &scores, "s.csv");
         assert_eq!(j.matched, 1);
         assert_eq!(
@@ -563,7 +563,10 @@ mod tests {
         assert_eq!(r.threshold(), None);
         assert_eq!(
             r.warnings,
-            ["no positive labels among 200 comments: cannot tune; analyze uses the default 0.7"]
+            [format!(
+                "no positive labels among 200 comments: cannot tune; analyze uses the default {}",
+                Attribute::Threat.default_threshold()
+            )]
         );
         assert_eq!(thresholds(&[r]), Thresholds::default());
     }
@@ -722,8 +725,8 @@ mod tests {
             (None, Some("no negative labels among 1"))
         );
         assert_eq!(r.warnings, [
-            "the only comment is labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default 0.8",
-            "only 1 labelled comment (fewer than 100): every estimate is rough",
+            format!("the only comment is labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default {}", Attribute::Toxicity.default_threshold()),
+            "only 1 labelled comment (fewer than 100): every estimate is rough".to_string(),
         ]);
         let all: Vec<Scored> = (0..40)
             .map(|i| Scored {
@@ -740,27 +743,42 @@ mod tests {
             (r.choice.clone(), r.bootstrap, r.threshold()),
             (None, None, None)
         );
-        assert_eq!(r.warnings[0], "all 40 comments are labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default 0.8");
+        assert_eq!(r.warnings[0], format!("all 40 comments are labelled positive: with no negatives, ROC AUC and precision cannot be judged and any threshold would look perfect; not tuned, analyze uses the default {}", Attribute::Toxicity.default_threshold()));
         let r = tune_attribute(Attribute::Threat, &s(&[(0.3, false)]), &max_f1);
         assert_eq!(
             r.warnings[0],
-            "no positive labels among 1 comment: cannot tune; analyze uses the default 0.7"
+            format!(
+                "no positive labels among 1 comment: cannot tune; analyze uses the default {}",
+                Attribute::Threat.default_threshold()
+            )
         );
     }
 
-    /// Ten comments labelled for insult only, scored .9 .8 … .1, .05 with labels
-    /// 1 1 0 1 0 0 0 0 0 0; comment 0 also has toxicity 0.85. The untuned attributes keep
-    /// their defaults: toxicity (0.8) flags comment 0, and flag (0.8, the maximum of the five
-    /// scores) flags comments 0 and 1 (insult .9, .8), so the queue starts as {0, 1}. By hand,
-    /// budget 300 (3 of 10): insult .9 and .8 add no comment (+1 positive each, free), .7 adds
-    /// comment 2 (+0) → 3 queued; .6 would make 4. Insult ends at 0.7: tp 2, fp 1.
+    /// Ten comments labelled for insult only, scored .99 .95 .7 .6 … .1, .05 with labels
+    /// 1 1 0 1 0 0 0 0 0 0; comment 0 also has toxicity at its default (0.95). The untuned
+    /// attributes keep their defaults: toxicity flags comment 0, and flag (0.95, the maximum of
+    /// the seven scores) flags comments 0 and 1 (insult .99, .95), so the queue starts as
+    /// {0, 1}. By hand, budget 300 (3 of 10): insult .99 and .95 add no comment (+1 positive
+    /// each, free), .7 adds comment 2 (+0) → 3 queued; .6 would make 4. Insult ends at 0.7:
+    /// tp 2, fp 1.
     fn insult_only() -> Joined {
-        let insult = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
+        let insult = [0.99, 0.95, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
         let labels = [1, 1, 0, 1, 0, 0, 0, 0, 0, 0];
+        let toxic = Attribute::Toxicity.default_threshold();
+        let flag = Attribute::Flag.default_threshold();
+        // What the hand count above rests on: only comments 0 and 1 reach the flag default, and
+        // the other comments' toxicity (0.1) stays under toxicity's.
+        assert!(
+            insult[1] >= flag && insult[2] < flag && 0.1 < toxic,
+            "{toxic} {flag}"
+        );
         let scores: Vec<ToxicityScores> = insult
             .iter()
             .enumerate()
-            .map(|(i, &v)| ToxicityScores([if i == 0 { 0.85 } else { 0.1 }, v, 0.0, 0.0, 0.0]))
+            .map(|(i, &v)| {
+                let toxicity = if i == 0 { toxic } else { 0.1 };
+                ToxicityScores([toxicity, v, 0.0, 0.0, 0.0, 0.0, 0.0])
+            })
             .collect();
         Joined {
             samples: vec![(
@@ -807,16 +825,24 @@ mod tests {
     #[test]
     fn a_budget_the_defaults_alone_exceed_says_so_with_the_numbers() {
         let t = tune(&insult_only(), &settings(Objective::ReviewBudget(50), 0));
-        assert_eq!(t.warnings, [
-            "the review budget of 50 per 1000 cannot be met: with every tuned attribute at its fewest flags, the combined queue still holds 2 of 10 comments (200.0 per 1000), 2 (200.0 per 1000) flagged by the attributes left at their defaults (toxicity 0.8, threat 0.7, obscene 0.8, identity_attack 0.7, flag 0.8)",
-        ]);
+        let d = Attribute::default_threshold;
+        assert_eq!(t.warnings, [format!(
+            "the review budget of 50 per 1000 cannot be met: with every tuned attribute at its fewest flags, the combined queue still holds 2 of 10 comments (200.0 per 1000), 2 (200.0 per 1000) flagged by the attributes left at their defaults (toxicity {}, threat {}, obscene {}, identity_attack {}, severe_toxicity {}, sexual_explicit {}, flag {})",
+            d(Attribute::Toxicity),
+            d(Attribute::Threat),
+            d(Attribute::Obscene),
+            d(Attribute::IdentityAttack),
+            d(Attribute::SevereToxicity),
+            d(Attribute::SexualExplicit),
+            d(Attribute::Flag),
+        )]);
         let r = &t.results[0];
         let c = r.choice.as_ref().unwrap();
         assert_eq!(
             (c.index, c.point.threshold, c.point.flagged(), c.used),
-            (None, 0.9001, 0, Objective::FewestFlags)
+            (None, 0.9901, 0, Objective::FewestFlags)
         );
-        assert_eq!(r.threshold().map(|t| t.threshold), Some(0.9001));
+        assert_eq!(r.threshold().map(|t| t.threshold), Some(0.9901));
         assert_eq!(t.combined.flagged, 2);
     }
 

@@ -323,6 +323,7 @@ mod tests {
 
     #[test]
     fn summary_reads_plainly_and_says_what_was_not_tuned() {
+        let threat = Attribute::Threat.default_threshold();
         let ctx = SummaryContext {
             labels: "l.csv".into(),
             scores: "s.csv".into(),
@@ -340,7 +341,7 @@ mod tests {
                 comments: 10,
                 flagged: 5,
                 by_defaults: 2,
-                defaults: vec![(Attribute::Threat, 0.7)],
+                defaults: vec![(Attribute::Threat, threat)],
             },
             warnings: vec!["the queue is long".into()],
             files: vec![("thresholds".into(), "t.toml".into())],
@@ -354,7 +355,9 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("use their defaults (threat 0.7), which alone flag 2 (200.0 per 1,000)."),
+            md.contains(&format!(
+                "use their defaults (threat {threat}), which alone flag 2 (200.0 per 1,000)."
+            )),
             "{md}"
         );
         assert!(
@@ -362,7 +365,9 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| threat | 10 | 0 | undefined | undefined | not tuned (default 0.7) |"),
+            md.contains(&format!(
+                "| threat | 10 | 0 | undefined | undefined | not tuned (default {threat}) |"
+            )),
             "{md}"
         );
         assert!(

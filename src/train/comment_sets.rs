@@ -1,0 +1,646 @@
+//! Readers for the labelled *comment* sets of `../shared/data` (news-site, Reddit, Wikipedia
+//! talk, YouTube and forum comments), which Model v2 adds to the tweets and review sentences
+//! of `datasets.rs`. They exist because a model that has seen clean comments only as tweets
+//! and reviews learns that long news-comment prose is toxic.
+//!
+//! Each reader maps its set's labels onto the seven Perspective attributes and labels **only the
+//! cells the set really labels**: an unlabelled cell (`None`) counts in no loss and no figure.
+//! Every mapping is written beside its reader and in models/README.md. Two whole sources are
+//! never trained on, so the card can say how the model does on outlets it has never seen:
+//! Kaggle's insult comments (2012 news and forum commentary) and YouToxic (YouTube comments on
+//! news videos). Official test splits (CAD, ToxiChat, GoEmotions dev) are test rows only.
+
+use std::path::Path;
+
+use super::datasets::{
+    err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY,
+    INSULT, OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
+};
+
+/// Sources held out whole: never trained on, never used to choose anything.
+pub const HELD_OUT_SOURCES: [&str; 2] = ["kaggle-insults", "youtoxic"];
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
+
+/// Column index by header name.
+fn col(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize, DataError> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| err(path, format!("no column {name}")))
+}
+
+fn fraction(s: Option<&str>) -> Option<f32> {
+    s.and_then(|v| v.trim().parse::<f32>().ok())
+        .filter(|v| v.is_finite())
+        .map(|v| v.clamp(0.0, 1.0))
+}
+
+fn flag(s: Option<&str>) -> Option<f32> {
+    match s.map(str::trim) {
+        Some("1") | Some("1.0") | Some("True") | Some("true") => Some(1.0),
+        Some("0") | Some("0.0") | Some("False") | Some("false") => Some(0.0),
+        _ => None,
+    }
+}
+
+/// All comment sets for the toxicity attributes, training and held-out rows together (each
+/// row's `split` says which).
+pub fn toxicity_comments(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let dir = data.join("toxicity");
+    let mut out = Vec::new();
+    out.extend(civil_comments_samples(&dir.join("civil-comments-samples"))?);
+    out.extend(jigsaw_and_civil_more(&dir.join("jigsaw-and-civil-more"))?);
+    out.extend(cad(&dir.join("cad-reddit"))?);
+    out.extend(ruddit(&dir.join("ruddit"))?);
+    out.extend(toxichat(&dir.join("toxichat-reddit"))?);
+    out.extend(context_wiki(&dir.join("context-toxicity-wiki"))?);
+    out.extend(stormfront(&dir.join("stormfront-forum"))?);
+    out.extend(kaggle_insults(&dir.join("kaggle-insults"))?);
+    out.extend(youtoxic(&dir.join("youtoxic-news-videos"))?);
+    Ok(out)
+}
+
+/// Civil Comments samples: the seven Perspective attributes as rater fractions, used as soft
+/// targets, so a score means the share of readers who would call the comment that. The
+/// 200-row binary seed labels toxicity only (toxic → 1, not toxic → 0).
+fn civil_comments_samples(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    for file in [
+        "train_sample_4900_attributes.csv",
+        "sample_1000_attributes.csv",
+    ] {
+        let p = dir.join(file);
+        let text = read_lossy(&p)?;
+        let mut rdr = csv_reader(&text);
+        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let t = col(&h, "text", &p)?;
+        let cols = [
+            (TOX, col(&h, "toxicity", &p)?),
+            (INSULT, col(&h, "insult", &p)?),
+            (THREAT, col(&h, "threat", &p)?),
+            (OBSCENE, col(&h, "obscene", &p)?),
+            (IDENTITY, col(&h, "identity_attack", &p)?),
+            (SEVERE, col(&h, "severe_toxicity", &p)?),
+            (SEXUAL, col(&h, "sexual_explicit", &p)?),
+        ];
+        for rec in rdr.records().flatten() {
+            let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
+                continue;
+            };
+            let mut labels = [None; super::datasets::ATTRS];
+            for (k, c) in cols {
+                labels[k] = fraction(rec.get(c));
+            }
+            if labels[TOX].is_some() {
+                out.push(AttrExample::new(text.to_string(), labels, "civil-comments"));
+            }
+        }
+    }
+    let p = dir.join("sample_200_binary.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    for rec in rdr.records().flatten() {
+        let v = match rec.get(1).map(str::trim) {
+            Some("toxic") => 1.0,
+            Some("not toxic") => 0.0,
+            _ => continue,
+        };
+        if let Some(text) = rec.get(0) {
+            out.push(AttrExample::new(
+                text.to_string(),
+                only(&[(TOX, v)]),
+                "civil-comments-binary",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Jigsaw's Wikipedia talk rows with their six labels (toxic → toxicity, severe_toxic →
+/// severe_toxicity, obscene, threat, insult, identity_hate → identity_attack; an empty cell is
+/// unlabelled) and the Civil Comments train rows (the toxicity fraction where kept, else the
+/// source's 0/1). Jigsaw says nothing about sexual content.
+fn jigsaw_and_civil_more(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    let p = dir.join("wikipedia_talk_train_rows.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let t = col(&h, "text", &p)?;
+    let cols = [
+        (TOX, col(&h, "toxic", &p)?),
+        (SEVERE, col(&h, "severe_toxic", &p)?),
+        (OBSCENE, col(&h, "obscene", &p)?),
+        (THREAT, col(&h, "threat", &p)?),
+        (INSULT, col(&h, "insult", &p)?),
+        (IDENTITY, col(&h, "identity_hate", &p)?),
+    ];
+    for rec in rdr.records().flatten() {
+        let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
+            continue;
+        };
+        let mut labels = [None; super::datasets::ATTRS];
+        for (k, c) in cols {
+            labels[k] = flag(rec.get(c));
+        }
+        if labels[TOX].is_some() {
+            out.push(AttrExample::new(text.to_string(), labels, "jigsaw-wikipedia"));
+        }
+    }
+    let p = dir.join("civil_comments_train_rows.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let (t, toxic, frac) = (
+        col(&h, "text", &p)?,
+        col(&h, "toxic", &p)?,
+        col(&h, "toxicity_frac", &p)?,
+    );
+    for rec in rdr.records().flatten() {
+        let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
+            continue;
+        };
+        if let Some(v) = fraction(rec.get(frac)).or_else(|| flag(rec.get(toxic))) {
+            out.push(AttrExample::new(
+                text.to_string(),
+                only(&[(TOX, v)]),
+                "civil-comments-more",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// CAD (Reddit, expert-annotated in context). Neutral → toxicity, insult, threat,
+/// identity_attack and severe_toxicity 0 (obscene and sexual unlabelled: CAD allows profanity
+/// that is not abuse); PersonDirectedAbuse → toxicity 1, insult 1; IdentityDirectedAbuse →
+/// toxicity 1, identity_attack 1; AffiliationDirectedAbuse → toxicity 1; CounterSpeech (not
+/// abusive, but often sharp) → toxicity 0 only. The official test split is test rows only.
+fn cad(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    for (file, test) in [
+        ("cad_v1_1_train.tsv", false),
+        ("cad_v1_1_dev.tsv", false),
+        ("cad_v1_1_test.tsv", true),
+    ] {
+        let p = dir.join(file);
+        for line in lines(&p)?.into_iter().skip(1) {
+            let mut parts = line.split('\t');
+            let (Some(_id), Some(text), Some(labels)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let text = text.replace("[linebreak]", "\n").trim().to_string();
+            if text.is_empty() || text == "[deleted]" || text == "[removed]" {
+                continue;
+            }
+            let set: Vec<&str> = labels.split(',').map(str::trim).collect();
+            let has = |n: &str| set.contains(&n);
+            let abusive = has("PersonDirectedAbuse")
+                || has("IdentityDirectedAbuse")
+                || has("AffiliationDirectedAbuse");
+            let labels = if has("Neutral") && !abusive {
+                only(&[
+                    (TOX, 0.0),
+                    (INSULT, 0.0),
+                    (THREAT, 0.0),
+                    (IDENTITY, 0.0),
+                    (SEVERE, 0.0),
+                ])
+            } else if abusive {
+                let mut cells = vec![(TOX, 1.0)];
+                if has("PersonDirectedAbuse") {
+                    cells.push((INSULT, 1.0));
+                }
+                if has("IdentityDirectedAbuse") {
+                    cells.push((IDENTITY, 1.0));
+                }
+                only(&cells)
+            } else if has("CounterSpeech") {
+                only(&[(TOX, 0.0)])
+            } else {
+                continue;
+            };
+            out.push(if test {
+                AttrExample::test(text, labels, "cad")
+            } else {
+                AttrExample::new(text, labels, "cad")
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Ruddit (graded offensiveness, −1 supportive … 1 offensive): ≤ 0 → toxicity 0; ≥ 0.5 →
+/// toxicity 1; in between unlabelled (the scale is not a rater fraction). Deleted and removed
+/// comments are dropped.
+fn ruddit(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let p = dir.join("ruddit_with_text.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let (t, s) = (col(&h, "txt", &p)?, col(&h, "offensiveness_score", &p)?);
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let Some(text) = rec.get(t).map(str::trim) else {
+            continue;
+        };
+        if text.is_empty() || text == "[deleted]" || text == "[removed]" {
+            continue;
+        }
+        let Some(score) = rec.get(s).and_then(|v| v.trim().parse::<f32>().ok()) else {
+            continue;
+        };
+        let v = if score <= 0.0 {
+            0.0
+        } else if score >= 0.5 {
+            1.0
+        } else {
+            continue;
+        };
+        out.push(AttrExample::new(
+            text.to_string(),
+            only(&[(TOX, v)]),
+            "ruddit",
+        ));
+    }
+    Ok(out)
+}
+
+/// ToxiChat human turns (machine-generated replies dropped): Offensive → toxicity 1, Safe →
+/// toxicity 0. Official dev and test splits are test rows only.
+fn toxichat(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let p = dir.join("toxichat_turns_flat.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let (split, source, t, label) = (
+        col(&h, "split", &p)?,
+        col(&h, "source", &p)?,
+        col(&h, "text", &p)?,
+        col(&h, "offense_label", &p)?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        if rec.get(source) != Some("reddit_human") {
+            continue;
+        }
+        let v = match rec.get(label) {
+            Some("Offensive") => 1.0,
+            Some("Safe") => 0.0,
+            _ => continue,
+        };
+        let Some(text) = rec.get(t).map(|s| s.trim().to_string()) else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let labels = only(&[(TOX, v)]);
+        out.push(if rec.get(split) == Some("train") {
+            AttrExample::new(text, labels, "toxichat")
+        } else {
+            AttrExample::test(text, labels, "toxichat")
+        });
+    }
+    Ok(out)
+}
+
+/// CAT-LARGE (gc, gn) and CAT-SMALL (labelled without the parent): toxic → toxicity.
+fn context_wiki(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    for (file, label_col) in [
+        ("gc.csv", "label"),
+        ("gn.csv", "label"),
+        ("cat_small.csv", "label_oc"),
+    ] {
+        let p = dir.join(file);
+        let text = read_lossy(&p)?;
+        let mut rdr = csv_reader(&text);
+        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let (t, l) = (col(&h, "text", &p)?, col(&h, label_col, &p)?);
+        for rec in rdr.records().flatten() {
+            let (Some(text), Some(v)) = (rec.get(t), flag(rec.get(l))) else {
+                continue;
+            };
+            if !text.trim().is_empty() {
+                out.push(AttrExample::new(
+                    text.to_string(),
+                    only(&[(TOX, v)]),
+                    "context-wiki",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Stormfront sentences: hate → toxicity 1, identity_attack 1; noHate → identity_attack 0 only
+/// (the forum's "no hate" sentences are often still insulting or loaded, so they say nothing
+/// about the other attributes); relation and idk are dropped.
+fn stormfront(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let p = dir.join("stormfront_sentences.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let (t, l) = (col(&h, "text", &p)?, col(&h, "label", &p)?);
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let labels = match rec.get(l) {
+            Some("hate") => only(&[(TOX, 1.0), (IDENTITY, 1.0)]),
+            Some("noHate") => only(&[(IDENTITY, 0.0)]),
+            _ => continue,
+        };
+        if let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) {
+            out.push(AttrExample::new(text.to_string(), labels, "stormfront"));
+        }
+    }
+    Ok(out)
+}
+
+/// Kaggle "Detecting Insults in Social Commentary" (held out whole): Insult → insult only. Its 0
+/// means "no insult at a participant", not "clean", so it labels nothing else. The comments are
+/// Python string literals (`"…\\n…\\xc2\\xa0…"`) and are unescaped first.
+fn kaggle_insults(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let mut out = Vec::new();
+    for file in [
+        "train.csv",
+        "test_with_solutions.csv",
+        "impermium_verification_labels.csv",
+    ] {
+        let p = dir.join(file);
+        let text = read_lossy(&p)?;
+        let mut rdr = csv_reader(&text);
+        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let (l, c) = (col(&h, "Insult", &p)?, col(&h, "Comment", &p)?);
+        for rec in rdr.records().flatten() {
+            let (Some(v), Some(raw)) = (flag(rec.get(l)), rec.get(c)) else {
+                continue;
+            };
+            let text = unescape_python_literal(raw);
+            if !text.trim().is_empty() {
+                out.push(AttrExample::test(
+                    text,
+                    only(&[(INSULT, v)]),
+                    "kaggle-insults",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `"…"` with Python escapes (`\n`, `\t`, `\\`, `\'`, `\"`, `\xNN` bytes, `\uNNNN`) → text;
+/// `\xNN` sequences are bytes of UTF-8 and are decoded together.
+pub fn unescape_python_literal(raw: &str) -> String {
+    let s = raw.trim();
+    let s = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(s);
+    let mut bytes: Vec<u8> = Vec::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(ch) = it.next() {
+        if ch != '\\' {
+            let mut buf = [0u8; 4];
+            bytes.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match it.next() {
+            Some('n') => bytes.push(b'\n'),
+            Some('t') => bytes.push(b'\t'),
+            Some('r') => bytes.push(b'\r'),
+            Some('x') => {
+                let hex: String = (0..2).filter_map(|_| it.next()).collect();
+                match u8::from_str_radix(&hex, 16) {
+                    Ok(b) => bytes.push(b),
+                    Err(_) => bytes.extend_from_slice(format!("\\x{hex}").as_bytes()),
+                }
+            }
+            Some('u') => {
+                let hex: String = (0..4).filter_map(|_| it.next()).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(c) => {
+                        let mut buf = [0u8; 4];
+                        bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    }
+                    None => bytes.extend_from_slice(format!("\\u{hex}").as_bytes()),
+                }
+            }
+            Some(other) => {
+                let mut buf = [0u8; 4];
+                bytes.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
+            }
+            None => bytes.push(b'\\'),
+        }
+    }
+    decode_utf8_or_latin1(&bytes)
+        .replace('\u{a0}', " ")
+        .trim()
+        .to_string()
+}
+
+/// Bytes as UTF-8 where they are valid UTF-8, each other byte as Latin-1 (the Kaggle file
+/// mixes `\xc2\xa0`, UTF-8, with a lone `\xa0`, Latin-1).
+fn decode_utf8_or_latin1(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len()).max(1);
+                out.extend(rest[..bad].iter().map(|&b| char::from(b)));
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+/// YouToxic (YouTube comments under news videos; held out whole): IsToxic → toxicity,
+/// IsAbusive → insult, IsThreat → threat, IsObscene → obscene, IsHatespeech → identity_attack.
+fn youtoxic(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let p = dir.join("youtoxic_english_1000.export.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let t = col(&h, "Text", &p)?;
+    let cols = [
+        (TOX, col(&h, "IsToxic", &p)?),
+        (INSULT, col(&h, "IsAbusive", &p)?),
+        (THREAT, col(&h, "IsThreat", &p)?),
+        (OBSCENE, col(&h, "IsObscene", &p)?),
+        (IDENTITY, col(&h, "IsHatespeech", &p)?),
+    ];
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
+            continue;
+        };
+        let cells: Vec<(usize, f32)> = cols
+            .iter()
+            .filter_map(|&(k, c)| flag(rec.get(c)).map(|v| (k, v)))
+            .collect();
+        if !cells.is_empty() {
+            out.push(AttrExample::test(text.to_string(), only(&cells), "youtoxic"));
+        }
+    }
+    Ok(out)
+}
+
+/// Jigsaw's identity-term test set (Wikipedia talk; test only): toxic → toxicity.
+pub fn identity_terms(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+    let p = data.join("toxicity/wikipedia-identity-terms/toxicity_nonfuzzed_testset.csv");
+    let text = read_lossy(&p)?;
+    let mut rdr = csv_reader(&text);
+    let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+    let (t, l) = (col(&h, "comment", &p)?, col(&h, "toxic", &p)?);
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        if let (Some(text), Some(v)) = (rec.get(t), flag(rec.get(l))) {
+            out.push(AttrExample::test(
+                text.trim().to_string(),
+                only(&[(TOX, v)]),
+                "wikipedia-identity-terms",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// sentiment
+
+/// Sentiment comment sets: the SemEval-2013…2016 Task 4A pool (tweets; the rows whose text is in
+/// TweetEval sentiment val are dropped, so that set stays held out) and GoEmotions' sentiment
+/// grouping (Reddit; single-label positive, negative and neutral rows; ambiguous and
+/// multi-label rows dropped). GoEmotions dev is test rows only.
+pub fn sentiment_comments(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+    let dir = data.join("sentiment");
+    let tweeteval: std::collections::HashSet<String> = super::datasets::sentiment_test(data)?
+        .iter()
+        .map(|e| super::datasets::normalize(&e.text))
+        .collect();
+    let mut out = Vec::new();
+    let p = dir.join("semeval2017-4a-train/train_2013_2016_dedup.tsv");
+    for line in lines(&p)?.into_iter().skip(1) {
+        let mut parts = line.split('\t');
+        let (Some(_id), Some(label), Some(text)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let label = match label.trim() {
+            "negative" => 0,
+            "neutral" => 1,
+            "positive" => 2,
+            _ => continue,
+        };
+        if text.trim().is_empty() || tweeteval.contains(&super::datasets::normalize(text)) {
+            continue;
+        }
+        out.push(ClassExample::new(text.to_string(), label, "semeval"));
+    }
+    // group/labels.txt: ambiguous, negative, neutral, positive (ids 0–3).
+    for (file, test) in [("train.tsv", false), ("dev.tsv", true)] {
+        let p = dir.join("goemotions-reddit/group").join(file);
+        for line in lines(&p)? {
+            let mut parts = line.split('\t');
+            let (Some(text), Some(ids)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let label = match ids.trim() {
+                "1" => 0,
+                "2" => 1,
+                "3" => 2,
+                _ => continue,
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            out.push(if test {
+                ClassExample {
+                    split: Split::Test,
+                    ..ClassExample::new(text.to_string(), label, "goemotions-dev")
+                }
+            } else {
+                ClassExample::new(text.to_string(), label, "goemotions")
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_literals_unescape_to_utf8_text() {
+        assert_eq!(
+            unescape_python_literal(r#""i really don't\xa0 see\nit""#),
+            "i really don't  see\nit"
+        );
+        assert_eq!(
+            unescape_python_literal(r#""Holder\xe2\x80\x99s \"DOJ\"""#),
+            "Holder\u{2019}s \"DOJ\""
+        );
+        assert_eq!(unescape_python_literal(r#""bad \xZZ end""#), "bad \\xZZ end");
+        assert_eq!(unescape_python_literal("plain"), "plain");
+    }
+
+    #[test]
+    fn flags_and_fractions_read_every_spelling_and_reject_others() {
+        assert_eq!(flag(Some("True")), Some(1.0));
+        assert_eq!(flag(Some("0.0")), Some(0.0));
+        assert_eq!(flag(Some("")), None);
+        assert_eq!(fraction(Some("1.5")), Some(1.0));
+        assert_eq!(fraction(Some("NaN")), None);
+    }
+
+    /// Every reader runs on the shared data and labels only the cells its set labels.
+    #[test]
+    fn comment_sets_read_and_label_only_their_cells() {
+        let d = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+        if !d.join("toxicity/civil-comments-samples").is_dir() {
+            eprintln!("skipping: ../shared/data comment sets not present");
+            return;
+        }
+        let rows = toxicity_comments(&d).unwrap();
+        let count = |s: &str| rows.iter().filter(|r| r.source == s).count();
+        assert!(count("civil-comments") > 5_500, "{}", count("civil-comments"));
+        assert!(count("jigsaw-wikipedia") > 80_000);
+        assert!(count("cad") > 20_000);
+        assert!(count("kaggle-insults") > 8_000);
+        assert_eq!(count("youtoxic"), 1_000);
+        for r in &rows {
+            if HELD_OUT_SOURCES.contains(&r.source) {
+                assert_eq!(r.split, Split::Test, "{}", r.source);
+            }
+            if r.source == "kaggle-insults" {
+                assert!(r.labels.iter().enumerate().all(|(k, l)| (k == INSULT) == l.is_some()));
+            }
+            if r.source == "stormfront" && r.labels[TOX].is_none() {
+                assert_eq!(r.labels[IDENTITY], Some(0.0));
+            }
+            assert!(r.labels.iter().flatten().all(|v| (0.0..=1.0).contains(v)));
+        }
+        // The fractions are kept as soft targets.
+        assert!(rows
+            .iter()
+            .any(|r| r.source == "civil-comments" && r.labels[TOX].is_some_and(|v| v > 0.1 && v < 0.9)));
+        let sent = sentiment_comments(&d).unwrap();
+        assert!(sent.iter().filter(|e| e.source == "semeval").count() > 45_000);
+        assert!(sent
+            .iter()
+            .all(|e| e.source != "goemotions-dev" || e.split == Split::Test));
+    }
+}

@@ -1,0 +1,344 @@
+//! The toxicity figures of the model card, as pure functions over scored rows: per-source ROC
+//! AUC and average precision, the share of clean comments flagged and of toxic comments caught
+//! at given thresholds, calibration against rater fractions, identity-term bias, and the rule
+//! that derives the default thresholds from validation rows. They live apart from training so
+//! that what is measured, and on which rows, can be read (and tested) in one place.
+
+use std::collections::BTreeMap;
+
+use super::datasets::{AttrExample, ATTRS, TOX};
+use crate::score::heads::TOXICITY_LABELS;
+use crate::tune::metrics::{average_precision, curve, roc_auc, Scored};
+
+/// A row with the model's seven probabilities.
+pub struct ScoredRow<'a> {
+    pub row: &'a AttrExample,
+    pub probs: [f32; ATTRS],
+}
+
+/// Sources whose rows are tweets: excluded from the threshold rule and reported apart.
+pub const TWEET_SOURCES: [&str; 5] = [
+    "tweeteval-offensive",
+    "tweeteval-hate",
+    "davidson",
+    "tweeteval-offensive-val",
+    "tweeteval-hate-val",
+];
+
+/// Grid of candidate default thresholds: 0.50, 0.55, …, 0.95.
+pub fn threshold_grid() -> Vec<f64> {
+    (10..=19).map(|i| f64::from(i) * 0.05).collect()
+}
+
+/// Whether a score is at or above a threshold, compared as the CSV shows it (4 decimals).
+fn at_or_above(p: f32, t: f64) -> bool {
+    crate::tune::thresholds::rounded_score(p) >= t - 1e-9
+}
+
+/// The rule of models/README.md ("Model v2 protocol"): for each attribute, the smallest grid
+/// value at which it flags at most `max_share` of the validation rows labelled negative for it,
+/// in every non-tweet source with at least `min_rows` such rows; 1.0 if no grid value does.
+/// Returns, per attribute, the threshold and the sources that decided it.
+pub fn derive_thresholds(
+    validation: &[ScoredRow],
+    max_share: f64,
+    min_rows: usize,
+) -> [(f64, Vec<String>); ATTRS] {
+    std::array::from_fn(|k| {
+        // source → negative rows' scores for attribute k
+        let mut neg: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
+        for r in validation {
+            if TWEET_SOURCES.contains(&r.row.source) {
+                continue;
+            }
+            if let Some(v) = r.row.labels[k] {
+                if v < 0.5 {
+                    neg.entry(r.row.source).or_default().push(r.probs[k]);
+                }
+            }
+        }
+        neg.retain(|_, v| v.len() >= min_rows);
+        let sources: Vec<String> = neg.keys().map(|s| s.to_string()).collect();
+        let ok = |t: f64| {
+            neg.values().all(|scores| {
+                let flagged = scores.iter().filter(|&&p| at_or_above(p, t)).count();
+                flagged as f64 <= max_share * scores.len() as f64
+            })
+        };
+        let t = if neg.is_empty() {
+            1.0
+        } else {
+            threshold_grid().into_iter().find(|&t| ok(t)).unwrap_or(1.0)
+        };
+        (t, sources)
+    })
+}
+
+/// Whether any attribute reaches its threshold (the queue's rule, `flag` being the toxicity
+/// threshold and so never firing alone).
+pub fn flagged(probs: &[f32; ATTRS], thresholds: &[f64; ATTRS]) -> bool {
+    probs
+        .iter()
+        .zip(thresholds)
+        .any(|(&p, &t)| at_or_above(p, t))
+}
+
+/// A clean row: toxicity labelled below one half and no labelled attribute at or above it.
+pub fn is_clean(row: &AttrExample) -> bool {
+    row.labels[TOX].is_some_and(|v| v < 0.5) && row.labels.iter().flatten().all(|&v| v < 0.5)
+}
+
+/// A toxic row: toxicity labelled at or above one half.
+pub fn is_toxic(row: &AttrExample) -> bool {
+    row.labels[TOX].is_some_and(|v| v >= 0.5)
+}
+
+/// Per-source figures on test rows, as `metric name → value` (names under `prefix`).
+pub fn per_source(
+    rows: &[ScoredRow],
+    thresholds: &[f64; ATTRS],
+    prefix: &str,
+) -> BTreeMap<String, f64> {
+    let mut by_source: BTreeMap<&str, Vec<&ScoredRow>> = BTreeMap::new();
+    for r in rows {
+        by_source.entry(r.row.source).or_default().push(r);
+    }
+    let mut out = BTreeMap::new();
+    for (source, rs) in by_source {
+        let key = |m: String| format!("{prefix}.{source}.{m}");
+        out.insert(key("rows".into()), rs.len() as f64);
+        for (k, name) in TOXICITY_LABELS.iter().enumerate() {
+            let s: Vec<Scored> = rs
+                .iter()
+                .filter_map(|r| {
+                    r.row.labels[k].map(|v| Scored {
+                        score: f64::from(r.probs[k]),
+                        positive: v >= 0.5,
+                    })
+                })
+                .collect();
+            let c = curve(&s);
+            if let (Some(auc), Some(ap)) = (roc_auc(&c), average_precision(&c)) {
+                out.insert(key(format!("{name}.roc_auc")), auc);
+                out.insert(key(format!("{name}.average_precision")), ap);
+                out.insert(
+                    key(format!("{name}.positives")),
+                    s.iter().filter(|x| x.positive).count() as f64,
+                );
+            }
+        }
+        let clean: Vec<&&ScoredRow> = rs.iter().filter(|r| is_clean(r.row)).collect();
+        if !clean.is_empty() {
+            let n = clean.iter().filter(|r| flagged(&r.probs, thresholds)).count();
+            out.insert(key("clean.rows".into()), clean.len() as f64);
+            out.insert(key("clean.flagged_share".into()), n as f64 / clean.len() as f64);
+        }
+        let toxic: Vec<&&ScoredRow> = rs.iter().filter(|r| is_toxic(r.row)).collect();
+        if !toxic.is_empty() {
+            let n = toxic.iter().filter(|r| flagged(&r.probs, thresholds)).count();
+            out.insert(key("toxic.rows".into()), toxic.len() as f64);
+            out.insert(key("toxic.recall".into()), n as f64 / toxic.len() as f64);
+        }
+    }
+    out
+}
+
+/// Reliability of `toxicity` against rater fractions: ten equal-width bins of the predicted
+/// probability, each with (rows, mean predicted, mean fraction), and the expected calibration
+/// error Σ (n_b / N)·|mean predicted − mean fraction|.
+pub fn calibration(pairs: &[(f32, f32)]) -> (Vec<(usize, f64, f64)>, f64) {
+    let mut bins = vec![(0usize, 0f64, 0f64); 10];
+    for &(p, y) in pairs {
+        let b = ((p * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += f64::from(p);
+        bins[b].2 += f64::from(y);
+    }
+    let n = pairs.len().max(1) as f64;
+    let mut ece = 0.0;
+    for b in &mut bins {
+        if b.0 > 0 {
+            b.1 /= b.0 as f64;
+            b.2 /= b.0 as f64;
+            ece += b.0 as f64 / n * (b.1 - b.2).abs();
+        }
+    }
+    (bins, ece)
+}
+
+/// Identity terms of Dixon et al. (2018), "Measuring and Mitigating Unintended Bias in Text
+/// Classification" (the terms of Jigsaw's bias-madlibs set), matched as whole words.
+pub const IDENTITY_TERMS: [&str; 24] = [
+    "lesbian", "gay", "bisexual", "transgender", "trans", "queer", "homosexual", "straight",
+    "heterosexual", "male", "female", "african", "black", "white", "european", "hispanic",
+    "latino", "asian", "christian", "muslim", "jewish", "buddhist", "catholic", "protestant",
+];
+
+fn mentions(text: &str, term: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.eq_ignore_ascii_case(term))
+}
+
+/// Per identity term with at least `min_rows` mentions: subgroup AUC (rows mentioning it),
+/// BPSN AUC (background positives with subgroup negatives, Borkan et al. 2019) and the
+/// false-positive rate of `toxicity` at `threshold` on its non-toxic rows; plus the same over
+/// all rows under `overall`.
+pub fn identity_bias(
+    rows: &[ScoredRow],
+    threshold: f64,
+    min_rows: usize,
+) -> BTreeMap<String, f64> {
+    let scored = |r: &ScoredRow| {
+        r.row.labels[TOX].map(|v| Scored {
+            score: f64::from(r.probs[TOX]),
+            positive: v >= 0.5,
+        })
+    };
+    let fpr = |s: &[Scored]| {
+        let neg: Vec<&Scored> = s.iter().filter(|x| !x.positive).collect();
+        let fp = neg.iter().filter(|x| x.score >= threshold).count();
+        (!neg.is_empty()).then(|| fp as f64 / neg.len() as f64)
+    };
+    let mut out = BTreeMap::new();
+    let all: Vec<Scored> = rows.iter().filter_map(scored).collect();
+    if let Some(a) = roc_auc(&curve(&all)) {
+        out.insert("overall.roc_auc".to_string(), a);
+    }
+    if let Some(f) = fpr(&all) {
+        out.insert("overall.false_positive_rate".to_string(), f);
+    }
+    for term in IDENTITY_TERMS {
+        let (sub, background): (Vec<&ScoredRow>, Vec<&ScoredRow>) =
+            rows.iter().partition(|r| mentions(&r.row.text, term));
+        if sub.len() < min_rows {
+            continue;
+        }
+        let s: Vec<Scored> = sub.iter().filter_map(|r| scored(r)).collect();
+        out.insert(format!("{term}.rows"), s.len() as f64);
+        if let Some(a) = roc_auc(&curve(&s)) {
+            out.insert(format!("{term}.subgroup_auc"), a);
+        }
+        let bpsn: Vec<Scored> = s
+            .iter()
+            .filter(|x| !x.positive)
+            .copied()
+            .chain(background.iter().filter_map(|r| scored(r)).filter(|x| x.positive))
+            .collect();
+        if let Some(a) = roc_auc(&curve(&bpsn)) {
+            out.insert(format!("{term}.bpsn_auc"), a);
+        }
+        if let Some(f) = fpr(&s) {
+            out.insert(format!("{term}.false_positive_rate"), f);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::datasets::{only, Split};
+
+    fn row(source: &'static str, tox: f32, text: &str) -> AttrExample {
+        AttrExample {
+            text: text.to_string(),
+            labels: only(&[(TOX, tox)]),
+            source,
+            split: Split::Validation,
+        }
+    }
+
+    fn probs(t: f32) -> [f32; ATTRS] {
+        let mut p = [0.0; ATTRS];
+        p[TOX] = t;
+        p
+    }
+
+    /// 200 negatives per source: at most 0.5 % (1 row) may reach the threshold. Source a's
+    /// negatives score 0.000 … 0.995, so even 0.95 flags 10 of them and the rule says 1.0;
+    /// without a, b decides (its negatives stop at 0.60, so 0.65 is the smallest passing
+    /// value). Tweets, all at 0.99, never count.
+    #[test]
+    fn thresholds_follow_the_written_rule() {
+        let mut rows = Vec::new();
+        for _ in 0..200 {
+            rows.push(row("a", 0.0, ""));
+            rows.push(row("b", 0.0, ""));
+            rows.push(row("tweeteval-offensive", 0.0, ""));
+        }
+        let mut scored: Vec<ScoredRow> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let k = (i / 3) as f32;
+            let p = match r.source {
+                "a" => k / 200.0,
+                "b" => (k / 200.0).min(0.60),
+                _ => 0.99,
+            };
+            scored.push(ScoredRow { row: r, probs: probs(p) });
+        }
+        let th = derive_thresholds(&scored, 0.005, 100);
+        assert_eq!(th[TOX].0, 1.0);
+        assert_eq!(th[TOX].1, vec!["a".to_string(), "b".to_string()]);
+        let without_a: Vec<ScoredRow> = scored
+            .into_iter()
+            .filter(|r| r.row.source != "a")
+            .collect();
+        let th = derive_thresholds(&without_a, 0.005, 100);
+        assert!((th[TOX].0 - 0.65).abs() < 1e-9, "{:?}", th[TOX]);
+        // Attributes nobody labels get 1.0 and no deciding source.
+        assert_eq!(th[1], (1.0, vec![]));
+    }
+
+    #[test]
+    fn clean_flagged_share_and_toxic_recall_per_source() {
+        let rows = [
+            row("s", 0.0, "a"),
+            row("s", 0.2, "b"),
+            row("s", 0.9, "c"),
+            row("s", 0.6, "d"),
+        ];
+        let ps = [0.85, 0.1, 0.95, 0.5];
+        let scored: Vec<ScoredRow> = rows
+            .iter()
+            .zip(ps)
+            .map(|(r, p)| ScoredRow { row: r, probs: probs(p) })
+            .collect();
+        let mut th = [1.0; ATTRS];
+        th[TOX] = 0.8;
+        let m = per_source(&scored, &th, "test");
+        assert_eq!(m["test.s.clean.flagged_share"], 0.5);
+        assert_eq!(m["test.s.toxic.recall"], 0.5);
+        assert_eq!(m["test.s.toxicity.roc_auc"], 0.75);
+    }
+
+    #[test]
+    fn calibration_of_a_perfect_and_a_shifted_model() {
+        let perfect: Vec<(f32, f32)> = (0..100).map(|i| (i as f32 / 100.0, i as f32 / 100.0)).collect();
+        assert!(calibration(&perfect).1 < 1e-6);
+        let shifted: Vec<(f32, f32)> = perfect.iter().map(|&(p, y)| ((p + 0.2).min(0.99), y)).collect();
+        assert!(calibration(&shifted).1 > 0.15);
+    }
+
+    #[test]
+    fn identity_terms_match_whole_words_and_measure_false_positives() {
+        assert!(mentions("I am Gay.", "gay"));
+        assert!(!mentions("gayety", "gay"));
+        let rows: Vec<AttrExample> = (0..40)
+            .map(|i| row("w", if i % 4 == 0 { 1.0 } else { 0.0 }, if i < 20 { "a gay man" } else { "a man" }))
+            .collect();
+        // Subgroup negatives score 0.9 (false positives at 0.8), background negatives 0.1.
+        let scored: Vec<ScoredRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let p = if r.labels[TOX] == Some(1.0) { 0.95 } else if i < 20 { 0.9 } else { 0.1 };
+                ScoredRow { row: r, probs: probs(p) }
+            })
+            .collect();
+        let b = identity_bias(&scored, 0.8, 10);
+        assert_eq!(b["gay.false_positive_rate"], 1.0);
+        assert_eq!(b["gay.subgroup_auc"], 1.0);
+        assert!(b["overall.false_positive_rate"] > 0.4 && b["overall.false_positive_rate"] < 0.6);
+        assert!(!b.contains_key("muslim.rows"));
+    }
+}
