@@ -16,11 +16,11 @@ use std::path::Path;
 
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::heads::TOXICITY_LABELS;
 use super::encoder::{
     adapted_weights, batch_tensors, mean_pool_normalize, Adapter, Encoder, EncoderError, LayerLora,
     Lora, TrainPass,
 };
+use super::heads::TOXICITY_LABELS;
 
 /// Hyper-parameters of the fine-tuning stage.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -499,9 +499,8 @@ pub fn finetune(
             train_seconds += step_started.elapsed().as_secs_f64();
             running.1 += 1;
             bar.inc(1);
-            let end_of_epoch = step % batches_per_epoch == 0
-                || step == total_steps
-                || Some(step) == cfg.stop_at;
+            let end_of_epoch =
+                step % batches_per_epoch == 0 || step == total_steps || Some(step) == cfg.stop_at;
             if step % cfg.eval_every == 0 || end_of_epoch {
                 let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, step, running)?;
                 running = (0.0, 0);
@@ -514,7 +513,10 @@ pub fn finetune(
                 if check.val_loss < best.0 {
                     best = (check.val_loss, step);
                     Tensor::write_safetensors(&model.adapter_tensors(), out)?;
-                    Tensor::write_safetensors(&model.head_tensors(), out.with_file_name(STAGE1_HEADS_FILE))?;
+                    Tensor::write_safetensors(
+                        &model.head_tensors(),
+                        out.with_file_name(STAGE1_HEADS_FILE),
+                    )?;
                 }
                 checks.push(check);
             }

@@ -166,7 +166,10 @@ impl Heads {
         let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
         let mut heads = HashMap::new();
         for kind in HeadKind::ALL {
-            heads.insert(kind, read_mlp(&st, kind.name(), kind.input_width(dim), kind.outputs())?);
+            heads.insert(
+                kind,
+                read_mlp(&st, kind.name(), kind.input_width(dim), kind.outputs())?,
+            );
         }
         Ok(Heads {
             heads,

@@ -13,8 +13,8 @@
 use std::path::Path;
 
 use super::datasets::{
-    err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY,
-    INSULT, OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
+    err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY, INSULT,
+    OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
 };
 
 /// Sources held out whole: never trained on, never used to choose anything.
@@ -149,7 +149,11 @@ fn jigsaw_and_civil_more(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
             labels[k] = flag(rec.get(c));
         }
         if labels[TOX].is_some() {
-            out.push(AttrExample::new(text.to_string(), labels, "jigsaw-wikipedia"));
+            out.push(AttrExample::new(
+                text.to_string(),
+                labels,
+                "jigsaw-wikipedia",
+            ));
         }
     }
     let p = dir.join("civil_comments_train_rows.csv");
@@ -491,7 +495,11 @@ fn youtoxic(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
             .filter_map(|&(k, c)| flag(rec.get(c)).map(|v| (k, v)))
             .collect();
         if !cells.is_empty() {
-            out.push(AttrExample::test(text.to_string(), only(&cells), "youtoxic"));
+            out.push(AttrExample::test(
+                text.to_string(),
+                only(&cells),
+                "youtoxic",
+            ));
         }
     }
     Ok(out)
@@ -593,7 +601,10 @@ mod tests {
             unescape_python_literal(r#""Holder\xe2\x80\x99s \"DOJ\"""#),
             "Holder\u{2019}s \"DOJ\""
         );
-        assert_eq!(unescape_python_literal(r#""bad \xZZ end""#), "bad \\xZZ end");
+        assert_eq!(
+            unescape_python_literal(r#""bad \xZZ end""#),
+            "bad \\xZZ end"
+        );
         assert_eq!(unescape_python_literal("plain"), "plain");
     }
 
@@ -616,7 +627,11 @@ mod tests {
         }
         let rows = toxicity_comments(&d).unwrap();
         let count = |s: &str| rows.iter().filter(|r| r.source == s).count();
-        assert!(count("civil-comments") > 5_500, "{}", count("civil-comments"));
+        assert!(
+            count("civil-comments") > 5_500,
+            "{}",
+            count("civil-comments")
+        );
         assert!(count("jigsaw-wikipedia") > 80_000);
         assert!(count("cad") > 20_000);
         assert!(count("kaggle-insults") > 8_000);
@@ -626,7 +641,11 @@ mod tests {
                 assert_eq!(r.split, Split::Test, "{}", r.source);
             }
             if r.source == "kaggle-insults" {
-                assert!(r.labels.iter().enumerate().all(|(k, l)| (k == INSULT) == l.is_some()));
+                assert!(r
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .all(|(k, l)| (k == INSULT) == l.is_some()));
             }
             if r.source == "stormfront" && r.labels[TOX].is_none() {
                 assert_eq!(r.labels[IDENTITY], Some(0.0));
@@ -636,7 +655,8 @@ mod tests {
         // The fractions are kept as soft targets.
         assert!(rows
             .iter()
-            .any(|r| r.source == "civil-comments" && r.labels[TOX].is_some_and(|v| v > 0.1 && v < 0.9)));
+            .any(|r| r.source == "civil-comments"
+                && r.labels[TOX].is_some_and(|v| v > 0.1 && v < 0.9)));
         let sent = sentiment_comments(&d).unwrap();
         assert!(sent.iter().filter(|e| e.source == "semeval").count() > 45_000);
         assert!(sent

@@ -77,7 +77,8 @@ impl AttrExample {
 
     /// Whether every labelled attribute is below one half: "readers judged it not toxic".
     pub fn is_clean(&self) -> bool {
-        self.labels.iter().all(|l| l.is_none_or(|v| v < 0.5)) && self.labels.iter().any(Option::is_some)
+        self.labels.iter().all(|l| l.is_none_or(|v| v < 0.5))
+            && self.labels.iter().any(Option::is_some)
     }
 }
 
@@ -334,7 +335,9 @@ pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
         };
         out.push(AttrExample::new(t.to_string(), labels, "davidson"));
     }
-    out.extend(civil_comments_spans(&dir.join("civil-comments-toxic-spans"))?);
+    out.extend(civil_comments_spans(
+        &dir.join("civil-comments-toxic-spans"),
+    )?);
     Ok(out)
 }
 
@@ -558,18 +561,30 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
 /// crowd-corrected topic (`new_topic`) as the target; con → against, pro → favor, neutral →
 /// none (most train neutrals are VAST's synthetic pairs, type 4, kept as the authors train).
 pub fn stance_vast_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
-    vast(&data.join("stance/vast/vast_train.csv"), "post", "new_topic", "label", "vast")
+    vast(
+        &data.join("stance/vast/vast_train.csv"),
+        "post",
+        "new_topic",
+        "label",
+        "vast",
+    )
 }
 
 /// VAST dev (topics mostly unseen in train): the held-out stance set of news comments.
 pub fn stance_vast_dev(data: &Path) -> Result<Vec<ClassExample>, DataError> {
-    Ok(vast(&data.join("stance/vast/vast_dev_4col.csv"), "Tweet", "Target", "Stance", "vast-dev")?
-        .into_iter()
-        .map(|e| ClassExample {
-            split: Split::Test,
-            ..e
-        })
-        .collect())
+    Ok(vast(
+        &data.join("stance/vast/vast_dev_4col.csv"),
+        "Tweet",
+        "Target",
+        "Stance",
+        "vast-dev",
+    )?
+    .into_iter()
+    .map(|e| ClassExample {
+        split: Split::Test,
+        ..e
+    })
+    .collect())
 }
 
 fn vast(
@@ -683,7 +698,9 @@ mod tests {
 
     #[test]
     fn split_is_stable_roughly_sized_and_ignores_spacing_and_case() {
-        let splits: Vec<Split> = (0..10_000).map(|i| split_of(&format!("text {i}"))).collect();
+        let splits: Vec<Split> = (0..10_000)
+            .map(|i| split_of(&format!("text {i}")))
+            .collect();
         for (s, lo, hi) in [
             (Split::Train, 7_600, 8_400),
             (Split::Validation, 800, 1_200),

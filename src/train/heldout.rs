@@ -129,13 +129,22 @@ pub fn per_source(
         }
         let clean: Vec<&&ScoredRow> = rs.iter().filter(|r| is_clean(r.row)).collect();
         if !clean.is_empty() {
-            let n = clean.iter().filter(|r| flagged(&r.probs, thresholds)).count();
+            let n = clean
+                .iter()
+                .filter(|r| flagged(&r.probs, thresholds))
+                .count();
             out.insert(key("clean.rows".into()), clean.len() as f64);
-            out.insert(key("clean.flagged_share".into()), n as f64 / clean.len() as f64);
+            out.insert(
+                key("clean.flagged_share".into()),
+                n as f64 / clean.len() as f64,
+            );
         }
         let toxic: Vec<&&ScoredRow> = rs.iter().filter(|r| is_toxic(r.row)).collect();
         if !toxic.is_empty() {
-            let n = toxic.iter().filter(|r| flagged(&r.probs, thresholds)).count();
+            let n = toxic
+                .iter()
+                .filter(|r| flagged(&r.probs, thresholds))
+                .count();
             out.insert(key("toxic.rows".into()), toxic.len() as f64);
             out.insert(key("toxic.recall".into()), n as f64 / toxic.len() as f64);
         }
@@ -169,9 +178,30 @@ pub fn calibration(pairs: &[(f32, f32)]) -> (Vec<(usize, f64, f64)>, f64) {
 /// Identity terms of Dixon et al. (2018), "Measuring and Mitigating Unintended Bias in Text
 /// Classification" (the terms of Jigsaw's bias-madlibs set), matched as whole words.
 pub const IDENTITY_TERMS: [&str; 24] = [
-    "lesbian", "gay", "bisexual", "transgender", "trans", "queer", "homosexual", "straight",
-    "heterosexual", "male", "female", "african", "black", "white", "european", "hispanic",
-    "latino", "asian", "christian", "muslim", "jewish", "buddhist", "catholic", "protestant",
+    "lesbian",
+    "gay",
+    "bisexual",
+    "transgender",
+    "trans",
+    "queer",
+    "homosexual",
+    "straight",
+    "heterosexual",
+    "male",
+    "female",
+    "african",
+    "black",
+    "white",
+    "european",
+    "hispanic",
+    "latino",
+    "asian",
+    "christian",
+    "muslim",
+    "jewish",
+    "buddhist",
+    "catholic",
+    "protestant",
 ];
 
 fn mentions(text: &str, term: &str) -> bool {
@@ -183,11 +213,7 @@ fn mentions(text: &str, term: &str) -> bool {
 /// BPSN AUC (background positives with subgroup negatives, Borkan et al. 2019) and the
 /// false-positive rate of `toxicity` at `threshold` on its non-toxic rows; plus the same over
 /// all rows under `overall`.
-pub fn identity_bias(
-    rows: &[ScoredRow],
-    threshold: f64,
-    min_rows: usize,
-) -> BTreeMap<String, f64> {
+pub fn identity_bias(rows: &[ScoredRow], threshold: f64, min_rows: usize) -> BTreeMap<String, f64> {
     let scored = |r: &ScoredRow| {
         r.row.labels[TOX].map(|v| Scored {
             score: f64::from(r.probs[TOX]),
@@ -222,7 +248,12 @@ pub fn identity_bias(
             .iter()
             .filter(|x| !x.positive)
             .copied()
-            .chain(background.iter().filter_map(|r| scored(r)).filter(|x| x.positive))
+            .chain(
+                background
+                    .iter()
+                    .filter_map(|r| scored(r))
+                    .filter(|x| x.positive),
+            )
             .collect();
         if let Some(a) = roc_auc(&curve(&bpsn)) {
             out.insert(format!("{term}.bpsn_auc"), a);
@@ -274,15 +305,16 @@ mod tests {
                 "b" => (k / 200.0).min(0.60),
                 _ => 0.99,
             };
-            scored.push(ScoredRow { row: r, probs: probs(p) });
+            scored.push(ScoredRow {
+                row: r,
+                probs: probs(p),
+            });
         }
         let th = derive_thresholds(&scored, 0.005, 100);
         assert_eq!(th[TOX].0, 1.0);
         assert_eq!(th[TOX].1, vec!["a".to_string(), "b".to_string()]);
-        let without_a: Vec<ScoredRow> = scored
-            .into_iter()
-            .filter(|r| r.row.source != "a")
-            .collect();
+        let without_a: Vec<ScoredRow> =
+            scored.into_iter().filter(|r| r.row.source != "a").collect();
         let th = derive_thresholds(&without_a, 0.005, 100);
         assert!((th[TOX].0 - 0.65).abs() < 1e-9, "{:?}", th[TOX]);
         // Attributes nobody labels get 1.0 and no deciding source.
@@ -301,7 +333,10 @@ mod tests {
         let scored: Vec<ScoredRow> = rows
             .iter()
             .zip(ps)
-            .map(|(r, p)| ScoredRow { row: r, probs: probs(p) })
+            .map(|(r, p)| ScoredRow {
+                row: r,
+                probs: probs(p),
+            })
             .collect();
         let mut th = [1.0; ATTRS];
         th[TOX] = 0.8;
@@ -313,9 +348,14 @@ mod tests {
 
     #[test]
     fn calibration_of_a_perfect_and_a_shifted_model() {
-        let perfect: Vec<(f32, f32)> = (0..100).map(|i| (i as f32 / 100.0, i as f32 / 100.0)).collect();
+        let perfect: Vec<(f32, f32)> = (0..100)
+            .map(|i| (i as f32 / 100.0, i as f32 / 100.0))
+            .collect();
         assert!(calibration(&perfect).1 < 1e-6);
-        let shifted: Vec<(f32, f32)> = perfect.iter().map(|&(p, y)| ((p + 0.2).min(0.99), y)).collect();
+        let shifted: Vec<(f32, f32)> = perfect
+            .iter()
+            .map(|&(p, y)| ((p + 0.2).min(0.99), y))
+            .collect();
         assert!(calibration(&shifted).1 > 0.15);
     }
 
@@ -324,15 +364,30 @@ mod tests {
         assert!(mentions("I am Gay.", "gay"));
         assert!(!mentions("gayety", "gay"));
         let rows: Vec<AttrExample> = (0..40)
-            .map(|i| row("w", if i % 4 == 0 { 1.0 } else { 0.0 }, if i < 20 { "a gay man" } else { "a man" }))
+            .map(|i| {
+                row(
+                    "w",
+                    if i % 4 == 0 { 1.0 } else { 0.0 },
+                    if i < 20 { "a gay man" } else { "a man" },
+                )
+            })
             .collect();
         // Subgroup negatives score 0.9 (false positives at 0.8), background negatives 0.1.
         let scored: Vec<ScoredRow> = rows
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let p = if r.labels[TOX] == Some(1.0) { 0.95 } else if i < 20 { 0.9 } else { 0.1 };
-                ScoredRow { row: r, probs: probs(p) }
+                let p = if r.labels[TOX] == Some(1.0) {
+                    0.95
+                } else if i < 20 {
+                    0.9
+                } else {
+                    0.1
+                };
+                ScoredRow {
+                    row: r,
+                    probs: probs(p),
+                }
             })
             .collect();
         let b = identity_bias(&scored, 0.8, 10);

@@ -75,7 +75,6 @@ impl Default for SentimentOptions {
     }
 }
 
-
 /// Everything measured, written to `metrics.json` and the model card.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Metrics {
@@ -277,7 +276,8 @@ fn stage1_heads(dir: &Path) -> anyhow::Result<Option<(Mlp, Mlp)>> {
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let read = |name: &str, outputs: usize| {
-        heads::read_mlp(&st, name, DIM, outputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        heads::read_mlp(&st, name, DIM, outputs)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     };
     Ok(Some((
         read("sentiment", 3)?,
@@ -315,13 +315,21 @@ fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         .collect();
     let gold: Vec<usize> = sel.iter().map(|&i| rows[i].label).collect();
     let plain = macro_recall_with(&logits, &gold, [0.0; 3]);
-    st.metrics.rows.insert("sentiment.selection".into(), sel.len());
+    st.metrics
+        .rows
+        .insert("sentiment.selection".into(), sel.len());
     st.score("sentiment.validation.selection.macro_recall".into(), plain);
     if st.settings.sentiment.prior_correction {
         let (offsets, out_of_fold) = fit_prior_offsets(&logits, &gold);
-        st.score("sentiment.validation.selection.prior_corrected_2fold".into(), out_of_fold);
+        st.score(
+            "sentiment.validation.selection.prior_corrected_2fold".into(),
+            out_of_fold,
+        );
         let kept = out_of_fold >= plain + 0.005;
-        st.score("sentiment.prior_correction_kept".into(), f64::from(u8::from(kept)));
+        st.score(
+            "sentiment.prior_correction_kept".into(),
+            f64::from(u8::from(kept)),
+        );
         if kept {
             for (b, o) in sent.out.bias.iter_mut().zip(offsets) {
                 *b += o;
@@ -348,8 +356,13 @@ fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         let present: Vec<usize> = (0..3).filter(|k| gold.contains(k)).collect();
         let macro_recall =
             present.iter().map(|&k| c.recall(k)).sum::<f64>() / present.len().max(1) as f64;
-        st.metrics.rows.insert(format!("sentiment.test.{source}"), gold.len());
-        st.score(format!("sentiment.test.{source}.macro_recall"), macro_recall);
+        st.metrics
+            .rows
+            .insert(format!("sentiment.test.{source}"), gold.len());
+        st.score(
+            format!("sentiment.test.{source}.macro_recall"),
+            macro_recall,
+        );
         st.score(format!("sentiment.test.{source}.accuracy"), c.accuracy());
         st.score(format!("sentiment.test.{source}.macro_f1"), c.macro_f1());
         (st.log)(&format!(
@@ -362,12 +375,17 @@ fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
 
 /// A class head trained here on the training rows (no stage 1): sentiment.
 fn train_class_head(st: &mut Stage, rows: &[ClassExample], name: &str) -> anyhow::Result<Mlp> {
-    let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].split != Split::Test).collect();
+    let idx: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].split != Split::Test)
+        .collect();
     let sub: Vec<ClassExample> = idx.iter().map(|&i| rows[i].clone()).collect();
     let texts: Vec<&str> = sub.iter().map(|e| e.text.as_str()).collect();
     let x = st.embed(&texts)?;
     let is_val: Vec<bool> = sub.iter().map(|e| e.split == Split::Validation).collect();
-    let targets = class_targets(&sub, sentiment_row_weights(&sub, &is_val, &st.settings.sentiment));
+    let targets = class_targets(
+        &sub,
+        sentiment_row_weights(&sub, &is_val, &st.settings.sentiment),
+    );
     let (mlp, tlog) = train_mlp(&x, DIM, &targets, &is_val, &st.settings.config)?;
     st.metrics.logs.insert(name.into(), tlog);
     Ok(mlp)
@@ -399,7 +417,10 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     let scored: Vec<heldout::ScoredRow> = val
         .iter()
         .zip(&vp)
-        .map(|(&i, p)| heldout::ScoredRow { row: &rows[i], probs: *p })
+        .map(|(&i, p)| heldout::ScoredRow {
+            row: &rows[i],
+            probs: *p,
+        })
         .collect();
     let derived = heldout::derive_thresholds(&scored, 0.005, 100);
     let mut thresholds = [1.0; ATTRS];
@@ -407,19 +428,29 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         thresholds[k] = t;
         let name = heads::TOXICITY_LABELS[k];
         st.score(format!("defaults.{name}"), t);
-        st.metrics.threshold_sources.insert(name.to_string(), sources);
+        st.metrics
+            .threshold_sources
+            .insert(name.to_string(), sources);
     }
     let off_threshold = offensive_validation_threshold(&scored);
-    st.score("toxicity.validation.offensive.best_threshold".into(), f64::from(off_threshold));
+    st.score(
+        "toxicity.validation.offensive.best_threshold".into(),
+        f64::from(off_threshold),
+    );
     // Test rows.
     let test = rows_in(&rows, Split::Test, |e| e.split);
     let tp = probs_of(st, &test)?;
     let scored: Vec<heldout::ScoredRow> = test
         .iter()
         .zip(&tp)
-        .map(|(&i, p)| heldout::ScoredRow { row: &rows[i], probs: *p })
+        .map(|(&i, p)| heldout::ScoredRow {
+            row: &rows[i],
+            probs: *p,
+        })
         .collect();
-    st.metrics.scores.extend(heldout::per_source(&scored, &thresholds, "toxicity.test"));
+    st.metrics
+        .scores
+        .extend(heldout::per_source(&scored, &thresholds, "toxicity.test"));
     let civil: Vec<(f32, f32)> = scored
         .iter()
         .filter(|r| r.row.source == "civil-comments")
@@ -431,7 +462,10 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     let wiki: Vec<heldout::ScoredRow> = scored
         .iter()
         .filter(|r| r.row.source == "wikipedia-identity-terms")
-        .map(|r| heldout::ScoredRow { row: r.row, probs: r.probs })
+        .map(|r| heldout::ScoredRow {
+            row: r.row,
+            probs: r.probs,
+        })
         .collect();
     for (k, v) in heldout::identity_bias(&wiki, thresholds[datasets::TOX], 20) {
         st.score(format!("toxicity.bias.{k}"), v);
@@ -462,7 +496,11 @@ fn offensive_validation_threshold(validation: &[heldout::ScoredRow]) -> f32 {
 fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold: f32) {
     for (k, source, metric) in [
         (0usize, "tweeteval-offensive-val", "toxicity.test.offensive"),
-        (4, "tweeteval-hate-val", "toxicity.test.hate_identity_attack"),
+        (
+            4,
+            "tweeteval-hate-val",
+            "toxicity.test.hate_identity_attack",
+        ),
     ] {
         let (gold, probs): (Vec<bool>, Vec<f32>) = test
             .iter()
@@ -475,7 +513,10 @@ fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold
         st.score(format!("{metric}.accuracy_at_0.5"), c.accuracy());
         if k == 0 {
             let c = binary_confusion(&gold, &probs, off_threshold);
-            st.score(format!("{metric}.macro_f1_at_validation_threshold"), c.macro_f1());
+            st.score(
+                format!("{metric}.macro_f1_at_validation_threshold"),
+                c.macro_f1(),
+            );
         }
         (st.log)(&format!("toxicity: {source} macro-F1 {:.3}", c.macro_f1()));
     }
@@ -483,7 +524,9 @@ fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold
 
 /// The attribute head trained here on the training rows (no stage 1).
 fn train_attr_head(st: &mut Stage, rows: &[AttrExample]) -> anyhow::Result<Mlp> {
-    let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].split != Split::Test).collect();
+    let idx: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].split != Split::Test)
+        .collect();
     let sub: Vec<AttrExample> = idx.iter().map(|&i| rows[i].clone()).collect();
     let texts: Vec<&str> = sub.iter().map(|e| e.text.as_str()).collect();
     let x = st.embed(&texts)?;
@@ -532,7 +575,9 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
         .collect();
     let gold: Vec<usize> = vast.iter().map(|e| e.label).collect();
     let c = Confusion::new(3, &gold, &pred);
-    st.metrics.rows.insert("stance.test.vast-dev".into(), vast.len());
+    st.metrics
+        .rows
+        .insert("stance.test.vast-dev".into(), vast.len());
     st.score("stance.test.vast-dev.macro_f1".into(), c.macro_f1());
     st.score("stance.test.vast-dev.accuracy".into(), c.accuracy());
     (st.log)(&format!("stance: VAST dev macro-F1 {:.3}", c.macro_f1()));
@@ -562,7 +607,8 @@ pub fn finetune_data(
         tox.extend(datasets::assumed_clean(data)?);
     }
     let tested = test_texts(data, &sent, &tox)?;
-    let usable = |text: &str, split: Split| split != Split::Test && !tested.contains(&normalize(text));
+    let usable =
+        |text: &str, split: Split| split != Split::Test && !tested.contains(&normalize(text));
     let (values, weights) = attr_targets(&tox, balance_sources);
     let mut out = crate::score::finetune::FinetuneData::default();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -572,7 +618,8 @@ pub fn finetune_data(
             out.sentiment.push(None);
             out.toxicity.push([0.0; ATTRS]);
             out.toxicity_weight.push([0.0; ATTRS]);
-            out.is_val.push(datasets::split_of(text) == Split::Validation);
+            out.is_val
+                .push(datasets::split_of(text) == Split::Validation);
             out.texts.len() - 1
         })
     };
@@ -583,7 +630,11 @@ pub fn finetune_data(
         if out.sentiment[i].is_none() {
             out.sentiment[i] = Some(e.label as u8);
             let c = counts.entry(e.source).or_default();
-            if out.is_val[i] { c.1 += 1 } else { c.0 += 1 }
+            if out.is_val[i] {
+                c.1 += 1
+            } else {
+                c.0 += 1
+            }
         }
     }
     for (r, e) in tox.iter().enumerate() {
@@ -604,7 +655,11 @@ pub fn finetune_data(
         }
         if used {
             let c = counts.entry(e.source).or_default();
-            if out.is_val[i] { c.1 += 1 } else { c.0 += 1 }
+            if out.is_val[i] {
+                c.1 += 1
+            } else {
+                c.0 += 1
+            }
             c.2 += positives;
         }
     }
@@ -770,7 +825,6 @@ fn validation_rows<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<bool> {
         .collect()
 }
 
-
 /// Sources whose labels are rater fractions (soft targets): their cells are never rebalanced,
 /// so the head learns the share of readers who would call a comment toxic, as Perspective's
 /// scores mean; each row weighs [`SOFT_WEIGHT`].
@@ -827,7 +881,6 @@ fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; heads::ATTRIBUTE
         })
         .collect()
 }
-
 
 fn binary_confusion(gold: &[bool], probs: &[f32], threshold: f32) -> Confusion {
     let g: Vec<usize> = gold.iter().map(|&b| usize::from(b)).collect();

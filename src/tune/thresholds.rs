@@ -655,7 +655,11 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         let scores = &v["metrics"]["scores"];
         for a in Attribute::ALL {
-            let name = if a == Attribute::Flag { "toxicity" } else { a.name() };
+            let name = if a == Attribute::Flag {
+                "toxicity"
+            } else {
+                a.name()
+            };
             let want = scores[format!("defaults.{name}")]
                 .as_f64()
                 .unwrap_or_else(|| panic!("metrics.json has no defaults.{name}"));
@@ -666,5 +670,4 @@ mod tests {
             );
         }
     }
-
 }
