@@ -27,7 +27,11 @@ fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 }
 
 /// Column index by header name.
-fn col(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize, DataError> {
+pub(super) fn col(
+    headers: &csv::StringRecord,
+    name: &str,
+    path: &Path,
+) -> Result<usize, DataError> {
     headers
         .iter()
         .position(|h| h == name)

@@ -74,12 +74,6 @@ impl AttrExample {
             ..AttrExample::new(text, labels, source)
         }
     }
-
-    /// Whether every labelled attribute is below one half: "readers judged it not toxic".
-    pub fn is_clean(&self) -> bool {
-        self.labels.iter().all(|l| l.is_none_or(|v| v < 0.5))
-            && self.labels.iter().any(Option::is_some)
-    }
 }
 
 /// Which part of the data a row belongs to.
@@ -599,11 +593,7 @@ fn vast(
         .flexible(true)
         .from_reader(text.as_bytes());
     let h = rdr.headers().map_err(|e| err(p, e))?.clone();
-    let col = |name: &str| {
-        h.iter()
-            .position(|x| x == name)
-            .ok_or_else(|| err(p, format!("no column {name}")))
-    };
+    let col = |name: &str| super::comment_sets::col(&h, name, p);
     let (t, g, l) = (col(text_col)?, col(target_col)?, col(label_col)?);
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
