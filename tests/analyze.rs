@@ -197,12 +197,20 @@ fn article_without_comments_gives_a_valid_report() {
 fn empty_csv_gives_a_valid_empty_report() {
     let d = tmp();
     std::fs::write(d.path().join("empty.csv"), "id,text\n").unwrap();
-    threadlens(
+    // A header-only table reads no comment: the reports are written, empty, and the file is
+    // named in a warning with status 1, as an empty file is (never a silent success).
+    let run = threadlens(
         d.path(),
         &["analyze", "empty.csv", "-o", "out", "--quiet"],
         None,
     )
-    .expect(0);
+    .expect(1);
+    assert!(
+        run.stderr.contains("empty.csv: no comments read: read as csv")
+            && run.stderr.contains("header only"),
+        "{}",
+        run.stderr
+    );
     let (h, rows) = read_csv(&d.path().join("out/queue.csv"));
     assert!(rows.is_empty());
     assert!(h.contains(&"reasons".to_string()));

@@ -1077,14 +1077,18 @@ fn empty_input_gives_valid_empty_output_a_warning_and_status_1() {
     let run = jsonl(&[empty.clone(), fixture("mentions.csv")], &[]).expect_code(1);
     let (rows, _) = run.jsonl();
     run.check(rows.len() == 4, "comments of the non-empty file kept");
-    // A header-only CSV is not an empty file.
+    // A header-only CSV reads nothing either: said the same way, with its reason.
     let header_only = dir.path().join("h.csv");
     std::fs::write(&header_only, b"id,text\n").expect("write");
-    let run = jsonl(&[header_only], &[]).expect_code(0);
+    let run = jsonl(&[header_only], &[]).expect_code(1);
     let (rows, summary) = run.jsonl();
     run.check(
-        rows.is_empty() && summary["rejects"].as_array().is_some_and(Vec::is_empty),
-        "header-only CSV: empty and clean",
+        rows.is_empty()
+            && summary["rejects"][0]["kind"] == "empty_file"
+            && summary["rejects"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("header only")),
+        "header-only CSV: empty, named, with the reason",
     );
 }
 

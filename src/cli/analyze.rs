@@ -54,6 +54,8 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         Some(p) => Thresholds::load(p).context("reading the thresholds")?,
         None => Thresholds::default(),
     };
+    // A folder that cannot be written fails now, not after the scoring.
+    crate::report::outfile::check_dir(&args.output)?;
     let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;
     let w = write_analysis(
         &args.output,

@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use super::common::{read_and_score, InputArgs, ModelArgs, StanceArgs};
 use super::{Outcome, Ui};
+use crate::report::outfile;
 use crate::report::scores::write_scores_csv;
 
 /// Score every comment for sentiment, toxicity and stance toward the article.
@@ -25,9 +26,14 @@ pub struct Args {
     /// Write the CSV here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Neutralise cells a spreadsheet would read as formulas (leading = + - @ tab CR).
-    #[arg(long)]
+    /// Neutralise cells a spreadsheet would read as formulas (a leading = + - @, their
+    /// full-width forms, tab or CR, also after spaces or a BOM) with a leading apostrophe. The
+    /// default when writing to a file (-o); stdout stays raw for pipelines unless this is given.
+    #[arg(long, conflicts_with = "raw_cells")]
     pub spreadsheet_safe: bool,
+    /// Write cells exactly as read, even to a file (for programs, not spreadsheets).
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub stance: StanceArgs,
     #[command(flatten)]
@@ -35,20 +41,24 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
+    if let Some(path) = &args.output {
+        // A destination that cannot be written fails now, not after the scoring.
+        outfile::check_file(path)?;
+    }
     let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;
     match &args.output {
         Some(path) => {
-            let f = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
+            let mut f = outfile::AtomicFile::create(path)?;
             write_scores_csv(
-                std::io::BufWriter::new(f),
+                &mut f,
                 &forest,
                 &scores,
                 &scorer.model_id,
                 None,
-                args.spreadsheet_safe,
+                !args.raw_cells,
             )
             .with_context(|| format!("writing {}", path.display()))?;
+            f.commit()?;
         }
         None => {
             let stdout = std::io::stdout().lock();

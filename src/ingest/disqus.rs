@@ -25,35 +25,53 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
 }
 
 fn one(record: Record, input: &mut Input) {
-    let Record { elem, loc, error } = record;
+    let elem = &record.elem;
+    let loc = record.loc.clone();
     if elem.name != "thread" && elem.name != "post" {
         return; // <category> and friends
     }
-    if let Some(error) = error {
+    if let Some(error) = &record.error {
         input.reject(loc, format!("<{}>: {error}", elem.name));
         return;
     }
-    let Some(id) = elem
-        .attr("id")
-        .map(str::to_string)
-        .or_else(|| elem.child_text("id").map(str::to_string))
-    else {
-        input.reject(loc, format!("<{}> without a dsq:id", elem.name));
-        return;
+    // An id attribute that is present but empty or blank is refused, not kept as "".
+    let id = match elem.attr("id") {
+        Some(id) => id.trim(),
+        None => elem.child_text("id").unwrap_or_default(),
     };
+    if id.is_empty() {
+        let why = match elem.attr("id") {
+            Some(_) => "an empty dsq:id",
+            None => "no dsq:id",
+        };
+        input.reject(loc, format!("<{}> with {why}", elem.name));
+        return;
+    }
+    let message = record.child_all_text(elem, "message");
     if elem.name == "thread" {
         input.articles.push(Article {
-            key: id,
+            key: id.to_string(),
             title: elem.child_text("title").map(str::to_string),
-            body: elem
-                .child_text("message")
-                .map(text::html_to_text)
-                .filter(|b| !b.is_empty()),
+            body: message.map(text::html_to_text).filter(|b| !b.is_empty()),
             url: elem.child_text("link").map(str::to_string),
             time: elem.child_text("createdAt").map(str::to_string),
         });
         return;
     }
+    let reference = |child: &str| -> Result<Option<&str>, String> {
+        match elem.child(child).map(|c| c.attr("id").map(str::trim)) {
+            None => Ok(None),
+            Some(Some(id)) if !id.is_empty() => Ok(Some(id)),
+            Some(_) => Err(format!("post {id}: <{child}> with an empty or missing dsq:id")),
+        }
+    };
+    let (parent_id, thread_key) = match reference("parent").and_then(|p| Ok((p, reference("thread")?))) {
+        Ok(refs) => refs,
+        Err(why) => {
+            input.reject(loc, why);
+            return;
+        }
+    };
     let author = elem.child("author").and_then(|a: &Element| {
         a.child_text("name")
             .or_else(|| a.child_text("username"))
@@ -61,20 +79,11 @@ fn one(record: Record, input: &mut Input) {
     });
     input.comments.push(Comment {
         id: id.into(),
-        parent_id: elem
-            .child("parent")
-            .and_then(|p| p.attr("id"))
-            .map(Into::into),
+        parent_id: parent_id.map(Into::into),
         author: author.map(Into::into),
-        text: elem
-            .child_text("message")
-            .map(text::html_to_text)
-            .unwrap_or_default(),
+        text: message.map(text::html_to_text).unwrap_or_default(),
         time: elem.child_text("createdAt").map(Into::into),
-        thread_key: elem
-            .child("thread")
-            .and_then(|t| t.attr("id"))
-            .map(Into::into),
+        thread_key: thread_key.map(Into::into),
         deleted: elem.child_text("isDeleted") == Some("true"),
         spam: elem.child_text("isSpam") == Some("true"),
         parent_known: true,

@@ -10,41 +10,43 @@ use super::{json, text, Article, Comment, Input, Location, Partial, PartialSourc
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), super::IngestError> {
     let mut ordinal = 0u64;
     json::for_each_value(bytes, file, input, |value, loc, input| {
-        visit(&value, file, loc.line, &mut ordinal, input);
+        walk(value, file, loc.line, &mut ordinal, input);
     })
 }
 
-fn visit(value: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input: &mut Input) {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| visit(item, file, line, ordinal, input)),
-        Value::Object(map) => {
-            if let Some(hits) = map.get("hits").filter(|h| h.is_array()) {
-                visit(hits, file, line, ordinal, input);
-                return;
-            }
+/// Visits every item in document order (pre-order) with an explicit work list, so an
+/// Algolia `children` tree of any depth is read without recursion.
+fn walk(root: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input: &mut Input) {
+    let mut todo: Vec<&Value> = vec![root];
+    while let Some(value) = todo.pop() {
+        let mut next_loc = || {
             *ordinal += 1;
-            let loc = Location {
+            Location {
                 file: super::file_name(file),
                 line,
                 record: Some(*ordinal),
-            };
-            item(value, loc, input);
-            if let Some(children) = map.get("children") {
-                visit(children, file, line, ordinal, input);
             }
-        }
-        _ => {
-            *ordinal += 1;
-            input.reject(
-                Location {
-                    file: super::file_name(file),
-                    line,
-                    record: Some(*ordinal),
-                },
-                "expected a Hacker News item object",
-            );
+        };
+        match value {
+            Value::Array(items) => todo.extend(items.iter().rev()),
+            Value::Object(map) => {
+                if let Some(hits) = map.get("hits").filter(|h| h.is_array()) {
+                    todo.push(hits);
+                    continue;
+                }
+                item(value, next_loc(), input);
+                match map.get("children") {
+                    None | Some(Value::Null) => {}
+                    Some(children) => todo.push(children),
+                }
+            }
+            other => input.reject(
+                next_loc(),
+                format!(
+                    "expected a Hacker News item object, found {}",
+                    json::type_name(other)
+                ),
+            ),
         }
     }
 }
@@ -55,10 +57,24 @@ fn item(value: &Value, loc: Location, input: &mut Input) {
         return;
     };
     let kind = json::string(value, "type").unwrap_or_default();
-    let parent = json::id(value, "parent").or_else(|| json::id(value, "parent_id"));
-    let html = json::string(value, "text")
-        .or_else(|| json::string(value, "comment_text"))
-        .unwrap_or_default();
+    let fields = (|| {
+        let parent = match json::reference(value, "parent")? {
+            Some(p) => Some(p),
+            None => json::reference(value, "parent_id")?,
+        };
+        let html = match json::text(value, "text")? {
+            Some(t) => Some(t),
+            None => json::text(value, "comment_text")?,
+        };
+        Ok::<_, String>((parent, html.unwrap_or_default()))
+    })();
+    let (parent, html) = match fields {
+        Ok(fields) => fields,
+        Err(why) => {
+            input.reject(loc, format!("Hacker News item {id}: {why}"));
+            return;
+        }
+    };
     let is_story = matches!(kind.as_str(), "story" | "job" | "poll")
         || (parent.is_none() && value.get("title").is_some_and(|t| !t.is_null()));
     if is_story {

@@ -1,8 +1,12 @@
 //! JSON plumbing shared by the Reddit, Hacker News and YouTube readers: telling one JSON
 //! document from JSON lines, reading lines one by one so a bad line is rejected (with its line
 //! number) instead of sinking the whole file, and lenient field access (ids may be strings or
-//! numbers).
+//! numbers). Documents of any nesting depth are read: serde_json's recursion limit is off and
+//! its parser runs on a stack that grows on the heap (serde_stacker), the readers walk the
+//! tree with an explicit work list, and `drop_deep` frees it without recursion, so a reply
+//! chain 100,000 levels deep neither fails nor overflows the stack.
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{IngestError, Input, Location, MAX_RECORD_BYTES};
@@ -13,23 +17,46 @@ pub(crate) fn for_each_value(
     bytes: &[u8],
     file: &str,
     input: &mut Input,
-    mut each: impl FnMut(Value, Location, &mut Input),
+    mut each: impl FnMut(&Value, Location, &mut Input),
 ) -> Result<(), IngestError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if is_json_lines(bytes) {
         for_each_line(bytes, file, input, each);
         return Ok(());
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|err| located(file, &err))?;
-    each(value, Location::file(file), input);
+    let value: Value = parse(bytes).map_err(|err| located(file, &err))?;
+    each(&value, Location::file(file), input);
+    drop_deep(value);
     Ok(())
+}
+
+/// `serde_json::from_slice` without the recursion limit, on a stack grown as needed.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.disable_recursion_limit();
+    let value = T::deserialize(serde_stacker::Deserializer::new(&mut de))?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Drops a value without recursing into it: serde_json's own drop recurses once per level,
+/// which overflows the stack on a deep enough document.
+pub(crate) fn drop_deep(value: Value) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
 }
 
 fn for_each_line(
     bytes: &[u8],
     file: &str,
     input: &mut Input,
-    mut each: impl FnMut(Value, Location, &mut Input),
+    mut each: impl FnMut(&Value, Location, &mut Input),
 ) {
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let loc = Location::line(file, n as u64 + 1);
@@ -45,8 +72,11 @@ fn for_each_line(
             input.reject(loc, reason);
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(value) => each(value, loc, input),
+        match parse::<Value>(line) {
+            Ok(value) => {
+                each(&value, loc, input);
+                drop_deep(value);
+            }
             Err(err) => input.reject(loc, format!("invalid JSON: {}", describe(&err))),
         }
     }
@@ -66,7 +96,7 @@ fn is_json_lines(bytes: &[u8]) -> bool {
         return false;
     };
     let after_first = &rest[end..];
-    serde_json::from_slice::<serde::de::IgnoredAny>(&rest[..end]).is_ok()
+    parse::<serde::de::IgnoredAny>(&rest[..end]).is_ok()
         && after_first.iter().any(|b| !b.is_ascii_whitespace())
 }
 
@@ -100,6 +130,40 @@ pub(crate) fn id(value: &Value, key: &str) -> Option<String> {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// An id-like reference field (a parent id): a string or a number, or absent / null / empty.
+/// Any other type is an error naming the field, never a silently dropped edge.
+pub(crate) fn reference(value: &Value, key: &str) -> Result<Option<String>, String> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(format!("`{key}` is {}, not an id", type_name(other))),
+    }
+}
+
+/// A text field: a string, or absent / null (no text). A number, boolean, array or object is
+/// an error naming the field: turning it into empty text would score a comment that is not
+/// there.
+pub(crate) fn text(value: &Value, key: &str) -> Result<Option<String>, String> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
+        Some(other) => Err(format!("`{key}` is {}, not text", type_name(other))),
+    }
+}
+
+/// "a number", "an object", … for messages.
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -141,7 +205,7 @@ mod tests {
         let mut input = Input::default();
         let mut seen = Vec::new();
         for_each_value(text.as_bytes(), "f", &mut input, |v, loc, _| {
-            seen.push((v, loc))
+            seen.push((v.clone(), loc))
         })
         .expect("reads");
         (seen, input)

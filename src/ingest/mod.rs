@@ -366,6 +366,8 @@ pub fn read_inputs(paths: &[PathBuf], opts: &IngestOptions) -> Result<Input, Ing
         read_one(path, opts, &mut input)?;
     }
     input.articles = merge_articles(std::mem::take(&mut input.articles));
+    strip_nul(&mut input);
+    cap_records(&mut input);
     Ok(input)
 }
 
@@ -374,7 +376,66 @@ pub fn read_bytes(name: &str, bytes: &[u8], opts: &IngestOptions) -> Result<Inpu
     let mut input = Input::default();
     read_source(name, Box::new(BufReader::new(bytes)), opts, &mut input)?;
     input.articles = merge_articles(std::mem::take(&mut input.articles));
+    strip_nul(&mut input);
+    cap_records(&mut input);
     Ok(input)
+}
+
+/// Applies the one record-size cap of CSV and JSON lines to every format: a comment whose text
+/// is over [`MAX_RECORD_BYTES`] (one 50 MB comment inside a JSON document, a WXR body) is
+/// rejected with its place, as an over-long CSV record is.
+fn cap_records(input: &mut Input) {
+    if input.comments.iter().all(|c| c.text.len() <= MAX_RECORD_BYTES) {
+        return;
+    }
+    let comments = std::mem::take(&mut input.comments);
+    for c in comments {
+        if c.text.len() > MAX_RECORD_BYTES {
+            let reason = format!(
+                "comment {}: the text is {} bytes, over the {MAX_RECORD_BYTES}-byte limit on a record",
+                c.id,
+                c.text.len()
+            );
+            input.reject(c.loc, reason);
+        } else {
+            input.comments.push(c);
+        }
+    }
+}
+
+/// Removes NUL characters (a JSON `\u0000`, a stray byte in a CSV) from every field: they
+/// mean nothing in a comment, and a NUL in an output CSV makes tools (threadlens included)
+/// take the file for binary.
+fn strip_nul(input: &mut Input) {
+    fn clean(s: &mut String) {
+        if s.contains('\0') {
+            s.retain(|c| c != '\0');
+        }
+    }
+    fn clean_short(s: &mut Short) {
+        if s.contains('\0') {
+            *s = s.chars().filter(|&c| c != '\0').collect();
+        }
+    }
+    for c in &mut input.comments {
+        clean(&mut c.text);
+        clean_short(&mut c.id);
+        for field in [&mut c.parent_id, &mut c.reply_to, &mut c.author, &mut c.time, &mut c.thread_key]
+            .into_iter()
+            .flatten()
+        {
+            clean_short(field);
+        }
+    }
+    for a in &mut input.articles {
+        clean(&mut a.key);
+        for field in [&mut a.title, &mut a.body, &mut a.url, &mut a.time]
+            .into_iter()
+            .flatten()
+        {
+            clean(field);
+        }
+    }
 }
 
 fn read_one(path: &Path, opts: &IngestOptions, input: &mut Input) -> Result<(), IngestError> {
@@ -429,11 +490,57 @@ fn read_source(
 fn dispatch(
     name: &str,
     head: &[u8],
-    mut reader: Box<dyn BufRead + '_>,
+    reader: Box<dyn BufRead + '_>,
     opts: &IngestOptions,
     input: &mut Input,
 ) -> Result<(), IngestError> {
     let format = detect::detect(name, head, opts.format)?;
+    let before = (
+        input.comments.len(),
+        input.rejects.len(),
+        input.partials.len(),
+        input.articles.len(),
+    );
+    read_as(format, name, reader, opts, input)?;
+    let found_nothing = input.comments.len() == before.0
+        && input.rejects.len() == before.1
+        && input.partials.len() == before.2;
+    let has_article = input.articles[before.3..]
+        .iter()
+        .any(|a| a.title.is_some() || a.body.is_some());
+    if found_nothing && !has_article {
+        // A non-empty file that gave nothing is reported like an empty one, never as success.
+        input.rejects.push(Reject {
+            loc: Location::file(name),
+            reason: nothing_found(format),
+            kind: RejectKind::EmptyFile,
+        });
+    }
+    Ok(())
+}
+
+/// Why a non-empty file gave no comments, by the format it was read as.
+fn nothing_found(format: Format) -> String {
+    let looked_for = match format {
+        Format::Csv | Format::Tsv => "rows under the header; the table has a header only",
+        Format::Page => "an article or a comment section",
+        Format::Reddit => "Reddit comments (t1 things) or submissions",
+        Format::HackerNews => "Hacker News items",
+        Format::YouTube => "YouTube commentThreads or comments",
+        Format::Disqus => "<thread> or <post> elements under <disqus>",
+        Format::Wxr => "<item> elements with <wp:comment>s",
+        Format::Auto => "comments",
+    };
+    format!("no comments read: read as {format}, found no {looked_for}")
+}
+
+fn read_as(
+    format: Format,
+    name: &str,
+    mut reader: Box<dyn BufRead + '_>,
+    opts: &IngestOptions,
+    input: &mut Input,
+) -> Result<(), IngestError> {
     if let Format::Csv | Format::Tsv = format {
         let delimiter = (format == Format::Tsv).then_some(b'\t');
         return table::read(reader, name, delimiter, &opts.columns, input);
@@ -606,8 +713,11 @@ mod tests {
         let input = read_bytes("w", &bytes, &IngestOptions::default()).expect("reads");
         assert_eq!(input.comments.len(), 1);
         assert_eq!(input.comments[0].loc.line, Some(10_002));
-        // A header-only table is not an empty file.
+        // A header-only table reads nothing, and says so like an empty file.
         let input = read_bytes("h.csv", b"id,text\n", &IngestOptions::default()).expect("reads");
-        assert!(input.comments.is_empty() && input.rejects.is_empty());
+        assert!(input.comments.is_empty());
+        assert_eq!(input.rejects.len(), 1);
+        assert_eq!(input.rejects[0].kind, RejectKind::EmptyFile);
+        assert!(input.rejects[0].reason.contains("header only"), "{:?}", input.rejects);
     }
 }

@@ -1,7 +1,8 @@
 //! Reddit API JSON: a submission page (`[t3 listing, t1 listing]` with nested `replies`),
 //! flat listings, `/api/morechildren` responses (one or an array of them) and Pushshift-style
 //! NDJSON (bare comment objects with `t1_`/`t3_` parent ids). Every shape is walked by the
-//! same recursive visitor over `kind`-tagged things, so mixed files work too.
+//! same visitor over `kind`-tagged things, so mixed files work too. The walk keeps its own
+//! work list instead of recursing, so a reply chain of any depth is read.
 
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), su
             ordinal: &mut ordinal,
             input,
         };
-        walker.visit(&value, 0);
+        walker.walk(value);
     })
 }
 
@@ -49,17 +50,30 @@ impl Walker<'_> {
         }
     }
 
-    fn visit(&mut self, value: &Value, depth: usize) {
+    /// Visits `root` and everything under it in document order (pre-order), without
+    /// recursion: each value pushes what it contains onto the work list, last first.
+    fn walk<'v>(&mut self, root: &'v Value) {
+        let mut todo: Vec<&'v Value> = vec![root];
+        while let Some(value) = todo.pop() {
+            self.visit(value, &mut todo);
+        }
+    }
+
+    fn visit<'v>(&mut self, value: &'v Value, todo: &mut Vec<&'v Value>) {
         match value {
-            Value::Array(items) => items.iter().for_each(|item| self.visit(item, depth + 1)),
+            Value::Array(items) => todo.extend(items.iter().rev()),
             Value::Object(map) => {
                 if let Some(kind) = map.get("kind").and_then(Value::as_str) {
                     let data = map.get("data").unwrap_or(&Value::Null);
                     match kind {
-                        "Listing" => {
-                            self.visit(data.get("children").unwrap_or(&Value::Null), depth + 1)
-                        }
-                        "t1" => self.comment(data, depth),
+                        "Listing" => match data.get("children") {
+                            Some(children) => todo.push(children),
+                            None => {
+                                let loc = self.loc();
+                                self.input.reject(loc, "Reddit Listing without children");
+                            }
+                        },
+                        "t1" => todo.extend(self.comment(data)),
                         "t3" => self.article(data),
                         "more" => self.more(data),
                         other => {
@@ -73,9 +87,9 @@ impl Walker<'_> {
                     .and_then(|j| j.get("data"))
                     .and_then(|d| d.get("things"))
                 {
-                    self.visit(things, depth + 1);
+                    todo.push(things);
                 } else if map.contains_key("body") || map.contains_key("parent_id") {
-                    self.comment(value, depth);
+                    todo.extend(self.comment(value));
                 } else if map.contains_key("title") {
                     self.article(value);
                 } else if let Some(errors) = map.get("json").and_then(|j| j.get("errors")) {
@@ -92,29 +106,38 @@ impl Walker<'_> {
                     );
                 }
             }
-            Value::Null => {}
             other => {
                 let loc = self.loc();
-                let kind = if other.is_string() {
-                    "a string"
-                } else {
-                    "a number or boolean"
-                };
-                self.input
-                    .reject(loc, format!("expected a Reddit thing, found {kind}"));
+                self.input.reject(
+                    loc,
+                    format!("expected a Reddit thing, found {}", json::type_name(other)),
+                );
             }
         }
     }
 
-    fn comment(&mut self, data: &Value, depth: usize) {
+    /// Reads one comment and returns its `replies` listing, for the walk to visit next.
+    fn comment<'v>(&mut self, data: &'v Value) -> Option<&'v Value> {
         let loc = self.loc();
+        // `replies` is "" when empty, else a Listing; visited even when this comment is
+        // rejected, so its replies are still read (as orphans).
+        let replies = data.get("replies").filter(|r| r.is_object());
         let Some(id) = json::id(data, "id")
             .or_else(|| json::id(data, "name").map(|n| strip_prefix(&n).to_string()))
         else {
             self.input.reject(loc, "Reddit comment without an id");
-            return;
+            return replies;
         };
-        let parent = json::string(data, "parent_id");
+        let fields = json::reference(data, "parent_id")
+            .and_then(|p| Ok((p, json::text(data, "body")?)))
+            .map_err(|why| format!("Reddit comment {id}: {why}"));
+        let (parent, body) = match fields {
+            Ok((parent, body)) => (parent, body.unwrap_or_default()),
+            Err(why) => {
+                self.input.reject(loc, why);
+                return replies;
+            }
+        };
         let link = json::string(data, "link_id").map(|l| strip_prefix(&l).to_string());
         let (parent_id, thread_key) = match parent.as_deref() {
             Some(p) if p.starts_with("t3_") => {
@@ -124,7 +147,6 @@ impl Walker<'_> {
             None => (None, link),
         };
         let author = json::string(data, "author");
-        let body = json::string(data, "body").unwrap_or_default();
         let deleted = matches!(body.as_str(), "[deleted]" | "[removed]")
             || (author.as_deref() == Some("[deleted]") && body.is_empty());
         if let Some(key) = &thread_key {
@@ -152,12 +174,7 @@ impl Walker<'_> {
             loc,
             ..Comment::default()
         });
-        if let Some(replies) = data.get("replies") {
-            // `replies` is "" when empty, else a Listing.
-            if replies.is_object() {
-                self.visit(replies, depth + 1);
-            }
-        }
+        replies
     }
 
     fn article(&mut self, data: &Value) {

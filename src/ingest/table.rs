@@ -232,13 +232,23 @@ pub(crate) fn read(
     if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
         return Ok(()); // no header, no rows (empty files are noted before this reader runs)
     }
-    lines.record_line(rdr.position().byte(), &rec);
+    let mut prev_end = rdr.position().byte();
+    lines.record_line(prev_end, &rec);
+    let mut prev_breaks = lines.counted;
     let headers: Vec<String> = rec
         .iter()
         .map(|h| normalize_header(&String::from_utf8_lossy(h)))
         .collect();
     let cols = columns(&headers, overrides, file)?;
-    let mut seen_threads: HashSet<String> = HashSet::new();
+    let mut sink = Sink {
+        file,
+        delimiter,
+        headers,
+        cols,
+        seen_threads: HashSet::new(),
+        zero_parent: Vec::new(),
+        zero_id: false,
+    };
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -262,16 +272,57 @@ pub(crate) fn read(
                 }
             }
         }
-        let line = lines.record_line(rdr.position().byte(), &rec);
-        let loc = Location::line(file, line);
-        match row(&rec, &headers, &cols, line) {
+        let end = rdr.position().byte();
+        let line = lines.record_line(end, &rec);
+        // A record that spans lines may be a quote that never closed, swallowing the rows
+        // after it: look at its raw lines before believing it.
+        let span = (breaks_in(rec.as_slice()) > 0)
+            .then(|| lines.journal.borrow_mut().span(prev_end, end))
+            .flatten()
+            .filter(|span| sink.is_swallowing(span, &rec));
+        match span {
+            // The first line from the raw bytes: at the end of the file a runaway quote holds
+            // the final line break, which `record_line` would take for the terminator.
+            Some(span) => {
+                let first = prev_breaks + 1 + breaks_in(leading_breaks(&span));
+                sink.resync(&span, &rec, first, input);
+            }
+            None => sink.accept(&rec, line, input),
+        }
+        lines.journal.borrow_mut().drop_before(end);
+        prev_end = end;
+        prev_breaks = lines.counted;
+    }
+    sink.finish(input);
+    Ok(())
+}
+
+/// Where the rows of one table go, with what is needed to make comments of them.
+struct Sink<'a> {
+    file: &'a str,
+    delimiter: u8,
+    headers: Vec<String>,
+    cols: Columns,
+    seen_threads: HashSet<String>,
+    /// `0` in the parent column means "no parent" unless a comment of this file really has
+    /// the id 0; those rows are remembered and pointed at it once the file is read.
+    zero_parent: Vec<usize>,
+    zero_id: bool,
+}
+
+impl Sink<'_> {
+    /// Makes a comment (or a reject) of one record that starts on `line`.
+    fn accept(&mut self, rec: &csv::ByteRecord, line: u64, input: &mut Input) {
+        let loc = Location::line(self.file, line);
+        match row(rec, &self.headers, &self.cols, line) {
             Ok(mut comment) => {
                 if let Some(key) = &comment.thread_key {
-                    if !seen_threads.contains(key.as_str()) {
-                        seen_threads.insert(key.to_string());
-                        let title = cols
+                    if !self.seen_threads.contains(key.as_str()) {
+                        self.seen_threads.insert(key.to_string());
+                        let title = self
+                            .cols
                             .title
-                            .and_then(|i| field(&rec, i))
+                            .and_then(|i| field(rec, i))
                             .filter(|t| !t.is_empty());
                         input.articles.push(Article {
                             key: key.to_string(),
@@ -281,12 +332,199 @@ pub(crate) fn read(
                     }
                 }
                 comment.loc = loc;
+                self.zero_id |= comment.id == "0";
+                if comment.parent_id.is_none() && is_zero(rec, self.cols.parent) {
+                    self.zero_parent.push(input.comments.len());
+                }
                 input.comments.push(comment);
             }
             Err(reason) => input.reject(loc, reason),
         }
     }
-    Ok(())
+
+    fn finish(self, input: &mut Input) {
+        if self.zero_id {
+            for i in self.zero_parent {
+                input.comments[i].parent_id = Some("0".into());
+            }
+        }
+    }
+
+    /// Whether a multi-line record (raw bytes `span`) is a quote that opened and never closed
+    /// where it should, rather than a quoted field with line breaks in it: its quote is still
+    /// open at the end of the file, or one of its later lines is a complete row on its own
+    /// (the header's number of fields, an id shaped like this record's id).
+    fn is_swallowing(&self, span: &[u8], rec: &csv::ByteRecord) -> bool {
+        if scan(span, self.delimiter, Quote::Start) == Quote::Quoted {
+            return true;
+        }
+        if self.cols.id.is_none() {
+            return false; // without ids a row-like line in a comment is too ambiguous
+        }
+        self.first_row(span, rec).is_some()
+    }
+
+    /// The index (among the lines of `span`, 0 being the record's first) of the first later
+    /// line that is a row of this table on its own.
+    fn first_row(&self, span: &[u8], rec: &csv::ByteRecord) -> Option<usize> {
+        let own_id = self
+            .cols
+            .id
+            .map(|i| rec.get(i).unwrap_or_default().trim_ascii());
+        split_lines(span).enumerate().skip(1).find_map(|(k, line)| {
+            let r = self.alone(line)?;
+            let id_ok = match (self.cols.id, own_id) {
+                (Some(i), Some(own)) => same_shape(own, r.get(i).unwrap_or_default().trim_ascii()),
+                _ => true,
+            };
+            (r.len() == self.headers.len() && id_ok).then_some(k)
+        })
+    }
+
+    /// `line` parsed as a record on its own, if it is one (its quotes close on the line).
+    fn alone(&self, line: &[u8]) -> Option<csv::ByteRecord> {
+        if scan(line, self.delimiter, Quote::Start) == Quote::Quoted {
+            return None;
+        }
+        self.parse_one(line)
+    }
+
+    /// The first record in `bytes`.
+    fn parse_one(&self, bytes: &[u8]) -> Option<csv::ByteRecord> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut rec = csv::ByteRecord::new();
+        rdr.read_byte_record(&mut rec).ok().filter(|&got| got)?;
+        Some(rec)
+    }
+
+    /// Recovers the rows a runaway quote swallowed: the lines from the one where the quote
+    /// opened up to the first later line that is a row on its own are rejected together, and
+    /// from that line on the lines are read again, one record at a time (a record runs on only
+    /// while its own quotes are open). With no such line, the whole span is one reject.
+    fn resync(&mut self, span: &[u8], rec: &csv::ByteRecord, first_line: u64, input: &mut Input) {
+        let lines: Vec<&[u8]> = split_lines(span).collect();
+        let last = first_line + lines.len() as u64 - 1;
+        let Some(k) = self.first_row(span, rec) else {
+            input.reject(
+                Location::line(self.file, first_line),
+                format!(
+                    "a quoted field opened on this line never closes; lines {first_line}-{last} \
+                     are left out (no later line reads as a row to resume at)"
+                ),
+            );
+            return;
+        };
+        let resume = first_line + k as u64;
+        input.reject(
+            Location::line(self.file, first_line),
+            format!(
+                "a quoted field opened on this line does not close before the next row; lines \
+                 {first_line}-{} are left out and reading resumes at line {resume}",
+                resume - 1
+            ),
+        );
+        let mut at = k;
+        while at < lines.len() {
+            let start = at;
+            let mut state = scan(lines[at], self.delimiter, Quote::Start);
+            at += 1;
+            while state == Quote::Quoted && at < lines.len() {
+                state = scan(lines[at], self.delimiter, state);
+                at += 1;
+            }
+            let line = first_line + start as u64;
+            let chunk: Vec<u8> = lines[start..at].concat();
+            if chunk.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                continue; // a blank line, as the reader skips it
+            }
+            if state == Quote::Quoted {
+                input.reject(
+                    Location::line(self.file, line),
+                    format!("a quoted field opened on this line never closes; lines {line}-{last} are left out"),
+                );
+                continue;
+            }
+            match self.parse_one(&chunk) {
+                Some(rec) => self.accept(&rec, line, input),
+                None => input.reject(Location::line(self.file, line), "unreadable CSV record"),
+            }
+        }
+    }
+}
+
+/// Where a CSV scanner is within a field (csv-core's rules: a quote opens a quoted field only
+/// at the start of a field; inside one, `""` is a quote and `"` closes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Start,
+    Unquoted,
+    Quoted,
+    AfterQuote,
+}
+
+/// The state after reading `bytes` from state `s`.
+fn scan(bytes: &[u8], delimiter: u8, mut s: Quote) -> Quote {
+    for &b in bytes {
+        s = match s {
+            Quote::Quoted if b == b'"' => Quote::AfterQuote,
+            Quote::Quoted => Quote::Quoted,
+            _ if b == b'\n' || b == b'\r' || b == delimiter => Quote::Start,
+            Quote::Start | Quote::AfterQuote if b == b'"' => Quote::Quoted,
+            _ => Quote::Unquoted,
+        };
+    }
+    s
+}
+
+/// The line breaks at the start of `bytes` (the end of the previous record, blank lines).
+fn leading_breaks(bytes: &[u8]) -> &[u8] {
+    let n = bytes
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(bytes.len());
+    &bytes[..n]
+}
+
+/// The lines of `bytes` with their terminators (`\n`, `\r\n` or a lone `\r`), leading line
+/// breaks skipped (the end of the previous record, blank lines the reader skips).
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = &bytes[leading_breaks(bytes).len()..];
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match memchr::memchr2(b'\n', b'\r', rest) {
+            Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Two ids of the same kind: both numbers, or both other tokens of the same length (Reddit's
+/// base-36 ids, hashes). Used to tell a swallowed row from a line of comment text.
+fn same_shape(a: &[u8], b: &[u8]) -> bool {
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let token = |s: &[u8]| !s.is_empty() && s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+    match (digits(a), digits(b)) {
+        (true, true) => true,
+        (false, false) => token(a) && token(b) && a.len() == b.len(),
+        _ => false,
+    }
+}
+
+/// Whether the parent column of `rec` holds `0`.
+fn is_zero(rec: &csv::ByteRecord, parent: Option<usize>) -> bool {
+    parent
+        .and_then(|i| rec.get(i))
+        .is_some_and(|p| p.trim_ascii() == b"0")
 }
 
 /// Finds the 1-based line where each record starts, in O(n) over the whole stream.
@@ -300,25 +538,76 @@ pub(crate) fn read(
 /// before any skipped blank lines or the `\n` of a CRLF) is not.
 struct LineTracker {
     seen: Rc<RefCell<VecDeque<u64>>>,
+    journal: Rc<RefCell<Journal>>,
     /// Breaks counted (and dropped from `seen`) so far.
     counted: u64,
     /// Offset of the last break counted.
     last_break: Option<u64>,
 }
 
-/// Passes bytes through unchanged, noting where the line breaks are.
+/// Passes bytes through unchanged, noting where the line breaks are and keeping the bytes
+/// of the record being read (`Journal`), so a suspect record can be looked at line by line.
 struct NewlineTap<R> {
     inner: R,
     offset: u64,
     /// A `\r` that ended the previous read: a break unless the next byte is `\n`.
     pending_cr: Option<u64>,
     seen: Rc<RefCell<VecDeque<u64>>>,
+    journal: Rc<RefCell<Journal>>,
+}
+
+/// The raw bytes read since the end of the last record (the record in progress and the csv
+/// reader's look-ahead), up to a cap; older bytes are dropped as records complete.
+#[derive(Default)]
+struct Journal {
+    /// Stream offset of `bytes[0]`.
+    base: u64,
+    bytes: VecDeque<u8>,
+    /// Bytes were not kept because the cap was reached (spans past `base + len` are lost).
+    overflowed: bool,
+}
+
+/// What the journal keeps at most: one record at the size limit, plus read-ahead.
+const JOURNAL_CAP: usize = MAX_RECORD_BYTES + (1 << 20);
+
+impl Journal {
+    fn push(&mut self, bytes: &[u8]) {
+        if self.overflowed || self.bytes.len() + bytes.len() > JOURNAL_CAP {
+            self.overflowed = true;
+            return;
+        }
+        self.bytes.extend(bytes);
+    }
+
+    /// Forgets everything before stream offset `end`.
+    fn drop_before(&mut self, end: u64) {
+        if self.overflowed {
+            // What was not kept cannot be recovered: restart at the reader's position.
+            self.bytes.clear();
+            self.base = end;
+            self.overflowed = false;
+            return;
+        }
+        let n = (end.saturating_sub(self.base) as usize).min(self.bytes.len());
+        self.bytes.drain(..n);
+        self.base += n as u64;
+    }
+
+    /// The bytes from stream offset `start` to `end`, if they were all kept.
+    fn span(&mut self, start: u64, end: u64) -> Option<Vec<u8>> {
+        if self.overflowed || start < self.base || end > self.base + self.bytes.len() as u64 {
+            return None;
+        }
+        let (a, b) = ((start - self.base) as usize, (end - self.base) as usize);
+        Some(self.bytes.range(a..b).copied().collect())
+    }
 }
 
 impl<R: Read> Read for NewlineTap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let read = &buf[..n.min(buf.len())];
+        self.journal.borrow_mut().push(read);
         let mut seen = self.seen.borrow_mut();
         if let Some(cr) = self.pending_cr.take() {
             if read.first().is_some_and(|&b| b != b'\n') {
@@ -349,14 +638,17 @@ fn breaks_in(bytes: &[u8]) -> u64 {
 impl LineTracker {
     fn tap<R: Read>(inner: R) -> (NewlineTap<R>, LineTracker) {
         let seen = Rc::new(RefCell::new(VecDeque::new()));
+        let journal = Rc::new(RefCell::new(Journal::default()));
         let tap = NewlineTap {
             inner,
             offset: 0,
             pending_cr: None,
             seen: seen.clone(),
+            journal: journal.clone(),
         };
         let tracker = LineTracker {
             seen,
+            journal,
             counted: 0,
             last_break: None,
         };

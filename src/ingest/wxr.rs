@@ -20,7 +20,8 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
 }
 
 fn item(record: Record, input: &mut Input) {
-    let Record { elem, loc, error } = record;
+    let elem = &record.elem;
+    let loc = &record.loc;
     let comments: Vec<&Element> = elem
         .children
         .iter()
@@ -29,13 +30,8 @@ fn item(record: Record, input: &mut Input) {
     if comments.is_empty() {
         return;
     }
-    if let Some(error) = error {
-        // The damage may be in any comment; reject them all with the item's location.
-        for _ in &comments {
-            input.reject(loc.clone(), format!("<item>: {error}"));
-        }
-        return;
-    }
+    // A post field that cannot be decoded (an unknown entity in the title) keeps its raw
+    // text; only a comment whose own elements are damaged is rejected, at its own line.
     let key = elem
         .child_text("post_id")
         .or_else(|| elem.child_text("link"))
@@ -44,8 +40,8 @@ fn item(record: Record, input: &mut Input) {
     input.articles.push(Article {
         key: key.clone(),
         title: elem.child_text("title").map(str::to_string),
-        body: elem
-            .child_text("encoded")
+        body: record
+            .child_all_text(elem, "encoded")
             .map(text::html_to_text)
             .filter(|b| !b.is_empty()),
         url: elem.child_text("link").map(str::to_string),
@@ -55,11 +51,15 @@ fn item(record: Record, input: &mut Input) {
             .map(str::to_string),
     });
     for c in comments {
-        comment(c, &key, Location::line(&loc.file, c.line), input);
+        let loc = Location::line(&loc.file, c.line);
+        match c.subtree_error() {
+            Some(error) => input.reject(loc, format!("<wp:comment>: {error}")),
+            None => comment(c, &record, &key, loc, input),
+        }
     }
 }
 
-fn comment(c: &Element, key: &str, loc: Location, input: &mut Input) {
+fn comment(c: &Element, record: &Record, key: &str, loc: Location, input: &mut Input) {
     let Some(id) = c.child_text("comment_id") else {
         input.reject(loc, "<wp:comment> without a comment_id");
         return;
@@ -70,7 +70,9 @@ fn comment(c: &Element, key: &str, loc: Location, input: &mut Input) {
         Some("trackback") => CommentKind::Trackback,
         _ => CommentKind::Comment,
     };
-    let content = c.child_text("comment_content").unwrap_or_default();
+    let content = record
+        .child_all_text(c, "comment_content")
+        .unwrap_or_default();
     input.comments.push(Comment {
         id: id.into(),
         parent_id: c

@@ -1,8 +1,11 @@
 //! Streaming XML for the Disqus and WordPress readers: quick-xml events are folded into one
 //! small element tree per record (a `<post>`, an `<item>`), handed over and dropped, so memory
-//! stays proportional to one record. Entities: quick-xml resolves only the five predefined ones
-//! and character references; a custom entity (a DOCTYPE entity bomb, an external entity) is
-//! never expanded and makes its record a reject.
+//! stays proportional to one record. Entities: the five predefined ones, character references
+//! and the fixed HTML5 named entities (`&eacute;`, `&nbsp;`, which exports copy from HTML) are
+//! decoded; a custom entity (a DOCTYPE entity bomb, an external entity) is never expanded: the
+//! element where it appears keeps its raw text and carries the error, so a reader can reject
+//! just the record it damages. Each record also keeps all its text in document order
+//! (`Record::all_text`), so markup inside a message loses none of the words around it.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -19,6 +22,10 @@ pub(crate) struct Element {
     pub children: Vec<Element>,
     /// 1-based line of the start tag.
     pub line: u64,
+    /// Why this element's own text or attributes could not be decoded, if so.
+    pub error: Option<String>,
+    /// Where this element's text, its descendants' included, lies in `Record::flat`.
+    span: (usize, usize),
 }
 
 impl Element {
@@ -33,6 +40,19 @@ impl Element {
             .filter(|t| !t.is_empty())
     }
 
+    /// The first decoding error in this element or any element below it (walked without
+    /// recursion).
+    pub(crate) fn subtree_error(&self) -> Option<&str> {
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            if let Some(error) = &e.error {
+                return Some(error);
+            }
+            todo.extend(e.children.iter().rev());
+        }
+        None
+    }
+
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -45,7 +65,32 @@ impl Element {
 pub(crate) struct Record {
     pub elem: Element,
     pub loc: Location,
+    /// The first decoding error anywhere in the record.
     pub error: Option<String>,
+    /// All the record's text (text and CDATA) in document order.
+    flat: String,
+}
+
+impl Record {
+    /// All the text inside `elem` (an element of this record), its children's included, in
+    /// document order: `<message><b>bold</b> and plain</message>` gives "bold and plain".
+    pub(crate) fn all_text<'r>(&'r self, elem: &Element) -> &'r str {
+        self.flat.get(elem.span.0..elem.span.1).unwrap_or_default()
+    }
+
+    /// `all_text` of the first child called `name`, trimmed and non-empty.
+    pub(crate) fn child_all_text<'r>(&'r self, elem: &Element, name: &str) -> Option<&'r str> {
+        elem.child(name)
+            .map(|c| self.all_text(c).trim())
+            .filter(|t| !t.is_empty())
+    }
+}
+
+/// Decodes an entity name: XML's five, then the HTML5 named entities (fixed strings, so
+/// nothing can expand into more references).
+fn resolve_entity(name: &str) -> Option<&'static str> {
+    quick_xml::escape::resolve_predefined_entity(name)
+        .or_else(|| quick_xml::escape::resolve_html5_entity(name))
 }
 
 /// Walks the document and calls `each` for every element whose path (local names from the
@@ -67,6 +112,7 @@ pub(crate) fn records(
     // The record under construction: a stack of open elements, the first being the record.
     let mut stack: Vec<Element> = Vec::new();
     let mut current: Option<(Location, Option<String>)> = None;
+    let mut flat = String::new();
     let mut root = None;
     let mut ordinal = 0u64;
     let mut buf = Vec::new();
@@ -91,11 +137,13 @@ pub(crate) fn records(
                         record: Some(ordinal),
                     };
                     current = Some((loc, None));
+                    flat.clear();
                 }
                 if current.is_some() {
                     let mut elem = Element {
                         name,
                         line,
+                        span: (flat.len(), flat.len()),
                         ..Element::default()
                     };
                     for attr in e.attributes() {
@@ -103,15 +151,20 @@ pub(crate) fn records(
                             Ok(attr) => {
                                 let key = String::from_utf8_lossy(attr.key.local_name().as_ref())
                                     .into_owned();
-                                match attr.unescape_value() {
+                                match attr.unescape_value_with(resolve_entity) {
                                     Ok(value) => elem.attrs.push((key, value.into_owned())),
-                                    Err(err) => note(
-                                        &mut current,
-                                        format!("attribute {key}: {}", entity_msg(&err)),
-                                    ),
+                                    Err(err) => {
+                                        let msg = format!("attribute {key}: {}", entity_msg(&err));
+                                        elem.error.get_or_insert(msg.clone());
+                                        note(&mut current, msg);
+                                    }
                                 }
                             }
-                            Err(err) => note(&mut current, format!("bad attribute: {err}")),
+                            Err(err) => {
+                                let msg = format!("bad attribute: {err}");
+                                elem.error.get_or_insert(msg.clone());
+                                note(&mut current, msg);
+                            }
                         }
                     }
                     stack.push(elem);
@@ -120,12 +173,19 @@ pub(crate) fn records(
             Event::End(_) => {
                 path.pop();
                 open_lines.pop();
-                if let Some(elem) = stack.pop() {
+                if let Some(mut elem) = stack.pop() {
+                    elem.span.1 = flat.len();
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(elem),
                         None => {
                             if let Some((loc, error)) = current.take() {
-                                each(Record { elem, loc, error });
+                                let flat = std::mem::take(&mut flat);
+                                each(Record {
+                                    elem,
+                                    loc,
+                                    error,
+                                    flat,
+                                });
                             }
                         }
                     }
@@ -133,10 +193,18 @@ pub(crate) fn records(
             }
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    match t.unescape() {
-                        Ok(text) => top.text.push_str(&text),
+                    match t.unescape_with(resolve_entity) {
+                        Ok(text) => {
+                            top.text.push_str(&text);
+                            flat.push_str(&text);
+                        }
                         Err(err) => {
+                            // Keep the raw text (the reference unexpanded) and say why.
+                            let raw = String::from_utf8_lossy(&t);
+                            top.text.push_str(&raw);
+                            flat.push_str(&raw);
                             let msg = entity_msg(&err);
+                            top.error.get_or_insert(msg.clone());
                             note(&mut current, msg);
                         }
                     }
@@ -144,7 +212,9 @@ pub(crate) fn records(
             }
             Event::CData(c) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&String::from_utf8_lossy(&c.into_inner()));
+                    let text = String::from_utf8_lossy(&c.into_inner()).into_owned();
+                    top.text.push_str(&text);
+                    flat.push_str(&text);
                 }
             }
             Event::Eof => break,

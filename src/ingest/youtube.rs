@@ -10,51 +10,48 @@ use super::{json, text, Article, Comment, Input, Location, Partial, PartialSourc
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), super::IngestError> {
     let mut ordinal = 0u64;
     json::for_each_value(bytes, file, input, |value, loc, input| {
-        visit(&value, file, loc.line, &mut ordinal, input);
+        walk(value, file, loc.line, &mut ordinal, input);
     })
 }
 
-fn visit(value: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input: &mut Input) {
-    let mut next_loc = || {
-        *ordinal += 1;
-        Location {
-            file: super::file_name(file),
-            line,
-            record: Some(*ordinal),
+/// Visits every thread and comment in document order with an explicit work list (nested
+/// arrays of any depth are walked without recursion).
+fn walk(root: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input: &mut Input) {
+    let mut todo: Vec<&Value> = vec![root];
+    while let Some(value) = todo.pop() {
+        let mut next_loc = || {
+            *ordinal += 1;
+            Location {
+                file: super::file_name(file),
+                line,
+                record: Some(*ordinal),
+            }
+        };
+        match value {
+            Value::Array(items) => todo.extend(items.iter().rev()),
+            Value::Object(map) => match map.get("kind").and_then(Value::as_str) {
+                Some("youtube#commentThreadListResponse" | "youtube#commentListResponse") => {
+                    match map.get("items") {
+                        Some(items) => todo.push(items),
+                        None => input.reject(next_loc(), "YouTube list response without items"),
+                    }
+                }
+                Some("youtube#commentThread") => thread(value, next_loc(), input),
+                Some("youtube#comment") => {
+                    let loc = next_loc();
+                    comment(value, None, loc, input);
+                }
+                _ if map.contains_key("items") => todo.extend(map.get("items")),
+                _ => input.reject(next_loc(), "not a YouTube commentThread or comment"),
+            },
+            other => input.reject(
+                next_loc(),
+                format!(
+                    "expected a YouTube commentThread object, found {}",
+                    json::type_name(other)
+                ),
+            ),
         }
-    };
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| visit(item, file, line, ordinal, input)),
-        Value::Object(map) => match map.get("kind").and_then(Value::as_str) {
-            Some("youtube#commentThreadListResponse" | "youtube#commentListResponse") => {
-                visit(
-                    map.get("items").unwrap_or(&Value::Null),
-                    file,
-                    line,
-                    ordinal,
-                    input,
-                );
-            }
-            Some("youtube#commentThread") => thread(value, next_loc(), input),
-            Some("youtube#comment") => {
-                let loc = next_loc();
-                comment(value, None, loc, input);
-            }
-            _ if map.contains_key("items") => {
-                visit(
-                    map.get("items").unwrap_or(&Value::Null),
-                    file,
-                    line,
-                    ordinal,
-                    input,
-                );
-            }
-            _ => input.reject(next_loc(), "not a YouTube commentThread or comment"),
-        },
-        Value::Null => {}
-        _ => input.reject(next_loc(), "expected a YouTube commentThread object"),
     }
 }
 
@@ -72,9 +69,8 @@ fn thread(value: &Value, loc: Location, input: &mut Input) {
             ..Article::default()
         });
     }
-    let Some(top_id) = comment(top, video.clone(), loc.clone(), input) else {
-        return;
-    };
+    // The replies are read even when the top comment is rejected (they are then orphans).
+    let top_id = comment(top, video.clone(), loc.clone(), input);
     let replies = value
         .get("replies")
         .and_then(|r| r.get("comments"))
@@ -88,7 +84,7 @@ fn thread(value: &Value, loc: Location, input: &mut Input) {
         .get("totalReplyCount")
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    if total > replies.len() as u64 {
+    if let Some(top_id) = top_id.filter(|_| total > replies.len() as u64) {
         input.partials.push(Partial {
             loc,
             source: PartialSource::YouTubeReplies,
@@ -113,11 +109,24 @@ fn comment(
         return None;
     };
     // Reply ids are "<parent>.<reply>"; parentId says the same thing explicitly.
-    let parent_id = json::string(snippet, "parentId")
-        .or_else(|| id.split_once('.').map(|(p, _)| p.to_string()));
-    let text = json::string(snippet, "textOriginal")
-        .or_else(|| json::string(snippet, "textDisplay").map(|t| text::html_to_text(&t)))
-        .unwrap_or_default();
+    let fields = (|| {
+        let parent = json::reference(snippet, "parentId")?;
+        let text = match json::text(snippet, "textOriginal")? {
+            Some(t) => t,
+            None => json::text(snippet, "textDisplay")?
+                .map(|t| text::html_to_text(&t))
+                .unwrap_or_default(),
+        };
+        Ok::<_, String>((parent, text))
+    })();
+    let (parent, text) = match fields {
+        Ok(fields) => fields,
+        Err(why) => {
+            input.reject(loc, format!("YouTube comment {id}: {why}"));
+            return None;
+        }
+    };
+    let parent_id = parent.or_else(|| id.split_once('.').map(|(p, _)| p.to_string()));
     input.comments.push(Comment {
         id: id.as_str().into(),
         parent_id: parent_id.map(Into::into),

@@ -178,17 +178,32 @@ pub fn queue(v: &Verdicts) -> Vec<usize> {
     q
 }
 
-/// Ids from the thread's root down to the node, joined with " > ".
+/// Ids from the thread's root down to the node, joined with " > "; past [`PATH_SHOWN`] ids
+/// the middle is left out: `root > … 99988 more > c99989 > … > c100000`.
 pub fn path_to_root(forest: &Forest, i: usize) -> String {
     let mut ids = vec![forest.comments[i].id.as_str()];
+    let mut skipped = None;
     let mut cur = forest.nodes[i].parent;
     while let Some(p) = cur {
+        if ids.len() == PATH_SHOWN && forest.nodes[p].parent.is_some() {
+            // A deep chain: the root, a count, then the nearest ancestors (O(PATH_SHOWN)
+            // per comment, not O(depth), so the queue stays small and fast to write).
+            skipped = Some(forest.nodes[p].depth); // p and its ancestors below the root
+            ids.push(forest.comments[forest.nodes[i].root].id.as_str());
+            break;
+        }
         ids.push(forest.comments[p].id.as_str());
         cur = forest.nodes[p].parent;
     }
     ids.reverse();
-    ids.join(" > ")
+    match skipped {
+        None => ids.join(" > "),
+        Some(n) => format!("{} > … {n} more > {}", ids[0], ids[1..].join(" > ")),
+    }
 }
+
+/// The most ids `path_to_root` lists before it elides the middle of a chain.
+pub const PATH_SHOWN: usize = 12;
 
 /// One thread's figures.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -340,12 +355,26 @@ pub struct ArticleStats {
     pub has_stance: bool,
     /// Shares of negative / neutral / positive.
     pub sentiment_shares: [f64; 3],
-    /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count.
+    /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count;
+    /// the last of at most [`DEPTH_BUCKETS`] rows holds every deeper comment too.
     pub toxicity_by_depth: Vec<(f32, usize)>,
     /// The comments leaning most to favor and to against, node indices, at most three each:
     /// only comments whose probability of that side exceeds the other side's by at least
     /// [`MIN_LEAN`], ordered by the margin. Empty when no comment leans that way.
     pub representative: [Vec<usize>; 2],
+}
+
+/// Rows of the toxicity-by-depth table and chart: depths 0 to 18, then "19+", so a chain
+/// 100,000 replies deep still gives a short table and a small chart.
+pub const DEPTH_BUCKETS: usize = 20;
+
+/// The label of a depth row: its depth, or "19+" for the last row.
+pub fn depth_label(d: usize) -> String {
+    if d + 1 >= DEPTH_BUCKETS {
+        format!("{}+", DEPTH_BUCKETS - 1)
+    } else {
+        d.to_string()
+    }
 }
 
 /// Figures for the comments of one article (`article` = None: comments without one).
@@ -381,7 +410,7 @@ pub fn article_stats(
     for &i in &members {
         let s = &scores[i];
         a.sentiment_shares[argmax(&s.sentiment)] += 1.0;
-        let d = forest.nodes[i].depth as usize;
+        let d = (forest.nodes[i].depth as usize).min(DEPTH_BUCKETS - 1);
         if a.toxicity_by_depth.len() <= d {
             a.toxicity_by_depth.resize(d + 1, (0.0, 0));
         }

@@ -4,14 +4,15 @@
 
 pub mod analysis;
 pub mod charts;
+pub mod outfile;
 pub mod safe;
 pub mod scores;
 pub mod summary;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use analysis::{Rules, ANONYMOUS};
+use outfile::AtomicFile;
 use safe::cell;
 
 use crate::score::scorer::Scores;
@@ -42,9 +43,15 @@ pub struct Written {
     pub threads: usize,
 }
 
-fn csv_file(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>, ReportError> {
-    let f = std::fs::File::create(path).map_err(|e| werr(path)(&e))?;
-    Ok(csv::Writer::from_writer(std::io::BufWriter::new(f)))
+fn csv_file(path: &Path) -> Result<csv::Writer<AtomicFile>, ReportError> {
+    let f = AtomicFile::create(path).map_err(|e| werr(path)(&e.source))?;
+    Ok(csv::Writer::from_writer(f))
+}
+
+/// Flushes a CSV written by `csv_file` and renames it into place.
+fn commit(w: csv::Writer<AtomicFile>, path: &Path) -> Result<(), ReportError> {
+    let f = w.into_inner().map_err(|e| werr(path)(&e.error()))?;
+    f.commit().map_err(|e| werr(path)(&e.source))
 }
 
 /// queue.csv's columns, in order: the toxicity attributes are those of
@@ -85,7 +92,8 @@ pub fn write_analysis(
     model_id: &str,
     precision: &str,
 ) -> Result<Written, ReportError> {
-    std::fs::create_dir_all(dir.join("charts")).map_err(|e| werr(dir)(&e))?;
+    outfile::check_dir(dir).map_err(|e| werr(&e.path)(&e.source))?;
+    let charts = outfile::subdir(dir, "charts").map_err(|e| werr(&e.path)(&e.source))?;
     let v = analysis::judge(forest, scores, thresholds, &Rules::default());
     let threads = analysis::threads(forest, scores, &v);
     let mut written = Written {
@@ -101,22 +109,16 @@ pub fn write_analysis(
 
     // comments.csv
     let path = dir.join("comments.csv");
-    let f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
+    let mut f = AtomicFile::create(&path).map_err(|e| werr(&path)(&e.source))?;
     let status: Vec<&'static str> = forest.comments.iter().map(|c| c.status()).collect();
     let flags = scores::Flags {
         flagged: &v.flagged,
         reasons: &v.reasons,
         status: &status,
     };
-    scores::write_scores_csv(
-        std::io::BufWriter::new(f),
-        forest,
-        scores,
-        model_id,
-        Some(&flags),
-        true,
-    )
-    .map_err(|e| werr(&path)(&e))?;
+    scores::write_scores_csv(&mut f, forest, scores, model_id, Some(&flags), true)
+        .map_err(|e| werr(&path)(&e))?;
+    f.commit().map_err(|e| werr(&path)(&e.source))?;
     written.files.push(path.clone());
 
     let article_title = |a: Option<usize>| -> String {
@@ -158,7 +160,7 @@ pub fn write_analysis(
         ]);
         w.write_record(&row).map_err(|x| e(&x))?;
     }
-    w.flush().map_err(|x| e(&x))?;
+    commit(w, &path)?;
     written.files.push(path.clone());
 
     // threads.csv
@@ -196,7 +198,7 @@ pub fn write_analysis(
         ])
         .map_err(|x| e(&x))?;
     }
-    w.flush().map_err(|x| e(&x))?;
+    commit(w, &path)?;
     written.files.push(path.clone());
 
     // authors.csv
@@ -241,29 +243,31 @@ pub fn write_analysis(
         ])
         .map_err(|x| e(&x))?;
     }
-    w.flush().map_err(|x| e(&x))?;
+    commit(w, &path)?;
     written.files.push(path.clone());
 
     // summaries and charts
     let s = summary::build(
         forest, scores, &v, &threads, thresholds, model_id, precision,
     );
+    let put = |path: &Path, bytes: &[u8]| {
+        outfile::write(path, bytes).map_err(|e| werr(&e.path)(&e.source))
+    };
+    let mut drawn = Vec::new();
     for sec in &s.sections {
         for (name, svg) in &sec.charts {
-            let path = dir
-                .join("charts")
-                .join(format!("{}-{name}.svg", sec.anchor));
-            std::fs::write(&path, svg).map_err(|e| werr(&path)(&e))?;
+            let path = charts.join(format!("{}-{name}.svg", sec.anchor));
+            put(&path, svg.as_bytes())?;
+            drawn.push(path);
         }
     }
+    // Charts of an earlier run that this one did not draw would sit beside the new ones.
+    outfile::remove_stale(&charts, ".svg", &drawn).map_err(|e| werr(&e.path)(&e.source))?;
     let path = dir.join("summary.md");
-    std::fs::write(&path, summary::markdown(&s, forest, scores, &threads))
-        .map_err(|e| werr(&path)(&e))?;
+    put(&path, summary::markdown(&s, forest, scores, &threads).as_bytes())?;
     written.files.push(path.clone());
     let path = dir.join("summary.html");
-    let mut f = std::fs::File::create(&path).map_err(|e| werr(&path)(&e))?;
-    f.write_all(summary::html_page(&s, forest, scores, &threads).as_bytes())
-        .map_err(|e| werr(&path)(&e))?;
+    put(&path, summary::html_page(&s, forest, scores, &threads).as_bytes())?;
     written.files.push(path.clone());
     Ok(written)
 }

@@ -149,7 +149,7 @@ pub fn build(
                 ),
             ));
             let depth_labels: Vec<String> = (0..stats.toxicity_by_depth.len())
-                .map(|d| format!("depth {d}"))
+                .map(|d| format!("depth {}", super::analysis::depth_label(d)))
                 .collect();
             let depth_values: Vec<f64> = stats
                 .toxicity_by_depth
@@ -403,6 +403,7 @@ pub fn markdown(
             "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|"
         );
         for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
+            let d = super::analysis::depth_label(d);
             let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
         }
         let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged |\n|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -593,6 +594,7 @@ pub fn html_page(
         );
         h.push_str("<h3>Toxicity by reply depth</h3><table><tr><th>depth</th><th>comments</th><th>mean toxicity</th></tr>");
         for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
+            let d = super::analysis::depth_label(d);
             let _ = write!(
                 h,
                 "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>"

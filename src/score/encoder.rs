@@ -100,6 +100,23 @@ pub struct TextTokenizer {
     tokenizer: Tokenizer,
 }
 
+/// The most bytes of a text handed to the tokenizer. The encoder reads at most
+/// `max_tokens` (256) tokens, which no ordinary text needs more than a few kilobytes for, so
+/// cutting a 50 MB comment here keeps its scoring as cheap as any other's.
+pub const TOKENIZED_BYTES: usize = 64 * 1024;
+
+/// `text` cut to at most [`TOKENIZED_BYTES`] bytes, at a character boundary.
+pub fn head(text: &str) -> &str {
+    if text.len() <= TOKENIZED_BYTES {
+        return text;
+    }
+    let mut end = TOKENIZED_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 impl TextTokenizer {
     /// Token ids of each text (with [CLS]/[SEP]), truncated to [`Encoder::max_tokens`].
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, EncoderError> {
@@ -108,7 +125,7 @@ impl TextTokenizer {
         }
         let enc = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
+            .encode_batch(texts.iter().map(|t| head(t)).collect::<Vec<_>>(), true)
             .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
         Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
@@ -501,10 +518,27 @@ pub(crate) struct TrainPass<'a> {
 
 impl TrainPass<'_> {
     fn lora(&self, x: &Tensor, l: &Lora) -> Tensor {
-        x.dropout(self.dropout, true)
-            .linear::<Tensor>(&l.a, None)
-            .linear::<Tensor>(&l.b, None)
-            * self.scale
+        Self::update(&x.dropout(self.dropout, true), l) * self.scale
+    }
+
+    /// `B·A·x` on an input that has already had its dropout.
+    fn update(xd: &Tensor, l: &Lora) -> Tensor {
+        xd.linear::<Tensor>(&l.a, None).linear::<Tensor>(&l.b, None)
+    }
+
+    /// The query, key and value updates side by side. The three read the same input, so they
+    /// share one dropout mask (as a fused-QKV LoRA does); that is one dropout pass over the
+    /// layer's input instead of three, and the passes are memory-bound on a CPU.
+    fn qkv(&self, x: &Tensor, a: &LayerLora) -> Tensor {
+        let xd = x.dropout(self.dropout, true);
+        Tensor::cat(
+            &[
+                Self::update(&xd, &a.query),
+                Self::update(&xd, &a.key),
+                Self::update(&xd, &a.value),
+            ],
+            -1,
+        ) * self.scale
     }
 }
 
@@ -673,15 +707,7 @@ impl FusedBert {
             let adapter = train.map(|t| (t, &t.adapters[li]));
             let mut qkv = linear(&x, &layer.qkv_w, &layer.qkv_b);
             if let Some((t, a)) = adapter {
-                let delta = Tensor::cat(
-                    &[
-                        t.lora(&x, &a.query),
-                        t.lora(&x, &a.key),
-                        t.lora(&x, &a.value),
-                    ],
-                    -1,
-                );
-                qkv = qkv + delta;
+                qkv = qkv + t.qkv(&x, a);
             }
             let qkv = qkv.view([b, l, 3, self.heads, d]).permute([2, 0, 3, 1, 4]);
             let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));

@@ -32,6 +32,9 @@ pub struct Integrity {
     pub orphans: Vec<Orphan>,
     pub cycles: Vec<Cycle>,
     pub duplicate_ids: Vec<DuplicateId>,
+    /// The same record read twice (same id, author and text: an export given twice, or a
+    /// submission file beside its Pushshift dump): kept once, each repeat listed here.
+    pub repeated_records: Vec<Repeated>,
     pub deleted: Vec<Flagged>,
     pub spam: Vec<Flagged>,
     pub replies_to_deleted: Vec<ReplyToDeleted>,
@@ -93,6 +96,14 @@ impl Cycle {
 pub struct DuplicateId {
     pub id: String,
     pub renamed_to: String,
+    pub loc: Location,
+    pub first: Location,
+}
+
+/// A record that repeats an earlier one exactly; only the first is in the forest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repeated {
+    pub id: String,
     pub loc: Location,
     pub first: Location,
 }
@@ -263,6 +274,13 @@ impl Integrity {
                         d.id, d.loc, d.renamed_to, d.first
                     )
                 })
+                .collect(),
+        );
+        section(
+            "repeated records (the same comment read twice; kept once)",
+            self.repeated_records
+                .iter()
+                .map(|d| format!("{} at {} (first at {})", d.id, d.loc, d.first))
                 .collect(),
         );
         section(

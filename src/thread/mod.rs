@@ -119,6 +119,7 @@ pub fn build(input: Input) -> Forest {
             .collect(),
         ..Integrity::default()
     };
+    drop_repeats(&mut comments, &mut report);
     let dups = dedupe_ids(&mut comments, &mut report);
     let links = {
         let keys: HashSet<&str> = articles.iter().map(|a| a.key.as_str()).collect();
@@ -159,6 +160,41 @@ pub fn build(input: Input) -> Forest {
         rejects,
         integrity: report,
     }
+}
+
+/// Keeps one copy of each record that appears more than once with the same id, author and
+/// text (overlapping exports), listing the repeats; records that share an id but differ are
+/// left for `dedupe_ids`, which keeps them apart.
+fn drop_repeats(comments: &mut Vec<Comment>, report: &mut Integrity) {
+    let mut repeats = vec![false; comments.len()];
+    {
+        let mut first: HashMap<(&str, Option<&str>, &str), usize> =
+            HashMap::with_capacity(comments.len());
+        for (i, c) in comments.iter().enumerate() {
+            let key = (c.id.as_str(), c.author.as_deref(), c.text.as_str());
+            match first.get(&key) {
+                Some(&f) => {
+                    repeats[i] = true;
+                    report.repeated_records.push(integrity::Repeated {
+                        id: c.id.to_string(),
+                        loc: c.loc.clone(),
+                        first: comments[f].loc.clone(),
+                    });
+                }
+                None => {
+                    first.insert(key, i);
+                }
+            }
+        }
+    }
+    if report.repeated_records.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    comments.retain(|_| {
+        i += 1;
+        !repeats[i - 1]
+    });
 }
 
 /// Renames the second and later uses of an id to `id#2`, `id#3`… (skipping names in use) and
@@ -646,7 +682,12 @@ mod tests {
             (
                 vec![
                     comment("1", None),
-                    comment("1", None),
+                    // Same id, another text: a genuine conflict, kept apart (an identical
+                    // record would be a repeat, kept once).
+                    Comment {
+                        text: "another text".into(),
+                        ..comment("1", None)
+                    },
                     comment("1#2", None),
                     comment("2", Some("1")),
                 ],

@@ -251,6 +251,9 @@ fn write_article_header(
     writeln!(out, "== {}{title}{url}", a.key)
 }
 
+/// The deepest indentation `--as tree` prints.
+pub const MAX_INDENT: usize = 40;
+
 fn write_tree_line(
     forest: &Forest,
     i: usize,
@@ -258,8 +261,14 @@ fn write_tree_line(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let (node, c) = (&forest.nodes[i], &forest.comments[i]);
-    let indent = "  ".repeat(node.depth as usize);
-    let arrow = if node.depth > 0 { "└ " } else { "" };
+    // Indentation stops at MAX_INDENT levels, deeper lines say their depth: a chain 100,000
+    // replies deep prints 100,000 short lines, not gigabytes of spaces.
+    let indent = "  ".repeat((node.depth as usize).min(MAX_INDENT));
+    let arrow = match node.depth as usize {
+        0 => String::new(),
+        d if d > MAX_INDENT => format!("└ [depth {d}] "),
+        _ => "└ ".to_string(),
+    };
     let author = match (&c.author, node.author_inferred) {
         (Some(a), true) => format!("{a} (inferred)"),
         (Some(a), false) => a.to_string(),

@@ -95,7 +95,10 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
             line,
             reason,
         };
-        let id = record.get(id_col).unwrap_or("").trim().to_string();
+        // Ids from threadlens's own spreadsheet-safe files lose the apostrophe it added.
+        let id = crate::report::safe::original(record.get(id_col).unwrap_or("").trim())
+            .trim()
+            .to_string();
         if id.is_empty() {
             sample.rejected.push(reject("the id is empty".into()));
             continue;

@@ -102,7 +102,10 @@ pub fn read_scores(path: &Path) -> Result<ScoreTable, InputError> {
             line,
             reason,
         };
-        let id = record.get(id_col).unwrap_or("").trim().to_string();
+        // Ids from threadlens's own spreadsheet-safe files lose the apostrophe it added.
+        let id = crate::report::safe::original(record.get(id_col).unwrap_or("").trim())
+            .trim()
+            .to_string();
         if id.is_empty() {
             table.rejected.push(reject("the id is empty".into()));
             continue;

@@ -1,0 +1,209 @@
+//! Writing output files safely. Every report file is written to a temporary name in its
+//! folder and renamed into place when complete: a symlink planted at the destination is
+//! replaced, never followed (so `comments.csv → ../victim` cannot overwrite the victim), and a
+//! full disk or a crash leaves the earlier file or nothing, never a truncated one. `check_*`
+//! tries the destination before any scoring, so a bad `-o` fails in a second, not after an
+//! hour of scoring.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// An error with the path it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("writing {path}: {source}")]
+pub struct OutError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn err(path: &Path) -> impl FnOnce(std::io::Error) -> OutError + '_ {
+    move |source| OutError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The folder a file path is in (`.` for a bare name).
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A file being written under a temporary name in its destination's folder; `commit` flushes,
+/// syncs and renames it into place. Dropped without `commit` (an error on the way), the
+/// temporary file is removed and the destination is untouched.
+pub struct AtomicFile {
+    w: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile, OutError> {
+        let tmp = tempfile::Builder::new()
+            .prefix(".threadlens-")
+            .suffix(".tmp")
+            .tempfile_in(folder(path))
+            .map_err(err(path))?;
+        Ok(AtomicFile {
+            w: BufWriter::with_capacity(1 << 16, tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn commit(self) -> Result<(), OutError> {
+        let path = self.path;
+        let tmp = self.w.into_inner().map_err(|e| err(&path)(e.into_error()))?;
+        tmp.as_file().sync_data().map_err(err(&path))?;
+        tmp.persist(&path).map_err(|e| err(&path)(e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+/// Writes bytes atomically (see `AtomicFile`).
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes).map_err(err(path))?;
+    f.commit()
+}
+
+/// Makes `dir` (and parents) a folder threadlens can write in, before any work is done. A
+/// symlink or file where a folder should be is an error naming it.
+pub fn check_dir(dir: &Path) -> Result<(), OutError> {
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    probe(dir)
+}
+
+/// Checks that a file can be created at `path` (its folder exists and is writable, and it is
+/// not a folder), before any work is done.
+pub fn check_file(path: &Path) -> Result<(), OutError> {
+    if path.is_dir() {
+        return Err(OutError {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a folder"),
+        });
+    }
+    probe(folder(path)).map_err(|e| OutError {
+        path: path.to_path_buf(),
+        source: e.source,
+    })
+}
+
+fn probe(dir: &Path) -> Result<(), OutError> {
+    tempfile::Builder::new()
+        .prefix(".threadlens-check-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(err(dir))
+}
+
+/// A real subfolder `name` of `dir`: a symlink there is removed (not followed) and replaced
+/// by a folder. Returns its path.
+pub fn subdir(dir: &Path, name: &str) -> Result<PathBuf, OutError> {
+    let path = dir.join(name);
+    if let Ok(meta) = std::fs::symlink_metadata(&path) {
+        if !meta.is_dir() {
+            std::fs::remove_file(&path).map_err(err(&path))?;
+        }
+    }
+    std::fs::create_dir_all(&path).map_err(err(&path))?;
+    Ok(path)
+}
+
+/// Removes the files in `dir` whose name ends with `suffix` and that are not in `keep`: the
+/// leftovers of an earlier run (a chart no longer drawn).
+pub fn remove_stale(dir: &Path, suffix: &str, keep: &[PathBuf]) -> Result<(), OutError> {
+    let entries = std::fs::read_dir(dir).map_err(err(dir))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(suffix));
+        if ours && !keep.contains(&path) {
+            std::fs::remove_file(&path).map_err(err(&path))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlink_at_the_destination_is_replaced_not_followed() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "precious").expect("victim");
+        let out = d.path().join("out");
+        std::fs::create_dir(&out).expect("out");
+        let link = out.join("comments.csv");
+        std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+        write(&link, b"report").expect("writes");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+        assert_eq!(std::fs::read_to_string(&link).expect("report"), "report");
+        assert!(!std::fs::symlink_metadata(&link).expect("meta").is_symlink());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let path = d.path().join("a.csv");
+        std::fs::write(&path, "old").expect("old");
+        {
+            let mut f = AtomicFile::create(&path).expect("create");
+            f.write_all(b"half").expect("write");
+            // an error here (a full disk): the file is dropped without commit
+        }
+        assert_eq!(std::fs::read_to_string(&path).expect("old"), "old");
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from("a.csv")]);
+    }
+
+    #[test]
+    fn charts_symlink_becomes_a_folder_and_stale_files_go() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let elsewhere = d.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).expect("elsewhere");
+        std::fs::write(elsewhere.join("keep.svg"), "x").expect("keep");
+        std::os::unix::fs::symlink(&elsewhere, d.path().join("charts")).expect("symlink");
+        let charts = subdir(d.path(), "charts").expect("subdir");
+        assert!(!std::fs::symlink_metadata(&charts).expect("meta").is_symlink());
+        assert!(elsewhere.join("keep.svg").exists());
+        std::fs::write(charts.join("old.svg"), "x").expect("old");
+        std::fs::write(charts.join("new.svg"), "x").expect("new");
+        std::fs::write(charts.join("notes.txt"), "x").expect("notes");
+        remove_stale(&charts, ".svg", &[charts.join("new.svg")]).expect("stale");
+        assert!(!charts.join("old.svg").exists());
+        assert!(charts.join("new.svg").exists() && charts.join("notes.txt").exists());
+    }
+
+    #[test]
+    fn unwritable_destinations_are_found_before_any_work() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let file = d.path().join("plain");
+        std::fs::write(&file, "x").expect("file");
+        assert!(check_dir(&file.join("sub")).is_err());
+        assert!(check_file(&d.path().join("missing/x.csv")).is_err());
+        assert!(check_file(d.path()).is_err());
+        assert!(check_file(&d.path().join("ok.csv")).is_ok());
+        assert!(check_dir(&d.path().join("new/out")).is_ok());
+    }
+}
