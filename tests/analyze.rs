@@ -206,7 +206,8 @@ fn empty_csv_gives_a_valid_empty_report() {
     )
     .expect(1);
     assert!(
-        run.stderr.contains("empty.csv: no comments read: read as csv")
+        run.stderr
+            .contains("empty.csv: no comments read: read as csv")
             && run.stderr.contains("header only"),
         "{}",
         run.stderr
@@ -532,4 +533,84 @@ fn output_into_a_closed_pipe_exits_0_without_panicking() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// Issue 17, case 9: `score -o FILE` is spreadsheet-safe without a flag (full-width signs,
+/// cells that were formulas in the input); stdout stays raw for pipelines; `--raw-cells` opts out.
+#[test]
+fn score_to_a_file_is_spreadsheet_safe_by_default() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("in.csv"),
+        "id,parent_id,author,text\n=1,,+ann,＝HYPERLINK(\"x\")\n2,=1,bob,  @SUM(A1)\n",
+    )
+    .unwrap();
+    threadlens(
+        d.path(),
+        &["score", "in.csv", "-o", "safe.csv", "--quiet"],
+        None,
+    )
+    .expect(0);
+    let (h, rows) = read_csv(&d.path().join("safe.csv"));
+    let (id, author, parent, text) = (
+        col(&h, "id"),
+        col(&h, "author"),
+        col(&h, "parent_id"),
+        col(&h, "text"),
+    );
+    assert_eq!(rows[0][id], "'=1");
+    assert_eq!(rows[0][author], "'+ann");
+    assert_eq!(rows[0][text], "'＝HYPERLINK(\"x\")");
+    assert_eq!(
+        (rows[1][parent].as_str(), rows[1][text].as_str()),
+        ("'=1", "'@SUM(A1)")
+    );
+    let run = threadlens(d.path(), &["score", "in.csv", "--quiet"], None).expect(0);
+    assert!(run.stdout.contains("\n=1,"), "{}", run.stdout);
+    threadlens(
+        d.path(),
+        &["score", "in.csv", "-o", "raw.csv", "--raw-cells", "--quiet"],
+        None,
+    )
+    .expect(0);
+    let (_, rows) = read_csv(&d.path().join("raw.csv"));
+    assert_eq!(rows[0][id], "=1");
+}
+
+/// Issue 17, case 13: a symlink planted in the output folder is replaced, never followed; a
+/// stale chart goes; an unwritable destination fails before any scoring.
+#[test]
+fn analyze_never_writes_through_a_planted_symlink() {
+    let d = tmp();
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::create_dir_all(d.path().join("out/charts")).unwrap();
+    std::os::unix::fs::symlink(&victim, d.path().join("out/comments.csv")).unwrap();
+    std::fs::write(d.path().join("out/charts/stale-old.svg"), "<svg/>").unwrap();
+    threadlens(
+        d.path(),
+        &["analyze", SPUTNIK, "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let meta = std::fs::symlink_metadata(d.path().join("out/comments.csv")).unwrap();
+    assert!(meta.is_file() && !meta.is_symlink());
+    assert!(!d.path().join("out/charts/stale-old.svg").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(d.path().join("out"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".threadlens"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    std::fs::write(d.path().join("plain"), "x").unwrap();
+    let run = threadlens(
+        d.path(),
+        &["score", SPUTNIK, "-o", "plain/x.csv", "--quiet"],
+        None,
+    )
+    .expect(2);
+    assert!(run.stderr.contains("plain"), "{}", run.stderr);
+    assert!(!run.stderr.contains("scored"), "{}", run.stderr);
 }

@@ -87,14 +87,19 @@ fn csv_quoted_text_with_line_breaks_is_still_one_comment() {
     let (ids, rejects) = ids_and_rejects(&input);
     assert_eq!(ids, ["c1", "c2"]);
     assert!(rejects.is_empty(), "{rejects:?}");
-    assert_eq!(input.comments[0].text, "a comment\nwith, commas, on a line\nyes, no, maybe");
+    assert_eq!(
+        input.comments[0].text,
+        "a comment\nwith, commas, on a line\nyes, no, maybe"
+    );
 }
 
 // ---- 2. deep JSON --------------------------------------------------------------------------
 
 /// A Reddit submission page whose comment chain is `depth` replies deep.
 fn deep_reddit(depth: usize) -> String {
-    let mut doc = String::from(r#"[{"kind":"Listing","data":{"children":[{"kind":"t3","data":{"id":"p","title":"T"}}]}},{"kind":"Listing","data":{"children":["#);
+    let mut doc = String::from(
+        r#"[{"kind":"Listing","data":{"children":[{"kind":"t3","data":{"id":"p","title":"T"}}]}},{"kind":"Listing","data":{"children":["#,
+    );
     for i in 0..depth {
         let parent = if i == 0 {
             "t3_p".to_string()
@@ -145,7 +150,11 @@ fn deep_json_reddit_chains_of_5000_and_100000_replies_are_read_whole() {
 #[test]
 fn deep_json_algolia_children_of_5000_and_100000_levels_are_read_whole() {
     for depth in [5_000, 100_000] {
-        let input = read("deep.json", deep_algolia(depth).as_bytes(), Format::HackerNews);
+        let input = read(
+            "deep.json",
+            deep_algolia(depth).as_bytes(),
+            Format::HackerNews,
+        );
         assert!(input.rejects.is_empty(), "{:?}", &reasons(&input)[..1]);
         let forest = thread::build(input);
         assert_eq!(forest.nodes.len(), depth);
@@ -157,7 +166,8 @@ fn deep_json_algolia_children_of_5000_and_100000_levels_are_read_whole() {
 
 #[test]
 fn csv_id_zero_is_a_real_parent_when_a_comment_has_it() {
-    let csv = b"id,parent_id,text\n0,,the first comment\n1,0,a reply to comment 0\n2,,another root\n";
+    let csv =
+        b"id,parent_id,text\n0,,the first comment\n1,0,a reply to comment 0\n2,,another root\n";
     let forest = thread::build(read("zero.csv", csv, Format::Auto));
     assert_eq!(
         edges(&forest),
@@ -233,10 +243,22 @@ fn wrongly_typed_json_fields_are_located_rejects_not_empty_text() {
     assert_eq!(input.comments.len(), 1);
     let got = reasons(&input);
     assert_eq!(got.len(), 4, "{got:?}");
-    assert!(got[0].contains("line 2") && got[0].contains("`body` is a number"), "{got:?}");
-    assert!(got[1].contains("line 3") && got[1].contains("`body` is an object"), "{got:?}");
-    assert!(got[2].contains("line 4") && got[2].contains("`parent_id` is an array"), "{got:?}");
-    assert!(got[3].contains("line 5") && got[3].contains("found null"), "{got:?}");
+    assert!(
+        got[0].contains("line 2") && got[0].contains("`body` is a number"),
+        "{got:?}"
+    );
+    assert!(
+        got[1].contains("line 3") && got[1].contains("`body` is an object"),
+        "{got:?}"
+    );
+    assert!(
+        got[2].contains("line 4") && got[2].contains("`parent_id` is an array"),
+        "{got:?}"
+    );
+    assert!(
+        got[3].contains("line 5") && got[3].contains("found null"),
+        "{got:?}"
+    );
 
     let hn = r#"[{"id":1,"type":"story","title":"S"},{"id":2,"parent":1,"text":12345},
         {"id":3,"parent":1,"text":"ok","children":[null]}]"#;
@@ -289,7 +311,10 @@ fn wxr_entity_in_the_post_title_is_decoded_and_rejects_no_comment() {
     assert_eq!(input.comments[0].id, "1");
     let got = reasons(&input);
     assert_eq!(got.len(), 1);
-    assert!(got[0].starts_with("w.xml: line 3: <wp:comment>") && got[0].contains("bomb"), "{got:?}");
+    assert!(
+        got[0].starts_with("w.xml: line 3: <wp:comment>") && got[0].contains("bomb"),
+        "{got:?}"
+    );
 }
 
 // ---- 8. overlapping exports ------------------------------------------------------------------
@@ -313,7 +338,11 @@ fn overlapping_exports_keep_each_identical_comment_once() {
         .collect();
     assert_eq!(
         repeated,
-        [("2", "b.csv: line 2".to_string(), "a.csv: line 3".to_string())]
+        [(
+            "2",
+            "b.csv: line 2".to_string(),
+            "a.csv: line 3".to_string()
+        )]
     );
     assert_eq!(forest.integrity.duplicate_ids.len(), 1);
     let authors = forest
@@ -331,7 +360,10 @@ fn nul_characters_from_json_never_reach_the_outputs() {
     let doc = r#"{"id":"a\u0000b","parent_id":"t3_p","author":"x\u0000","body":"nul\u0000inside"}"#;
     let input = read("n.json", doc.as_bytes(), Format::Reddit);
     let c = &input.comments[0];
-    assert_eq!((c.id.as_str(), c.author.as_deref(), c.text.as_str()), ("ab", Some("x"), "nulinside"));
+    assert_eq!(
+        (c.id.as_str(), c.author.as_deref(), c.text.as_str()),
+        ("ab", Some("x"), "nulinside")
+    );
 }
 
 // ---- 14. empty outcomes ----------------------------------------------------------------------

@@ -1195,3 +1195,26 @@ fn help_documents_output_and_exit_status() {
         "{top}"
     );
 }
+
+/// Issue 17, case 11: a chain 5,000 replies deep prints one short line per comment in
+/// `--as tree` (indentation stops at 40 levels and deeper lines state their depth), not a
+/// file that grows with the square of the depth.
+#[test]
+fn tree_of_a_deep_chain_grows_linearly() {
+    let mut csv = String::from("id,parent_id,text\n0,,root\n");
+    for i in 1..5000 {
+        csv.push_str(&format!("{i},{},reply\n", i - 1));
+    }
+    let run = threadlens(&["--as", "tree", "-"], Some(csv.as_bytes())).expect_code(0);
+    let out = run.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    run.check(lines.len() == 5000, "one line per comment");
+    run.check(
+        lines.iter().all(|l| l.len() < 160),
+        "every line short (indentation capped)",
+    );
+    run.check(
+        lines[4999].contains("[depth 4999]") && lines[10].starts_with(&" ".repeat(20)),
+        "deep lines state their depth; shallow ones are indented",
+    );
+}

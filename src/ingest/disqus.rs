@@ -62,16 +62,19 @@ fn one(record: Record, input: &mut Input) {
         match elem.child(child).map(|c| c.attr("id").map(str::trim)) {
             None => Ok(None),
             Some(Some(id)) if !id.is_empty() => Ok(Some(id)),
-            Some(_) => Err(format!("post {id}: <{child}> with an empty or missing dsq:id")),
+            Some(_) => Err(format!(
+                "post {id}: <{child}> with an empty or missing dsq:id"
+            )),
         }
     };
-    let (parent_id, thread_key) = match reference("parent").and_then(|p| Ok((p, reference("thread")?))) {
-        Ok(refs) => refs,
-        Err(why) => {
-            input.reject(loc, why);
-            return;
-        }
-    };
+    let (parent_id, thread_key) =
+        match reference("parent").and_then(|p| Ok((p, reference("thread")?))) {
+            Ok(refs) => refs,
+            Err(why) => {
+                input.reject(loc, why);
+                return;
+            }
+        };
     let author = elem.child("author").and_then(|a: &Element| {
         a.child_text("name")
             .or_else(|| a.child_text("username"))

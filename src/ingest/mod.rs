@@ -385,7 +385,11 @@ pub fn read_bytes(name: &str, bytes: &[u8], opts: &IngestOptions) -> Result<Inpu
 /// is over [`MAX_RECORD_BYTES`] (one 50 MB comment inside a JSON document, a WXR body) is
 /// rejected with its place, as an over-long CSV record is.
 fn cap_records(input: &mut Input) {
-    if input.comments.iter().all(|c| c.text.len() <= MAX_RECORD_BYTES) {
+    if input
+        .comments
+        .iter()
+        .all(|c| c.text.len() <= MAX_RECORD_BYTES)
+    {
         return;
     }
     let comments = std::mem::take(&mut input.comments);
@@ -420,9 +424,15 @@ fn strip_nul(input: &mut Input) {
     for c in &mut input.comments {
         clean(&mut c.text);
         clean_short(&mut c.id);
-        for field in [&mut c.parent_id, &mut c.reply_to, &mut c.author, &mut c.time, &mut c.thread_key]
-            .into_iter()
-            .flatten()
+        for field in [
+            &mut c.parent_id,
+            &mut c.reply_to,
+            &mut c.author,
+            &mut c.time,
+            &mut c.thread_key,
+        ]
+        .into_iter()
+        .flatten()
         {
             clean_short(field);
         }
@@ -718,6 +728,10 @@ mod tests {
         assert!(input.comments.is_empty());
         assert_eq!(input.rejects.len(), 1);
         assert_eq!(input.rejects[0].kind, RejectKind::EmptyFile);
-        assert!(input.rejects[0].reason.contains("header only"), "{:?}", input.rejects);
+        assert!(
+            input.rejects[0].reason.contains("header only"),
+            "{:?}",
+            input.rejects
+        );
     }
 }

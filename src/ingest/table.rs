@@ -512,7 +512,11 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// base-36 ids, hashes). Used to tell a swallowed row from a line of comment text.
 fn same_shape(a: &[u8], b: &[u8]) -> bool {
     let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    let token = |s: &[u8]| !s.is_empty() && s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+    let token = |s: &[u8]| {
+        !s.is_empty()
+            && s.iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+    };
     match (digits(a), digits(b)) {
         (true, true) => true,
         (false, false) => token(a) && token(b) && a.len() == b.len(),

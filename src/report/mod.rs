@@ -264,10 +264,16 @@ pub fn write_analysis(
     // Charts of an earlier run that this one did not draw would sit beside the new ones.
     outfile::remove_stale(&charts, ".svg", &drawn).map_err(|e| werr(&e.path)(&e.source))?;
     let path = dir.join("summary.md");
-    put(&path, summary::markdown(&s, forest, scores, &threads).as_bytes())?;
+    put(
+        &path,
+        summary::markdown(&s, forest, scores, &threads).as_bytes(),
+    )?;
     written.files.push(path.clone());
     let path = dir.join("summary.html");
-    put(&path, summary::html_page(&s, forest, scores, &threads).as_bytes())?;
+    put(
+        &path,
+        summary::html_page(&s, forest, scores, &threads).as_bytes(),
+    )?;
     written.files.push(path.clone());
     Ok(written)
 }

@@ -55,7 +55,10 @@ impl AtomicFile {
 
     pub fn commit(self) -> Result<(), OutError> {
         let path = self.path;
-        let tmp = self.w.into_inner().map_err(|e| err(&path)(e.into_error()))?;
+        let tmp = self
+            .w
+            .into_inner()
+            .map_err(|e| err(&path)(e.into_error()))?;
         tmp.as_file().sync_data().map_err(err(&path))?;
         tmp.persist(&path).map_err(|e| err(&path)(e.error))?;
         Ok(())
@@ -153,7 +156,10 @@ mod tests {
         let link = out.join("comments.csv");
         std::os::unix::fs::symlink(&victim, &link).expect("symlink");
         write(&link, b"report").expect("writes");
-        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("victim"),
+            "precious"
+        );
         assert_eq!(std::fs::read_to_string(&link).expect("report"), "report");
         assert!(!std::fs::symlink_metadata(&link).expect("meta").is_symlink());
     }
@@ -185,7 +191,9 @@ mod tests {
         std::fs::write(elsewhere.join("keep.svg"), "x").expect("keep");
         std::os::unix::fs::symlink(&elsewhere, d.path().join("charts")).expect("symlink");
         let charts = subdir(d.path(), "charts").expect("subdir");
-        assert!(!std::fs::symlink_metadata(&charts).expect("meta").is_symlink());
+        assert!(!std::fs::symlink_metadata(&charts)
+            .expect("meta")
+            .is_symlink());
         assert!(elsewhere.join("keep.svg").exists());
         std::fs::write(charts.join("old.svg"), "x").expect("old");
         std::fs::write(charts.join("new.svg"), "x").expect("new");
