@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod pipeline;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod thread;
 pub mod train;
 pub mod tune;

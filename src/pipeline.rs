@@ -86,3 +86,28 @@ pub fn score_forest(
         .collect();
     scorer.score(texts, article_of, &target_embs, progress)
 }
+
+/// Scores loose texts, each with an optional stance target text (the server's requests): the
+/// same path as `score_forest`, one embedding per distinct target and one encoder pass per
+/// distinct text, so a text gets the scores `threadlens score` gives it.
+pub fn score_texts(
+    scorer: &Scorer,
+    items: &[(&str, Option<&str>)],
+) -> Result<Vec<Scores>, ScorerError> {
+    let mut target_texts: Vec<&str> = Vec::new();
+    let article_of: Vec<Option<usize>> = items
+        .iter()
+        .map(|(_, target)| {
+            target.map(|t| match target_texts.iter().position(|x| *x == t) {
+                Some(p) => p,
+                None => {
+                    target_texts.push(t);
+                    target_texts.len() - 1
+                }
+            })
+        })
+        .collect();
+    let target_embs = scorer.embed_distinct(&target_texts, &mut |_| {})?;
+    let texts: Vec<&str> = items.iter().map(|(t, _)| *t).collect();
+    scorer.score(texts, article_of, &target_embs, &mut |_| {})
+}

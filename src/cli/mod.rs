@@ -14,6 +14,7 @@ pub mod analyze;
 pub mod common;
 pub mod models;
 pub mod score;
+pub mod serve;
 pub mod threads;
 pub mod train;
 pub mod tune;
@@ -49,6 +50,8 @@ pub enum Command {
     Train(train::Args),
     /// Tune per-attribute flagging thresholds on your own labelled sample.
     Tune(tune::Args),
+    /// Serve Perspective API's comments:analyze locally (a drop-in for moderation tools).
+    Serve(serve::Args),
 }
 
 /// The outcome of a command that ran to the end.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Models(args) => models::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
         Command::Tune(args) => tune::run(args, &ui),
+        Command::Serve(args) => serve::run(args, &ui),
     }
 }
 

@@ -463,17 +463,18 @@ enum Quote {
     Start,
     Unquoted,
     Quoted,
-    AfterQuote,
+    /// Just after a quote in a quoted field: closed, unless a second quote follows.
+    Closed,
 }
 
 /// The state after reading `bytes` from state `s`.
 fn scan(bytes: &[u8], delimiter: u8, mut s: Quote) -> Quote {
     for &b in bytes {
         s = match s {
-            Quote::Quoted if b == b'"' => Quote::AfterQuote,
+            Quote::Quoted if b == b'"' => Quote::Closed,
             Quote::Quoted => Quote::Quoted,
             _ if b == b'\n' || b == b'\r' || b == delimiter => Quote::Start,
-            Quote::Start | Quote::AfterQuote if b == b'"' => Quote::Quoted,
+            Quote::Start | Quote::Closed if b == b'"' => Quote::Quoted,
             _ => Quote::Unquoted,
         };
     }

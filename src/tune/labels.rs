@@ -125,6 +125,7 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
                 first_line.insert(id.clone(), line);
                 let text = text_col
                     .and_then(|c| record.get(c))
+                    .map(crate::report::safe::original)
                     .unwrap_or("")
                     .to_string();
                 sample.rows.push(LabelledRow {
