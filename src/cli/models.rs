@@ -24,7 +24,21 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
     let dir = resolve_models_dir(args.models.as_deref());
     let enc_dir = dir.join(ENCODER_DIR);
     let mut out = std::io::stdout().lock();
-    writeln!(out, "models directory: {}", dir.display())?;
+    let exe = std::env::current_exe().map_or_else(|_| "?".to_string(), |p| p.display().to_string());
+    writeln!(out, "binary: {exe}")?;
+    writeln!(
+        out,
+        "libtorch: {}",
+        loaded_libtorch().unwrap_or_else(|| "?".into())
+    )?;
+    let how = if args.models.is_some() {
+        "--models"
+    } else if std::env::var_os("THREADLENS_MODELS").is_some() {
+        "THREADLENS_MODELS"
+    } else {
+        "found beside the binary, in ./models or the checkout"
+    };
+    writeln!(out, "models directory: {} ({how})", dir.display())?;
     writeln!(out, "encoder: {}", enc_dir.display())?;
     for f in encoder::REQUIRED_FILES
         .iter()
@@ -130,4 +144,13 @@ fn list_file(
         ),
         Err(e) => writeln!(out, "  {name:<24} {absent} ({e})"),
     }
+}
+
+/// The libtorch library this process loaded (from /proc/self/maps), to say where it was found.
+fn loaded_libtorch() -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.ends_with("/libtorch_cpu.so"))
+        .map(str::to_string)
 }

@@ -65,9 +65,8 @@ pub struct Args {
     #[arg(long, default_value_t = FinetuneConfig::default().max_steps.unwrap_or(0), value_name = "N")]
     pub finetune_steps: usize,
     /// Stage 1: stop at step N of the schedule (which still spans --finetune-steps) and keep
-    /// the best check so far; 0 = run the whole schedule. The committed model stopped at 1,000
-    /// for time (models/README.md).
-    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    /// the best check so far; 0 = run the whole schedule (what the committed model did).
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub finetune_stop: usize,
     /// Stage 1: LoRA rank.
     #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]

@@ -37,10 +37,13 @@ pub fn resolve_models_dir(explicit: Option<&Path>) -> PathBuf {
         return cwd;
     }
     if let Ok(exe) = std::env::current_exe() {
+        // An installed binary (PREFIX/bin/threadlens) finds PREFIX/share/threadlens/models; a
+        // built one finds the checkout's models/ a few levels up.
         for dir in exe.ancestors().skip(1).take(4) {
-            let cand = dir.join("models");
-            if has_encoder(&cand) {
-                return cand;
+            for cand in [dir.join("share/threadlens/models"), dir.join("models")] {
+                if has_encoder(&cand) {
+                    return cand;
+                }
             }
         }
     }

@@ -345,13 +345,13 @@ mod tests {
         let threat = d(Attribute::Threat);
         let ia = d(Attribute::IdentityAttack);
         let severe = d(Attribute::SevereToxicity);
-        // Row 3 must stay under the tuned flag (0.9), so only identity_attack's default flags it.
-        assert!(ia < 0.9);
+        // Row 3 must stay under the tuned flag (0.95), so only identity_attack's default flags it.
+        assert!(ia < 0.95);
         let scores = [
             ToxicityScores([0.1, 0.1, threat, 0.0, 0.0, 0.0, 0.0]), // threat at its default: flagged
             ToxicityScores([0.5, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0]),    // toxicity 0.5 >= tuned 0.5
             ToxicityScores([0.4, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0]),
-            ToxicityScores([0.1, 0.1, 0.1, 0.0, ia, 0.0, 0.0]), // flag tuned at 0.9, ia at its default
+            ToxicityScores([0.1, 0.1, 0.1, 0.0, ia, 0.0, 0.0]), // flag tuned at 0.95, ia at its default
             ToxicityScores([0.1, 0.1, 0.1, 0.0, 0.0, severe, 0.0]), // severe_toxicity at its default
         ];
         let mut th = Thresholds::default();
@@ -367,7 +367,7 @@ mod tests {
             })
         };
         th.set(Attribute::Toxicity, t(0.5));
-        th.set(Attribute::Flag, t(0.9));
+        th.set(Attribute::Flag, t(0.95));
         let c = combined(&scores, &th);
         assert_eq!((c.comments, c.flagged, c.by_defaults), (5, 4, 3));
         assert_eq!(c.per_1000(), 800.0);

@@ -25,15 +25,18 @@ use std::str::FromStr;
 /// 0.50, 0.55, …, 0.95 that flags at most 0.5 % of the validation comments labelled negative
 /// for the attribute, in every non-tweet source), recorded as `defaults.*` in
 /// models/heads/metrics.json; `flag` takes the toxicity value. A test checks the two agree.
+/// Where no value on that grid passes (toxicity, insult and obscene for the committed model:
+/// some clean-labelled validation comments score above 0.95), the rule gives 1.0, which
+/// flags only scores that round to 1.0000: tune on your own sample before relying on them.
 pub const DEFAULTS: [(Attribute, f64); 8] = [
-    (Attribute::Toxicity, 0.95),
-    (Attribute::Insult, 0.9),
-    (Attribute::Threat, 0.55),
-    (Attribute::Obscene, 0.85),
-    (Attribute::IdentityAttack, 0.75),
-    (Attribute::SevereToxicity, 0.75),
+    (Attribute::Toxicity, 1.0),
+    (Attribute::Insult, 1.0),
+    (Attribute::Threat, 0.5),
+    (Attribute::Obscene, 1.0),
+    (Attribute::IdentityAttack, 0.9),
+    (Attribute::SevereToxicity, 0.9),
     (Attribute::SexualExplicit, 0.5),
-    (Attribute::Flag, 0.95),
+    (Attribute::Flag, 1.0),
 ];
 
 /// Decimals kept in a score: those of the scores CSV (`format!("{v:.4}")`).
@@ -627,14 +630,13 @@ mod tests {
         );
         assert!(!t.flags(Attribute::Threat, 0.576_04));
         // A score equal to a default is flagged too, even where the f32 nearest the default
-        // lies below it: the f32 0.95 (toxicity's default) is 0.94999998807…, shown and
-        // compared as 0.95.
-        let th = Attribute::Toxicity.default_threshold();
-        assert!(
-            f64::from(th as f32) < th,
-            "the case this checks needs such a default"
-        );
-        assert!(Thresholds::default().flags(Attribute::Toxicity, th as f32));
+        // lies below it (the f32 0.9 is 0.89999997615…, shown and compared as 0.9).
+        let (a, th) = Attribute::ALL
+            .into_iter()
+            .map(|a| (a, a.default_threshold()))
+            .find(|&(_, t)| f64::from(t as f32) < t)
+            .expect("the case this checks needs a default whose f32 lies below it");
+        assert!(Thresholds::default().flags(a, th as f32));
         for a in Attribute::ALL {
             let d = a.default_threshold();
             assert!(Thresholds::default().flags(a, d as f32), "{a}");
