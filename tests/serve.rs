@@ -399,3 +399,50 @@ fn a_full_queue_answers_429_instead_of_growing() {
     assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 429));
     assert!(answers.iter().any(|(s, _)| *s == 200));
 }
+
+/// Google's own client library (google-api-python-client), used as Perspective's docs show
+/// with only the discovery URL changed. `scripts/test` installs it into the cache; where it is
+/// missing the test says so and skips.
+#[test]
+fn googles_python_client_works_against_the_local_server() {
+    let cache = std::env::var_os("THREADLENS_CACHE").map_or_else(
+        || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/threadlens"),
+        std::path::PathBuf::from,
+    );
+    let python = cache.join("perspective-client/bin/python");
+    let has_client = Command::new(&python)
+        .args(["-c", "import googleapiclient"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_client {
+        eprintln!(
+            "skipped: google-api-python-client is not installed in {} (scripts/test installs it)",
+            python.display()
+        );
+        return;
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    let fb = d.path().join("fb.csv");
+    let server = Server::start(&["--api-key", "k1", "--feedback", fb.to_str().expect("utf-8")]);
+    let out = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/perspective_client.py"))
+        .args([server.port.to_string(), "k1".to_string()])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let v = toxicity(&lines[0]);
+    assert!((0.0..=1.0).contains(&v), "{}", lines[0]);
+    assert!(lines[0]["attributeScores"]["INSULT"]["summaryScore"]["value"].is_number());
+    assert_eq!(lines[1]["clientToken"], "py-1");
+    assert!(std::fs::read_to_string(&fb)
+        .expect("feedback")
+        .contains("py-1,"));
+}

@@ -83,6 +83,7 @@ pub fn run(
             .route(ANALYZE_PATH, post(analyze))
             .route(SUGGEST_PATH, post(suggest))
             .route("/healthz", get(|| async { "ok\n" }))
+            .route("/$discovery/rest", get(discovery))
             .route("/metrics", get(metrics_text))
             .with_state(app);
         axum::serve(listener, router)
@@ -275,6 +276,27 @@ async fn suggest(
     let start = Instant::now();
     let r = app.suggest(&query, body).await;
     finish(&app, "suggestscore", start, r)
+}
+
+/// The API's discovery document (written for this server, in Google's discovery format), so
+/// Google's client libraries work with only the discovery URL changed:
+/// `discoveryServiceUrl="http://HOST/$discovery/rest?version=v1alpha1"`.
+const DISCOVERY: &str = include_str!("discovery.json");
+
+async fn discovery(headers: axum::http::HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1");
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        DISCOVERY.replace("{ROOT}", &format!("http://{host}/")),
+    )
+        .into_response()
 }
 
 async fn metrics_text(State(app): State<Arc<App>>) -> Response {
