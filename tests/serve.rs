@@ -244,7 +244,7 @@ fn bad_requests_and_keys_get_perspective_shaped_errors() {
         (ok.clone(), json!({"comment": {"text": "x"}, "requestedAttributes": {"HUMOR": {}}}).to_string(), 400, "INVALID_ARGUMENT"),
         (ok.clone(), json!({"comment": {"text": "x"}, "languages": ["fr"], "requestedAttributes": {"TOXICITY": {}}}).to_string(), 400, "INVALID_ARGUMENT"),
         (ok.clone(), json!({"comment": {"text": "x".repeat(20 * 1024 + 1)}, "requestedAttributes": {"TOXICITY": {}}}).to_string(), 400, "INVALID_ARGUMENT"),
-        (ok.clone(), "x".repeat(2 << 20), 413, "INVALID_ARGUMENT"),
+        (ok.clone(), "x".repeat(2 << 20), 400, "INVALID_ARGUMENT"),
     ];
     for (path, body, code, status) in cases {
         let (got, text) = server.request("POST", &path, &body);

@@ -151,7 +151,7 @@ impl App {
         axum::body::to_bytes(body, self.max_body)
             .await
             .map_err(|_| ApiError {
-                code: 413,
+                code: 400,
                 status: "INVALID_ARGUMENT",
                 message: format!(
                     "Request payload too large (the limit is {} bytes).",
