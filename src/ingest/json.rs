@@ -133,6 +133,17 @@ pub(crate) fn id(value: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// The location of the next record of a JSON input: numbered in document order (`ordinal`),
+/// with its line for JSON lines.
+pub(crate) fn next_record(file: &str, line: Option<u64>, ordinal: &mut u64) -> Location {
+    *ordinal += 1;
+    Location {
+        file: super::file_name(file),
+        line,
+        record: Some(*ordinal),
+    }
+}
+
 /// An id-like reference field (a parent id): a string or a number, or absent / null / empty.
 /// Any other type is an error naming the field, never a silently dropped edge.
 pub(crate) fn reference(value: &Value, key: &str) -> Result<Option<String>, String> {

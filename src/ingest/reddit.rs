@@ -39,15 +39,7 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     fn loc(&mut self) -> Location {
-        *self.ordinal += 1;
-        match self.line {
-            Some(line) => Location {
-                file: super::file_name(self.file),
-                line: Some(line),
-                record: Some(*self.ordinal),
-            },
-            None => Location::record(self.file, *self.ordinal),
-        }
+        json::next_record(self.file, self.line, self.ordinal)
     }
 
     /// Visits `root` and everything under it in document order (pre-order), without

@@ -276,16 +276,16 @@ pub(crate) fn read(
         let line = lines.record_line(end, &rec);
         // A record that spans lines may be a quote that never closed, swallowing the rows
         // after it: look at its raw lines before believing it.
-        let span = (breaks_in(rec.as_slice()) > 0)
+        let swallowed = (breaks_in(rec.as_slice()) > 0)
             .then(|| lines.journal.borrow_mut().span(prev_end, end))
             .flatten()
-            .filter(|span| sink.is_swallowing(span, &rec));
-        match span {
+            .and_then(|span| Some((sink.swallowed(&span, &rec)?, span)));
+        match swallowed {
             // The first line from the raw bytes: at the end of the file a runaway quote holds
             // the final line break, which `record_line` would take for the terminator.
-            Some(span) => {
+            Some((resume, span)) => {
                 let first = prev_breaks + 1 + breaks_in(leading_breaks(&span));
-                sink.resync(&span, &rec, first, input);
+                sink.resync(&span, resume, first, input);
             }
             None => sink.accept(&rec, line, input),
         }
@@ -353,15 +353,15 @@ impl Sink<'_> {
     /// Whether a multi-line record (raw bytes `span`) is a quote that opened and never closed
     /// where it should, rather than a quoted field with line breaks in it: its quote is still
     /// open at the end of the file, or one of its later lines is a complete row on its own
-    /// (the header's number of fields, an id shaped like this record's id).
-    fn is_swallowing(&self, span: &[u8], rec: &csv::ByteRecord) -> bool {
-        if scan(span, self.delimiter, Quote::Start) == Quote::Quoted {
-            return true;
+    /// (the header's number of fields, an id shaped like this record's id). When it is, says
+    /// where reading can resume (`first_row`), found once for `resync`.
+    fn swallowed(&self, span: &[u8], rec: &csv::ByteRecord) -> Option<Option<usize>> {
+        let open_at_end = scan(span, self.delimiter, Quote::Start) == Quote::Quoted;
+        if !open_at_end && self.cols.id.is_none() {
+            return None; // without ids a row-like line in a comment is too ambiguous
         }
-        if self.cols.id.is_none() {
-            return false; // without ids a row-like line in a comment is too ambiguous
-        }
-        self.first_row(span, rec).is_some()
+        let resume = self.first_row(span, rec);
+        (open_at_end || resume.is_some()).then_some(resume)
     }
 
     /// The index (among the lines of `span`, 0 being the record's first) of the first later
@@ -405,10 +405,10 @@ impl Sink<'_> {
     /// opened up to the first later line that is a row on its own are rejected together, and
     /// from that line on the lines are read again, one record at a time (a record runs on only
     /// while its own quotes are open). With no such line, the whole span is one reject.
-    fn resync(&mut self, span: &[u8], rec: &csv::ByteRecord, first_line: u64, input: &mut Input) {
+    fn resync(&mut self, span: &[u8], resume: Option<usize>, first_line: u64, input: &mut Input) {
         let lines: Vec<&[u8]> = split_lines(span).collect();
         let last = first_line + lines.len() as u64 - 1;
-        let Some(k) = self.first_row(span, rec) else {
+        let Some(k) = resume else {
             input.reject(
                 Location::line(self.file, first_line),
                 format!(

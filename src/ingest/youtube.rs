@@ -19,14 +19,7 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), su
 fn walk(root: &Value, file: &str, line: Option<u64>, ordinal: &mut u64, input: &mut Input) {
     let mut todo: Vec<&Value> = vec![root];
     while let Some(value) = todo.pop() {
-        let mut next_loc = || {
-            *ordinal += 1;
-            Location {
-                file: super::file_name(file),
-                line,
-                record: Some(*ordinal),
-            }
-        };
+        let mut next_loc = || json::next_record(file, line, ordinal);
         match value {
             Value::Array(items) => todo.extend(items.iter().rev()),
             Value::Object(map) => match map.get("kind").and_then(Value::as_str) {

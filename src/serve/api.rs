@@ -168,12 +168,15 @@ impl ApiError {
     }
 }
 
-/// Parses and checks an analyze request body.
-pub fn parse_analyze(body: &[u8]) -> Result<Analysis, ApiError> {
-    let req: AnalyzeRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))?;
-    let text = req
-        .comment
+/// A request body as JSON, or Perspective's 400 for malformed JSON.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))
+}
+
+/// The request's `comment.text`, present and within Perspective's size limit.
+fn comment_text(comment: Option<TextEntry>) -> Result<String, ApiError> {
+    let text = comment
         .and_then(|c| c.text)
         .ok_or_else(|| ApiError::invalid("Comment must be specified (comment.text)."))?;
     if text.len() > MAX_COMMENT_BYTES {
@@ -182,6 +185,13 @@ pub fn parse_analyze(body: &[u8]) -> Result<Analysis, ApiError> {
             text.len()
         )));
     }
+    Ok(text)
+}
+
+/// Parses and checks an analyze request body.
+pub fn parse_analyze(body: &[u8]) -> Result<Analysis, ApiError> {
+    let req: AnalyzeRequest = parse_json(body)?;
+    let text = comment_text(req.comment)?;
     if req.requested_attributes.is_empty() {
         return Err(ApiError::invalid(
             "At least one requested attribute must be specified (requestedAttributes).",
@@ -321,18 +331,8 @@ pub struct Suggestion {
 
 /// Parses and checks a suggestscore body.
 pub fn parse_suggest(body: &[u8]) -> Result<Suggestion, ApiError> {
-    let req: SuggestRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))?;
-    let text = req
-        .comment
-        .and_then(|c| c.text)
-        .ok_or_else(|| ApiError::invalid("Comment must be specified (comment.text)."))?;
-    if text.len() > MAX_COMMENT_BYTES {
-        return Err(ApiError::invalid(format!(
-            "Comment text too long: {} bytes, the limit is {MAX_COMMENT_BYTES}.",
-            text.len()
-        )));
-    }
+    let req: SuggestRequest = parse_json(body)?;
+    let text = comment_text(req.comment)?;
     if req.attribute_scores.is_empty() {
         return Err(ApiError::invalid(
             "At least one attribute score must be given (attributeScores).",

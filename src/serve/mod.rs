@@ -147,6 +147,16 @@ impl App {
         }
     }
 
+    /// What every API request does first: check the key, then read the body within its limit.
+    async fn admit(
+        &self,
+        query: &HashMap<String, String>,
+        body: Body,
+    ) -> Result<axum::body::Bytes, ApiError> {
+        self.check_key(query)?;
+        self.read_body(body).await
+    }
+
     async fn read_body(&self, body: Body) -> Result<axum::body::Bytes, ApiError> {
         axum::body::to_bytes(body, self.max_body)
             .await
@@ -165,8 +175,7 @@ impl App {
         query: &HashMap<String, String>,
         body: Body,
     ) -> Result<Response, ApiError> {
-        self.check_key(query)?;
-        let body = self.read_body(body).await?;
+        let body = self.admit(query, body).await?;
         let a = api::parse_analyze(&body)?;
         let context = a
             .attributes
@@ -218,8 +227,7 @@ impl App {
         query: &HashMap<String, String>,
         body: Body,
     ) -> Result<Response, ApiError> {
-        self.check_key(query)?;
-        let body = self.read_body(body).await?;
+        let body = self.admit(query, body).await?;
         let s = api::parse_suggest(&body)?;
         if let Some(fb) = &self.feedback {
             if !s.labels.iter().any(|(a, _)| a == feedback::ATTRIBUTE) {
