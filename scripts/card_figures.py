@@ -17,7 +17,14 @@ def main(path):
     ft = m["metrics"].get("finetune", {})
     print(f"stage 1: {ft.get('steps')} steps, best at {ft.get('best_step')}, "
           f"{ft.get('seconds')} s; checks: {[(c.get('step'), round(c.get('val_loss', 0), 4)) for c in ft.get('checks', [])]}")
-    print("defaults:", {k.split(".")[1]: round(v, 2) for k, v in s.items() if k.startswith("defaults.")})
+    print("defaults:", {k.split(".")[1]: round(v, 2) for k, v in s.items()
+                        if k.startswith("defaults.") and k.count(".") == 1})
+    print("binding source (share of its validation negatives flagged at the default):",
+          {a: (src, round(s.get(f"defaults.{a}.binding_share", float("nan")), 4))
+           for a, src in m["metrics"].get("threshold_binding", {}).items()})
+    print("calibration (Platt scale, shift) per attribute:",
+          {k.split(".")[2]: (round(v, 3), round(s[k.replace(".scale", ".shift")], 3))
+           for k, v in s.items() if k.startswith("toxicity.calibration.") and k.endswith(".scale")})
     print("| source | rows | AUC | AP | clean flagged | toxic caught | other attributes (AUC) |")
     sources = sorted({k.split(".")[2] for k in s if k.startswith("toxicity.test.")})
     for src in sources:
@@ -27,12 +34,18 @@ def main(path):
         auc, ap = g(p + "toxicity.roc_auc"), g(p + "toxicity.average_precision")
         cf, cr = g(p + "clean.flagged_share"), g(p + "clean.rows")
         tr, tn = g(p + "toxic.recall"), g(p + "toxic.rows")
+        clear = g(p + "toxicity.roc_auc_vs_unanimous")
+        if clear is not None:
+            auc_s = f"{auc:.3f} (vs unanimous clean {clear:.3f})"
+        else:
+            auc_s = None
         others = ", ".join(f"{a} {g(p + a + '.roc_auc'):.3f}" for a in ATTRS if g(p + a + ".roc_auc") is not None)
         fmt = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
         clean = "" if cf is None else f"{cf * 100:.2f} % of {cr:.0f}"
         toxic = "" if tr is None else f"{tr * 100:.1f} % of {tn:.0f}"
-        print(f"| {src} | {g(p + 'rows'):.0f} | {fmt(auc, '.3f')} | {fmt(ap, '.3f')} | {clean} | {toxic} | {others} |")
-    print("ECE (civil-comments):", fmt3(g("toxicity.test.civil-comments.toxicity.ece")))
+        print(f"| {src} | {g(p + 'rows'):.0f} | {auc_s or fmt(auc, '.3f')} | {fmt(ap, '.3f')} | {clean} | {toxic} | {others} |")
+    print("ECE (civil-comments):", fmt3(g("toxicity.test.civil-comments.toxicity.ece")),
+          "uncalibrated:", fmt3(g("toxicity.test.civil-comments.toxicity.ece_uncalibrated")))
     print("calibration bins (rows, mean score, mean fraction):",
           [(b[0], round(b[1], 2), round(b[2], 2)) for b in m["metrics"].get("calibration", [])])
     print("TweetEval offensive macro-F1 at 0.5:", fmt3(g("toxicity.test.offensive.macro_f1_at_0.5")),

@@ -35,15 +35,26 @@ fn at_or_above(p: f32, t: f64) -> bool {
     crate::tune::thresholds::rounded_score(p) >= t - 1e-9
 }
 
-/// The rule of models/README.md ("Model v2 protocol"): for each attribute, the smallest grid
-/// value at which it flags at most `max_share` of the validation rows labelled negative for it,
-/// in every non-tweet source with at least `min_rows` such rows; 1.0 if no grid value does.
-/// Returns, per attribute, the threshold and the sources that decided it.
+/// One attribute's default threshold as the rule derived it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    pub threshold: f64,
+    /// The sources whose validation negatives the rule looked at.
+    pub sources: Vec<String>,
+    /// The source that flags the largest share of its negatives at `threshold`, with that
+    /// share: the one that decided the value (or kept every grid value from passing).
+    pub binding: Option<(String, f64)>,
+}
+
+/// The rule of models/README.md ("Model v2 protocol", amended in v2.1): for each attribute,
+/// the smallest grid value at which it flags at most `max_share` of the validation rows
+/// labelled negative for it, in every non-tweet source with at least `min_rows` such rows;
+/// 1.0 if no grid value does.
 pub fn derive_thresholds(
     validation: &[ScoredRow],
     max_share: f64,
     min_rows: usize,
-) -> [(f64, Vec<String>); ATTRS] {
+) -> [Derived; ATTRS] {
     std::array::from_fn(|k| {
         // source → negative rows' scores for attribute k
         let mut neg: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
@@ -59,19 +70,82 @@ pub fn derive_thresholds(
         }
         neg.retain(|_, v| v.len() >= min_rows);
         let sources: Vec<String> = neg.keys().map(|s| s.to_string()).collect();
-        let ok = |t: f64| {
-            neg.values().all(|scores| {
-                let flagged = scores.iter().filter(|&&p| at_or_above(p, t)).count();
-                flagged as f64 <= max_share * scores.len() as f64
-            })
+        let share = |scores: &[f32], t: f64| {
+            let flagged = scores.iter().filter(|&&p| at_or_above(p, t)).count();
+            flagged as f64 / scores.len() as f64
         };
-        let t = if neg.is_empty() {
+        let ok = |t: f64| neg.values().all(|scores| share(scores, t) <= max_share + 1e-12);
+        let threshold = if neg.is_empty() {
             1.0
         } else {
             threshold_grid().into_iter().find(|&t| ok(t)).unwrap_or(1.0)
         };
-        (t, sources)
+        let binding = neg
+            .iter()
+            .map(|(s, scores)| (s.to_string(), share(scores, threshold)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        Derived {
+            threshold,
+            sources,
+            binding,
+        }
     })
+}
+
+/// Platt scaling: the (a, b) minimising the binary cross-entropy of `sigmoid(a·z + b)`
+/// against targets in [0, 1] (rater fractions), over (logit z, target) pairs, by Newton's
+/// method with a small ridge on (a − 1, b) so a degenerate sample stays near the identity.
+/// Returns (1, 0) for an empty sample.
+pub fn fit_platt(pairs: &[(f32, f32)]) -> (f64, f64) {
+    const RIDGE: f64 = 1e-3;
+    let n = pairs.len() as f64;
+    let loss = |a: f64, b: f64| {
+        let data: f64 = pairs
+            .iter()
+            .map(|&(z, y)| {
+                let (z, y) = (f64::from(z), f64::from(y));
+                let t = a * z + b;
+                // log(1 + e^t) − y·t, stable for large |t|
+                t.max(0.0) + (-t.abs()).exp().ln_1p() - y * t
+            })
+            .sum();
+        data / n + 0.5 * RIDGE * ((a - 1.0).powi(2) + b * b)
+    };
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    if pairs.is_empty() {
+        return (a, b);
+    }
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for &(z, y) in pairs {
+            let (z, y) = (f64::from(z), f64::from(y));
+            let p = 1.0 / (1.0 + (-(a * z + b)).exp());
+            let w = p * (1.0 - p);
+            ga += (p - y) * z;
+            gb += p - y;
+            haa += w * z * z;
+            hab += w * z;
+            hbb += w;
+        }
+        let ga = ga / n + RIDGE * (a - 1.0);
+        let gb = gb / n + RIDGE * b;
+        let (haa, hab, hbb) = (haa / n + RIDGE, hab / n, hbb / n + RIDGE);
+        let det = haa * hbb - hab * hab;
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        // Damped Newton: halve the step until the loss does not rise.
+        let before = loss(a, b);
+        let mut step = 1.0;
+        while step > 1e-6 && loss(a - step * da, b - step * db) > before {
+            step *= 0.5;
+        }
+        a -= step * da;
+        b -= step * db;
+        if (step * da).abs() < 1e-10 && (step * db).abs() < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
 }
 
 /// Whether any attribute reaches its threshold (the queue's rule, `flag` being the toxicity
@@ -126,6 +200,9 @@ pub fn per_source(
                     s.iter().filter(|x| x.positive).count() as f64,
                 );
             }
+            if let Some(auc) = clear_cut_auc(rs.iter().copied(), k) {
+                out.insert(key(format!("{name}.roc_auc_vs_unanimous")), auc);
+            }
         }
         let clean: Vec<&&ScoredRow> = rs.iter().filter(|r| is_clean(r.row)).collect();
         if !clean.is_empty() {
@@ -150,6 +227,30 @@ pub fn per_source(
         }
     }
     out
+}
+
+/// For sources labelled with rater fractions (some labels strictly between 0 and 0.5): the
+/// ROC AUC of attribute `k` with only the rows no rater marked (fraction 0) as negatives, so a
+/// stratified sample full of borderline rows can be compared with natural-rate figures,
+/// where most negatives are unanimous. `None` for sources without such fractions.
+fn clear_cut_auc<'a>(rows: impl Iterator<Item = &'a ScoredRow<'a>> + Clone, k: usize) -> Option<f64> {
+    let borderline = rows
+        .clone()
+        .any(|r| r.row.labels[k].is_some_and(|v| v > 0.0 && v < 0.5));
+    if !borderline {
+        return None;
+    }
+    let s: Vec<Scored> = rows
+        .filter_map(|r| {
+            r.row.labels[k]
+                .filter(|&v| v == 0.0 || v >= 0.5)
+                .map(|v| Scored {
+                    score: f64::from(r.probs[k]),
+                    positive: v >= 0.5,
+                })
+        })
+        .collect();
+    roc_auc(&curve(&s))
 }
 
 /// Reliability of `toxicity` against rater fractions: ten equal-width bins of the predicted
@@ -311,14 +412,98 @@ mod tests {
             });
         }
         let th = derive_thresholds(&scored, 0.005, 100);
-        assert_eq!(th[TOX].0, 1.0);
-        assert_eq!(th[TOX].1, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(th[TOX].threshold, 1.0);
+        assert_eq!(th[TOX].sources, vec!["a".to_string(), "b".to_string()]);
         let without_a: Vec<ScoredRow> =
             scored.into_iter().filter(|r| r.row.source != "a").collect();
         let th = derive_thresholds(&without_a, 0.005, 100);
-        assert!((th[TOX].0 - 0.65).abs() < 1e-9, "{:?}", th[TOX]);
+        assert!((th[TOX].threshold - 0.65).abs() < 1e-9, "{:?}", th[TOX]);
+        assert_eq!(th[TOX].binding, Some(("b".to_string(), 0.0)));
         // Attributes nobody labels get 1.0 and no deciding source.
-        assert_eq!(th[1], (1.0, vec![]));
+        assert_eq!(
+            th[1],
+            Derived {
+                threshold: 1.0,
+                sources: vec![],
+                binding: None
+            }
+        );
+    }
+
+    /// 200 negatives scoring 0.000 … 0.995: 5 % allowed gives 0.95 (10 rows flagged), 10 %
+    /// gives 0.90 (20 rows), 1 % finds no grid value (1.0); the binding source is named with
+    /// its share at the value chosen.
+    #[test]
+    fn a_looser_share_moves_the_threshold_and_names_the_binding_source() {
+        let rows: Vec<AttrExample> = (0..200).map(|_| row("a", 0.0, "")).collect();
+        let scored: Vec<ScoredRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| ScoredRow {
+                row: r,
+                probs: probs(k as f32 / 200.0),
+            })
+            .collect();
+        // At 0.90 the scores 0.900 … 0.995 (20 rows, 10 %) are flagged; at 0.95, 10 rows (5 %).
+        assert!((derive_thresholds(&scored, 0.05, 100)[TOX].threshold - 0.95).abs() < 1e-9);
+        assert!((derive_thresholds(&scored, 0.10, 100)[TOX].threshold - 0.9).abs() < 1e-9);
+        let d = &derive_thresholds(&scored, 0.01, 100)[TOX];
+        assert_eq!(d.threshold, 1.0);
+        assert_eq!(d.binding, Some(("a".to_string(), 0.0)));
+    }
+
+    /// Borderline rows (0 < fraction < 0.5) are left out of the clear-cut AUC, and a source
+    /// without fractions has none.
+    #[test]
+    fn clear_cut_auc_ignores_borderline_rows() {
+        let rows = [
+            row("s", 0.0, "a"),
+            row("s", 0.3, "b"),
+            row("s", 0.8, "c"),
+        ];
+        let scored: Vec<ScoredRow> = rows
+            .iter()
+            .zip([0.1, 0.9, 0.5])
+            .map(|(r, p)| ScoredRow {
+                row: r,
+                probs: probs(p),
+            })
+            .collect();
+        // With the borderline row as a negative scoring 0.9, the AUC would be 0.5.
+        assert_eq!(clear_cut_auc(scored.iter(), TOX), Some(1.0));
+        let binary = [row("s", 0.0, "a"), row("s", 1.0, "c")];
+        let scored: Vec<ScoredRow> = binary
+            .iter()
+            .map(|r| ScoredRow {
+                row: r,
+                probs: probs(0.5),
+            })
+            .collect();
+        assert_eq!(clear_cut_auc(scored.iter(), TOX), None);
+    }
+
+    /// Platt scaling recovers the map that generated the targets, and leaves calibrated
+    /// scores alone.
+    #[test]
+    fn platt_scaling_recovers_a_known_map() {
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let pairs: Vec<(f32, f32)> = (-40..=40)
+            .map(|i| {
+                let z = f64::from(i) / 5.0;
+                (z as f32, sig(0.5 * z - 1.0) as f32)
+            })
+            .collect();
+        let (a, b) = fit_platt(&pairs);
+        assert!((a - 0.5).abs() < 0.02 && (b + 1.0).abs() < 0.02, "{a} {b}");
+        let same: Vec<(f32, f32)> = (-40..=40)
+            .map(|i| {
+                let z = f64::from(i) / 5.0;
+                (z as f32, sig(z) as f32)
+            })
+            .collect();
+        let (a, b) = fit_platt(&same);
+        assert!((a - 1.0).abs() < 1e-3 && b.abs() < 1e-3, "{a} {b}");
+        assert_eq!(fit_platt(&[]), (1.0, 0.0));
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct Metrics {
     pub finetune: Option<crate::score::finetune::FinetuneLog>,
     /// Per attribute, the sources whose validation rows decided its default threshold.
     pub threshold_sources: std::collections::BTreeMap<String, Vec<String>>,
+    /// Per attribute, the source flagging the largest share of its negatives at the default.
+    pub threshold_binding: std::collections::BTreeMap<String, String>,
     /// Reliability of `toxicity` on Civil Comments test rows: per tenth of the predicted
     /// probability, (rows, mean predicted, mean rater fraction).
     pub calibration: Vec<(usize, f64, f64)>,
@@ -402,18 +404,42 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     rows.extend(datasets::toxicity_test(&data)?);
     rows.extend(comment_sets::identity_terms(&data)?);
     (st.log)(&format!("toxicity: {} rows", rows.len()));
-    let tox = match stage1 {
+    let raw = match stage1 {
         Some(m) => m,
         None => train_attr_head(st, &rows)?,
     };
-    let probs_of = |st: &mut Stage, idx: &[usize]| -> anyhow::Result<Vec<[f32; ATTRS]>> {
+    let logits_of = |st: &mut Stage, mlp: &Mlp, idx: &[usize]| -> anyhow::Result<Vec<Vec<f32>>> {
         let texts: Vec<&str> = idx.iter().map(|&i| rows[i].text.as_str()).collect();
         let x = st.embed(&texts)?;
-        Ok(attr_probs(&tox, &x, &(0..idx.len()).collect::<Vec<_>>()))
+        Ok((0..idx.len())
+            .map(|i| mlp.logits(&x[i * DIM..(i + 1) * DIM]))
+            .collect())
     };
-    // Default thresholds from the validation rows (models/README.md, "Model v2 protocol").
+    let probs = |l: &[Vec<f32>]| -> Vec<[f32; ATTRS]> {
+        l.iter()
+            .map(|z| std::array::from_fn(|k| sigmoid(z[k])))
+            .collect()
+    };
+    // Calibration (models/README.md, "v2.1"): Platt scaling per attribute on the Civil
+    // Comments validation rows against their rater fractions, folded into the output layer.
     let val = rows_in(&rows, Split::Validation, |e| e.split);
-    let vp = probs_of(st, &val)?;
+    let raw_val = logits_of(st, &raw, &val)?;
+    let mut tox = raw.clone();
+    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate() {
+        let pairs: Vec<(f32, f32)> = val
+            .iter()
+            .zip(&raw_val)
+            .filter(|(&i, _)| rows[i].source == CALIBRATION_SOURCE)
+            .filter_map(|(&i, z)| rows[i].labels[k].map(|y| (z[k], y)))
+            .collect();
+        let (a, b) = heldout::fit_platt(&pairs);
+        fold_platt(&mut tox, k, a, b);
+        st.score(format!("toxicity.calibration.{name}.scale"), a);
+        st.score(format!("toxicity.calibration.{name}.shift"), b);
+        st.score(format!("toxicity.calibration.{name}.rows"), pairs.len() as f64);
+    }
+    // Default thresholds from the calibrated validation scores ("v2.1").
+    let vp = probs(&logits_of(st, &tox, &val)?);
     let scored: Vec<heldout::ScoredRow> = val
         .iter()
         .zip(&vp)
@@ -422,15 +448,21 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
             probs: *p,
         })
         .collect();
-    let derived = heldout::derive_thresholds(&scored, 0.005, 100);
+    let derived = heldout::derive_thresholds(&scored, THRESHOLD_MAX_SHARE, 100);
     let mut thresholds = [1.0; ATTRS];
-    for (k, (t, sources)) in derived.into_iter().enumerate() {
-        thresholds[k] = t;
+    for (k, d) in derived.into_iter().enumerate() {
+        thresholds[k] = d.threshold;
         let name = heads::TOXICITY_LABELS[k];
-        st.score(format!("defaults.{name}"), t);
+        st.score(format!("defaults.{name}"), d.threshold);
+        if let Some((source, share)) = &d.binding {
+            st.score(format!("defaults.{name}.binding_share"), *share);
+            st.metrics
+                .threshold_binding
+                .insert(name.to_string(), source.clone());
+        }
         st.metrics
             .threshold_sources
-            .insert(name.to_string(), sources);
+            .insert(name.to_string(), d.sources);
     }
     let off_threshold = offensive_validation_threshold(&scored);
     st.score(
@@ -439,7 +471,8 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     );
     // Test rows.
     let test = rows_in(&rows, Split::Test, |e| e.split);
-    let tp = probs_of(st, &test)?;
+    let raw_test = logits_of(st, &raw, &test)?;
+    let tp = probs(&logits_of(st, &tox, &test)?);
     let scored: Vec<heldout::ScoredRow> = test
         .iter()
         .zip(&tp)
@@ -451,12 +484,19 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     st.metrics
         .scores
         .extend(heldout::per_source(&scored, &thresholds, "toxicity.test"));
-    let civil: Vec<(f32, f32)> = scored
-        .iter()
-        .filter(|r| r.row.source == "civil-comments")
-        .filter_map(|r| r.row.labels[datasets::TOX].map(|y| (r.probs[datasets::TOX], y)))
-        .collect();
-    let (bins, ece) = heldout::calibration(&civil);
+    let civil_pairs = |p: &[[f32; ATTRS]]| -> Vec<(f32, f32)> {
+        test.iter()
+            .zip(p)
+            .filter(|(&i, _)| rows[i].source == CALIBRATION_SOURCE)
+            .filter_map(|(&i, p)| rows[i].labels[datasets::TOX].map(|y| (p[datasets::TOX], y)))
+            .collect()
+    };
+    let (_, ece_raw) = heldout::calibration(&civil_pairs(&probs(&raw_test)));
+    st.score(
+        "toxicity.test.civil-comments.toxicity.ece_uncalibrated".into(),
+        ece_raw,
+    );
+    let (bins, ece) = heldout::calibration(&civil_pairs(&tp));
     st.score("toxicity.test.civil-comments.toxicity.ece".into(), ece);
     st.metrics.calibration = bins;
     let wiki: Vec<heldout::ScoredRow> = scored
@@ -472,6 +512,24 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     }
     tweeteval_toxicity(st, &scored, off_threshold);
     Ok(tox)
+}
+
+/// The source whose labels are Perspective's rater fractions: the calibration target.
+const CALIBRATION_SOURCE: &str = "civil-comments";
+
+/// Largest share of a source's validation negatives the default thresholds may flag
+/// (models/README.md, "v2.1": the 1 % goal; v2 used 0.5 %).
+const THRESHOLD_MAX_SHARE: f64 = 0.01;
+
+/// Folds Platt scaling `sigmoid(a·z + b)` of output `k` into the head's last layer, so the
+/// calibrated score costs nothing at scoring time.
+fn fold_platt(mlp: &mut Mlp, k: usize, a: f64, b: f64) {
+    let (a, b) = (a as f32, b as f32);
+    let n = mlp.out.inputs;
+    for w in &mut mlp.out.weight[k * n..(k + 1) * n] {
+        *w *= a;
+    }
+    mlp.out.bias[k] = a * mlp.out.bias[k] + b;
 }
 
 /// The toxicity threshold with the best macro-F1 on the held-back TweetEval offensive train
@@ -871,15 +929,6 @@ fn attr_targets(rows: &[AttrExample], balance: bool) -> (Vec<f32>, Vec<f32>) {
         }
     }
     (values, weights)
-}
-
-fn attr_probs(mlp: &Mlp, x: &[f32], idx: &[usize]) -> Vec<[f32; heads::ATTRIBUTES]> {
-    idx.iter()
-        .map(|&i| {
-            let l = mlp.logits(&x[i * DIM..(i + 1) * DIM]);
-            std::array::from_fn(|k| sigmoid(l[k]))
-        })
-        .collect()
 }
 
 fn binary_confusion(gold: &[bool], probs: &[f32], threshold: f32) -> Confusion {
