@@ -11,6 +11,7 @@ use anyhow::Context;
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::finetune::{finetune, FinetuneConfig};
+use crate::score::pair::PairConfig;
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::score::trainer::TrainConfig;
 use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
@@ -89,6 +90,16 @@ pub struct Args {
     /// runs stage 2 on them). For splitting a long run across sessions.
     #[arg(long, conflicts_with_all = ["reuse_adapter", "no_finetune"])]
     pub stage1_only: bool,
+    /// Run only stage 3, the stance pair model (its own adapter and heads); stages 1 and 2 and
+    /// their files are left as they are.
+    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair"])]
+    pub pair_only: bool,
+    /// Skip stage 3: keep the stance pair model already in DIR/heads (and its figures).
+    #[arg(long)]
+    pub skip_pair: bool,
+    /// Stage 3: training steps (batches of 32 pairs), the learning-rate schedule spanning them.
+    #[arg(long, default_value_t = PairConfig::default().max_steps, value_name = "N")]
+    pub pair_steps: usize,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -123,6 +134,13 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         init_adapter: args.finetune_from.clone(),
         ..Default::default()
     };
+    let stage1_precision_name = format!("{stage1_precision:?}").to_lowercase();
+    if args.pair_only {
+        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, &stage1_precision_name, ui)?;
+        return Ok(Outcome::Clean);
+    }
+    let previous_pair = read_json(&heads_dir.join("metrics.json"))
+        .and_then(|v| v.get(PAIR_KEY).cloned());
     let mut finetune_log = None;
     let mut stage1_used = Some(finetune_cfg.clone());
     if args.no_finetune {
@@ -217,14 +235,14 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ..base_opts
     };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
-    let cache = args.cache.unwrap_or_else(|| {
+    let cache = args.cache.clone().unwrap_or_else(|| {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/threadlens/embeddings")
     });
     let settings = TrainSettings {
-        data: args.data,
+        data: args.data.clone(),
         out: heads_dir.clone(),
         cache,
         config: TrainConfig {
@@ -251,12 +269,114 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ui.show_progress(),
         &|m| ui.info(m),
     )?;
-    let mut out = std::io::stdout().lock();
-    for (k, v) in &metrics.scores {
-        writeln!(out, "{k}\t{v:.4}")?;
+    {
+        let mut out = std::io::stdout().lock();
+        for (k, v) in &metrics.scores {
+            writeln!(out, "{k}\t{v:.4}")?;
+        }
     }
     ui.info(format!("wrote {}", settings.out.display()));
+    let keep = if args.skip_pair { previous_pair } else { None };
+    if args.skip_pair {
+        if let Some(v) = keep {
+            merge_pair_record(&heads_dir.join("metrics.json"), v)?;
+        }
+    } else {
+        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, &stage1_precision_name, ui)?;
+    }
     Ok(Outcome::Clean)
+}
+
+/// Key of the pair model's record in metrics.json.
+const PAIR_KEY: &str = "stance_pair";
+
+fn read_json(path: &std::path::Path) -> Option<serde_json::Value> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Puts the pair model's record under [`PAIR_KEY`] in metrics.json (created if missing).
+fn merge_pair_record(path: &std::path::Path, record: serde_json::Value) -> anyhow::Result<()> {
+    let mut v = read_json(path).unwrap_or_else(|| serde_json::json!({}));
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(PAIR_KEY.into(), record);
+    }
+    std::fs::write(path, serde_json::to_string_pretty(&v)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Stage 3: trains the stance pair model on the base encoder, writes its adapter and heads to
+/// `heads_dir`, measures it on the held-out pairs at the scoring default precision, and
+/// records settings, log and figures in metrics.json.
+fn pair_stage(
+    args: &Args,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    precision: Precision,
+    precision_name: &str,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    use crate::score::pair::{train_pairs, PairData, PairScorer};
+    use crate::train::datasets::Split;
+    let cfg = PairConfig {
+        max_steps: args.pair_steps,
+        seed: args.seed,
+        precision: precision_name.to_string(),
+        ..Default::default()
+    };
+    let rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for r in &rows {
+        let e = counts.entry(r.source).or_default();
+        if r.split == Split::Validation {
+            e.1 += 1
+        } else {
+            e.0 += 1
+        }
+    }
+    for (source, (t, v)) in &counts {
+        ui.info(format!("  pairs {source}: {t} training, {v} validation"));
+    }
+    let data = PairData {
+        first: rows.iter().map(|r| r.first.clone()).collect(),
+        second: rows.iter().map(|r| r.second.clone()).collect(),
+        task: rows.iter().map(|r| r.task).collect(),
+        label: rows.iter().map(|r| r.label).collect(),
+        is_val: rows.iter().map(|r| r.split == Split::Validation).collect(),
+    };
+    let base = Encoder::load(
+        enc_dir,
+        &EncoderOptions {
+            backend: Backend::Fused,
+            precision,
+            max_tokens: cfg.budget.total,
+            ..Default::default()
+        },
+    )
+    .context("loading the encoder")?;
+    std::fs::create_dir_all(heads_dir)
+        .with_context(|| format!("creating {}", heads_dir.display()))?;
+    let log = train_pairs(&base, &data, &cfg, heads_dir, ui.show_progress(), &|m| ui.info(m))
+        .context("training the stance pair model")?;
+    drop(base);
+    let scorer = PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
+        .context("the pair model was not written")?;
+    let tests = train::pairs::pair_test(&args.data).context("reading the held-out pairs")?;
+    let scores = train::pairs::evaluate(&scorer, &tests)?;
+    {
+        let mut out = std::io::stdout().lock();
+        for (k, v) in &scores {
+            writeln!(out, "{k}\t{v:.4}")?;
+        }
+    }
+    let record = serde_json::json!({
+        "settings": cfg,
+        "rows": counts,
+        "log": log,
+        "scores": scores,
+    });
+    merge_pair_record(&heads_dir.join("metrics.json"), record)?;
+    ui.info(format!("stage 3 done in {:.0} s: wrote the stance pair model to {}", log.seconds, heads_dir.display()));
+    Ok(())
 }
 
 /// The stage-1 settings and log recorded in an earlier metrics.json, when it has both.

@@ -129,6 +129,28 @@ impl TextTokenizer {
             .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
         Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
+
+    /// Token ids of each text without [CLS]/[SEP] (for assembling pairs).
+    pub fn bare_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, EncoderError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.iter().map(|t| head(t)).collect::<Vec<_>>(), false)
+            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
+        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// The ids of [CLS] and [SEP].
+    pub fn special_ids(&self) -> Result<(u32, u32), EncoderError> {
+        let id = |t: &str| {
+            self.tokenizer
+                .token_to_id(t)
+                .ok_or_else(|| EncoderError::Tokenize(format!("the vocabulary has no {t}")))
+        };
+        Ok((id("[CLS]")?, id("[SEP]")?))
+    }
 }
 
 /// The loaded encoder.

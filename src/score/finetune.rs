@@ -133,20 +133,21 @@ pub struct FinetuneLog {
     pub checks: Vec<Check>,
 }
 
-struct Head {
-    hidden: nn::Linear,
-    out: nn::Linear,
+/// A two-layer head (ReLU between) trained alongside an adapter.
+pub(crate) struct Head {
+    pub hidden: nn::Linear,
+    pub out: nn::Linear,
 }
 
 impl Head {
-    fn new(p: nn::Path, dim: i64, hidden: i64, outputs: i64) -> Head {
+    pub fn new(p: nn::Path, dim: i64, hidden: i64, outputs: i64) -> Head {
         Head {
             hidden: nn::linear(&p / "hidden", dim, hidden, Default::default()),
             out: nn::linear(&p / "out", hidden, outputs, Default::default()),
         }
     }
 
-    fn forward_t(&self, x: &Tensor, dropout: f64, train: bool) -> Tensor {
+    pub fn forward_t(&self, x: &Tensor, dropout: f64, train: bool) -> Tensor {
         self.hidden
             .forward(x)
             .relu()
@@ -171,47 +172,7 @@ impl Model {
         })?;
         let vs = nn::VarStore::new(Device::Cpu);
         let root = vs.root();
-        let mut adapters = Vec::new();
-        let mut names = Vec::new();
-        let shapes = bert.adapted_shapes();
-        for layer in 0..bert.layers() {
-            let p = &root / format!("layer{layer}");
-            let mut loras: Vec<Lora> = shapes
-                .iter()
-                .enumerate()
-                .map(|(k, &(inp, out))| {
-                    let q = &p / format!("w{k}");
-                    // A: Kaiming-uniform like nn.Linear; B: zeros, so training starts at the base model.
-                    let bound = 1.0 / (inp as f64).sqrt();
-                    Lora {
-                        a: q.var(
-                            "a",
-                            &[cfg.rank, inp],
-                            nn::Init::Uniform {
-                                lo: -bound,
-                                up: bound,
-                            },
-                        ),
-                        b: q.var("b", &[out, cfg.rank], nn::Init::Const(0.0)),
-                    }
-                })
-                .collect();
-            let ffn_out = loras.pop().expect("six");
-            let ffn_in = loras.pop().expect("six");
-            let attn_out = loras.pop().expect("six");
-            let value = loras.pop().expect("six");
-            let key = loras.pop().expect("six");
-            let query = loras.pop().expect("six");
-            adapters.push(LayerLora {
-                query,
-                key,
-                value,
-                attn_out,
-                ffn_in,
-                ffn_out,
-            });
-            names.push(adapted_weights(layer as i64));
-        }
+        let (adapters, names) = new_adapters(&root, bert, cfg.rank);
         if let Some(path) = &cfg.init_adapter {
             init_from_file(path, &adapters, &names, cfg.alpha / cfg.rank as f64)?;
         }
@@ -268,19 +229,77 @@ impl Model {
 
     /// The adapter as `NAME.lora_a`, `NAME.lora_b` and `lora.scale`, detached copies.
     fn adapter_tensors(&self) -> Vec<(String, Tensor)> {
-        let mut out = vec![(
-            "lora.scale".to_string(),
-            Tensor::from_slice(&[self.scale as f32]),
-        )];
-        for (layer, names) in self.adapters.iter().zip(&self.names) {
-            for (l, name) in layer.parts().into_iter().zip(names) {
-                out.push((format!("{name}.lora_a"), l.a.detach().copy()));
-                out.push((format!("{name}.lora_b"), l.b.detach().copy()));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        adapter_tensors(&self.adapters, &self.names, self.scale)
     }
+}
+
+/// Fresh LoRA factors for every adapted weight of `bert`'s layers, as variables under `root`:
+/// A Kaiming-uniform like nn.Linear, B zeros, so training starts at the base model. Also
+/// returns each layer's weight names (in [`adapted_weights`] order).
+pub(crate) fn new_adapters(
+    root: &nn::Path,
+    bert: &super::encoder::FusedBert,
+    rank: i64,
+) -> (Vec<LayerLora>, Vec<[String; 6]>) {
+    let mut adapters = Vec::new();
+    let mut names = Vec::new();
+    let shapes = bert.adapted_shapes();
+    for layer in 0..bert.layers() {
+        let p = root / format!("layer{layer}");
+        let mut loras: Vec<Lora> = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, &(inp, out))| {
+                let q = &p / format!("w{k}");
+                let bound = 1.0 / (inp as f64).sqrt();
+                Lora {
+                    a: q.var(
+                        "a",
+                        &[rank, inp],
+                        nn::Init::Uniform {
+                            lo: -bound,
+                            up: bound,
+                        },
+                    ),
+                    b: q.var("b", &[out, rank], nn::Init::Const(0.0)),
+                }
+            })
+            .collect();
+        let ffn_out = loras.pop().expect("six");
+        let ffn_in = loras.pop().expect("six");
+        let attn_out = loras.pop().expect("six");
+        let value = loras.pop().expect("six");
+        let key = loras.pop().expect("six");
+        let query = loras.pop().expect("six");
+        adapters.push(LayerLora {
+            query,
+            key,
+            value,
+            attn_out,
+            ffn_in,
+            ffn_out,
+        });
+        names.push(adapted_weights(layer as i64));
+    }
+    (adapters, names)
+}
+
+/// An adapter as the file stores it: `NAME.lora_a`, `NAME.lora_b` and `lora.scale`, detached
+/// copies, sorted by name.
+pub(crate) fn adapter_tensors(
+    adapters: &[LayerLora],
+    names: &[[String; 6]],
+    scale: f64,
+) -> Vec<(String, Tensor)> {
+    let mut out = vec![("lora.scale".to_string(), Tensor::from_slice(&[scale as f32]))];
+    for (layer, names) in adapters.iter().zip(names) {
+        for (l, name) in layer.parts().into_iter().zip(names) {
+            out.push((format!("{name}.lora_a"), l.a.detach().copy()));
+            out.push((format!("{name}.lora_b"), l.b.detach().copy()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Sets the adapter's A and B to those stored in `path` (written by an earlier run).
@@ -607,7 +626,7 @@ fn evaluate(
 
 /// One epoch's batches: the rows shuffled, cut into runs of 64 batches, each run sorted by
 /// length (so a batch pads little) and cut into batches, and the batches shuffled again.
-fn epoch_batches(idx: &[usize], ids: &[Vec<u32>], batch: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+pub(crate) fn epoch_batches(idx: &[usize], ids: &[Vec<u32>], batch: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
     let batch = batch.max(1);
     let mut order = idx.to_vec();
     rng.shuffle(&mut order);
@@ -621,17 +640,17 @@ fn epoch_batches(idx: &[usize], ids: &[Vec<u32>], batch: usize, rng: &mut Rng) -
 }
 
 /// xorshift64: reproducible shuffles without a dependency.
-struct Rng(u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = (self.next() % (i as u64 + 1)) as usize;
             v.swap(i, j);

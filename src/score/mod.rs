@@ -6,6 +6,7 @@ pub mod encoder;
 pub mod finetune;
 pub mod heads;
 pub mod models;
+pub mod pair;
 pub mod plugin;
 pub mod scorer;
 pub mod trainer;

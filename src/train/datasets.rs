@@ -505,6 +505,12 @@ fn stance_split(
     Ok(out)
 }
 
+/// TweetEval stance `split` ("train" or "val") of the five targets, as source
+/// "tweeteval-stance".
+pub fn stance_tweeteval(data: &Path, split: &str) -> Result<Vec<ClassExample>, DataError> {
+    stance_split(data, split, "tweeteval-stance")
+}
+
 /// Stance training data: TweetEval stance train (5 targets), VAST train and, when `fnc` is set, FNC-1
 /// headline/body pairs (agree → favor, disagree → against, discuss → none, and every 10th
 /// unrelated pair → none), the headline standing for the comment and the body for the article.

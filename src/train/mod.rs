@@ -6,6 +6,7 @@ pub mod comment_sets;
 pub mod datasets;
 pub mod eval;
 pub mod heldout;
+pub mod pairs;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
