@@ -34,6 +34,7 @@ args = ap.parse_args()
 
 # ---- corpus: the first N distinct news-site comments (Civil Comments, CC0) -------------------
 texts = first_distinct_comments(args.corpus, args.n)
+TOPIC = "US-Russia relations: Trump and Putin agree to cooperate against terrorism"
 tmp = tempfile.mkdtemp(prefix="threadlens-bench-")
 corpus = os.path.join(tmp, "corpus.csv")
 with open(corpus, "w", newline="", encoding="utf-8") as f:
@@ -94,6 +95,10 @@ contenders = [
     ("threadlens fused forward, fp32", ["--precision", "fp32"]),
     ("threadlens fused forward, bf16", ["--precision", "bf16"]),
     ("threadlens default (auto precision)", []),
+    # Stance toward a target (issue 15): the pair model reads target and comment together,
+    # one more encoder pass per comment; the embedding head costs one pass for the topic.
+    ("threadlens default + --topic, --stance-model pair", ["--topic", TOPIC, "--stance-model", "pair"]),
+    ("threadlens default + --topic (embedding stance)", ["--topic", TOPIC]),
 ]
 if not native_bf16() and not args.force_bf16:
     # Without AMX / AVX-512-BF16, libtorch emulates bf16 at a fraction of fp32's speed; `auto`

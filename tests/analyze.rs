@@ -409,7 +409,7 @@ fn score_is_byte_identical_across_runs_and_streams_stdin_to_stdout() {
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         h.join(","),
-        "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,severe_toxicity,sexual_explicit,stance,stance_favor,stance_against,stance_none,model,text"
+        "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,severe_toxicity,sexual_explicit,stance,stance_favor,stance_against,stance_none,stance_source,reply_stance,reply_agree,reply_disagree,reply_neutral,model,text"
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);

@@ -10,7 +10,7 @@ use crate::ingest::{ColumnOverrides, Format, IngestOptions};
 use crate::pipeline::StanceTarget;
 use crate::score::encoder::{Backend, EncoderOptions, Precision};
 use crate::score::models::resolve_models_dir;
-use crate::score::scorer::{article_text, Scorer};
+use crate::score::scorer::{article_text, Scorer, StanceModel};
 
 /// Model flags (flattened into score, analyze and tune).
 #[derive(Debug, Clone, clap::Args)]
@@ -44,6 +44,13 @@ pub struct ModelArgs {
     /// severe_toxicity and sexual_explicit are 0 when the model has no label for them.
     #[arg(long, value_name = "DIR")]
     pub toxicity_model: Option<PathBuf>,
+    /// Stance toward the article: embedding (the comment's own embedding against the
+    /// target's: no extra pass, no reply stance) or pair (experimental: the target and the
+    /// comment read together, plus each reply's stance toward its parent and the thread rule;
+    /// one extra encoder pass per comment with a target and per reply; falls back to
+    /// embedding where no pair model is installed).
+    #[arg(long, value_enum, default_value_t = StanceModel::Embedding, value_name = "HOW")]
+    pub stance_model: StanceModel,
 }
 
 impl ModelArgs {
@@ -56,7 +63,7 @@ impl ModelArgs {
             threads: self.threads,
             ..Default::default()
         };
-        let mut scorer = Scorer::load(&dir, &opts)
+        let mut scorer = Scorer::load_with(&dir, &opts, self.stance_model)
             .with_context(|| format!("loading models from {}", dir.display()))?
             .with_plugins(
                 self.sentiment_model.as_deref(),

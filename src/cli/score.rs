@@ -16,8 +16,10 @@ use crate::report::scores::write_scores_csv;
 /// Output columns (stable): id, thread_id, parent_id, depth, author, sentiment,
 /// sentiment_negative, sentiment_neutral, sentiment_positive, toxicity, insult, threat, obscene,
 /// identity_attack, severe_toxicity, sexual_explicit, stance, stance_favor, stance_against,
-/// stance_none, model, text. Stance columns are empty for comments with no article (pass
-/// --article or --topic). `model` is a short hash of the encoder weights and heads. Same input
+/// stance_none, stance_source (model, or thread where a reply's stance was inferred from its
+/// parent's), reply_stance, reply_agree, reply_disagree, reply_neutral (a reply's stance
+/// toward its parent), model, text. Stance columns are empty for comments with no article (pass
+/// --article or --topic); reply columns for roots. `model` is a short hash of the encoder weights and heads. Same input
 /// and models give byte-identical output.
 #[derive(Debug, clap::Args)]
 pub struct Args {

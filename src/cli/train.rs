@@ -11,8 +11,8 @@ use anyhow::Context;
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::finetune::{finetune, FinetuneConfig};
-use crate::score::pair::PairConfig;
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
+use crate::score::pair::PairConfig;
 use crate::score::trainer::TrainConfig;
 use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
 
@@ -94,6 +94,10 @@ pub struct Args {
     /// their files are left as they are.
     #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair"])]
     pub pair_only: bool,
+    /// Stage 3 without training: measure the pair model already in DIR/heads again and
+    /// record its figures (its training log is kept).
+    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only"])]
+    pub pair_eval_only: bool,
     /// Skip stage 3: keep the stance pair model already in DIR/heads (and its figures).
     #[arg(long)]
     pub skip_pair: bool,
@@ -135,12 +139,29 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         ..Default::default()
     };
     let stage1_precision_name = format!("{stage1_precision:?}").to_lowercase();
-    if args.pair_only {
-        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, &stage1_precision_name, ui)?;
+    if args.pair_eval_only {
+        let previous = read_json(&heads_dir.join("metrics.json"))
+            .and_then(|v| v.get(PAIR_KEY).cloned())
+            .context("--pair-eval-only: metrics.json has no record of a trained pair model")?;
+        let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
+        let mut record = previous;
+        record["scores"] = serde_json::to_value(scores)?;
+        merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
     }
-    let previous_pair = read_json(&heads_dir.join("metrics.json"))
-        .and_then(|v| v.get(PAIR_KEY).cloned());
+    if args.pair_only {
+        pair_stage(
+            &args,
+            &enc_dir,
+            &heads_dir,
+            stage1_precision,
+            &stage1_precision_name,
+            ui,
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    let previous_pair =
+        read_json(&heads_dir.join("metrics.json")).and_then(|v| v.get(PAIR_KEY).cloned());
     let mut finetune_log = None;
     let mut stage1_used = Some(finetune_cfg.clone());
     if args.no_finetune {
@@ -282,9 +303,35 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             merge_pair_record(&heads_dir.join("metrics.json"), v)?;
         }
     } else {
-        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, &stage1_precision_name, ui)?;
+        pair_stage(
+            &args,
+            &enc_dir,
+            &heads_dir,
+            stage1_precision,
+            &stage1_precision_name,
+            ui,
+        )?;
     }
     Ok(Outcome::Clean)
+}
+
+/// The pair model in `heads_dir` measured on the held-out pairs at the scoring default
+/// precision; the figures are printed too.
+fn measure_pairs(
+    data: &std::path::Path,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let scorer =
+        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
+            .context("no stance pair model in the heads directory")?;
+    let tests = train::pairs::pair_test(data).context("reading the held-out pairs")?;
+    let scores = train::pairs::evaluate(&scorer, &tests)?;
+    let mut out = std::io::stdout().lock();
+    for (k, v) in &scores {
+        writeln!(out, "{k}\t{v:.4}")?;
+    }
+    Ok(scores)
 }
 
 /// Key of the pair model's record in metrics.json.
@@ -315,7 +362,7 @@ fn pair_stage(
     precision_name: &str,
     ui: &Ui,
 ) -> anyhow::Result<()> {
-    use crate::score::pair::{train_pairs, PairData, PairScorer};
+    use crate::score::pair::{train_pairs, PairData};
     use crate::train::datasets::Split;
     let cfg = PairConfig {
         max_steps: args.pair_steps,
@@ -355,19 +402,12 @@ fn pair_stage(
     .context("loading the encoder")?;
     std::fs::create_dir_all(heads_dir)
         .with_context(|| format!("creating {}", heads_dir.display()))?;
-    let log = train_pairs(&base, &data, &cfg, heads_dir, ui.show_progress(), &|m| ui.info(m))
-        .context("training the stance pair model")?;
+    let log = train_pairs(&base, &data, &cfg, heads_dir, ui.show_progress(), &|m| {
+        ui.info(m)
+    })
+    .context("training the stance pair model")?;
     drop(base);
-    let scorer = PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
-        .context("the pair model was not written")?;
-    let tests = train::pairs::pair_test(&args.data).context("reading the held-out pairs")?;
-    let scores = train::pairs::evaluate(&scorer, &tests)?;
-    {
-        let mut out = std::io::stdout().lock();
-        for (k, v) in &scores {
-            writeln!(out, "{k}\t{v:.4}")?;
-        }
-    }
+    let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
     let record = serde_json::json!({
         "settings": cfg,
         "rows": counts,
@@ -375,7 +415,11 @@ fn pair_stage(
         "scores": scores,
     });
     merge_pair_record(&heads_dir.join("metrics.json"), record)?;
-    ui.info(format!("stage 3 done in {:.0} s: wrote the stance pair model to {}", log.seconds, heads_dir.display()));
+    ui.info(format!(
+        "stage 3 done in {:.0} s: wrote the stance pair model to {}",
+        log.seconds,
+        heads_dir.display()
+    ));
     Ok(())
 }
 

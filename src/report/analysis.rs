@@ -221,6 +221,10 @@ pub struct ThreadStats {
     /// Largest toxicity rise from a comment to a reply along any chain (0 if none rises).
     pub escalation: f32,
     pub flagged_share: f64,
+    /// Replies with a reply stance (the pair model's), and the share of them that disagree
+    /// with their parent (reply stance argmax `disagree`): how contested the thread is.
+    pub replies_with_stance: usize,
+    pub disagree_share: f64,
 }
 
 /// Per-thread figures, in thread order.
@@ -253,6 +257,8 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                         .map(|p| scores[i].toxicity[0] - scores[p].toxicity[0])
                 })
                 .fold(0f32, f32::max);
+            let with_reply: Vec<[f32; 3]> =
+                members.iter().filter_map(|&i| scores[i].reply).collect();
             let per = |x: f64| {
                 if members.is_empty() {
                     0.0
@@ -275,6 +281,13 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                 max_toxicity: tox.iter().copied().fold(0.0, f32::max),
                 escalation,
                 flagged_share: per(members.iter().filter(|&&i| v.flagged[i]).count() as f64),
+                replies_with_stance: with_reply.len(),
+                disagree_share: if with_reply.is_empty() {
+                    0.0
+                } else {
+                    with_reply.iter().filter(|r| argmax(&r[..]) == 1).count() as f64
+                        / with_reply.len() as f64
+                },
             }
         })
         .collect()
@@ -362,6 +375,10 @@ pub struct ArticleStats {
     /// only comments whose probability of that side exceeds the other side's by at least
     /// [`MIN_LEAN`], ordered by the margin. Empty when no comment leans that way.
     pub representative: [Vec<usize>; 2],
+    /// Comments whose stance was inferred through the thread (`Scores::stance_inferred`).
+    pub stance_inferred: usize,
+    /// Replies toward their parent by most likely reply stance: agree, disagree, neutral.
+    pub reply_counts: [usize; 3],
 }
 
 /// Rows of the toxicity-by-depth table and chart: depths 0 to 18, then "19+", so a chain
@@ -416,6 +433,10 @@ pub fn article_stats(
         }
         a.toxicity_by_depth[d].0 += s.toxicity[0];
         a.toxicity_by_depth[d].1 += 1;
+        if let Some(r) = s.reply {
+            a.reply_counts[argmax(&r)] += 1;
+        }
+        a.stance_inferred += usize::from(s.stance_inferred && s.stance.is_some());
         if let Some(st) = s.stance {
             stance_n += 1;
             a.stance_shares[argmax(&st)] += 1.0;
@@ -491,6 +512,7 @@ mod tests {
             sentiment: [0.2, 0.6, 0.2],
             toxicity: [tox, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             stance: None,
+            ..Default::default()
         }
     }
 

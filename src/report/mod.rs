@@ -56,7 +56,7 @@ fn commit(w: csv::Writer<AtomicFile>, path: &Path) -> Result<(), ReportError> {
 
 /// queue.csv's columns, in order: the toxicity attributes are those of
 /// [`crate::score::heads::TOXICITY_LABELS`], in the same order as in the scores CSV.
-pub const QUEUE_COLUMNS: [&str; 20] = [
+pub const QUEUE_COLUMNS: [&str; 21] = [
     "rank",
     "severity",
     "reasons",
@@ -73,6 +73,7 @@ pub const QUEUE_COLUMNS: [&str; 20] = [
     "parent_id",
     "parent_author",
     "parent_text",
+    "reply_stance",
     "thread_id",
     "depth",
     "path",
@@ -153,6 +154,11 @@ pub fn write_analysis(
             parent
                 .map(|p| cell(&p.text).into_owned())
                 .unwrap_or_default(),
+            s.reply
+                .map(|r| {
+                    crate::score::heads::REPLY_LABELS[crate::score::heads::argmax(&r)].to_string()
+                })
+                .unwrap_or_default(),
             cell(forest.thread_id(i)).into_owned(),
             n.depth.to_string(),
             cell(&analysis::path_to_root(forest, i)).into_owned(),
@@ -179,6 +185,8 @@ pub fn write_analysis(
         "escalation",
         "flagged_share",
         "excluded",
+        "replies_with_stance",
+        "disagree_share",
     ])
     .map_err(|x| e(&x))?;
     for t in &threads {
@@ -195,6 +203,8 @@ pub fn write_analysis(
             f4(t.escalation),
             format!("{:.4}", t.flagged_share),
             t.excluded.to_string(),
+            t.replies_with_stance.to_string(),
+            format!("{:.4}", t.disagree_share),
         ])
         .map_err(|x| e(&x))?;
     }

@@ -5,12 +5,12 @@
 
 use std::io::Write;
 
-use crate::score::heads::{argmax, SENTIMENT_LABELS, STANCE_LABELS};
+use crate::score::heads::{argmax, REPLY_LABELS, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 
 /// The scores CSV's columns, in order.
-pub const SCORE_COLUMNS: [&str; 22] = [
+pub const SCORE_COLUMNS: [&str; 27] = [
     "id",
     "thread_id",
     "parent_id",
@@ -31,6 +31,11 @@ pub const SCORE_COLUMNS: [&str; 22] = [
     "stance_favor",
     "stance_against",
     "stance_none",
+    "stance_source",
+    "reply_stance",
+    "reply_agree",
+    "reply_disagree",
+    "reply_neutral",
     "model",
     "text",
 ];
@@ -97,6 +102,21 @@ pub fn write_scores_csv<W: Write>(
             }
             None => row.extend(std::iter::repeat_n(String::new(), 4)),
         }
+        row.push(
+            match (s.stance, s.stance_inferred) {
+                (None, _) => "",
+                (Some(_), false) => "model",
+                (Some(_), true) => "thread",
+            }
+            .to_string(),
+        );
+        match s.reply {
+            Some(r) => {
+                row.push(REPLY_LABELS[argmax(&r)].to_string());
+                row.extend(r.iter().map(|v| p(*v)));
+            }
+            None => row.extend(std::iter::repeat_n(String::new(), 4)),
+        }
         row.push(model_id.to_string());
         row.push(cell(&c.text));
         if let Some(f) = flags {
@@ -149,6 +169,7 @@ mod tests {
             sentiment: [0.2, 0.6, 0.2],
             toxicity: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
             stance: None,
+            ..Default::default()
         }];
         let mut out = Vec::new();
         write_scores_csv(&mut out, &forest, &scores, "m", None, false).unwrap();

@@ -13,6 +13,38 @@ use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::thresholds::{Attribute, Thresholds};
 
+/// What the thread adds to stance: replies' stance toward their parents and how many
+/// stances were inferred through the thread.
+fn thread_note(st: &super::analysis::ArticleStats) -> String {
+    let r = st.reply_counts;
+    let replies: usize = r.iter().sum();
+    let mut s = if replies == 0 {
+        "No reply stance (no replies, or no pair model).".to_string()
+    } else {
+        format!(
+            "Replies toward the comment they answer: {} agree, {} disagree, {} neutral.",
+            r[0], r[1], r[2]
+        )
+    };
+    if st.stance_inferred > 0 {
+        s.push_str(&format!(
+            " {} stance(s) inferred through the thread: replies that only agree or disagree with a parent whose stance is clear take it (or its opposite); `stance_source` = thread in comments.csv.",
+            st.stance_inferred
+        ));
+    }
+    s
+}
+
+/// "40 % of 5" (the share of a thread's replies that disagree with their parent), or "–" where
+/// no reply has a reply stance.
+fn disagreeing(t: &super::analysis::ThreadStats) -> String {
+    if t.replies_with_stance == 0 {
+        "–".to_string()
+    } else {
+        format!("{} of {}", pct(t.disagree_share), t.replies_with_stance)
+    }
+}
+
 /// One article's section, computed once and rendered twice.
 pub struct Section {
     pub anchor: String,
@@ -358,6 +390,7 @@ pub fn markdown(
                 pct(w[1]),
                 pct(w[2])
             );
+            let _ = writeln!(m, "{}\n", md_text(&thread_note(st)));
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     m,
@@ -406,13 +439,13 @@ pub fn markdown(
             let d = super::analysis::depth_label(d);
             let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
         }
-        let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged |\n|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
             let _ = writeln!(
                 m,
-                "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+                "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
                 md_text(&root.id),
                 md_text(&snippet(&root.text, 60)),
                 t.size,
@@ -421,7 +454,8 @@ pub fn markdown(
                 t.mean_toxicity,
                 t.max_toxicity,
                 t.escalation,
-                pct(t.flagged_share)
+                pct(t.flagged_share),
+                disagreeing(t)
             );
         }
     }
@@ -554,6 +588,7 @@ pub fn html_page(
             let w = st.stance_thread_weighted;
             let _ = writeln!(h, "<table><tr><th></th><th>favor</th><th>against</th><th>neutral</th></tr><tr><td>by comment</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr><tr><td>each thread weighted equally</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
                 pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]), pct(w[0]), pct(w[1]), pct(w[2]));
+            let _ = writeln!(h, "<p>{}</p>", html(&thread_note(st)));
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     h,
@@ -600,12 +635,12 @@ pub fn html_page(
                 "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>"
             );
         }
-        h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th></tr>\n");
+        h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th><th>replies disagreeing</th></tr>\n");
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
-            let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td></tr>",
-                html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share));
+            let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+                html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share), html(&disagreeing(t)));
         }
         h.push_str("</table></section>\n");
     }

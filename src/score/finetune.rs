@@ -291,7 +291,10 @@ pub(crate) fn adapter_tensors(
     names: &[[String; 6]],
     scale: f64,
 ) -> Vec<(String, Tensor)> {
-    let mut out = vec![("lora.scale".to_string(), Tensor::from_slice(&[scale as f32]))];
+    let mut out = vec![(
+        "lora.scale".to_string(),
+        Tensor::from_slice(&[scale as f32]),
+    )];
     for (layer, names) in adapters.iter().zip(names) {
         for (l, name) in layer.parts().into_iter().zip(names) {
             out.push((format!("{name}.lora_a"), l.a.detach().copy()));
@@ -626,7 +629,12 @@ fn evaluate(
 
 /// One epoch's batches: the rows shuffled, cut into runs of 64 batches, each run sorted by
 /// length (so a batch pads little) and cut into batches, and the batches shuffled again.
-pub(crate) fn epoch_batches(idx: &[usize], ids: &[Vec<u32>], batch: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+pub(crate) fn epoch_batches(
+    idx: &[usize],
+    ids: &[Vec<u32>],
+    batch: usize,
+    rng: &mut Rng,
+) -> Vec<Vec<usize>> {
     let batch = batch.max(1);
     let mut order = idx.to_vec();
     rng.shuffle(&mut order);

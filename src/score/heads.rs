@@ -28,6 +28,8 @@ pub const TOXICITY_LABELS: [&str; 7] = [
 pub const ATTRIBUTES: usize = TOXICITY_LABELS.len();
 /// Stance classes, in output order.
 pub const STANCE_LABELS: [&str; 3] = ["favor", "against", "none"];
+/// A reply's stance toward its parent (the pair model's `reply` head), in output order.
+pub const REPLY_LABELS: [&str; 3] = ["agree", "disagree", "neutral"];
 
 /// File name of the committed heads.
 pub const HEADS_FILE: &str = "heads.safetensors";

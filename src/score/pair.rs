@@ -15,7 +15,9 @@ use std::path::Path;
 
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::encoder::{batch_tensors, mean_pool_normalize, Encoder, EncoderError, EncoderOptions, TrainPass};
+use super::encoder::{
+    batch_tensors, mean_pool_normalize, Encoder, EncoderError, EncoderOptions, TrainPass,
+};
 use super::finetune::{adapter_tensors, epoch_batches, new_adapters, Head, Rng};
 use super::heads::{read_mlp, softmax, Mlp};
 
@@ -121,7 +123,8 @@ impl PairScorer {
             message,
         };
         let bytes = std::fs::read(&heads).map_err(|e| load_err(e.to_string()))?;
-        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| load_err(e.to_string()))?;
+        let st =
+            safetensors::SafeTensors::deserialize(&bytes).map_err(|e| load_err(e.to_string()))?;
         let dim = super::encoder::DIM;
         let article = read_mlp(&st, "article", dim, 3).map_err(load_err)?;
         let reply = read_mlp(&st, "reply", dim, 3).map_err(load_err)?;
@@ -298,7 +301,13 @@ fn class_weights(data: &PairData, train_idx: &[usize]) -> [Tensor; 2] {
         let total: f64 = c.iter().sum();
         let w: Vec<f32> = c
             .iter()
-            .map(|&n| if n > 0.0 { (total / (3.0 * n)) as f32 } else { 0.0 })
+            .map(|&n| {
+                if n > 0.0 {
+                    (total / (3.0 * n)) as f32
+                } else {
+                    0.0
+                }
+            })
             .collect();
         Tensor::from_slice(&w)
     })
@@ -306,7 +315,12 @@ fn class_weights(data: &PairData, train_idx: &[usize]) -> [Tensor; 2] {
 
 /// Mean class-weighted cross-entropy of each task's rows in the batch, summed over tasks.
 #[allow(clippy::assign_op_pattern)]
-fn batch_loss(logits: &[Tensor; 2], weights: &[Tensor; 2], data: &PairData, idx: &[usize]) -> Tensor {
+fn batch_loss(
+    logits: &[Tensor; 2],
+    weights: &[Tensor; 2],
+    data: &PairData,
+    idx: &[usize],
+) -> Tensor {
     let mut total = Tensor::zeros([], (Kind::Float, Device::Cpu));
     for task in [PairTask::Article, PairTask::Reply] {
         let t = task.index();
@@ -483,7 +497,8 @@ fn evaluate(
     for chunk in val_idx.chunks(64) {
         let rows: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
         let logits = model.forward(enc, &rows, 0.0, false)?;
-        loss_sum += batch_loss(&logits, weights, data, chunk).double_value(&[]) * chunk.len() as f64;
+        loss_sum +=
+            batch_loss(&logits, weights, data, chunk).double_value(&[]) * chunk.len() as f64;
         n += chunk.len();
         let pred: [Vec<i64>; 2] = [
             Vec::<i64>::try_from(logits[0].argmax(-1, false))?,

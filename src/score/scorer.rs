@@ -8,6 +8,7 @@ use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
 use super::models::{describe, encoder_id, ADAPTER_FILE, ENCODER_DIR};
+use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,13 @@ pub struct Scores {
     pub toxicity: [f32; super::heads::ATTRIBUTES],
     /// favor, against, none — `None` when there is no article or topic to take a stance on.
     pub stance: Option<[f32; 3]>,
+    /// The stance was inferred through the thread (a reply that only agrees or disagrees with
+    /// a parent whose stance is clear; `pipeline::infer_thread_stance`): `stance` then holds
+    /// the parent's probabilities (favor and against swapped for a disagreeing reply).
+    pub stance_inferred: bool,
+    /// A reply's stance toward its parent comment: agree, disagree, neutral (pair model only;
+    /// `None` for roots and where no pair model is installed).
+    pub reply: Option<[f32; 3]>,
 }
 
 /// Encoder plus heads, ready to score.
@@ -65,11 +73,35 @@ pub struct Scorer {
     pub batch: BatchOptions,
     sentiment_plugin: Option<Plugged>,
     toxicity_plugin: Option<Plugged>,
+    /// The stance pair model, where `models/heads` has one and it is not switched off.
+    pair: Option<PairScorer>,
+}
+
+/// Which model gives stance toward the article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StanceModel {
+    /// The pair model where installed (target and comment read together, plus reply stance),
+    /// else `embedding`. Not the default: it missed its selection rule (models/README.md).
+    Pair,
+    /// The head on the comment's and the target's separate embeddings (one pass per comment,
+    /// no reply stance).
+    #[default]
+    Embedding,
 }
 
 impl Scorer {
     /// Loads `DIR/all-MiniLM-L6-v2` and `DIR/heads/heads.safetensors`.
     pub fn load(models: &Path, opts: &EncoderOptions) -> Result<Scorer, ScorerError> {
+        Scorer::load_with(models, opts, StanceModel::default())
+    }
+
+    /// Loads as [`Scorer::load`], with stance from `stance`: `Embedding` leaves the pair model
+    /// out (and out of the model id).
+    pub fn load_with(
+        models: &Path,
+        opts: &EncoderOptions,
+        stance: StanceModel,
+    ) -> Result<Scorer, ScorerError> {
         let enc_dir = models.join(ENCODER_DIR);
         let adapter = models.join("heads").join(ADAPTER_FILE);
         let adapter = adapter.is_file().then_some(adapter);
@@ -94,6 +126,23 @@ impl Scorer {
         let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
             [..8]
             .to_string();
+        let pair = match stance {
+            StanceModel::Pair => PairScorer::load(
+                &enc_dir,
+                &models.join("heads"),
+                &EncoderOptions {
+                    adapter: None,
+                    ..opts.clone()
+                },
+            )?,
+            StanceModel::Embedding => None,
+        };
+        let model_id = match &pair {
+            Some(p) => super::models::short_hash(format!("{model_id}:pair:{}", p.hash).as_bytes())
+                [..8]
+                .to_string(),
+            None => model_id,
+        };
         Ok(Scorer {
             encoder,
             heads,
@@ -101,7 +150,13 @@ impl Scorer {
             batch: BatchOptions::default(),
             sentiment_plugin: None,
             toxicity_plugin: None,
+            pair,
         })
+    }
+
+    /// The stance pair model in use, if any.
+    pub fn pair(&self) -> Option<&PairScorer> {
+        self.pair.as_ref()
     }
 
     /// Replaces the sentiment and/or toxicity head by a fine-tuned sequence classifier.
@@ -217,6 +272,7 @@ impl Scorer {
                         sentiment: self.heads.sentiment(e),
                         toxicity: self.heads.toxicity(e),
                         stance,
+                        ..Default::default()
                     }
                 })
                 .collect();

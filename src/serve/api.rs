@@ -411,6 +411,7 @@ mod tests {
             sentiment: [0.1, 0.2, 0.7],
             toxicity: [0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17],
             stance: Some([0.6, 0.3, 0.1]),
+            ..Default::default()
         };
         let r = analyze_response(&a, &s);
         let got = |n: &str| r.attribute_scores[n].summary_score.value;

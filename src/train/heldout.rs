@@ -74,7 +74,10 @@ pub fn derive_thresholds(
             let flagged = scores.iter().filter(|&&p| at_or_above(p, t)).count();
             flagged as f64 / scores.len() as f64
         };
-        let ok = |t: f64| neg.values().all(|scores| share(scores, t) <= max_share + 1e-12);
+        let ok = |t: f64| {
+            neg.values()
+                .all(|scores| share(scores, t) <= max_share + 1e-12)
+        };
         let threshold = if neg.is_empty() {
             1.0
         } else {
@@ -233,7 +236,10 @@ pub fn per_source(
 /// ROC AUC of attribute `k` with only the rows no rater marked (fraction 0) as negatives, so a
 /// stratified sample full of borderline rows can be compared with natural-rate figures,
 /// where most negatives are unanimous. `None` for sources without such fractions.
-fn clear_cut_auc<'a>(rows: impl Iterator<Item = &'a ScoredRow<'a>> + Clone, k: usize) -> Option<f64> {
+fn clear_cut_auc<'a>(
+    rows: impl Iterator<Item = &'a ScoredRow<'a>> + Clone,
+    k: usize,
+) -> Option<f64> {
     let borderline = rows
         .clone()
         .any(|r| r.row.labels[k].is_some_and(|v| v > 0.0 && v < 0.5));
@@ -456,11 +462,7 @@ mod tests {
     /// without fractions has none.
     #[test]
     fn clear_cut_auc_ignores_borderline_rows() {
-        let rows = [
-            row("s", 0.0, "a"),
-            row("s", 0.3, "b"),
-            row("s", 0.8, "c"),
-        ];
+        let rows = [row("s", 0.0, "a"), row("s", 0.3, "b"), row("s", 0.8, "c")];
         let scored: Vec<ScoredRow> = rows
             .iter()
             .zip([0.1, 0.9, 0.5])

@@ -437,7 +437,10 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         fold_platt(&mut tox, k, a, b);
         st.score(format!("toxicity.calibration.{name}.scale"), a);
         st.score(format!("toxicity.calibration.{name}.shift"), b);
-        st.score(format!("toxicity.calibration.{name}.rows"), pairs.len() as f64);
+        st.score(
+            format!("toxicity.calibration.{name}.rows"),
+            pairs.len() as f64,
+        );
     }
     // Default thresholds from the calibrated validation scores ("v2.1").
     let vp = probs(&logits_of(st, &tox, &val)?);

@@ -30,6 +30,9 @@ pub struct PairExample {
     pub label: u8,
     pub source: &'static str,
     pub split: Split,
+    /// For rows in reply chains (MT-CSD): (this row's path of ids, its parent's), scoped by
+    /// target, to measure the thread rule.
+    pub chain: Option<(String, Option<String>)>,
 }
 
 impl PairExample {
@@ -41,6 +44,7 @@ impl PairExample {
             label,
             source,
             split: split_of(second),
+            chain: None,
         }
     }
 
@@ -57,7 +61,9 @@ fn jsonl(path: &Path) -> Result<Vec<serde_json::Value>, DataError> {
         .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| err(path, format!("line {}: {e}", i + 1))))
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| err(path, format!("line {}: {e}", i + 1)))
+        })
         .collect()
 }
 
@@ -99,22 +105,39 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     }
     for r in jsonl(&st.join("mtcsd-reddit/train.jsonl"))? {
         if let Some(l) = article_label(s(&r, "label")) {
-            out.push(PairExample::new(s(&r, "target"), s(&r, "text"), PairTask::Article, l, "mtcsd"));
+            out.push(PairExample::new(
+                s(&r, "target"),
+                s(&r, "text"),
+                PairTask::Article,
+                l,
+                "mtcsd",
+            ));
         }
     }
     out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
     out.extend(perspectrum(&st.join("perspectrum"))?);
     out.extend(nli(&st.join("nli-pairs/all_pairs_normalized.jsonl"))?);
-    out.extend(toxichat(&data.join("toxicity/toxichat-reddit/train.jsonl"), "toxichat", true)?);
+    out.extend(toxichat(
+        &data.join("toxicity/toxichat-reddit/train.jsonl"),
+        "toxichat",
+        true,
+    )?);
     out.extend(
-        toxichat(&data.join("toxicity/toxichat-reddit/dev.jsonl"), "toxichat-dev", true)?
-            .into_iter()
-            .map(|e| PairExample {
-                split: Split::Validation,
-                ..e
-            }),
+        toxichat(
+            &data.join("toxicity/toxichat-reddit/dev.jsonl"),
+            "toxichat-dev",
+            true,
+        )?
+        .into_iter()
+        .map(|e| PairExample {
+            split: Split::Validation,
+            ..e
+        }),
     );
-    out.extend(rumoureval(&st.join("rumoureval2019/train.jsonl"), "rumoureval")?);
+    out.extend(rumoureval(
+        &st.join("rumoureval2019/train.jsonl"),
+        "rumoureval",
+    )?);
     // Held-out texts never train.
     let held: HashSet<String> = pair_test(data)?
         .iter()
@@ -155,10 +178,23 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
     }
     for r in jsonl(&st.join("mtcsd-reddit/dev.jsonl"))? {
         if let Some(l) = article_label(s(&r, "label")) {
-            out.push(
-                PairExample::new(s(&r, "target"), s(&r, "text"), PairTask::Article, l, "mtcsd-dev")
-                    .test(),
-            );
+            let ids: Vec<&str> = r
+                .get("ids")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            let target = s(&r, "target");
+            let path = |n: usize| format!("{target}|{}", ids[..n].join("/"));
+            let chain = (!ids.is_empty()).then(|| {
+                (
+                    path(ids.len()),
+                    (ids.len() > 1).then(|| path(ids.len() - 1)),
+                )
+            });
+            let mut e =
+                PairExample::new(target, s(&r, "text"), PairTask::Article, l, "mtcsd-dev").test();
+            e.chain = chain;
+            out.push(e);
         }
     }
     // ARC's comments are NYT comments, and most of VAST train's recur in ARC test: the ARC
@@ -174,8 +210,16 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
             .map(PairExample::test),
     );
     let tc = data.join("toxicity/toxichat-reddit/test.jsonl");
-    out.extend(toxichat(&tc, "toxichat-test", false)?.into_iter().map(PairExample::test));
-    out.extend(toxichat(&tc, "toxichat-test-all", true)?.into_iter().map(PairExample::test));
+    out.extend(
+        toxichat(&tc, "toxichat-test", false)?
+            .into_iter()
+            .map(PairExample::test),
+    );
+    out.extend(
+        toxichat(&tc, "toxichat-test-all", true)?
+            .into_iter()
+            .map(PairExample::test),
+    );
     out.extend(
         rumoureval(&st.join("rumoureval2019/dev.jsonl"), "rumoureval-dev")?
             .into_iter()
@@ -191,7 +235,12 @@ fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let h = rdr.headers().map_err(|e| err(p, e))?.clone();
     let col = |n: &str| super::comment_sets::col(&h, n, p);
-    let (a, t, set, st) = (col("argument")?, col("topic")?, col("set")?, col("stance_WA")?);
+    let (a, t, set, st) = (
+        col("argument")?,
+        col("topic")?,
+        col("set")?,
+        col("stance_WA")?,
+    );
     let mut out = Vec::new();
     for (i, rec) in rdr.records().flatten().enumerate() {
         let label = match rec.get(st).map(str::trim) {
@@ -221,7 +270,10 @@ fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
 /// Perspectrum: perspective → claim, SUPPORT / UNDERMINE; train and dev (dev as validation).
 fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
     let mut out = Vec::new();
-    for (file, split) in [("pairs_train.tsv", Split::Train), ("pairs_dev.tsv", Split::Validation)] {
+    for (file, split) in [
+        ("pairs_train.tsv", Split::Train),
+        ("pairs_dev.tsv", Split::Validation),
+    ] {
         let p = dir.join(file);
         let text = read_lossy(&p)?;
         let mut rdr = csv::ReaderBuilder::new()
@@ -298,7 +350,13 @@ fn arc(dir: &Path) -> Result<Vec<PairExample>, DataError> {
             _ => continue,
         };
         if let Some(body) = bodies.get(id) {
-            out.push(PairExample::new(claim, body, PairTask::Article, label, "arc"));
+            out.push(PairExample::new(
+                claim,
+                body,
+                PairTask::Article,
+                label,
+                "arc",
+            ));
         }
     }
     Ok(out)
@@ -347,10 +405,19 @@ fn toxichat(p: &Path, source: &'static str, all: bool) -> Result<Vec<PairExample
                     continue;
                 }
                 let key = format!("stance_label_towards_turn_{earlier}");
-                let (Some(l), Some(parent)) = (t.get(&key).and_then(|x| x.as_str()).and_then(reply_label), text_of(earlier)) else {
+                let (Some(l), Some(parent)) = (
+                    t.get(&key).and_then(|x| x.as_str()).and_then(reply_label),
+                    text_of(earlier),
+                ) else {
                     continue;
                 };
-                out.push(PairExample::new(parent, s(t, "text"), PairTask::Reply, l, source));
+                out.push(PairExample::new(
+                    parent,
+                    s(t, "text"),
+                    PairTask::Reply,
+                    l,
+                    source,
+                ));
             }
         }
     }
@@ -370,7 +437,13 @@ fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataEr
                 "query" | "comment" => 2,
                 _ => return None,
             };
-            Some(PairExample::new(s(r, "parent_text"), s(r, "text"), PairTask::Reply, l, source))
+            Some(PairExample::new(
+                s(r, "parent_text"),
+                s(r, "text"),
+                PairTask::Reply,
+                l,
+                source,
+            ))
         })
         .collect())
 }
@@ -417,6 +490,76 @@ pub fn evaluate(
         for (c, name) in ["favor", "against", "none"].iter().enumerate() {
             out.insert(key(&format!("f1.{name}")), f1(c));
         }
+        if rows.iter().any(|e| e.chain.is_some()) {
+            let (f1_rule, inferred) = thread_rule_figure(scorer, &rows, &probs)?;
+            out.insert(key("thread_rule.macro_f1"), f1_rule);
+            out.insert(key("thread_rule.inferred"), inferred as f64);
+        }
     }
     Ok(out)
+}
+
+/// Macro-F1 of chain rows after the thread rule (`pipeline::infer_thread_stance`), with the
+/// number of rows it changed: each row's reply stance toward its parent row is scored, rows
+/// are ordered parents first, and the rule runs as in the product.
+fn thread_rule_figure(
+    scorer: &crate::score::pair::PairScorer,
+    rows: &[&PairExample],
+    probs: &[[f32; 3]],
+) -> anyhow::Result<(f64, usize)> {
+    use crate::score::scorer::Scores;
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| {
+        rows[i]
+            .chain
+            .as_ref()
+            .map_or(0, |c| c.0.matches('/').count())
+    });
+    let pos: std::collections::HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| rows[i].chain.as_ref().map(|c| (c.0.as_str(), k)))
+        .collect();
+    let parents: Vec<Option<usize>> = order
+        .iter()
+        .map(|&i| {
+            rows[i]
+                .chain
+                .as_ref()
+                .and_then(|c| c.1.as_deref())
+                .and_then(|p| pos.get(p).copied())
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = order
+        .iter()
+        .zip(&parents)
+        .map(|(&i, p)| match p {
+            Some(p) => (rows[order[*p]].second.as_str(), rows[i].second.as_str()),
+            None => ("", ""),
+        })
+        .collect();
+    let with_parent: Vec<usize> = (0..order.len()).filter(|&k| parents[k].is_some()).collect();
+    let reply = scorer.score(
+        PairTask::Reply,
+        &with_parent.iter().map(|&k| pairs[k]).collect::<Vec<_>>(),
+        32,
+    )?;
+    let mut scores: Vec<Scores> = order
+        .iter()
+        .map(|&i| Scores {
+            stance: Some(probs[i]),
+            ..Default::default()
+        })
+        .collect();
+    for (&k, r) in with_parent.iter().zip(reply) {
+        scores[k].reply = Some(r);
+    }
+    crate::pipeline::infer_thread_stance(&parents, &mut scores);
+    let mut conf = [[0usize; 3]; 3];
+    for (k, &i) in order.iter().enumerate() {
+        let p = crate::score::heads::argmax(&scores[k].stance.unwrap_or([0.0, 0.0, 1.0]));
+        conf[rows[i].label as usize][p] += 1;
+    }
+    let inferred = scores.iter().filter(|s| s.stance_inferred).count();
+    Ok((crate::score::pair::macro_f1(&conf), inferred))
 }
