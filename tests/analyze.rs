@@ -614,3 +614,50 @@ fn analyze_never_writes_through_a_planted_symlink() {
     assert!(run.stderr.contains("plain"), "{}", run.stderr);
     assert!(!run.stderr.contains("scored"), "{}", run.stderr);
 }
+
+/// `--stance-model pair` reads target and comment together and adds each reply's stance
+/// toward its parent; roots get no reply stance, and the default (embedding) mode none at all.
+#[test]
+fn pair_stance_model_adds_reply_stance_to_replies_only() {
+    let d = tmp();
+    let input = "id,parent_id,text\na,,The city should build the new bridge now.\nb,a,\"I agree completely, it is long overdue.\"\nc,a,\"No, that is a waste of money.\"\n";
+    let args = |mode: &'static str| {
+        vec![
+            "score",
+            "-",
+            "--quiet",
+            "--topic",
+            "the new bridge",
+            "--stance-model",
+            mode,
+        ]
+    };
+    let out = threadlens(d.path(), &args("pair"), Some(input)).expect(0);
+    let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(&row[col(&h, "stance_source")], "model");
+        assert!(!row[col(&h, "stance")].is_empty());
+    }
+    assert!(
+        rows[0][col(&h, "reply_stance")].is_empty(),
+        "a root has no parent"
+    );
+    for row in &rows[1..] {
+        assert!(["agree", "disagree", "neutral"].contains(&&row[col(&h, "reply_stance")]));
+        let sum: f64 = ["reply_agree", "reply_disagree", "reply_neutral"]
+            .iter()
+            .map(|c| row[col(&h, c)].parse::<f64>().unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 2e-3, "{sum}");
+    }
+    let out = threadlens(d.path(), &args("embedding"), Some(input)).expect(0);
+    let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for row in r.records().map(Result::unwrap) {
+        assert!(row[col(&h, "reply_stance")].is_empty());
+        assert_eq!(&row[col(&h, "stance_source")], "model");
+    }
+}
