@@ -233,6 +233,23 @@ impl Model {
     }
 }
 
+/// Class weights balanced over training counts, total / (classes · count), 0 for a class
+/// with no rows.
+pub(crate) fn balanced_class_weights(counts: &[f64]) -> Tensor {
+    let total: f64 = counts.iter().sum();
+    let w: Vec<f32> = counts
+        .iter()
+        .map(|&c| {
+            if c > 0.0 {
+                (total / (counts.len() as f64 * c)) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Tensor::from_slice(&w)
+}
+
 /// Fresh LoRA factors for every adapted weight of `bert`'s layers, as variables under `root`:
 /// A Kaiming-uniform like nn.Linear, B zeros, so training starts at the base model. Also
 /// returns each layer's weight names (in [`adapted_weights`] order).
@@ -453,19 +470,8 @@ pub fn finetune(
             counts[c as usize] += 1.0;
         }
     }
-    let total: f64 = counts.iter().sum();
-    let cw: Vec<f32> = counts
-        .iter()
-        .map(|&c| {
-            if c > 0.0 {
-                (total / (3.0 * c)) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect();
     let loss = Loss {
-        class_weight: Tensor::from_slice(&cw),
+        class_weight: balanced_class_weights(&counts),
     };
 
     let batches_per_epoch = train_idx.len().div_ceil(cfg.batch.max(1));

@@ -18,7 +18,9 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use super::encoder::{
     batch_tensors, mean_pool_normalize, Encoder, EncoderError, EncoderOptions, TrainPass,
 };
-use super::finetune::{adapter_tensors, epoch_batches, new_adapters, Head, Rng};
+use super::finetune::{
+    adapter_tensors, balanced_class_weights, epoch_batches, new_adapters, Head, Rng,
+};
 use super::heads::{read_mlp, softmax, Mlp};
 
 /// File of the pair model's adapter, beside the scoring adapter in `models/heads/`.
@@ -297,20 +299,7 @@ fn class_weights(data: &PairData, train_idx: &[usize]) -> [Tensor; 2] {
     for &i in train_idx {
         counts[data.task[i].index()][data.label[i] as usize] += 1.0;
     }
-    counts.map(|c| {
-        let total: f64 = c.iter().sum();
-        let w: Vec<f32> = c
-            .iter()
-            .map(|&n| {
-                if n > 0.0 {
-                    (total / (3.0 * n)) as f32
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        Tensor::from_slice(&w)
-    })
+    counts.map(|c| balanced_class_weights(&c))
 }
 
 /// Mean class-weighted cross-entropy of each task's rows in the batch, summed over tasks.

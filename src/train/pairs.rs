@@ -455,7 +455,7 @@ pub fn evaluate(
     scorer: &crate::score::pair::PairScorer,
     tests: &[PairExample],
 ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
-    use crate::score::pair::macro_f1;
+    use super::eval::Confusion;
     let mut by_source: std::collections::BTreeMap<&str, Vec<&PairExample>> = Default::default();
     for e in tests {
         by_source.entry(e.source).or_default().push(e);
@@ -467,28 +467,19 @@ pub fn evaluate(
             .map(|e| (e.first.as_str(), e.second.as_str()))
             .collect();
         let probs = scorer.score(rows[0].task, &pairs, 32)?;
-        let mut conf = [[0usize; 3]; 3];
-        for (e, p) in rows.iter().zip(&probs) {
-            conf[e.label as usize][crate::score::heads::argmax(p)] += 1;
-        }
+        let gold: Vec<usize> = rows.iter().map(|e| e.label as usize).collect();
+        let pred: Vec<usize> = probs
+            .iter()
+            .map(|p| crate::score::heads::argmax(p))
+            .collect();
+        let c = Confusion::new(3, &gold, &pred);
         let key = |m: &str| format!("stance_pair.test.{source}.{m}");
-        let correct: usize = (0..3).map(|c| conf[c][c]).sum();
         out.insert(key("rows"), rows.len() as f64);
-        out.insert(key("accuracy"), correct as f64 / rows.len().max(1) as f64);
-        out.insert(key("macro_f1"), macro_f1(&conf));
-        let f1 = |c: usize| {
-            let tp = conf[c][c] as f64;
-            let fp: f64 = (0..3).filter(|&g| g != c).map(|g| conf[g][c] as f64).sum();
-            let fneg: f64 = (0..3).filter(|&p| p != c).map(|p| conf[c][p] as f64).sum();
-            if tp == 0.0 {
-                0.0
-            } else {
-                2.0 * tp / (2.0 * tp + fp + fneg)
-            }
-        };
-        out.insert(key("f1avg"), (f1(0) + f1(1)) / 2.0);
-        for (c, name) in ["favor", "against", "none"].iter().enumerate() {
-            out.insert(key(&format!("f1.{name}")), f1(c));
+        out.insert(key("accuracy"), c.accuracy());
+        out.insert(key("macro_f1"), c.macro_f1());
+        out.insert(key("f1avg"), (c.f1(0) + c.f1(1)) / 2.0);
+        for (k, name) in ["favor", "against", "none"].iter().enumerate() {
+            out.insert(key(&format!("f1.{name}")), c.f1(k));
         }
         if rows.iter().any(|e| e.chain.is_some()) {
             let (f1_rule, inferred) = thread_rule_figure(scorer, &rows, &probs)?;
@@ -555,11 +546,14 @@ fn thread_rule_figure(
         scores[k].reply = Some(r);
     }
     crate::pipeline::infer_thread_stance(&parents, &mut scores);
-    let mut conf = [[0usize; 3]; 3];
-    for (k, &i) in order.iter().enumerate() {
-        let p = crate::score::heads::argmax(&scores[k].stance.unwrap_or([0.0, 0.0, 1.0]));
-        conf[rows[i].label as usize][p] += 1;
-    }
+    let gold: Vec<usize> = order.iter().map(|&i| rows[i].label as usize).collect();
+    let pred: Vec<usize> = scores
+        .iter()
+        .map(|s| crate::score::heads::argmax(&s.stance.unwrap_or([0.0, 0.0, 1.0])))
+        .collect();
     let inferred = scores.iter().filter(|s| s.stance_inferred).count();
-    Ok((crate::score::pair::macro_f1(&conf), inferred))
+    Ok((
+        super::eval::Confusion::new(3, &gold, &pred).macro_f1(),
+        inferred,
+    ))
 }
