@@ -449,6 +449,7 @@ mod tests {
         let log = FinetuneLog {
             sources: vec![("s".to_string(), 10, 2, 1)],
             train_rows: 10,
+            stream_rows: 12,
             val_rows: 2,
             steps: 7,
             best_step: 5,

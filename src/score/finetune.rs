@@ -102,6 +102,9 @@ pub struct FinetuneData {
     pub toxicity_weight: Vec<[f32; ATTRS]>,
     /// Held back for validation (the same rows stage 2 holds back).
     pub is_val: Vec<bool>,
+    /// How many times each training row enters one pass of the training stream (1 where
+    /// missing): the source mixture of models/README.md ("v2.2").
+    pub repeat: Vec<u8>,
     /// Per source: (name, training rows, validation rows, labelled positive toxicity cells),
     /// counted where the source's labels were used (a text another source labelled first
     /// counts for that one).
@@ -125,6 +128,9 @@ pub struct FinetuneLog {
     #[serde(default)]
     pub sources: Vec<(String, usize, usize, usize)>,
     pub train_rows: usize,
+    /// Rows in one pass of the training stream, repeats included ("v2.2").
+    #[serde(default)]
+    pub stream_rows: usize,
     pub val_rows: usize,
     pub steps: usize,
     pub best_step: usize,
@@ -457,13 +463,14 @@ pub fn finetune(
     }
 
     let mut rng = Rng(cfg.seed as u64 | 1);
-    let train_idx: Vec<usize> = (0..texts.len()).filter(|&i| !data.is_val[i]).collect();
+    let distinct_train = (0..texts.len()).filter(|&i| !data.is_val[i]).count();
+    let train_idx = training_stream(data);
     let mut val_idx: Vec<usize> = (0..texts.len()).filter(|&i| data.is_val[i]).collect();
     rng.shuffle(&mut val_idx);
     val_idx.truncate(cfg.val_rows);
     val_idx.sort_by_key(|&i| ids[i].len());
 
-    // Class weights over the training rows (balanced: total / (classes · count)).
+    // Class weights over the training stream (balanced: total / (classes · count)).
     let mut counts = [0f64; 3];
     for &i in &train_idx {
         if let Some(c) = data.sentiment[i] {
@@ -481,7 +488,8 @@ pub fn finetune(
         .wd(cfg.weight_decay)
         .build(&model.vs, cfg.lr)?;
     log(&format!(
-        "fine-tuning: {} training rows, {} validation rows checked, {} steps, {} trainable numbers (data ready after {:.0} s)",
+        "fine-tuning: {} training rows ({} in one pass of the stream), {} validation rows checked, {} steps, {} trainable numbers (data ready after {:.0} s)",
+        distinct_train,
         train_idx.len(),
         val_idx.len(),
         total_steps,
@@ -553,7 +561,8 @@ pub fn finetune(
     bar.finish_and_clear();
     Ok(FinetuneLog {
         sources: data.sources.clone(),
-        train_rows: train_idx.len(),
+        train_rows: distinct_train,
+        stream_rows: train_idx.len(),
         val_rows: val_idx.len(),
         steps: step,
         best_step: best.1,
@@ -633,6 +642,18 @@ fn evaluate(
     })
 }
 
+/// The training rows of one pass, each as many times as its `repeat` says (once where unset),
+/// validation rows left out.
+pub(crate) fn training_stream(data: &FinetuneData) -> Vec<usize> {
+    (0..data.texts.len())
+        .filter(|&i| !data.is_val[i])
+        .flat_map(|i| {
+            let n = data.repeat.get(i).copied().unwrap_or(1).max(1);
+            std::iter::repeat_n(i, usize::from(n))
+        })
+        .collect()
+}
+
 /// One epoch's batches: the rows shuffled, cut into runs of 64 batches, each run sorted by
 /// length (so a batch pads little) and cut into batches, and the batches shuffled again.
 pub(crate) fn epoch_batches(
@@ -675,6 +696,18 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stream_repeats_rows_and_leaves_validation_out() {
+        let data = FinetuneData {
+            texts: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            is_val: vec![false, false, true, false],
+            repeat: vec![1, 3, 5],
+            ..Default::default()
+        };
+        // Row 2 is validation (its repeat is ignored); row 3 has no repeat entry: once.
+        assert_eq!(training_stream(&data), vec![0, 1, 1, 1, 3]);
+    }
 
     #[test]
     fn epoch_batches_cover_every_row_once_and_sort_runs() {
