@@ -17,6 +17,7 @@ mod detect;
 mod disqus;
 mod error;
 mod hackernews;
+mod html;
 mod json;
 mod page;
 mod reddit;
@@ -172,6 +173,9 @@ pub enum CommentKind {
     Pingback,
     /// A WordPress trackback.
     Trackback,
+    /// A comment a saved page shows collapsed (header shown, body hidden): kept in the tree,
+    /// with no text to score.
+    Collapsed,
 }
 
 impl CommentKind {
@@ -181,6 +185,7 @@ impl CommentKind {
             CommentKind::Comment => "comment",
             CommentKind::Pingback => "pingback",
             CommentKind::Trackback => "trackback",
+            CommentKind::Collapsed => "collapsed",
         }
     }
 }
@@ -217,6 +222,9 @@ pub struct Comment {
     /// True when the source states the reply structure explicitly (a missing `parent_id` then
     /// means top-level); false for sources without parent ids, where replies are inferred.
     pub parent_known: bool,
+    /// How sure the reader is of the stated parent (or of being top-level), when it is less
+    /// sure than the source's own ids: the generic reader of unknown HTML pages.
+    pub confidence: Option<f32>,
     pub loc: Location,
 }
 
@@ -296,6 +304,8 @@ pub enum PartialSource {
     YouTubeReplies,
     /// A Hacker News item whose `kids` are not all in the input.
     HackerNewsKids,
+    /// A saved page's "load more comments" / "N more replies" link.
+    PageMore,
 }
 
 impl fmt::Display for PartialSource {
@@ -305,6 +315,7 @@ impl fmt::Display for PartialSource {
             PartialSource::RedditContinue => "reddit continue-thread stub",
             PartialSource::YouTubeReplies => "youtube totalReplyCount",
             PartialSource::HackerNewsKids => "hacker news kids",
+            PartialSource::PageMore => "page load-more link",
         })
     }
 }

@@ -10,14 +10,28 @@
 use super::{text, Article, Comment, IngestError, Input, Location};
 
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
+    if is_html(bytes) {
+        return super::html::read(bytes, file, input);
+    }
     let raw = text::utf8(bytes, file)?;
-    let converted;
-    let content = if raw.trim_start().starts_with('<') {
-        converted = text::html_to_text(raw);
-        converted.as_str()
-    } else {
-        raw
-    };
+    let (article, comments) = parse_text(raw, file);
+    if article.title.is_some() || article.body.is_some() || !comments.is_empty() {
+        input.articles.push(article);
+    }
+    input.comments.extend(comments);
+    Ok(())
+}
+
+/// Markup rather than text: the first character that is not whitespace (after a byte-order
+/// mark) opens a tag.
+fn is_html(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+}
+
+/// The article and the comments of a page in the text layout (also what is left of an HTML
+/// page of no known layout once rendered to text).
+pub(crate) fn parse_text(content: &str, file: &str) -> (Article, Vec<Comment>) {
     let lines: Vec<&str> = content.lines().collect();
     let marker = lines.iter().position(|l| is_comments_marker(&normalize(l)));
     let (article_lines, comment_lines) = match marker {
@@ -27,15 +41,11 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
     let key = article_key(file);
     let article = parse_article(article_lines, &key);
     let comments = parse_comments(comment_lines, marker.map_or(0, |m| m + 1), file, &key);
-    if article.title.is_some() || article.body.is_some() || !comments.is_empty() {
-        input.articles.push(article);
-    }
-    input.comments.extend(comments);
-    Ok(())
+    (article, comments)
 }
 
 /// The file name without directories identifies the page.
-fn article_key(file: &str) -> String {
+pub(crate) fn article_key(file: &str) -> String {
     std::path::Path::new(file)
         .file_name()
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned())

@@ -488,7 +488,7 @@ fn finish_report(
             Resolution::Inferred => r.inferred += 1,
             Resolution::None => r.none += 1,
         }
-        if c.kind != CommentKind::Comment {
+        if matches!(c.kind, CommentKind::Pingback | CommentKind::Trackback) {
             report.pingbacks += 1;
         }
         if c.approved == Some(false) && !c.spam && !c.deleted {

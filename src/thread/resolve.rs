@@ -66,6 +66,10 @@ pub(crate) fn resolve(
         if let Some(names) = names.as_mut() {
             names.add(i, comments);
         }
+        // A reader unsure of the structure it stated (a page of no known layout) says so.
+        if let Some(stated) = c.confidence {
+            links.confidence[i] = links.confidence[i].min(stated);
+        }
     }
     links
 }

@@ -1,0 +1,198 @@
+//! The fallback for pages of no known engine (new Reddit, Discourse, Stack Exchange, a news
+//! site's own system): finds the comment blocks as the largest group of repeated elements that
+//! share a comment-like class (or schema.org `Comment` markup) and mostly carry a text and an
+//! author or a time, then takes reply nesting from DOM containment, or, on flat lists, from
+//! indentation (`depth-N` / `level-N` classes or a left margin). Every comment it reads carries
+//! a confidence below that of a known engine, which the thread builder reports per comment.
+
+use std::collections::HashMap;
+
+use super::dom::{self, attr, id_attr, tag, N};
+use super::{Extract, Item, Parent, Stub};
+
+/// Confidence of a parent (or of being top-level) found by containment in an unknown layout.
+pub(super) const CONTAINMENT: f32 = 0.8;
+/// Confidence of a parent found by indentation in an unknown layout.
+pub(super) const INDENTATION: f32 = 0.7;
+/// Confidence when the list is flat: no nesting signal at all, every comment top-level.
+pub(super) const FLAT: f32 = 0.6;
+/// Only the largest groups are examined closely.
+const GROUPS_EXAMINED: usize = 8;
+
+/// Parts of class names that mark a comment block.
+const MARKS: &[&str] = &["comment", "reply", "post", "answer", "message", "review"];
+/// Words after the mark that make a class name a part of a comment, or a container of many.
+const PARTS: &[&str] = &[
+    "list", "count", "form", "body", "content", "text", "meta", "author", "user", "date", "time",
+    "head", "foot", "link", "button", "btn", "action", "avatar", "vote", "score", "icon", "area",
+    "section", "container", "wrap", "thread", "nav", "replies", "comments", "posts", "answers",
+    "messages", "reviews", "title", "info", "menu", "share", "edit", "new", "input", "box",
+];
+
+/// The group key of an element that may be a comment block: its tag and its comment-like class.
+fn key(n: N<'_>) -> Option<(String, String)> {
+    let e = n.value().as_element()?;
+    if attr(n, "itemtype").is_some_and(|t| t.ends_with("/Comment") || t.ends_with("/Answer")) {
+        return Some((e.name().to_string(), "itemtype".to_string()));
+    }
+    let class = e.classes().find(|c| is_block_class(&c.to_ascii_lowercase()))?;
+    Some((e.name().to_string(), class.to_string()))
+}
+
+/// A class that names one comment block: a mark not followed by a part's name or a plural
+/// (`comment`, `user-comment`, `topic-post`; not `comment-body`, `comments`, `commentlist`).
+fn is_block_class(class: &str) -> bool {
+    MARKS.iter().any(|m| {
+        class.match_indices(m).any(|(at, _)| {
+            let after = &class[at + m.len()..];
+            !after.starts_with('s') && !PARTS.iter().any(|p| after.contains(p))
+        })
+    })
+}
+
+pub(super) fn extract(doc: &scraper::Html) -> Extract {
+    let root = doc.tree.root();
+    let mut groups: HashMap<(String, String), usize> = HashMap::new();
+    for n in root.descendants() {
+        if let Some(k) = key(n) {
+            *groups.entry(k).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<((String, String), usize)> = groups.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let best = ranked
+        .into_iter()
+        .take(GROUPS_EXAMINED)
+        .map(|(k, _)| {
+            let is_item = |n: N<'_>| key(n).as_ref() == Some(&k);
+            let items = read_group(root, &is_item);
+            let good = items
+                .items
+                .iter()
+                .filter(|i| !i.text.is_empty() && (i.author.is_some() || i.time.is_some()))
+                .count();
+            (good, items)
+        })
+        .filter(|(good, e)| *good >= 2 && *good * 2 >= e.items.len())
+        .max_by_key(|(good, _)| *good);
+    best.map(|(_, e)| e).unwrap_or_default()
+}
+
+/// Reads every element of one group as a comment, with its nesting.
+fn read_group<'a>(root: N<'a>, is_item: &dyn Fn(N<'a>) -> bool) -> Extract {
+    let mut out = Extract::default();
+    let is_node = |n: N<'a>| is_item(n) || is_more(n);
+    let mut index: Vec<Option<usize>> = Vec::new();
+    let mut indents: Vec<Option<u32>> = Vec::new();
+    let mut contained = false;
+    for (n, parent) in dom::nest(root, is_node) {
+        let parent = parent.and_then(|p| index[p]);
+        if !is_item(n) {
+            out.stubs.push(Stub {
+                parent: parent.map_or(Parent::Top, Parent::Index),
+                missing: super::sites::number_in(&dom::line(n)).unwrap_or(0),
+                child_ids: Vec::new(),
+            });
+            index.push(None);
+            continue;
+        }
+        contained |= parent.is_some();
+        index.push(Some(out.items.len()));
+        indents.push(indent(n));
+        out.items.push(block(n, parent.map_or(Parent::Top, Parent::Index), is_item));
+    }
+    let confidence = if contained {
+        CONTAINMENT
+    } else if let Some(depths) = levels(&indents) {
+        for (item, p) in out.items.iter_mut().zip(dom::parents_by_depth(&depths)) {
+            item.parent = p.map_or(Parent::Top, Parent::Index);
+        }
+        INDENTATION
+    } else {
+        FLAT
+    };
+    out.confidence = Some(confidence);
+    out
+}
+
+/// A "load more" / "N more replies" link or button.
+fn is_more(n: N<'_>) -> bool {
+    if !matches!(tag(n), "a" | "button") {
+        return false;
+    }
+    let text = dom::line(n).to_lowercase();
+    text.len() < 60
+        && (text.starts_with("load more")
+            || text.starts_with("show more")
+            || text.starts_with("view more")
+            || (text.contains("more") && (text.contains("repl") || text.contains("comment"))))
+}
+
+/// The indentation an element states: a level class, or a left margin / padding in pixels.
+fn indent(n: N<'_>) -> Option<u32> {
+    for prefix in ["depth-", "level-", "indent-", "depth", "level"] {
+        if let Some(l) = dom::class_number(n, prefix) {
+            return Some(l * 1000);
+        }
+    }
+    let style = attr(n, "style")?.to_ascii_lowercase();
+    ["margin-left", "padding-left"].iter().find_map(|p| {
+        let at = style.find(p)?;
+        let value = style[at + p.len()..].trim_start_matches([':', ' ']);
+        let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
+/// Depths (1 = top level) from indents, when every block states one and they differ.
+fn levels(indents: &[Option<u32>]) -> Option<Vec<u32>> {
+    let indents: Vec<u32> = indents.iter().copied().collect::<Option<_>>()?;
+    let mut distinct = indents.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return None;
+    }
+    Some(
+        indents
+            .iter()
+            .map(|i| distinct.binary_search(i).map_or(1, |p| p as u32 + 1))
+            .collect(),
+    )
+}
+
+/// One comment block: id from the element or its permalink, author, time and text from the
+/// parts whose class names say what they are.
+fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item {
+    let own = |x: N<'a>| is_item(x);
+    let class_has = |x: N<'_>, words: &[&str]| {
+        let class = attr(x, "class").unwrap_or("").to_ascii_lowercase();
+        words.iter().any(|w| class.contains(w))
+    };
+    let id = id_attr(n)
+        .map(str::to_string)
+        .or_else(|| {
+            ["data-comment-id", "data-post-id", "data-id", "data-cid"]
+                .iter()
+                .find_map(|a| super::sites::attr_str(n, a))
+        });
+    let mut item = Item::new(id, parent);
+    let author = dom::find(n, own, |x| {
+        attr(x, "itemprop") == Some("author")
+            || attr(x, "rel").is_some_and(|r| r.contains("author"))
+            || class_has(x, &["author", "username", "user-name", "user-link", "byline"])
+    });
+    item.author = author.map(dom::line).filter(|a| !a.is_empty());
+    let time = dom::find(n, own, |x| tag(x) == "time")
+        .or_else(|| dom::find(n, own, |x| class_has(x, &["date", "time"])));
+    item.time = time.map(|t| super::sites::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
+    let body = dom::find(n, own, |x| {
+        attr(x, "itemprop") == Some("text")
+            || class_has(x, &["body", "content", "text", "message", "cooked"])
+    });
+    let skip = |x: N<'a>| {
+        own(x) || is_more(x) || Some(x.id()) == author.map(|a| a.id()) || Some(x.id()) == time.map(|t| t.id())
+    };
+    item.text = dom::render(body.unwrap_or(n), skip);
+    item
+}

@@ -1,0 +1,270 @@
+//! Saved HTML comment pages (File → Save Page As, or a crawler's copy): finds the comment
+//! section in the markup and rebuilds the reply tree from it. The page is parsed once with
+//! html5ever (through scraper); the site engine is recognised from the markup, never from the
+//! file name, and read by its own extractor (old Reddit, Hacker News, WordPress, Disqus,
+//! Slashdot, YouTube, LiveJournal). A page of an unknown site goes to the generic extractor
+//! (repeated comment blocks), then to the text layout the page reader has always understood (a
+//! "Comments" heading followed by bulleted names). A page where none of these finds a comment
+//! section is reported like an empty file: a warning naming what was looked for, and exit 1.
+//! Title and lead become the page's `Article`, the stance target.
+
+use std::borrow::Cow;
+
+use scraper::Html;
+
+use super::{
+    page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource,
+    Reject, RejectKind,
+};
+
+mod article;
+mod dom;
+mod generic;
+mod sites;
+
+/// What the extractors look for, named in the warning when a page has none of it.
+const LOOKED_FOR: &str = "old Reddit (div.thing.comment), Hacker News (span.comhead rows), \
+    WordPress (li.comment in ol.commentlist), Disqus (li.post in #post-list), Slashdot \
+    (#commentlisting), YouTube (ytd-comment-renderer), LiveJournal (div.mdspost-thread), \
+    repeated comment blocks with author, time and text, or a \"Comments\" heading followed by \
+    bulleted names";
+
+/// Where an extracted comment's parent is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Parent {
+    /// A top-level comment.
+    Top,
+    /// The id the markup names (Slashdot's `pid=`, LiveJournal's `data-parent`), which may be
+    /// a comment that is not on the page.
+    Id(String),
+    /// An earlier item of the same extraction (containment, depth).
+    Index(usize),
+}
+
+/// What an extracted entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ItemKind {
+    Comment,
+    /// Header shown, body hidden: kept, with no text to score.
+    Collapsed,
+    Deleted,
+    Pingback,
+    Trackback,
+}
+
+/// One comment as found in the markup.
+#[derive(Debug, Clone)]
+pub(super) struct Item {
+    pub id: Option<String>,
+    pub parent: Parent,
+    pub author: Option<String>,
+    pub time: Option<String>,
+    pub text: String,
+    pub kind: ItemKind,
+}
+
+impl Item {
+    pub fn new(id: Option<String>, parent: Parent) -> Item {
+        Item {
+            id: id.filter(|i| !i.trim().is_empty()),
+            parent,
+            author: None,
+            time: None,
+            text: String::new(),
+            kind: ItemKind::Comment,
+        }
+    }
+}
+
+/// A "load more" / "N more replies" placeholder: replies the page does not hold.
+#[derive(Debug, Clone)]
+pub(super) struct Stub {
+    pub parent: Parent,
+    /// How many replies it stands for, when it says.
+    pub missing: u64,
+    /// Replies it names that may be on the page (all present: the thread is complete).
+    pub child_ids: Vec<String>,
+}
+
+/// Everything an extractor found on a page.
+#[derive(Debug, Default)]
+pub(super) struct Extract {
+    pub items: Vec<Item>,
+    pub stubs: Vec<Stub>,
+    /// Entries that look like comments but could not be read, with why (item position).
+    pub rejects: Vec<(usize, String)>,
+    /// How sure the extractor is of the parents, when less than a known engine (generic).
+    pub confidence: Option<f32>,
+}
+
+impl Extract {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.stubs.is_empty() && self.rejects.is_empty()
+    }
+}
+
+/// Reads a saved HTML page.
+pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
+    let html = decode(bytes, file)?;
+    let doc = Html::parse_document(&html);
+    let key = page::article_key(file);
+    let article = article::read(&doc, &key);
+    let extract = match sites::extract(&doc) {
+        Some(found) if !found.is_empty() => Some(found),
+        _ => Some(generic::extract(&doc)).filter(|g| !g.is_empty()),
+    };
+    if let Some(extract) = extract {
+        input.articles.push(article);
+        add(extract, file, &key, input);
+        return Ok(());
+    }
+    // The text layout of scraped pages: "All comments" and bulleted names.
+    let text = dom::render(doc.tree.root(), |_| false);
+    let (text_article, comments) = page::parse_text(&text, file);
+    if !comments.is_empty() {
+        input.articles.push(text_article);
+        input.comments.extend(comments);
+        return Ok(());
+    }
+    input.articles.push(article);
+    input.rejects.push(Reject {
+        loc: Location::file(file),
+        reason: format!(
+            "no comments read: an HTML page with no comment section found; looked for {LOOKED_FOR}"
+        ),
+        kind: RejectKind::EmptyFile,
+    });
+    Ok(())
+}
+
+/// Turns extracted items into comments (ids, parents by id) and stubs into partial-thread
+/// notes, in page order.
+fn add(extract: Extract, file: &str, key: &str, input: &mut Input) {
+    let ids: Vec<String> = extract
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| item.id.clone().unwrap_or_else(|| format!("p{}", i + 1)))
+        .collect();
+    let parent_id = |p: &Parent| match p {
+        Parent::Top => None,
+        Parent::Id(id) => Some(id.clone()),
+        Parent::Index(i) => ids.get(*i).cloned(),
+    };
+    for (i, item) in extract.items.iter().enumerate() {
+        let kind = match item.kind {
+            ItemKind::Collapsed => CommentKind::Collapsed,
+            ItemKind::Pingback => CommentKind::Pingback,
+            ItemKind::Trackback => CommentKind::Trackback,
+            ItemKind::Comment | ItemKind::Deleted => CommentKind::Comment,
+        };
+        let text = match item.kind {
+            ItemKind::Collapsed => String::new(),
+            _ => item.text.clone(),
+        };
+        input.comments.push(Comment {
+            id: ids[i].as_str().into(),
+            parent_id: parent_id(&item.parent).map(Into::into),
+            author: item.author.as_deref().map(Into::into),
+            text,
+            time: item.time.as_deref().map(Into::into),
+            thread_key: Some(key.into()),
+            deleted: item.kind == ItemKind::Deleted,
+            kind,
+            parent_known: true,
+            confidence: extract.confidence,
+            loc: Location::record(file, i as u64 + 1),
+            ..Comment::default()
+        });
+    }
+    for stub in extract.stubs {
+        input.partials.push(Partial {
+            loc: Location::file(file),
+            source: PartialSource::PageMore,
+            thread_key: Some(key.to_string()),
+            parent_id: parent_id(&stub.parent),
+            declared_missing: stub.missing,
+            child_ids: stub.child_ids,
+        });
+    }
+    for (pos, reason) in extract.rejects {
+        input.reject(Location::record(file, pos as u64 + 1), reason);
+    }
+}
+
+/// The page as text: UTF-8, or the single-byte charset its `<meta>` declares (ISO-8859-1 and
+/// Windows-1252, which browsers treat as one). Anything else that is not UTF-8 is the usual
+/// located error.
+fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, str>, IngestError> {
+    let bytes_ = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes_) {
+        return Ok(Cow::Borrowed(s));
+    }
+    if declares_latin1(&bytes[..bytes.len().min(4096)]) {
+        return Ok(Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()));
+    }
+    super::text::utf8(bytes, file).map(Cow::Borrowed)
+}
+
+fn declares_latin1(head: &[u8]) -> bool {
+    let head = head.to_ascii_lowercase();
+    let Some(at) = memchr::memmem::find(&head, b"charset=") else {
+        return false;
+    };
+    let rest = &head[at + 8..];
+    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+    [
+        &b"iso-8859-1"[..],
+        b"iso8859-1",
+        b"latin1",
+        b"latin-1",
+        b"windows-1252",
+        b"cp1252",
+        b"us-ascii",
+    ]
+    .iter()
+    .any(|name| rest.starts_with(name))
+}
+
+/// One Windows-1252 byte as a character (ISO-8859-1 with printable 0x80–0x9F).
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_pages_are_decoded_by_their_meta_charset() {
+        let page = b"<html><head><meta charset=\"iso-8859-1\"></head><body>Caf\xe9 \x93x\x94</body></html>";
+        let s = decode(page, "p.html").expect("decodes");
+        assert!(s.contains("Café “x”"), "{s}");
+        let undeclared = b"<html><body>Caf\xe9</body></html>";
+        let err = decode(undeclared, "p.html").expect_err("not UTF-8");
+        assert!(err.to_string().contains("invalid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn a_page_without_comments_warns_and_keeps_the_article() {
+        let page = "<html><head><meta property=\"og:title\" content=\"A Title\">\
+                    <meta property=\"og:description\" content=\"The lead.\"></head>\
+                    <body><h1>A Title</h1><p>Some text of the article here.</p></body></html>";
+        let mut input = Input::default();
+        read(page.as_bytes(), "dir/a.html", &mut input).expect("reads");
+        assert!(input.comments.is_empty());
+        assert_eq!(input.articles[0].title.as_deref(), Some("A Title"));
+        assert_eq!(input.articles[0].body.as_deref(), Some("The lead."));
+        assert_eq!(input.rejects.len(), 1);
+        assert_eq!(input.rejects[0].kind, RejectKind::EmptyFile);
+        assert!(input.rejects[0].reason.contains("looked for old Reddit"));
+    }
+}

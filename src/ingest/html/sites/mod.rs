@@ -1,0 +1,152 @@
+//! The known comment engines: which one a page uses, recognised from its markup in one pass
+//! (the engine with the most comment-shaped elements wins), and the extractor for each. One
+//! file per engine; each turns the page into `Item`s with their parents and `Stub`s for the
+//! "load more" links, and none of them looks at the file name.
+
+use scraper::Html;
+
+use super::dom::{attr, has_class, id_attr, tag, N};
+use super::Extract;
+
+mod disqus;
+mod hackernews;
+mod livejournal;
+mod reddit;
+mod slashdot;
+mod wordpress;
+mod youtube;
+
+/// The comment engines read by their own extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::ingest) enum Engine {
+    OldReddit,
+    HackerNews,
+    WordPress,
+    Disqus,
+    Slashdot,
+    YouTube,
+    LiveJournal,
+}
+
+const ENGINES: [Engine; 7] = [
+    Engine::OldReddit,
+    Engine::HackerNews,
+    Engine::WordPress,
+    Engine::Disqus,
+    Engine::Slashdot,
+    Engine::YouTube,
+    Engine::LiveJournal,
+];
+
+impl Engine {
+    /// Whether `n` is one of this engine's comment elements (the detection signal).
+    fn signals(self, n: N<'_>) -> bool {
+        match self {
+            Engine::OldReddit => reddit::is_thing(n),
+            Engine::HackerNews => hackernews::is_comhead(n),
+            Engine::WordPress => wordpress::is_comment(n),
+            Engine::Disqus => disqus::is_post(n),
+            Engine::Slashdot => {
+                tag(n) == "li" && has_class(n, "comment") && id_attr(n).is_some_and(|i| i.starts_with("tree_"))
+                    || id_attr(n) == Some("commentlisting")
+            }
+            Engine::YouTube => tag(n) == "ytd-comment-renderer",
+            Engine::LiveJournal => livejournal::is_thread(n),
+        }
+    }
+
+    fn extract(self, doc: &Html) -> Extract {
+        let root = doc.tree.root();
+        match self {
+            Engine::OldReddit => reddit::extract(root),
+            Engine::HackerNews => hackernews::extract(root),
+            Engine::WordPress => wordpress::extract(root),
+            Engine::Disqus => disqus::extract(root),
+            Engine::Slashdot => slashdot::extract(root),
+            Engine::YouTube => youtube::extract(root),
+            Engine::LiveJournal => livejournal::extract(root),
+        }
+    }
+}
+
+/// The engine with the most comment elements on the page, if any has one.
+pub(in crate::ingest) fn detect(doc: &Html) -> Option<Engine> {
+    let mut counts = [0usize; ENGINES.len()];
+    for n in doc.tree.root().descendants() {
+        if !n.value().is_element() {
+            continue;
+        }
+        for (count, engine) in counts.iter_mut().zip(ENGINES) {
+            *count += usize::from(engine.signals(n));
+        }
+    }
+    let (best, &count) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))?;
+    (count > 0).then_some(ENGINES[best])
+}
+
+/// The known engine's extraction, or None for a page of no known engine.
+pub(super) fn extract(doc: &Html) -> Option<Extract> {
+    detect(doc).map(|engine| engine.extract(doc))
+}
+
+/// The first number in `text` ("load more comments (3 replies)" → 3; "1,024" → 1024).
+pub(super) fn number_in(text: &str) -> Option<u64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The value of `key=` in a link's query (`item?id=42` → 42), up to `&` or `#`.
+pub(super) fn query<'a>(href: &'a str, key: &str) -> Option<&'a str> {
+    let mut rest = href;
+    loop {
+        let at = rest.find(key)?;
+        let before = rest[..at].chars().last();
+        let after = &rest[at + key.len()..];
+        if matches!(before, Some('?' | '&' | ';')) {
+            if let Some(value) = after.strip_prefix('=') {
+                let end = value.find(['&', '#', ';']).unwrap_or(value.len());
+                return Some(&value[..end]).filter(|v| !v.is_empty());
+            }
+        }
+        rest = after;
+    }
+}
+
+/// The fragment of a link (`…#19766693` → 19766693).
+pub(super) fn fragment(href: &str) -> Option<&str> {
+    href.rsplit_once('#')
+        .map(|(_, f)| f)
+        .filter(|f| !f.is_empty())
+}
+
+/// `attr`, trimmed and non-empty.
+pub(super) fn attr_str(n: N<'_>, name: &str) -> Option<String> {
+    attr(n, name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_parts() {
+        assert_eq!(query("item?id=42", "id"), Some("42"));
+        assert_eq!(query("x.pl?sid=1&amp;pid=7#9", "pid"), Some("7"));
+        assert_eq!(query("x.pl?sid=1&pid=7#9", "id"), None);
+        assert_eq!(query("https://y/watch?v=a&lc=Ugx.1", "lc"), Some("Ugx.1"));
+        assert_eq!(fragment("x#19766693"), Some("19766693"));
+        assert_eq!(number_in("load more comments (1,203 replies)"), Some(1203));
+        assert_eq!(number_in("View reply"), None);
+    }
+}
