@@ -66,8 +66,9 @@ pub struct Args {
     #[arg(long, default_value_t = FinetuneConfig::default().max_steps.unwrap_or(0), value_name = "N")]
     pub finetune_steps: usize,
     /// Stage 1: stop at step N of the schedule (which still spans --finetune-steps) and keep
-    /// the best check so far; 0 = run the whole schedule (what the committed model did).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// the best check so far; 0 = run the whole schedule. The committed v2.2 model stopped at
+    /// step 3,000 of the 4,500-step schedule (models/README.md), so that is the default.
+    #[arg(long, default_value_t = 3_000, value_name = "N")]
     pub finetune_stop: usize,
     /// Stage 1: LoRA rank.
     #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
