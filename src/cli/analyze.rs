@@ -4,12 +4,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
-use super::common::{read_and_score, InputArgs, ModelArgs, StanceArgs};
+use super::common::{load_thresholds, read_and_score, InputArgs, ModelArgs, StanceArgs};
 use super::{Outcome, Ui};
 use crate::report::write_analysis;
-use crate::tune::thresholds::{Attribute, Thresholds, DEFAULTS};
+use crate::tune::thresholds::{Attribute, DEFAULTS};
 
 /// Build the threads, score every comment and write the moderation reports.
 ///
@@ -38,7 +36,7 @@ pub struct Args {
 
 /// `Default thresholds: toxicity 0.8, …, flag (max of all) 0.8.`, from the one table of
 /// defaults.
-fn default_thresholds_help() -> String {
+pub(super) fn default_thresholds_help() -> String {
     let items: Vec<String> = DEFAULTS
         .iter()
         .map(|&(a, t)| match a {
@@ -50,10 +48,7 @@ fn default_thresholds_help() -> String {
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
-    let thresholds = match &args.thresholds {
-        Some(p) => Thresholds::load(p).context("reading the thresholds")?,
-        None => Thresholds::default(),
-    };
+    let thresholds = load_thresholds(args.thresholds.as_deref())?;
     // A folder that cannot be written fails now, not after the scoring.
     crate::report::outfile::check_dir(&args.output)?;
     let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;

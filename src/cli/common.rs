@@ -11,6 +11,7 @@ use crate::pipeline::StanceTarget;
 use crate::score::encoder::{Backend, EncoderOptions, Precision};
 use crate::score::models::resolve_models_dir;
 use crate::score::scorer::{article_text, Scorer, StanceModel};
+use crate::tune::thresholds::Thresholds;
 
 /// Model flags (flattened into score, analyze and tune).
 #[derive(Debug, Clone, clap::Args)]
@@ -174,9 +175,30 @@ impl StanceArgs {
     }
 }
 
-/// Reads and threads the inputs, warns about rejected records and empty files (both make the
-/// command exit 1 through `forest.rejects`), loads the models and scores
-/// every comment (with a progress bar): the part `score` and `analyze` share.
+/// Reads and threads the inputs and warns about rejected records and empty files (both make
+/// the command exit 1 through `forest.rejects`): the part `score`, `analyze` and `merge` share.
+pub fn read_forest(input: &InputArgs, ui: &Ui) -> anyhow::Result<crate::thread::Forest> {
+    let forest = crate::pipeline::read_forest(&input.inputs, &input.options())
+        .context("reading comments")?;
+    for r in &forest.rejects {
+        match r.kind {
+            crate::ingest::RejectKind::EmptyFile => ui.warn(r),
+            crate::ingest::RejectKind::Record => ui.warn(format!("rejected {r}")),
+        }
+    }
+    Ok(forest)
+}
+
+/// The thresholds `--thresholds` names, or the defaults (`analyze` and `merge`).
+pub fn load_thresholds(path: Option<&std::path::Path>) -> anyhow::Result<Thresholds> {
+    match path {
+        Some(p) => Thresholds::load(p).context("reading the thresholds"),
+        None => Ok(Thresholds::default()),
+    }
+}
+
+/// Reads and threads the inputs ([`read_forest`]), loads the models and scores every
+/// comment (with a progress bar): the part `score` and `analyze` share.
 pub fn read_and_score(
     input: &InputArgs,
     stance: &StanceArgs,
@@ -188,14 +210,7 @@ pub fn read_and_score(
     Scorer,
 )> {
     let target = stance.resolve()?;
-    let forest = crate::pipeline::read_forest(&input.inputs, &input.options())
-        .context("reading comments")?;
-    for r in &forest.rejects {
-        match r.kind {
-            crate::ingest::RejectKind::EmptyFile => ui.warn(r),
-            crate::ingest::RejectKind::Record => ui.warn(format!("rejected {r}")),
-        }
-    }
+    let forest = read_forest(input, ui)?;
     let scorer = model.load_scorer(ui)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");
     let scores =

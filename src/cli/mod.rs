@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 pub mod analyze;
 pub mod common;
+pub mod merge;
 pub mod models;
 pub mod score;
 pub mod serve;
@@ -44,6 +45,9 @@ pub enum Command {
     Score(score::Args),
     /// Build threads, score, and write the moderation queue, summaries and article stance.
     Analyze(analyze::Args),
+    /// Rebuild analyze's reports from per-partition `score` outputs (a cluster run), without
+    /// scoring again.
+    Merge(merge::Args),
     /// List the installed models (paths, sizes, hashes) and run a self-check of the encoder.
     Models(models::Args),
     /// Train the sentiment, toxicity and stance heads on labelled data (writes models/heads/).
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Threads(args) => threads::run(args, &ui),
         Command::Score(args) => score::run(args, &ui),
         Command::Analyze(args) => analyze::run(args, &ui),
+        Command::Merge(args) => merge::run(args, &ui),
         Command::Models(args) => models::run(args, &ui),
         Command::Train(args) => train::run(args, &ui),
         Command::Tune(args) => tune::run(args, &ui),

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod charts;
+pub mod merge;
 pub mod outfile;
 pub mod safe;
 pub mod scores;
