@@ -211,7 +211,7 @@ def run(a, work, out):
     t = time.monotonic()
     spark = (SparkSession.builder.master(a.master).appName("threadlens-pipe")
              .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.shuffle.partitions", str(a.partitions))
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
@@ -285,7 +285,8 @@ def run(a, work, out):
         for p in problems[:20]:
             print(f"  {p}")
         print(f"FAIL: {len(problems)} problems; {len(spark_rows)} Spark rows vs "
-              f"{len(single_rows)} single; largest score difference {worst:.4f}")
+              f"{len(single_rows)} of one process; {differ} rows differ at 4 decimals, "
+              f"largest score difference {worst:.4f} (bound {BOUND})")
         sys.exit(1)
     print(f"PASS: {len(spark_rows)} rows from {a.partitions} partitions = {len(single_rows)} "
           f"rows of one process; ids, thread_id/parent_id/depth, labels, model and text equal; "
