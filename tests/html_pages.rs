@@ -350,3 +350,29 @@ fn nested_elements_in_a_text_page_render_linearly() {
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(input.comments.len(), 1, "{:?}", input.rejects);
 }
+
+#[test]
+fn hundred_thousand_nested_elements_in_a_wxr_comment_body_read_in_linear_time() {
+    // The other readers turn HTML comment bodies into text through html2text, on html5ever
+    // too; a WordPress export whose comment nests 100,000 <div>s took about a minute.
+    let wxr = std::fs::read_to_string(root().join("tests/fixtures/threads/samples/wordpress/cc-labs-wxr.xml"))
+        .expect("WXR sample");
+    let opts = IngestOptions::default();
+    let plain = read_bytes("cc.xml", wxr.as_bytes(), &opts).expect("reads");
+    let open = "<wp:comment_content><![CDATA[";
+    let at = wxr.find(open).expect("a comment") + open.len();
+    let deep = format!(
+        "{}{}deep{}{}",
+        &wxr[..at],
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000),
+        &wxr[at..]
+    );
+    let start = Instant::now();
+    let input = read_bytes("deep.xml", deep.as_bytes(), &opts).expect("reads");
+    let took = start.elapsed();
+    eprintln!("WXR comment body with 100000 nested <div>: {took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(input.comments.len(), plain.comments.len());
+    assert!(input.comments.iter().any(|c| c.text.starts_with("deep")));
+}

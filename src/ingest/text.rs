@@ -11,6 +11,9 @@ pub(crate) fn html_to_text(html: &str) -> String {
         return html.trim().to_string();
     }
     let decorator = html2text::render::TrivialDecorator::new();
+    // Tags nested past a thousand levels are dropped first: html5ever's tree builder is
+    // quadratic in the nesting depth (issue 17 case 12).
+    let html = super::html::shallow(html);
     match html2text::from_read_with_decorator(html.as_bytes(), 100_000, decorator) {
         Ok(text) => tidy(&text),
         // html2text only fails on pathological input; the raw text is better than nothing.

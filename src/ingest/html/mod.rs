@@ -20,6 +20,7 @@ use super::{
 mod article;
 mod dom;
 mod generic;
+mod shallow;
 mod sites;
 
 /// What the extractors look for, named in the warning when a page has none of it.
@@ -103,10 +104,16 @@ impl Extract {
     }
 }
 
+/// `html` without the tags nested past [`shallow::MAX_DEPTH`], so that html5ever (here and
+/// in html2text, which the other readers use for HTML comment bodies) stays linear.
+pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
+    shallow::shallow(html)
+}
+
 /// Reads a saved HTML page.
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
-    let doc = Html::parse_document(&html);
+    let doc = Html::parse_document(&shallow::shallow(&html));
     let key = page::article_key(file);
     let article = article::read(&doc, &key);
     let extract = match sites::extract(&doc) {
