@@ -11,7 +11,7 @@ Check: every partition's output starts with the scores header; the union of the 
 rows (headers dropped) has exactly the single process's ids; per row the structure columns
 (thread_id, parent_id, depth), author, labels (sentiment, stance, reply stance), model and
 text are equal, every probability is within the batch-composition bound (README,
-Reliability: 0.003) and no toxicity flag at the default thresholds changes. Prints PASS or
+Reliability: 0.004 in bf16) and no toxicity flag at the default thresholds changes. Prints PASS or
 FAIL with the counts and the largest difference; exits 1 on FAIL.
 
 With `--out DIR` the input, the single process's scores and each partition's output
@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TOXICHAT = os.path.join(REPO, "..", "shared", "data", "toxicity", "toxichat-reddit",
                         "toxichat_turns_flat.csv")
-BOUND = 0.003  # README, "Reliability": scores depend on batch composition by at most this
+BOUND = 0.004  # README, "Reliability": in bf16 scores depend on batch composition by at most this
 STRUCTURE = ["id", "thread_id", "parent_id", "depth", "author"]
 LABELS = ["sentiment", "stance", "stance_source", "reply_stance"]
 PROBS = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "toxicity", "insult",
