@@ -37,7 +37,10 @@ fn truth_pages() -> Vec<(PathBuf, PathBuf)> {
         return out;
     };
     for site in sites.flatten().filter(|e| e.path().is_dir()) {
-        for f in std::fs::read_dir(site.path()).expect("site folder").flatten() {
+        for f in std::fs::read_dir(site.path())
+            .expect("site folder")
+            .flatten()
+        {
             let p = f.path();
             if p.extension().is_some_and(|e| e == "html") {
                 let truth = p.with_extension("truth.json");
@@ -61,8 +64,8 @@ fn article_stubs(page: &str) -> usize {
 
 /// Compares one page with its truth file; returns a line of figures, or the differences.
 fn check_page(page: &Path, truth: &Path) -> Result<String, String> {
-    let truth: Value = serde_json::from_str(&std::fs::read_to_string(truth).expect("truth"))
-        .expect("truth JSON");
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(truth).expect("truth")).expect("truth JSON");
     let name = page.file_name().unwrap().to_string_lossy().into_owned();
     let input = read(page);
     let mut errs = Vec::new();
@@ -73,7 +76,10 @@ fn check_page(page: &Path, truth: &Path) -> Result<String, String> {
         .map(|c| {
             let id = c["id"].as_str().expect("id").to_string();
             let parent = c["parent"].as_str().map(str::to_string);
-            (id, (parent, c["kind"].as_str().unwrap_or("comment").to_string()))
+            (
+                id,
+                (parent, c["kind"].as_str().unwrap_or("comment").to_string()),
+            )
         })
         .collect();
     let mut got: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
@@ -91,7 +97,9 @@ fn check_page(page: &Path, truth: &Path) -> Result<String, String> {
     let invented: Vec<&String> = got.keys().filter(|k| !want.contains_key(*k)).collect();
     let mut edges_ok = 0;
     for (id, (parent, kind)) in &want {
-        let Some((gp, gk)) = got.get(id) else { continue };
+        let Some((gp, gk)) = got.get(id) else {
+            continue;
+        };
         if gp == parent {
             edges_ok += 1;
         } else {
@@ -121,10 +129,7 @@ fn check_page(page: &Path, truth: &Path) -> Result<String, String> {
         .iter()
         .filter(|p| p.source == PartialSource::PageMore)
         .collect();
-    let mut got_stubs: Vec<String> = stubs
-        .iter()
-        .filter_map(|p| p.parent_id.clone())
-        .collect();
+    let mut got_stubs: Vec<String> = stubs.iter().filter_map(|p| p.parent_id.clone()).collect();
     let mut want_sorted = want_stubs.clone();
     want_sorted.sort();
     got_stubs.sort();
@@ -133,12 +138,20 @@ fn check_page(page: &Path, truth: &Path) -> Result<String, String> {
     }
     let top = stubs.iter().filter(|p| p.parent_id.is_none()).count();
     if top != article_stubs(&name) {
-        errs.push(format!("{top} article-level stubs, expected {}", article_stubs(&name)));
+        errs.push(format!(
+            "{top} article-level stubs, expected {}",
+            article_stubs(&name)
+        ));
     }
     if !input.rejects.is_empty() {
         errs.push(format!("rejects: {:?}", input.rejects));
     }
-    if input.articles.first().and_then(|a| a.title.as_ref()).is_none() {
+    if input
+        .articles
+        .first()
+        .and_then(|a| a.title.as_ref())
+        .is_none()
+    {
         errs.push("no article title".into());
     }
     let line = format!(
@@ -185,8 +198,7 @@ fn saved_pages_through_the_binary_exit_0_with_every_comment() {
         return;
     }
     for (page, truth) in &pages {
-        let truth: Value =
-            serde_json::from_str(&std::fs::read_to_string(truth).unwrap()).unwrap();
+        let truth: Value = serde_json::from_str(&std::fs::read_to_string(truth).unwrap()).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_threadlens"))
             .args(["threads", "--as", "jsonl"])
             .arg(page)
@@ -211,7 +223,12 @@ fn edges(input: &Input) -> Vec<(String, Option<String>)> {
     input
         .comments
         .iter()
-        .map(|c| (c.id.to_string(), c.parent_id.as_ref().map(|p| p.to_string())))
+        .map(|c| {
+            (
+                c.id.to_string(),
+                c.parent_id.as_ref().map(|p| p.to_string()),
+            )
+        })
         .collect()
 }
 
@@ -314,8 +331,8 @@ fn hundred_thousand_nested_elements_read_in_linear_time() {
         for depth in [10_000, 100_000] {
             let page = nested_page(depth, tag);
             let start = Instant::now();
-            let input = read_bytes("deep.html", page.as_bytes(), &IngestOptions::default())
-                .expect("reads");
+            let input =
+                read_bytes("deep.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
             let took = start.elapsed();
             assert_eq!(input.comments.len(), 1, "{tag} {depth}");
             eprintln!("{depth} nested <{tag}>: {took:?}");
@@ -323,7 +340,11 @@ fn hundred_thousand_nested_elements_read_in_linear_time() {
         }
         // Seconds, not minutes; and ten times the nesting takes about ten times as long
         // (a square law would be a hundred).
-        assert!(times[1] < Duration::from_secs(10), "<{tag}>: {:?}", times[1]);
+        assert!(
+            times[1] < Duration::from_secs(10),
+            "<{tag}>: {:?}",
+            times[1]
+        );
         assert!(
             times[1] < times[0] * 40 + Duration::from_millis(200),
             "<{tag}> grows faster than linearly: {times:?}"
@@ -355,8 +376,10 @@ fn nested_elements_in_a_text_page_render_linearly() {
 fn hundred_thousand_nested_elements_in_a_wxr_comment_body_read_in_linear_time() {
     // The other readers turn HTML comment bodies into text through html2text, on html5ever
     // too; a WordPress export whose comment nests 100,000 <div>s took about a minute.
-    let wxr = std::fs::read_to_string(root().join("tests/fixtures/threads/samples/wordpress/cc-labs-wxr.xml"))
-        .expect("WXR sample");
+    let wxr = std::fs::read_to_string(
+        root().join("tests/fixtures/threads/samples/wordpress/cc-labs-wxr.xml"),
+    )
+    .expect("WXR sample");
     let opts = IngestOptions::default();
     let plain = read_bytes("cc.xml", wxr.as_bytes(), &opts).expect("reads");
     let open = "<wp:comment_content><![CDATA[";

@@ -21,7 +21,8 @@ pub(super) fn read(doc: &Html, key: &str) -> Article {
         match tag(n) {
             "meta" => meta.take(n),
             "link" if attr(n, "rel") == Some("canonical") => {
-                meta.url.get_or_insert_with(|| attr(n, "href").unwrap_or("").to_string());
+                meta.url
+                    .get_or_insert_with(|| attr(n, "href").unwrap_or("").to_string());
             }
             "title" if title.is_none() => title = Some(dom::line(n)),
             "h1" if h1.is_none() => {
@@ -66,7 +67,9 @@ struct Meta {
 
 impl Meta {
     fn take(&mut self, n: N<'_>) {
-        let name = attr(n, "property").or_else(|| attr(n, "name")).unwrap_or("");
+        let name = attr(n, "property")
+            .or_else(|| attr(n, "name"))
+            .unwrap_or("");
         let Some(content) = attr(n, "content").map(str::trim).filter(|c| !c.is_empty()) else {
             return;
         };
@@ -88,7 +91,11 @@ fn headline(title: &str) -> String {
     [" | ", " - ", " – ", " — ", " :: ", " « ", " » "]
         .iter()
         .fold(vec![title.trim()], |parts, sep| {
-            parts.iter().flat_map(|p| p.split(sep)).map(str::trim).collect()
+            parts
+                .iter()
+                .flat_map(|p| p.split(sep))
+                .map(str::trim)
+                .collect()
         })
         .into_iter()
         .max_by_key(|p| p.chars().count())

@@ -70,7 +70,8 @@ impl<'a, P: Fn(N<'a>) -> bool> Iterator for Walk<'a, P> {
                 }
             },
         };
-        self.stack.extend(n.children().rev().filter(|c| c.value().is_element()));
+        self.stack
+            .extend(n.children().rev().filter(|c| c.value().is_element()));
         Some(n)
     }
 }
@@ -91,7 +92,10 @@ pub(super) fn ancestor<'a>(n: N<'a>, limit: usize, pred: impl Fn(N<'a>) -> bool)
 
 /// Items (elements for which `is_item` holds) in document order, each with the index of the
 /// nearest item that contains it: reply nesting by DOM containment, in one pass.
-pub(super) fn nest<'a>(root: N<'a>, is_item: impl Fn(N<'a>) -> bool) -> Vec<(N<'a>, Option<usize>)> {
+pub(super) fn nest<'a>(
+    root: N<'a>,
+    is_item: impl Fn(N<'a>) -> bool,
+) -> Vec<(N<'a>, Option<usize>)> {
     let mut out: Vec<(N<'a>, Option<usize>)> = Vec::new();
     let mut open: Vec<(ego_tree::NodeId, usize)> = Vec::new();
     for edge in root.traverse() {
@@ -169,7 +173,10 @@ pub(super) fn render<'a>(n: N<'a>, prune: impl Fn(N<'a>) -> bool) -> String {
 
 /// The text of `n`'s subtree on one line: whitespace collapsed, nothing pruned.
 pub(super) fn line(n: N<'_>) -> String {
-    render(n, |_| false).split_whitespace().collect::<Vec<_>>().join(" ")
+    render(n, |_| false)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Parts of a page a reader never sees as text.
@@ -183,8 +190,17 @@ fn invisible(n: N<'_>) -> bool {
     };
     matches!(
         tag(n),
-        "script" | "style" | "noscript" | "template" | "head" | "svg" | "iframe" | "select"
-            | "textarea" | "button" | "input"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "svg"
+            | "iframe"
+            | "select"
+            | "textarea"
+            | "button"
+            | "input"
     ) || hidden()
 }
 
@@ -263,7 +279,10 @@ mod tests {
             ("x<br>y", "x\ny"),
             ("don&#x27;t &gt; x<script>var a;</script>", "don't > x"),
             ("<a href=\"http://x\">link</a> here", "link here"),
-            ("<p hidden>no</p><p style=\"display: none\">no</p>yes", "yes"),
+            (
+                "<p hidden>no</p><p style=\"display: none\">no</p>yes",
+                "yes",
+            ),
         ];
         for (html, want) in cases {
             assert_eq!(doc_text(html), want, "{html}");
@@ -273,10 +292,7 @@ mod tests {
     #[test]
     fn depth_parents() {
         let got = parents_by_depth(&[1, 2, 3, 2, 1, 3, 1]);
-        assert_eq!(
-            got,
-            [None, Some(0), Some(1), Some(0), None, Some(4), None]
-        );
+        assert_eq!(got, [None, Some(0), Some(1), Some(0), None, Some(4), None]);
     }
 
     #[test]

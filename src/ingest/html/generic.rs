@@ -23,10 +23,47 @@ const GROUPS_EXAMINED: usize = 8;
 const MARKS: &[&str] = &["comment", "reply", "post", "answer", "message", "review"];
 /// Words after the mark that make a class name a part of a comment, or a container of many.
 const PARTS: &[&str] = &[
-    "list", "count", "form", "body", "content", "text", "meta", "author", "user", "date", "time",
-    "head", "foot", "link", "button", "btn", "action", "avatar", "vote", "score", "icon", "area",
-    "section", "container", "wrap", "thread", "nav", "replies", "comments", "posts", "answers",
-    "messages", "reviews", "title", "info", "menu", "share", "edit", "new", "input", "box",
+    "list",
+    "count",
+    "form",
+    "body",
+    "content",
+    "text",
+    "meta",
+    "author",
+    "user",
+    "date",
+    "time",
+    "head",
+    "foot",
+    "link",
+    "button",
+    "btn",
+    "action",
+    "avatar",
+    "vote",
+    "score",
+    "icon",
+    "area",
+    "section",
+    "container",
+    "wrap",
+    "thread",
+    "nav",
+    "replies",
+    "comments",
+    "posts",
+    "answers",
+    "messages",
+    "reviews",
+    "title",
+    "info",
+    "menu",
+    "share",
+    "edit",
+    "new",
+    "input",
+    "box",
 ];
 
 /// The group key of an element that may be a comment block: its tag and its comment-like class.
@@ -35,7 +72,9 @@ fn key(n: N<'_>) -> Option<(String, String)> {
     if attr(n, "itemtype").is_some_and(|t| t.ends_with("/Comment") || t.ends_with("/Answer")) {
         return Some((e.name().to_string(), "itemtype".to_string()));
     }
-    let class = e.classes().find(|c| is_block_class(&c.to_ascii_lowercase()))?;
+    let class = e
+        .classes()
+        .find(|c| is_block_class(&c.to_ascii_lowercase()))?;
     Some((e.name().to_string(), class.to_string()))
 }
 
@@ -99,7 +138,8 @@ fn read_group<'a>(root: N<'a>, is_item: &dyn Fn(N<'a>) -> bool) -> Extract {
         contained |= parent.is_some();
         index.push(Some(out.items.len()));
         indents.push(indent(n));
-        out.items.push(block(n, parent.map_or(Parent::Top, Parent::Index), is_item));
+        out.items
+            .push(block(n, parent.map_or(Parent::Top, Parent::Index), is_item));
     }
     let confidence = if contained {
         CONTAINMENT
@@ -169,18 +209,19 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
         let class = attr(x, "class").unwrap_or("").to_ascii_lowercase();
         words.iter().any(|w| class.contains(w))
     };
-    let id = id_attr(n)
-        .map(str::to_string)
-        .or_else(|| {
-            ["data-comment-id", "data-post-id", "data-id", "data-cid"]
-                .iter()
-                .find_map(|a| super::sites::attr_str(n, a))
-        });
+    let id = id_attr(n).map(str::to_string).or_else(|| {
+        ["data-comment-id", "data-post-id", "data-id", "data-cid"]
+            .iter()
+            .find_map(|a| super::sites::attr_str(n, a))
+    });
     let mut item = Item::new(id, parent);
     let author = dom::find(n, own, |x| {
         attr(x, "itemprop") == Some("author")
             || attr(x, "rel").is_some_and(|r| r.contains("author"))
-            || class_has(x, &["author", "username", "user-name", "user-link", "byline"])
+            || class_has(
+                x,
+                &["author", "username", "user-name", "user-link", "byline"],
+            )
     });
     item.author = author.map(dom::line).filter(|a| !a.is_empty());
     let time = dom::find(n, own, |x| tag(x) == "time")
@@ -191,7 +232,10 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
             || class_has(x, &["body", "content", "text", "message", "cooked"])
     });
     let skip = |x: N<'a>| {
-        own(x) || is_more(x) || Some(x.id()) == author.map(|a| a.id()) || Some(x.id()) == time.map(|t| t.id())
+        own(x)
+            || is_more(x)
+            || Some(x.id()) == author.map(|a| a.id())
+            || Some(x.id()) == time.map(|t| t.id())
     };
     item.text = dom::render(body.unwrap_or(n), skip);
     item

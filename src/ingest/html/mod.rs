@@ -13,8 +13,8 @@ use std::borrow::Cow;
 use scraper::Html;
 
 use super::{
-    page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource,
-    Reject, RejectKind,
+    page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource, Reject,
+    RejectKind,
 };
 
 mod article;

@@ -52,7 +52,11 @@ struct Sink {
 fn run(html: &str, mode: Mode) -> Sink {
     let sink = Sink {
         mode,
-        out: RefCell::new(String::with_capacity(if mode == Mode::Rewrite { html.len() } else { 0 })),
+        out: RefCell::new(String::with_capacity(if mode == Mode::Rewrite {
+            html.len()
+        } else {
+            0
+        })),
         open: RefCell::default(),
         dropped: RefCell::default(),
         depth: Cell::new(0),
@@ -71,11 +75,45 @@ fn run(html: &str, mode: Mode) -> Sink {
 fn uncounted(name: &str) -> bool {
     matches!(
         name,
-        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta"
-            | "source" | "track" | "wbr" | "param" | "keygen" | "basefont" | "bgsound" | "frame"
-            | "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th" | "thead"
-            | "tbody" | "tfoot" | "colgroup" | "caption" | "rb" | "rt" | "rp" | "rtc" | "html"
-            | "head" | "body"
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "param"
+            | "keygen"
+            | "basefont"
+            | "bgsound"
+            | "frame"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+            | "caption"
+            | "rb"
+            | "rt"
+            | "rp"
+            | "rtc"
+            | "html"
+            | "head"
+            | "body"
     )
 }
 
@@ -107,12 +145,17 @@ impl Sink {
             return true;
         }
         if self.depth.get() >= MAX_DEPTH && self.mode == Mode::Rewrite {
-            *self.dropped.borrow_mut().entry(name.to_string()).or_default() += 1;
+            *self
+                .dropped
+                .borrow_mut()
+                .entry(name.to_string())
+                .or_default() += 1;
             return false;
         }
         *self.open.borrow_mut().entry(name.to_string()).or_default() += 1;
         self.depth.set(self.depth.get() + 1);
-        self.max_depth.set(self.max_depth.get().max(self.depth.get()));
+        self.max_depth
+            .set(self.max_depth.get().max(self.depth.get()));
         true
     }
 
@@ -203,7 +246,8 @@ mod tests {
 
     #[test]
     fn shallow_pages_are_untouched() {
-        let page = "<html><body><div><p>a<div>b</div></div><script>if (a<b) x();</script></body></html>";
+        let page =
+            "<html><body><div><p>a<div>b</div></div><script>if (a<b) x();</script></body></html>";
         assert!(matches!(shallow(page), Cow::Borrowed(_)));
     }
 

@@ -13,7 +13,8 @@ pub(super) fn is_post(n: N<'_>) -> bool {
 pub(super) fn extract(root: N<'_>) -> Extract {
     let mut out = Extract::default();
     for (n, parent) in dom::nest(root, is_post) {
-        out.items.push(post(n, parent.map_or(Parent::Top, Parent::Index)));
+        out.items
+            .push(post(n, parent.map_or(Parent::Top, Parent::Index)));
     }
     let more = root.descendants().find(|&n| {
         has_class(n, "load-more")
@@ -44,9 +45,7 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     item.text = dom::find(n, own, |x| has_class(x, "post-message"))
         .map(|m| dom::render(m, |_| false))
         .unwrap_or_default();
-    if has_class(n, "is-deleted")
-        || dom::find(n, own, |x| has_class(x, "post-deleted")).is_some()
-    {
+    if has_class(n, "is-deleted") || dom::find(n, own, |x| has_class(x, "post-deleted")).is_some() {
         item.kind = ItemKind::Deleted;
     }
     item

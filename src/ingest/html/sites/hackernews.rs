@@ -53,9 +53,11 @@ fn is_more_link(n: N<'_>) -> bool {
 /// is not in a row with an indent image (a story's header).
 fn comment(head: N<'_>) -> Option<(Item, u32)> {
     let row = dom::ancestor(head, ROW_LEVELS, |a| tag(a) == "tr")?;
-    let indent = dom::find(row, |_| false, |x| {
-        tag(x) == "img" && attr(x, "src").is_some_and(|s| s.ends_with("s.gif"))
-    })?;
+    let indent = dom::find(
+        row,
+        |_| false,
+        |x| tag(x) == "img" && attr(x, "src").is_some_and(|s| s.ends_with("s.gif")),
+    )?;
     let width: u32 = attr(indent, "width")?.trim().parse().ok()?;
     let depth = width / INDENT_PX + 1;
     let outer = dom::ancestor(row, ROW_LEVELS, |a| has_class(a, "athing"));
@@ -64,17 +66,23 @@ fn comment(head: N<'_>) -> Option<(Item, u32)> {
         .map(str::to_string)
         .or_else(|| vote_id(row))
         .or_else(|| {
-            dom::find(head, |_| false, |x| {
-                attr(x, "href").is_some_and(|h| query(h, "id").is_some() && h.contains("item?"))
-            })
+            dom::find(
+                head,
+                |_| false,
+                |x| {
+                    attr(x, "href").is_some_and(|h| query(h, "id").is_some() && h.contains("item?"))
+                },
+            )
             .and_then(|a| attr(a, "href"))
             .and_then(|h| query(h, "id"))
             .map(str::to_string)
         });
     let mut item = Item::new(id, Parent::Top);
-    let user = dom::find(head, |_| false, |x| {
-        has_class(x, "hnuser") || attr(x, "href").is_some_and(|h| h.contains("user?id="))
-    });
+    let user = dom::find(
+        head,
+        |_| false,
+        |x| has_class(x, "hnuser") || attr(x, "href").is_some_and(|h| h.contains("user?id=")),
+    );
     item.author = user.map(dom::line).filter(|a| !a.is_empty());
     item.time = dom::find(head, |_| false, |x| has_class(x, "age"))
         .map(|a| attr(a, "title").map_or_else(|| dom::line(a), str::to_string))
@@ -87,9 +95,11 @@ fn comment(head: N<'_>) -> Option<(Item, u32)> {
             };
             Some(after.trim().to_string()).filter(|t| !t.is_empty())
         });
-    let body = dom::find(row, |_| false, |x| {
-        has_class(x, "comment") && matches!(tag(x), "span" | "div")
-    });
+    let body = dom::find(
+        row,
+        |_| false,
+        |x| has_class(x, "comment") && matches!(tag(x), "span" | "div"),
+    );
     item.text = body
         .map(|b| dom::render(b, |x| has_class(x, "reply")))
         .unwrap_or_default();
@@ -101,10 +111,10 @@ fn comment(head: N<'_>) -> Option<(Item, u32)> {
 
 /// The id in the comment's upvote link (`a#up_ID`).
 fn vote_id(row: N<'_>) -> Option<String> {
-    let up = dom::find(row, |_| false, |x| {
-        tag(x) == "a" && dom::id_attr(x).is_some_and(|i| i.starts_with("up_"))
-    })?;
-    dom::id_attr(up)?
-        .strip_prefix("up_")
-        .map(str::to_string)
+    let up = dom::find(
+        row,
+        |_| false,
+        |x| tag(x) == "a" && dom::id_attr(x).is_some_and(|i| i.starts_with("up_")),
+    )?;
+    dom::id_attr(up)?.strip_prefix("up_").map(str::to_string)
 }

@@ -51,9 +51,13 @@ fn comment(entry: N<'_>) -> Item {
     item.author = attr_str(entry, "data-username").or_else(|| {
         dom::find(entry, |_| false, |x| has_class(x, "i-ljuser-username")).map(dom::line)
     });
-    item.time = dom::find(entry, |_| false, |x| has_class(x, "mdspost-comment-time--ctime"))
-        .or_else(|| dom::find(entry, |_| false, |x| tag(x) == "time"))
-        .map(dom::line);
+    item.time = dom::find(
+        entry,
+        |_| false,
+        |x| has_class(x, "mdspost-comment-time--ctime"),
+    )
+    .or_else(|| dom::find(entry, |_| false, |x| tag(x) == "time"))
+    .map(dom::line);
     if has_class(entry, "mdspost-comment--collapsed") {
         item.kind = ItemKind::Collapsed;
     } else if has_class(entry, "mdspost-comment--deleted") {

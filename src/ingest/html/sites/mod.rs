@@ -47,7 +47,9 @@ impl Engine {
             Engine::WordPress => wordpress::is_comment(n),
             Engine::Disqus => disqus::is_post(n),
             Engine::Slashdot => {
-                tag(n) == "li" && has_class(n, "comment") && id_attr(n).is_some_and(|i| i.starts_with("tree_"))
+                tag(n) == "li"
+                    && has_class(n, "comment")
+                    && id_attr(n).is_some_and(|i| i.starts_with("tree_"))
                     || id_attr(n) == Some("commentlisting")
             }
             Engine::YouTube => tag(n) == "ytd-comment-renderer",

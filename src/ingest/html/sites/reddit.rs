@@ -9,11 +9,7 @@ use super::{attr_str, number_in};
 
 /// A comment or a "load more comments" stub.
 pub(super) fn is_thing(n: N<'_>) -> bool {
-    has_class(n, "thing")
-        && matches!(
-            attr(n, "data-type"),
-            Some("comment" | "morechildren")
-        )
+    has_class(n, "thing") && matches!(attr(n, "data-type"), Some("comment" | "morechildren"))
 }
 
 fn is_stub(n: N<'_>) -> bool {
@@ -48,16 +44,15 @@ pub(super) fn extract(root: N<'_>) -> Extract {
 fn comment(n: N<'_>, parent: Parent) -> Item {
     let id = attr(n, "data-fullname")
         .map(|f| f.strip_prefix("t1_").unwrap_or(f).to_string())
-        .or_else(|| {
-            dom::id_attr(n).map(|i| i.strip_prefix("thing_t1_").unwrap_or(i).to_string())
-        });
+        .or_else(|| dom::id_attr(n).map(|i| i.strip_prefix("thing_t1_").unwrap_or(i).to_string()));
     let mut item = Item::new(id, parent);
     let own = |x: N<'_>| is_thing(x) || has_class(x, "child");
-    item.author = attr_str(n, "data-author").or_else(|| {
-        dom::find(n, own, |x| has_class(x, "author")).map(dom::line)
-    });
-    item.time = dom::find(n, own, |x| tag(x) == "time" && has_class(x, "live-timestamp"))
-        .and_then(|t| attr_str(t, "datetime"));
+    item.author = attr_str(n, "data-author")
+        .or_else(|| dom::find(n, own, |x| has_class(x, "author")).map(dom::line));
+    item.time = dom::find(n, own, |x| {
+        tag(x) == "time" && has_class(x, "live-timestamp")
+    })
+    .and_then(|t| attr_str(t, "datetime"));
     let body = dom::find(n, own, |x| has_class(x, "usertext-body"));
     item.text = body.map(|b| dom::render(b, |_| false)).unwrap_or_default();
     let deleted = has_class(n, "deleted")

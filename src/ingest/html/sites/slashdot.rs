@@ -15,7 +15,11 @@ pub(super) fn extract(root: N<'_>) -> Extract {
     let Some(listing) = root
         .descendants()
         .find(|&n| id_attr(n) == Some("commentlisting"))
-        .or_else(|| root.descendants().find(|&n| is_full(n)).and_then(|n| n.parent()))
+        .or_else(|| {
+            root.descendants()
+                .find(|&n| is_full(n))
+                .and_then(|n| n.parent())
+        })
     else {
         return out;
     };

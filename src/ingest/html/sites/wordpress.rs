@@ -32,7 +32,9 @@ pub(super) fn is_comment(n: N<'_>) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
         && (tag(n) == "li"
             || (matches!(tag(n), "article" | "div")
-                && ["comment", "pingback", "trackback"].iter().any(|c| has_class(n, c))))
+                && ["comment", "pingback", "trackback"]
+                    .iter()
+                    .any(|c| has_class(n, c))))
 }
 
 pub(super) fn extract(root: N<'_>) -> Extract {
@@ -48,7 +50,8 @@ pub(super) fn extract(root: N<'_>) -> Extract {
             Some(parents) => parents[i],
             None => *contained_in,
         };
-        out.items.push(entry(*n, parent.map_or(Parent::Top, Parent::Index)));
+        out.items
+            .push(entry(*n, parent.map_or(Parent::Top, Parent::Index)));
     }
     out
 }
@@ -64,21 +67,25 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
     } else if has_class(n, "trackback") {
         item.kind = ItemKind::Trackback;
     }
-    let author = dom::find(n, own, |x| has_class(x, "fn"))
-        .or_else(|| {
-            let box_ = dom::find(n, own, |x| has_class(x, "comment-author"))?;
-            dom::find(box_, |_| false, |x| matches!(tag(x), "strong" | "b" | "a"))
-                .filter(|a| !dom::line(*a).is_empty() && !has_class(*a, "comment-reply-link"))
-                .or(Some(box_))
-        });
-    item.author = author.map(dom::line).filter(|a| !a.is_empty());
-    item.time = dom::find(n, own, |x| tag(x) == "time").map(|t| {
-        super::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t))
+    let author = dom::find(n, own, |x| has_class(x, "fn")).or_else(|| {
+        let box_ = dom::find(n, own, |x| has_class(x, "comment-author"))?;
+        dom::find(box_, |_| false, |x| matches!(tag(x), "strong" | "b" | "a"))
+            .filter(|a| !dom::line(*a).is_empty() && !has_class(*a, "comment-reply-link"))
+            .or(Some(box_))
     });
+    item.author = author.map(dom::line).filter(|a| !a.is_empty());
+    item.time = dom::find(n, own, |x| tag(x) == "time")
+        .map(|t| super::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
     let body = dom::find(n, own, |x| {
-        ["comment-content", "comment-text", "contenttext", "comment-body", "comment-entry"]
-            .iter()
-            .any(|c| has_class(x, c))
+        [
+            "comment-content",
+            "comment-text",
+            "contenttext",
+            "comment-body",
+            "comment-entry",
+        ]
+        .iter()
+        .any(|c| has_class(x, c))
     })
     .unwrap_or(n);
     item.text = dom::render(body, |x| {
