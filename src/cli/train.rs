@@ -66,10 +66,15 @@ pub struct Args {
     #[arg(long, default_value_t = FinetuneConfig::default().max_steps.unwrap_or(0), value_name = "N")]
     pub finetune_steps: usize,
     /// Stage 1: stop at step N of the schedule (which still spans --finetune-steps) and keep
-    /// the best check so far; 0 = run the whole schedule. The committed v2.2 model stopped at
-    /// step 3,000 of the 4,500-step schedule (models/README.md), so that is the default.
-    #[arg(long, default_value_t = 3_000, value_name = "N")]
+    /// the best check so far; 0 = run the whole schedule (what the committed model did; the
+    /// rejected v2.2 candidate stopped at 3,000).
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub finetune_stop: usize,
+    /// Stage 1: repeat the news-comment rows in the training stream (Civil Comments fractions
+    /// 6×, Civil binary/more 3×, ToxiChat 2×): the v2.2 candidate, measured and not kept
+    /// (models/README.md).
+    #[arg(long)]
+    pub stage1_news_mix: bool,
     /// Stage 1: LoRA rank.
     #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
     pub lora_rank: i64,
@@ -201,7 +206,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             },
         )
         .context("loading the encoder")?;
-        let mut data = train::finetune_data(&args.data, !args.no_clean_negatives, !args.no_balance)
+        let mut data = train::finetune_data(
+            &args.data,
+            !args.no_clean_negatives,
+            !args.no_balance,
+            args.stage1_news_mix,
+        )
             .context("reading the fine-tuning data")?;
         for (source, train_rows, val_rows, positives) in &data.sources {
             ui.info(format!(
