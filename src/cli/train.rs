@@ -212,7 +212,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             !args.no_balance,
             args.stage1_news_mix,
         )
-            .context("reading the fine-tuning data")?;
+        .context("reading the fine-tuning data")?;
         for (source, train_rows, val_rows, positives) in &data.sources {
             ui.info(format!(
                 "  {source}: {train_rows} training, {val_rows} validation rows, {positives} positive toxicity cells"

@@ -129,7 +129,10 @@ pub fn bound_union(
         let k = (0..ATTRS)
             .filter(|&k| thresholds[k] < 1.0)
             .max_by_key(|&k| {
-                let n = rows.iter().filter(|p| at_or_above(p[k], thresholds[k])).count();
+                let n = rows
+                    .iter()
+                    .filter(|p| at_or_above(p[k], thresholds[k]))
+                    .count();
                 (n, std::cmp::Reverse(k))
             })?;
         thresholds[k] = threshold_grid()
@@ -530,10 +533,16 @@ mod tests {
         let mut t = [0.5, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0];
         let worst = bound_union(&scored, &mut t, 0.01, 50);
         assert_eq!(worst, Some(("a".to_string(), 0.0)));
-        assert!((t[TOX] - 0.60).abs() < 1e-9 && (t[ins] - 0.70).abs() < 1e-9, "{t:?}");
+        assert!(
+            (t[TOX] - 0.60).abs() < 1e-9 && (t[ins] - 0.70).abs() < 1e-9,
+            "{t:?}"
+        );
         // Already within the bound: nothing moves.
         let mut t = [0.95, 0.95, 1.0, 1.0, 1.0, 1.0, 1.0];
-        assert_eq!(bound_union(&scored, &mut t, 0.05, 50), Some(("a".to_string(), 0.0)));
+        assert_eq!(
+            bound_union(&scored, &mut t, 0.05, 50),
+            Some(("a".to_string(), 0.0))
+        );
         assert_eq!(t[TOX], 0.95);
     }
 
