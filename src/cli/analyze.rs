@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use super::common::{load_thresholds, read_and_score, InputArgs, ModelArgs, StanceArgs};
+use super::common::{
+    load_thresholds, read_and_score, report_written, InputArgs, ModelArgs, StanceArgs,
+};
 use super::{Outcome, Ui};
 use crate::report::write_analysis;
 use crate::tune::thresholds::{Attribute, DEFAULTS};
@@ -60,19 +62,5 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         &scorer.model_id,
         scorer.encoder().precision_name(),
     )?;
-    if w.comments == 0 {
-        ui.info("no comments in the input: wrote an empty report");
-    }
-    ui.info(format!(
-        "{} comments in {} threads, {} flagged; wrote {}",
-        w.comments,
-        w.threads,
-        w.flagged,
-        args.output.display()
-    ));
-    Ok(if forest.rejects.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Rejected(forest.rejects.len())
-    })
+    Ok(report_written(ui, &w, None, &args.output, &forest))
 }

@@ -219,3 +219,30 @@ pub fn read_and_score(
     bar.finish_and_clear();
     Ok((forest, scores, scorer))
 }
+
+/// What `analyze` and `merge` say once the reports are written, and their exit outcome: the
+/// counts (with `how` the scores were obtained, where it is worth saying) and rejected input.
+pub fn report_written(
+    ui: &Ui,
+    w: &crate::report::Written,
+    how: Option<&str>,
+    output: &std::path::Path,
+    forest: &crate::thread::Forest,
+) -> super::Outcome {
+    if w.comments == 0 {
+        ui.info("no comments in the input: wrote an empty report");
+    }
+    let how = how.map(|h| format!(" ({h})")).unwrap_or_default();
+    ui.info(format!(
+        "{} comments in {} threads, {} flagged{how}; wrote {}",
+        w.comments,
+        w.threads,
+        w.flagged,
+        output.display()
+    ));
+    if forest.rejects.is_empty() {
+        super::Outcome::Clean
+    } else {
+        super::Outcome::Rejected(forest.rejects.len())
+    }
+}

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::analyze::default_thresholds_help;
-use super::common::{load_thresholds, read_forest, InputArgs};
+use super::common::{load_thresholds, read_forest, report_written, InputArgs};
 use super::{Outcome, Ui};
 use crate::report::{merge, write_analysis};
 
@@ -81,19 +81,5 @@ where the parent was elsewhere. Partition by thread (or article) id",
         &merged.model_id,
         &source,
     )?;
-    if w.comments == 0 {
-        ui.info("no comments in the input: wrote an empty report");
-    }
-    ui.info(format!(
-        "{} comments in {} threads, {} flagged ({source}); wrote {}",
-        w.comments,
-        w.threads,
-        w.flagged,
-        args.output.display()
-    ));
-    Ok(if forest.rejects.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Rejected(forest.rejects.len())
-    })
+    Ok(report_written(ui, &w, Some(&source), &args.output, &forest))
 }
