@@ -13,48 +13,8 @@ const THEHILL: &str = concat!(
     "/data/seeds/thehill-trump-putin-article.txt"
 );
 
-struct Run {
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(self, code: i32) -> Run {
-        if self.code != Some(code) {
-            panic!(
-                "expected exit {code}, got {:?}\ncommand: {}\n--- stdout\n{}\n--- stderr\n{}",
-                self.code, self.command, self.stdout, self.stderr
-            );
-        }
-        self
-    }
-}
-
-fn threadlens(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadlens"));
-    cmd.args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the threadlens binary runs");
-    {
-        use std::io::Write;
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).expect("write stdin");
-        }
-    }
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        command: format!("(cd {} && threadlens {})", dir.display(), args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::threadlens;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

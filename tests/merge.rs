@@ -8,49 +8,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-struct Run {
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(self, code: i32) -> Run {
-        if self.code != Some(code) {
-            panic!(
-                "expected exit {code}, got {:?}\ncommand: {}\n--- stdout\n{}\n--- stderr\n{}",
-                self.code, self.command, self.stdout, self.stderr
-            );
-        }
-        self
-    }
-}
+mod common;
+use common::Run;
 
 /// Runs the built binary in `dir`, with `stdin` on its standard input.
 fn threadlens(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_threadlens"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the threadlens binary runs");
-    {
-        use std::io::Write;
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        command: format!("(cd {} && threadlens {})", dir.display(), args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::threadlens(dir, args, Some(stdin))
 }
 
 const HEADER: &str = "id,parent_id,thread_id,author,text";

@@ -14,36 +14,8 @@ const SAMPLE: &str = concat!(
 const SCORE_HEADER: &str = "id,thread_id,parent_id,depth,author,sentiment,sentiment_negative,sentiment_neutral,sentiment_positive,toxicity,insult,threat,obscene,identity_attack,severe_toxicity,sexual_explicit,stance,stance_favor,stance_against,stance_none,model,text";
 
 /// A finished run of the binary.
-struct Run {
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Panics, showing the command, stdout and stderr, unless the exit status is `code`.
-    fn expect(self, code: i32) -> Run {
-        if self.code != Some(code) {
-            panic!(
-                "expected exit {code}, got {:?}\ncommand: {}\n--- stdout\n{}\n--- stderr\n{}",
-                self.code, self.command, self.stdout, self.stderr
-            );
-        }
-        self
-    }
-
-    /// Panics with the whole run shown unless stderr contains `needle`.
-    fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}\ncommand: {}\n--- stderr\n{}",
-            self.command,
-            self.stderr
-        );
-        self
-    }
-}
+mod common;
+use common::Run;
 
 /// Runs `threadlens tune ARGS` in `dir`.
 fn tune(dir: &Path, args: &[&str]) -> Run {
@@ -53,16 +25,14 @@ fn tune(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir)
         .env("NO_COLOR", "1");
     let out = cmd.output().expect("the threadlens binary runs");
-    Run {
-        command: format!(
+    Run::of(
+        format!(
             "(cd {} && threadlens tune {})",
             dir.display(),
             args.join(" ")
         ),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        out,
+    )
 }
 
 /// A deterministic number in [0, 1) from a string (FNV-1a), to fake model scores.
