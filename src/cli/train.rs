@@ -110,6 +110,16 @@ pub struct Args {
     /// Stage 3: training steps (batches of 32 pairs), the learning-rate schedule spanning them.
     #[arg(long, default_value_t = PairConfig::default().max_steps, value_name = "N")]
     pub pair_steps: usize,
+    /// Stage 3: peak learning rate.
+    #[arg(long, default_value_t = PairConfig::default().lr, value_name = "LR")]
+    pub pair_lr: f64,
+    /// Stage 3: continue from the pair model already in DIR/heads; a result is kept only where
+    /// its validation loss beats that model's on the same pairs (checked at step 0).
+    #[arg(long)]
+    pub pair_resume: bool,
+    /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
+    #[arg(long)]
+    pub pair_news_mix: bool,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -377,11 +387,16 @@ fn pair_stage(
     use crate::train::datasets::Split;
     let cfg = PairConfig {
         max_steps: args.pair_steps,
+        lr: args.pair_lr,
+        resume: args.pair_resume,
         seed: args.seed,
         precision: precision_name.to_string(),
         ..Default::default()
     };
-    let rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
+    let mut rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
+    if args.pair_news_mix {
+        train::pairs::news_mix(&mut rows);
+    }
     let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for r in &rows {
         let e = counts.entry(r.source).or_default();
@@ -421,6 +436,7 @@ fn pair_stage(
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
     let record = serde_json::json!({
         "settings": cfg,
+        "news_mix": args.pair_news_mix,
         "rows": counts,
         "log": log,
         "scores": scores,

@@ -329,7 +329,7 @@ pub(crate) fn adapter_tensors(
 }
 
 /// Sets the adapter's A and B to those stored in `path` (written by an earlier run).
-fn init_from_file(
+pub(crate) fn init_from_file(
     path: &Path,
     adapters: &[LayerLora],
     names: &[[String; 6]],

@@ -148,6 +148,34 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
+/// The stance v2.1 training stream (`threadlens train --pair-news-mix`; models/README.md,
+/// "Amendment stance v2.1"). VAST (NYT comments toward free-text topics, the closest set to
+/// "stance toward this article") is under a fifth of the pairs, so its training rows are added a
+/// second time; and, since no set teaches that a comment about something else has no stance
+/// toward the target, every 8th VAST comment is also paired with the topic of the VAST row half
+/// the list away (a different topic) and labelled none. Each new pair keeps its comment's split.
+pub fn news_mix(rows: &mut Vec<PairExample>) {
+    let vast: Vec<PairExample> = rows.iter().filter(|e| e.source == "vast").cloned().collect();
+    let n = vast.len();
+    for (i, e) in vast.iter().enumerate() {
+        if e.split == Split::Train {
+            rows.push(e.clone());
+        }
+        if i % 8 != 0 {
+            continue;
+        }
+        let other = &vast[(i + n / 2) % n];
+        if normalize(&other.first) != normalize(&e.first) {
+            rows.push(PairExample {
+                first: other.first.clone(),
+                label: 2,
+                source: "vast-unrelated",
+                ..e.clone()
+            });
+        }
+    }
+}
+
 /// The held-out pairs, each set under its own source name.
 pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
     let st = data.join("stance");
@@ -556,4 +584,50 @@ fn thread_rule_figure(
         super::eval::Confusion::new(3, &gold, &pred).macro_f1(),
         inferred,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vast(topic: &str, text: &str, label: u8) -> PairExample {
+        PairExample::new(topic, text, PairTask::Article, label, "vast")
+    }
+
+    #[test]
+    fn news_mix_repeats_vast_training_rows_and_adds_unrelated_topics() {
+        let mut rows: Vec<PairExample> = (0..16)
+            .map(|i| vast(&format!("topic {i}"), &format!("comment number {i}"), 0))
+            .collect();
+        rows.push(PairExample::new(
+            "a claim",
+            "an argument",
+            PairTask::Article,
+            1,
+            "perspectrum",
+        ));
+        let before = rows.clone();
+        news_mix(&mut rows);
+        let train_vast = before
+            .iter()
+            .filter(|e| e.source == "vast" && e.split == Split::Train)
+            .count();
+        assert_eq!(
+            rows.iter().filter(|e| e.source == "vast").count(),
+            16 + train_vast
+        );
+        let unrelated: Vec<&PairExample> = rows
+            .iter()
+            .filter(|e| e.source == "vast-unrelated")
+            .collect();
+        // Rows 0 and 8, each paired with the topic half the list away.
+        assert_eq!(unrelated.len(), 2);
+        assert_eq!(unrelated[0].second, "comment number 0");
+        assert_eq!(unrelated[0].first, "topic 8");
+        assert_eq!(unrelated[1].first, "topic 0");
+        assert!(unrelated.iter().all(|e| e.label == 2));
+        assert_eq!(unrelated[0].split, split_of("comment number 0"));
+        // Other sources are untouched.
+        assert_eq!(rows.iter().filter(|e| e.source == "perspectrum").count(), 1);
+    }
 }
