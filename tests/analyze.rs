@@ -71,7 +71,7 @@ fn analyze_sputnik_writes_every_report() {
     let at = col(&h, "sentiment_positive") + 1;
     assert_eq!(h[at..at + 7], toxicity, "{h:?}");
     assert_eq!(h[at + 7], "stance");
-    assert_eq!(h[h.len() - 3..], ["flagged", "reasons", "status"]);
+    assert_eq!(h[h.len() - 4..], ["flagged", "reasons", "status", "points"]);
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();
     assert_eq!(ids.len(), 18);
     for r in &rows {

@@ -399,3 +399,57 @@ fn hundred_thousand_nested_elements_in_a_wxr_comment_body_read_in_linear_time() 
     assert_eq!(input.comments.len(), plain.comments.len());
     assert!(input.comments.iter().any(|c| c.text.starts_with("deep")));
 }
+
+#[test]
+fn saved_pages_give_the_points_they_show() {
+    if truth_pages().is_empty() {
+        eprintln!("SKIPPED: {} not found", pages_dir().display());
+        return;
+    }
+    // (page, comment id, points as the page shows them: old Reddit's unvoted score, Slashdot's
+    // "Score:5", YouTube's "72 likes" label or its hidden 0, Disqus's likes counter).
+    let cases = [
+        ("reddit-old/reddit-aww-8dyrb3.html", "dxr0evr", Some(690)),
+        ("slashdot/slashdot-2007-ms-gplv3.html", "19766655", Some(5)),
+        (
+            "youtube/youtube-2018-thinkpad-x1-t480.html",
+            "UgwxU_rG6LuDaKqLn1t4AaABAg",
+            Some(72),
+        ),
+        (
+            "youtube/youtube-2018-thinkpad-x1-t480.html",
+            "Ugzrp0E4ewPKweJx_PJ4AaABAg.8eqAcPCSWNh8eqP6JgO5RX",
+            Some(0),
+        ),
+        (
+            "disqus/disqus-mobile-review-54479.html",
+            "3865138313",
+            Some(11),
+        ),
+        // Hacker News item pages show no points on other people's comments.
+        (
+            "hackernews/hn-2018-tech-company-career-ladders.html",
+            "16909828",
+            None,
+        ),
+    ];
+    for (page, id, want) in cases {
+        let input = read(&pages_dir().join(page));
+        let c = input
+            .comments
+            .iter()
+            .find(|c| &*c.id == id)
+            .unwrap_or_else(|| panic!("{page}: no comment {id}"));
+        assert_eq!(c.points, want, "{page} {id}");
+    }
+    // Every Reddit, Slashdot and Disqus comment on these pages shows its points.
+    for page in [
+        "reddit-old/reddit-aww-8dyrb3.html",
+        "slashdot/slashdot-2007-ms-gplv3.html",
+        "disqus/disqus-mobile-review-54479.html",
+    ] {
+        let input = read(&pages_dir().join(page));
+        let missing = input.comments.iter().filter(|c| c.points.is_none()).count();
+        assert_eq!(missing, 0, "{page}");
+    }
+}

@@ -587,8 +587,8 @@ fn wordpress_status_column_and_pending_in_the_tree() {
     run.check(
         header
             == "id,parent_id,thread_id,article,depth,author,author_inferred,resolution,confidence,\
-                reply_to,source_parent_id,time,kind,deleted,spam,location,text,status",
-        "existing columns keep their order; status is appended",
+                reply_to,source_parent_id,time,kind,deleted,spam,location,text,status,points",
+        "existing columns keep their order; status, then points, are appended",
     );
     let tree = threadlens(&["--as", "tree", path(&file)], None).expect_code(0);
     tree.check(

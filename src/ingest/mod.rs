@@ -225,6 +225,9 @@ pub struct Comment {
     /// How sure the reader is of the stated parent (or of being top-level), when it is less
     /// sure than the source's own ids: the generic reader of unknown HTML pages.
     pub confidence: Option<f32>,
+    /// The score, points or likes the source showed for the comment (votes; may be negative),
+    /// where it shows them.
+    pub points: Option<i64>,
     pub loc: Location,
 }
 

@@ -162,6 +162,7 @@ impl Walker<'_> {
             thread_key: thread_key.map(Into::into),
             deleted,
             spam: json::flag(data, "spam"),
+            points: data.get("score").and_then(Value::as_i64),
             parent_known: true,
             loc,
             ..Comment::default()

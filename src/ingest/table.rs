@@ -86,6 +86,17 @@ const TITLE: &[&str] = &[
     "title",
 ];
 
+/// Votes the site showed (Reddit's and Hacker News's `score`, YouTube's `like_count`).
+const POINTS: &[&str] = &[
+    "points",
+    "score",
+    "ups",
+    "upvotes",
+    "likes",
+    "like_count",
+    "votes",
+];
+
 /// Lowercase, trimmed, BOM-free, with spaces, dashes and dots as underscores.
 pub(crate) fn normalize_header(name: &str) -> String {
     name.trim()
@@ -112,6 +123,7 @@ struct Columns {
     time: Option<usize>,
     thread: Option<usize>,
     title: Option<usize>,
+    points: Option<usize>,
 }
 
 fn columns(
@@ -162,6 +174,9 @@ fn columns(
         title: TITLE
             .iter()
             .find_map(|n| headers.iter().position(|h| h == n)),
+        points: POINTS
+            .iter()
+            .find_map(|n| headers.iter().position(|h| h == n)),
     };
     // A column found by name for two roles serves the one it was given to explicitly, or text.
     for role in [
@@ -171,6 +186,7 @@ fn columns(
         &mut cols.time,
         &mut cols.thread,
         &mut cols.title,
+        &mut cols.points,
     ] {
         if *role == Some(text) {
             *role = None;
@@ -761,6 +777,14 @@ fn row(
         time: get(cols.time)?.map(Into::into),
         thread_key: thread_key.map(Into::into),
         parent_known: cols.parent.is_some(),
+        // Whole numbers only ("12", "-3", "12.0"); anything else in the column is not a vote
+        // count and is left out rather than guessed.
+        points: get(cols.points)?.and_then(|p| {
+            p.parse::<i64>().ok().or_else(|| {
+                let f = p.parse::<f64>().ok()?;
+                (f.fract() == 0.0 && f.abs() < 1e15).then_some(f as i64)
+            })
+        }),
         ..Comment::default()
     })
 }
@@ -791,6 +815,18 @@ mod tests {
             &mut input,
         )?;
         Ok(input)
+    }
+
+    #[test]
+    fn points_column_reads_whole_numbers_only() {
+        let input = read_str(
+            "id,text,score\na,one,12\nb,two,-3\nc,three,4.0\nd,four,0.87\ne,five,\n",
+            &ColumnOverrides::default(),
+        )
+        .expect("reads");
+        let got: Vec<Option<i64>> = input.comments.iter().map(|c| c.points).collect();
+        assert_eq!(got, [Some(12), Some(-3), Some(4), None, None]);
+        assert!(input.rejects.is_empty());
     }
 
     #[test]

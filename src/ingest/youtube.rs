@@ -129,6 +129,7 @@ fn comment(
         thread_key: video
             .or_else(|| json::string(snippet, "videoId"))
             .map(Into::into),
+        points: snippet.get("likeCount").and_then(Value::as_i64),
         parent_known: true,
         loc,
         ..Comment::default()

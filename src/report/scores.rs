@@ -1,5 +1,5 @@
 //! The per-comment scores CSV (`threadlens score`) and its extension `comments.csv`
-//! (`analyze`: plus `flagged`, `reasons` and `status`). Columns are stable and documented in
+//! (`analyze`: plus `flagged`, `reasons`, `status` and the source's `points`). Columns are stable and documented in
 //! [`SCORE_COLUMNS`]; probabilities are written with 4 decimals so the same input and models
 //! give byte-identical files.
 
@@ -40,7 +40,8 @@ pub const SCORE_COLUMNS: [&str; 27] = [
     "text",
 ];
 
-/// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status`.
+/// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status` (then `points`,
+/// the votes the source showed, from the comment itself).
 pub struct Flags<'a> {
     pub flagged: &'a [bool],
     pub reasons: &'a [Vec<&'static str>],
@@ -64,7 +65,7 @@ pub fn write_scores_csv<W: Write>(
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<&str> = SCORE_COLUMNS.to_vec();
     if flags.is_some() {
-        header.extend(["flagged", "reasons", "status"]);
+        header.extend(["flagged", "reasons", "status", "points"]);
     }
     w.write_record(&header)?;
     let cell = |s: &str| -> String {
@@ -123,6 +124,7 @@ pub fn write_scores_csv<W: Write>(
             row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
             row.push(f.reasons[i].join(" "));
             row.push(f.status[i].to_string());
+            row.push(c.points.map(|p| p.to_string()).unwrap_or_default());
         }
         w.write_record(&row)?;
     }

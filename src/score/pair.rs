@@ -19,8 +19,7 @@ use super::encoder::{
     batch_tensors, mean_pool_normalize, Encoder, EncoderError, EncoderOptions, TrainPass,
 };
 use super::finetune::{
-    adapter_tensors, balanced_class_weights, epoch_batches, init_from_file, new_adapters, Head,
-    Rng,
+    adapter_tensors, balanced_class_weights, epoch_batches, init_from_file, new_adapters, Head, Rng,
 };
 use super::heads::{read_mlp, softmax, Mlp};
 

@@ -54,6 +54,7 @@ pub const COLUMNS: &[&str] = &[
     "location",
     "text",
     "status",
+    "points",
 ];
 
 /// One output row; shared by CSV and JSON lines (field order = `COLUMNS`).
@@ -78,6 +79,8 @@ struct Row<'a> {
     text: Cow<'a, str>,
     /// `Comment::status`: approved, pending, spam, deleted, pingback, trackback or empty.
     status: &'a str,
+    /// The score, points or likes the source showed, where it did.
+    points: Option<i64>,
 }
 
 fn row(forest: &Forest, i: usize) -> Row<'_> {
@@ -109,6 +112,7 @@ fn row(forest: &Forest, i: usize) -> Row<'_> {
         location: Cow::Owned(c.loc.to_string()),
         text: Cow::Borrowed(&c.text),
         status: c.status(),
+        points: c.points,
     }
 }
 
@@ -458,7 +462,7 @@ mod tests {
     }
 
     #[test]
-    fn status_column_is_last_and_pending_is_marked_in_the_tree() {
+    fn status_column_marks_pending_and_the_tree_shows_it() {
         use crate::ingest::CommentKind;
         let mut pending = comment("p", None, "a", "wait");
         pending.approved = Some(false);
@@ -480,7 +484,10 @@ mod tests {
         let mut rdr = csv::Reader::from_reader(out.as_slice());
         let status: Vec<String> = rdr
             .records()
-            .map(|r| r.expect("row")[COLUMNS.len() - 1].to_string())
+            .map(|r| {
+                let at = COLUMNS.iter().position(|c| *c == "status").expect("status");
+                r.expect("row")[at].to_string()
+            })
             .collect();
         assert_eq!(status, ["pending", "approved", "pingback", "spam"]);
         let mut out = Vec::new();

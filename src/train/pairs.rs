@@ -155,7 +155,11 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
 /// toward the target, every 8th VAST comment is also paired with the topic of the VAST row half
 /// the list away (a different topic) and labelled none. Each new pair keeps its comment's split.
 pub fn news_mix(rows: &mut Vec<PairExample>) {
-    let vast: Vec<PairExample> = rows.iter().filter(|e| e.source == "vast").cloned().collect();
+    let vast: Vec<PairExample> = rows
+        .iter()
+        .filter(|e| e.source == "vast")
+        .cloned()
+        .collect();
     let n = vast.len();
     for (i, e) in vast.iter().enumerate() {
         if e.split == Split::Train {

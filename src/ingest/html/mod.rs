@@ -62,6 +62,8 @@ pub(super) struct Item {
     pub time: Option<String>,
     pub text: String,
     pub kind: ItemKind,
+    /// Score, points or likes shown beside the comment.
+    pub points: Option<i64>,
 }
 
 impl Item {
@@ -73,6 +75,7 @@ impl Item {
             time: None,
             text: String::new(),
             kind: ItemKind::Comment,
+            points: None,
         }
     }
 }
@@ -180,6 +183,7 @@ fn add(extract: Extract, file: &str, key: &str, input: &mut Input) {
             kind,
             parent_known: true,
             confidence: extract.confidence,
+            points: item.points,
             loc: Location::record(file, i as u64 + 1),
             ..Comment::default()
         });

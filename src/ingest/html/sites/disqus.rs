@@ -5,6 +5,7 @@
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
 use super::super::{Extract, Item, ItemKind, Parent, Stub};
+use super::points_in;
 
 pub(super) fn is_post(n: N<'_>) -> bool {
     tag(n) == "li" && has_class(n, "post") && id_attr(n).is_some_and(|i| i.starts_with("post-"))
@@ -42,6 +43,8 @@ fn post(n: N<'_>, parent: Parent) -> Item {
         .filter(|a| !a.is_empty());
     item.time = dom::find(n, own, |x| has_class(x, "time-ago"))
         .map(|t| attr(t, "title").map_or_else(|| dom::line(t), str::to_string));
+    item.points = dom::find(n, own, |x| attr(x, "data-role") == Some("likes"))
+        .and_then(|l| points_in(&dom::line(l)));
     item.text = dom::find(n, own, |x| has_class(x, "post-message"))
         .map(|m| dom::render(m, |_| false))
         .unwrap_or_default();

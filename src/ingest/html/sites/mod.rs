@@ -105,6 +105,15 @@ pub(super) fn number_in(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The first whole number in `text`, with its sign ("-3 points" → -3, "(Score:5, Insightful)"
+/// → 5, "1,024 likes" → 1024): the votes a page shows beside a comment.
+pub(super) fn points_in(text: &str) -> Option<i64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let negative = text[..start].ends_with(['-', '\u{2212}']);
+    let value = i64::try_from(number_in(&text[start..])?).ok()?;
+    Some(if negative { -value } else { value })
+}
+
 /// The value of `key=` in a link's query (`item?id=42` → 42), up to `&` or `#`.
 pub(super) fn query<'a>(href: &'a str, key: &str) -> Option<&'a str> {
     let mut rest = href;
@@ -140,6 +149,15 @@ pub(super) fn attr_str(n: N<'_>, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn points_keep_their_sign() {
+        assert_eq!(points_in("-3 points"), Some(-3));
+        assert_eq!(points_in("\u{2212}12 points"), Some(-12));
+        assert_eq!(points_in(" (Score:5, Insightful)"), Some(5));
+        assert_eq!(points_in("1,024 likes"), Some(1024));
+        assert_eq!(points_in("no votes"), None);
+    }
 
     #[test]
     fn link_parts() {

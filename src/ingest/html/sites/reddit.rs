@@ -5,7 +5,7 @@
 
 use super::super::dom::{self, attr, has_class, tag, N};
 use super::super::{Extract, Item, ItemKind, Parent, Stub};
-use super::{attr_str, number_in};
+use super::{attr_str, number_in, points_in};
 
 /// A comment or a "load more comments" stub.
 pub(super) fn is_thing(n: N<'_>) -> bool {
@@ -53,6 +53,9 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
         tag(x) == "time" && has_class(x, "live-timestamp")
     })
     .and_then(|t| attr_str(t, "datetime"));
+    // Three spans (dislikes, unvoted, likes) carry the score as the reader voted; unvoted is it.
+    item.points = dom::find(n, own, |x| has_class(x, "score") && has_class(x, "unvoted"))
+        .and_then(|s| attr(s, "title").map_or_else(|| points_in(&dom::line(s)), points_in));
     let body = dom::find(n, own, |x| has_class(x, "usertext-body"));
     item.text = body.map(|b| dom::render(b, |_| false)).unwrap_or_default();
     let deleted = has_class(n, "deleted")

@@ -8,7 +8,7 @@
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
 use super::super::{Extract, Item, ItemKind, Parent};
-use super::{fragment, query};
+use super::{fragment, points_in, query};
 
 pub(super) fn extract(root: N<'_>) -> Extract {
     let mut out = Extract::default();
@@ -74,6 +74,9 @@ fn full(n: N<'_>) -> Item {
         let rest = &l[on + 4..];
         Some(rest.split(" (").next().unwrap_or(rest).trim().to_string())
     });
+    item.points = dom::find(n, own, |x| has_class(x, "score"))
+        .map(dom::line)
+        .and_then(|s| points_in(s.split_once("Score:")?.1));
     let body_id = id.map(|i| format!("comment_body_{i}"));
     item.text = dom::find(n, own, |x| id_attr(x) == body_id.as_deref())
         .map(|b| dom::render(b, |_| false))
@@ -108,6 +111,7 @@ fn collapsed(link: N<'_>) -> Result<Item, String> {
     let byline = byline.split_whitespace().collect::<Vec<_>>().join(" ");
     if let Some(rest) = byline.strip_prefix("by ") {
         let (author, rest) = rest.split_once(" (Score").unwrap_or((rest, ""));
+        item.points = rest.strip_prefix(':').and_then(points_in);
         item.author = Some(author.trim().to_string()).filter(|a| !a.is_empty());
         item.time = rest
             .split_once(')')

@@ -8,7 +8,7 @@
 
 use super::super::dom::{self, attr, id_attr, tag, N};
 use super::super::{Extract, Item, Parent, Stub};
-use super::{number_in, query};
+use super::{number_in, points_in, query};
 
 pub(super) fn extract(root: N<'_>) -> Extract {
     let mut out = Extract::default();
@@ -81,6 +81,13 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
     item.author = dom::find(n, own, |x| id_attr(x) == Some("author-text"))
         .map(dom::line)
         .filter(|a| !a.is_empty());
+    // "72 likes" in the label; the visible count may be abbreviated ("1.2K"), so it is read
+    // only when it is a plain number (a hidden "0" where nobody liked the comment).
+    item.points = dom::find(n, own, |x| id_attr(x) == Some("vote-count-middle")).and_then(|v| {
+        attr(v, "aria-label")
+            .and_then(points_in)
+            .or_else(|| dom::line(v).trim().parse().ok())
+    });
     item.text = dom::find(n, own, |x| id_attr(x) == Some("content-text"))
         .map(|t| dom::render(t, |_| false))
         .unwrap_or_default();
