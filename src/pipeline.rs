@@ -163,9 +163,9 @@ pub fn pair_stance(
 }
 
 /// Whether the thread rule is applied (models/README.md, "Stance v2 protocol": kept only if
-/// it raised MT-CSD dev macro-F1 by at least 0.005). Off: with the committed pair model it
-/// changed no MT-CSD dev row (its reply head is rarely ≥ 0.5 sure of agreement), so it
-/// stays measured and tested but not applied.
+/// it raised MT-CSD dev macro-F1 by at least 0.005). Off: with the committed (v2.1) pair
+/// model it infers 15 MT-CSD dev rows and raises macro-F1 by 0.0032 only, so it stays
+/// measured and tested but not applied.
 pub const THREAD_RULE: bool = false;
 
 /// Least reply-stance probability of agree (or disagree) for a reply to inherit its parent's

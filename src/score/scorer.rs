@@ -81,7 +81,8 @@ pub struct Scorer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum StanceModel {
     /// The pair model where installed (target and comment read together, plus reply stance),
-    /// else `embedding`. Not the default: it missed its selection rule (models/README.md).
+    /// else `embedding`. Not the default: better on every held-out comment set, but wrong on
+    /// the bundled Sputnik page, and half the throughput (models/README.md, stance v2.1).
     Pair,
     /// The head on the comment's and the target's separate embeddings (one pass per comment,
     /// no reply stance).
