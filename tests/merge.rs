@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::Run;
+use common::{read_csv, Run};
 
 /// Runs the built binary in `dir`, with `stdin` on its standard input.
 fn threadlens(dir: &Path, args: &[&str], stdin: &str) -> Run {
@@ -123,21 +123,28 @@ fn write(path: &Path, text: &str) -> PathBuf {
     path.to_path_buf()
 }
 
-/// A CSV file: header and rows, keyed by the first column.
-fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
+/// `analyze` of `input.csv` in `d` with `th.toml`, into `direct/`: what merge is compared with.
+fn analyze_direct(d: &Path) {
+    threadlens(
+        d,
+        &[
+            "analyze",
+            "input.csv",
+            "-o",
+            "direct",
+            "--thresholds",
+            "th.toml",
+            "-q",
+        ],
+        "",
+    )
+    .expect(0);
 }
 
 /// Two report CSVs hold the same rows in the same order: text cells equal, numbers within
 /// `tol` (merge computes from the 4-decimal scores in the files, analyze from the model's).
 fn assert_same_table(a: &Path, b: &Path, tol: f64) {
-    let ((ha, ra), (hb, rb)) = (table(a), table(b));
+    let ((ha, ra), (hb, rb)) = (read_csv(a), read_csv(b));
     assert_eq!(ha, hb, "{}: headers", a.display());
     assert_eq!(
         ra.len(),
@@ -164,7 +171,7 @@ fn assert_same_table(a: &Path, b: &Path, tol: f64) {
 
 /// comments.csv's (flagged, reasons) by id.
 fn verdicts(dir: &Path) -> HashMap<String, (String, String)> {
-    let (h, rows) = table(&dir.join("comments.csv"));
+    let (h, rows) = read_csv(&dir.join("comments.csv"));
     let at = |n: &str| h.iter().position(|c| c == n).unwrap();
     let (id, f, r) = (at("id"), at("flagged"), at("reasons"));
     rows.iter()
@@ -228,20 +235,7 @@ fn merged_partitions_give_analyzes_reports() {
     );
     write(&spark.join("_SUCCESS"), "");
 
-    threadlens(
-        d,
-        &[
-            "analyze",
-            "input.csv",
-            "-o",
-            "direct",
-            "--thresholds",
-            "th.toml",
-            "-q",
-        ],
-        "",
-    )
-    .expect(0);
+    analyze_direct(d);
     let run = threadlens(
         d,
         &[
@@ -266,7 +260,7 @@ fn merged_partitions_give_analyzes_reports() {
     for f in ["comments.csv", "queue.csv", "threads.csv", "authors.csv"] {
         assert_same_table(&d.join("merged").join(f), &d.join("direct").join(f), 1.5e-4);
     }
-    let (_, queue) = table(&d.join("merged/queue.csv"));
+    let (_, queue) = read_csv(&d.join("merged/queue.csv"));
     assert!(
         queue.iter().any(|r| r[2].contains("AUTHOR_HISTORY")),
         "the test's hostile author should be in the queue with AUTHOR_HISTORY: {queue:?}"
@@ -320,20 +314,7 @@ fn merge_sees_an_author_across_partitions() {
         "",
     )
     .expect(0);
-    threadlens(
-        d,
-        &[
-            "analyze",
-            "input.csv",
-            "-o",
-            "direct",
-            "--thresholds",
-            "th.toml",
-            "-q",
-        ],
-        "",
-    )
-    .expect(0);
+    analyze_direct(d);
     write(&d.join("a1.csv"), &parts[0]);
     threadlens(
         d,
@@ -369,7 +350,7 @@ fn merge_sees_an_author_across_partitions() {
         "one partition alone sees only two of vex's comments: {:?}",
         alone["c3"]
     );
-    let (h, authors) = table(&d.join("merged/authors.csv"));
+    let (h, authors) = read_csv(&d.join("merged/authors.csv"));
     let vex = authors
         .iter()
         .find(|r| r[0] == "vex")
@@ -425,14 +406,14 @@ fn a_missing_repeated_or_split_partition_is_told() {
         "{}",
         run.stderr
     );
-    let (h, rows) = table(&d.join("split/comments.csv"));
+    let (h, rows) = read_csv(&d.join("split/comments.csv"));
     let at = |n: &str| h.iter().position(|c| c == n).unwrap();
     let c10 = rows.iter().find(|r| r[at("id")] == "c10").unwrap();
     assert_eq!(
         (c10[at("parent_id")].as_str(), c10[at("depth")].as_str()),
         ("c9", "1")
     );
-    let (_, threads) = table(&d.join("split/threads.csv"));
+    let (_, threads) = read_csv(&d.join("split/threads.csv"));
     assert_eq!(
         threads.len(),
         2,

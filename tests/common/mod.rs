@@ -47,6 +47,17 @@ impl Run {
     }
 }
 
+/// A CSV file's header and rows, as strings; panics naming the file if it cannot be read.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
 /// Runs the built binary in `dir`, with `stdin` (or nothing) on its standard input.
 pub fn threadlens(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_threadlens"))
