@@ -20,7 +20,9 @@ pub struct ModelArgs {
     /// ./models, or the checkout's models/).
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
-    /// Numeric precision: auto uses bf16 on CPUs with AMX / AVX-512-BF16, fp32 elsewhere.
+    /// Numeric precision: auto is fp32 on CPUs without native bf16 (AMX / AVX-512-BF16); on
+    /// the others it measures fp32, autocast and bf16 once per machine and keeps the fastest
+    /// (cached in ~/.cache/threadlens/precision.json; THREADLENS_PRECISION overrides).
     #[arg(long, value_enum, default_value_t = Precision::Auto)]
     pub precision: Precision,
     /// Forward pass: fused (fast) or rust-bert (reference).
@@ -73,10 +75,27 @@ impl ModelArgs {
             .context("loading a plug-in model")?;
         scorer.batch.max_tokens = self.batch_tokens.max(1);
         scorer.batch.max_rows = self.batch_rows.max(1);
+        let choice = scorer.precision_choice();
+        if choice.how == "probed" {
+            let rates: Vec<String> = choice
+                .rates
+                .iter()
+                .map(|(p, r)| format!("{p} {r:.1}"))
+                .collect();
+            ui.info(format!(
+                "precision auto: measured this CPU once (batches/s: {}), using the fastest; kept in ~/.cache/threadlens/precision.json",
+                rates.join(", ")
+            ));
+        }
         ui.info(format!(
-            "model {} ({}, {}) from {}",
+            "model {} ({}{}, {}) from {}",
             scorer.model_id,
             scorer.encoder().precision_name(),
+            if self.precision == Precision::Auto {
+                format!(" by auto: {}", choice.how)
+            } else {
+                String::new()
+            },
             match self.backend {
                 Backend::Fused => "fused",
                 Backend::RustBert => "rust-bert",

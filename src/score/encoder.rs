@@ -21,6 +21,8 @@ use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use super::int8::Int8Linear;
+
 /// Width of the embeddings the encoder returns.
 pub const DIM: usize = 384;
 
@@ -62,9 +64,16 @@ pub enum Precision {
     Fp32,
     Bf16,
     /// bf16 matrix products with fp32 everywhere else (embeddings, residual stream, layer
-    /// norm, softmax), like `torch.autocast("cpu", bfloat16)`; used for fine-tuning on CPUs with
-    /// native bf16.
+    /// norm, softmax, GELU): each product's result is converted back to fp32. Used for
+    /// fine-tuning on CPUs with native bf16.
     Mixed,
+    /// `torch.autocast("cpu", bfloat16)`'s policy: bf16 matrix products whose results stay
+    /// bf16 into attention and GELU (so attention runs in bf16 too), fp32 embeddings, residual
+    /// stream and layer norms. Fewer conversions than `mixed`.
+    Autocast,
+    /// int8 matrix products (fbgemm; VNNI where the CPU has it) with one weight scale per
+    /// output channel and activations quantised per batch; fp32 everywhere else (`int8`).
+    Int8,
 }
 
 /// How to build an [`Encoder`].
@@ -157,9 +166,8 @@ impl TextTokenizer {
 pub struct Encoder {
     tokenizer: TextTokenizer,
     model: Model,
-    kind: Kind,
-    /// bf16 linear maps under fp32 everything else (Precision::Mixed).
-    mixed: bool,
+    /// What [`Encoder::precision_name`] reports.
+    precision: &'static str,
     max_tokens: usize,
 }
 
@@ -206,10 +214,13 @@ impl Encoder {
         let (kind, linear_kind) = match opts.precision {
             Precision::Fp32 => (Kind::Float, Kind::Float),
             Precision::Bf16 => (Kind::BFloat16, Kind::BFloat16),
-            Precision::Mixed => (Kind::Float, Kind::BFloat16),
+            Precision::Mixed | Precision::Autocast => (Kind::Float, Kind::BFloat16),
+            Precision::Int8 => (Kind::Float, Kind::Float),
+            // Callers that want the measured choice resolve auto first (`precision::resolve`,
+            // as the scorer does); here it is the static rule.
             Precision::Auto => {
                 if cpu_has_native_bf16() {
-                    (Kind::BFloat16, Kind::BFloat16)
+                    (Kind::Float, Kind::BFloat16)
                 } else {
                     (Kind::Float, Kind::Float)
                 }
@@ -229,6 +240,8 @@ impl Encoder {
                     &config,
                     (kind, linear_kind),
                     &adapter,
+                    matches!(opts.precision, Precision::Autocast | Precision::Auto),
+                    opts.precision == Precision::Int8,
                 )?)
             }
             Backend::RustBert => {
@@ -261,28 +274,26 @@ impl Encoder {
                 }
             }
         };
-        let kind = match (opts.backend, opts.precision) {
-            (Backend::RustBert, _) => linear_kind,
-            _ => kind,
+        let precision = match (opts.backend, opts.precision) {
+            (Backend::Fused, Precision::Mixed) => "mixed",
+            (Backend::Fused, Precision::Autocast) => "autocast",
+            (Backend::Fused, Precision::Int8) => "int8",
+            (Backend::Fused, Precision::Auto) if linear_kind == Kind::BFloat16 => "autocast",
+            _ if linear_kind == Kind::BFloat16 && opts.backend == Backend::RustBert => "bf16",
+            _ if kind == Kind::BFloat16 => "bf16",
+            _ => "fp32",
         };
         Ok(Encoder {
             tokenizer: TextTokenizer { tokenizer },
             model,
-            kind,
-            mixed: opts.precision == Precision::Mixed && opts.backend == Backend::Fused,
+            precision,
             max_tokens: opts.max_tokens,
         })
     }
 
     /// The precision actually in use.
     pub fn precision_name(&self) -> &'static str {
-        if self.mixed {
-            "mixed"
-        } else if self.kind == Kind::BFloat16 {
-            "bf16"
-        } else {
-            "fp32"
-        }
+        self.precision
     }
 
     /// Our fused forward pass, for fine-tuning; `None` with the rust-bert backend.
@@ -573,6 +584,8 @@ pub(crate) struct FusedBert {
     layers: Vec<Layer>,
     heads: i64,
     eps: f64,
+    /// Products' results stay in the weights' kind outside training (Precision::Autocast).
+    autocast: bool,
 }
 
 struct Layer {
@@ -586,6 +599,8 @@ struct Layer {
     ffn_out_w: Tensor,
     ffn_out_b: Tensor,
     ln2: (Tensor, Tensor),
+    /// The four products in int8 (qkv, attention out, FFN in, FFN out), for `Precision::Int8`.
+    q8: Option<Box<[Int8Linear; 4]>>,
 }
 
 impl FusedBert {
@@ -595,6 +610,8 @@ impl FusedBert {
         config: &BertConfig,
         kinds: (Kind, Kind),
         adapter: &Adapter,
+        autocast: bool,
+        int8: bool,
     ) -> Result<FusedBert, EncoderError> {
         let (kind, linear_kind) = kinds;
         let load_err = |message: String| EncoderError::Load {
@@ -654,7 +671,17 @@ impl FusedBert {
                     take_as(&format!("{p}output.LayerNorm.weight"), kind)?,
                     take_as(&format!("{p}output.LayerNorm.bias"), kind)?,
                 ),
+                q8: None,
             });
+            if int8 {
+                let l = layers.last_mut().expect("just pushed");
+                l.q8 = Some(Box::new([
+                    Int8Linear::new(&l.qkv_w, &l.qkv_b)?,
+                    Int8Linear::new(&l.out_w, &l.out_b)?,
+                    Int8Linear::new(&l.inter_w, &l.inter_b)?,
+                    Int8Linear::new(&l.ffn_out_w, &l.ffn_out_b)?,
+                ]));
+            }
         }
         if !matches!(config.hidden_act, rust_bert::Activation::gelu) {
             return Err(load_err(format!(
@@ -670,6 +697,7 @@ impl FusedBert {
             layers,
             heads: config.num_attention_heads,
             eps: 1e-12,
+            autocast,
         })
     }
 
@@ -709,6 +737,15 @@ impl FusedBert {
     ) -> Result<Tensor, EncoderError> {
         let p = train.map_or(0.0, |t| t.dropout);
         let on = train.is_some();
+        // Under the autocast policy a product's result stays bf16 (attention and GELU then run
+        // in bf16); the residual additions promote back to the fp32 stream. Training always
+        // converts back, as it was trained.
+        let keep = self.autocast && !on;
+        let lin = |x: &Tensor, w: &Tensor, b: &Tensor, q8: Option<&Int8Linear>| match q8 {
+            Some(q) if !on => q.apply(x),
+            _ if keep => Ok(linear_in(x, w, b)),
+            _ => Ok(linear(x, w, b)),
+        };
         let (b, l) = ids.size2()?;
         let hidden = self.word.size()[1];
         let d = hidden / self.heads;
@@ -727,7 +764,8 @@ impl FusedBert {
         let attn_mask = mask.to_kind(Kind::Bool).view([b, 1, 1, l]);
         for (li, layer) in self.layers.iter().enumerate() {
             let adapter = train.map(|t| (t, &t.adapters[li]));
-            let mut qkv = linear(&x, &layer.qkv_w, &layer.qkv_b);
+            let q8 = |k: usize| layer.q8.as_ref().map(|q| &q[k]);
+            let mut qkv = lin(&x, &layer.qkv_w, &layer.qkv_b, q8(0))?;
             if let Some((t, a)) = adapter {
                 qkv = qkv + t.qkv(&x, a);
             }
@@ -743,7 +781,7 @@ impl FusedBert {
                 None::<f64>,
             )?;
             let ctx = ctx.transpose(1, 2).reshape([b, l, hidden]);
-            let mut a = linear(&ctx, &layer.out_w, &layer.out_b);
+            let mut a = lin(&ctx, &layer.out_w, &layer.out_b, q8(1))?;
             if let Some((t, ad)) = adapter {
                 a = a + t.lora(&ctx, &ad.attn_out);
             }
@@ -755,12 +793,12 @@ impl FusedBert {
                 self.eps,
                 false,
             );
-            let mut i = linear(&x, &layer.inter_w, &layer.inter_b);
+            let mut i = lin(&x, &layer.inter_w, &layer.inter_b, q8(2))?;
             if let Some((t, ad)) = adapter {
                 i = i + t.lora(&x, &ad.ffn_in);
             }
             let i = i.gelu("none");
-            let mut o = linear(&i, &layer.ffn_out_w, &layer.ffn_out_b);
+            let mut o = lin(&i, &layer.ffn_out_w, &layer.ffn_out_b, q8(3))?;
             if let Some((t, ad)) = adapter {
                 o = o + t.lora(&i, &ad.ffn_out);
             }
@@ -786,6 +824,15 @@ fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
         x.linear(w, Some(b))
     } else {
         x.to_kind(wk).linear(w, Some(b)).to_kind(xk)
+    }
+}
+
+/// `x·Wᵀ + b` in the weight's precision, the result left in it.
+fn linear_in(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
+    if x.kind() == w.kind() {
+        x.linear(w, Some(b))
+    } else {
+        x.to_kind(w.kind()).linear(w, Some(b))
     }
 }
 

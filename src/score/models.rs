@@ -1,5 +1,6 @@
-//! Where the models live and what is installed: resolves the models directory and describes
-//! its files (size, short hash) for `threadlens models`.
+//! Where the models live and what is installed: resolves the models directory, describes its
+//! files (size, short hash) for `threadlens models` and the `model` column, and finds the cache
+//! outside the checkout that the scorer keeps its per-machine facts in.
 
 use std::path::{Path, PathBuf};
 
@@ -73,4 +74,93 @@ pub fn describe(path: &Path) -> std::io::Result<FileInfo> {
 pub fn short_hash(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Root of threadlens's cache outside any checkout: `$THREADLENS_CACHE`, else
+/// `~/.cache/threadlens` (where scripts/setup keeps the downloads).
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("THREADLENS_CACHE") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache/threadlens")),
+    }
+}
+
+/// [`describe`] through a table of earlier digests keyed by the file's canonical path, size and
+/// modification time (as git's index does), so loading the scorer does not re-hash the 90 MB
+/// encoder every time. A file that changes gets a new key and is hashed again; without a
+/// writable cache every call hashes.
+pub fn describe_cached(path: &Path) -> std::io::Result<FileInfo> {
+    let meta = std::fs::metadata(path)?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let canonical = std::fs::canonicalize(path)?;
+    let key = format!("{}|{}|{mtime}", canonical.display(), meta.len());
+    let table = cache_dir().map(|d| d.join("digests.json"));
+    let mut known: std::collections::BTreeMap<String, String> = table
+        .as_deref()
+        .and_then(|t| std::fs::read(t).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    if let Some(sha) = known.get(&key) {
+        return Ok(FileInfo {
+            path: path.to_path_buf(),
+            bytes: meta.len(),
+            sha256_12: sha.clone(),
+        });
+    }
+    let info = describe(path)?;
+    if let Some(table) = table {
+        known.insert(key, info.sha256_12.clone());
+        if let Ok(bytes) = serde_json::to_vec_pretty(&known) {
+            write_atomic(&table, &bytes);
+        }
+    }
+    Ok(info)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so concurrent processes
+/// never read half a file. Best effort: a failure leaves the old file (or none).
+pub fn write_atomic(path: &Path, bytes: &[u8]) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let name = path.file_name().map_or_else(Default::default, |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_digest_matches_and_follows_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("w.bin");
+        std::fs::write(&f, b"first weights").unwrap();
+        let a = describe_cached(&f).unwrap();
+        assert_eq!(a.sha256_12, describe(&f).unwrap().sha256_12);
+        assert_eq!(describe_cached(&f).unwrap().sha256_12, a.sha256_12);
+        // A different size is a different key, whatever the clock says.
+        std::fs::write(&f, b"second, longer weights").unwrap();
+        let b = describe_cached(&f).unwrap();
+        assert_eq!(b.sha256_12, describe(&f).unwrap().sha256_12);
+        assert_ne!(a.sha256_12, b.sha256_12);
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("sub/x.json");
+        write_atomic(&f, b"1");
+        write_atomic(&f, b"22");
+        assert_eq!(std::fs::read(&f).unwrap(), b"22");
+        assert_eq!(std::fs::read_dir(f.parent().unwrap()).unwrap().count(), 1);
+    }
 }

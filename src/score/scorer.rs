@@ -6,8 +6,9 @@ use std::path::Path;
 
 use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
+use super::precision::AutoChoice;
 use super::heads::{Heads, HeadsError};
-use super::models::{describe, encoder_id, ADAPTER_FILE, ENCODER_DIR};
+use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 
@@ -75,6 +76,7 @@ pub struct Scorer {
     toxicity_plugin: Option<Plugged>,
     /// The stance pair model, where `models/heads` has one and it is not switched off.
     pair: Option<PairScorer>,
+    auto: AutoChoice,
 }
 
 /// Which model gives stance toward the article.
@@ -106,14 +108,16 @@ impl Scorer {
         let enc_dir = models.join(ENCODER_DIR);
         let adapter = models.join("heads").join(ADAPTER_FILE);
         let adapter = adapter.is_file().then_some(adapter);
+        let auto = super::precision::resolve(&enc_dir, opts)?;
         let opts = EncoderOptions {
             adapter: opts.adapter.clone().or(adapter),
+            precision: auto.precision,
             ..opts.clone()
         };
         let encoder = Encoder::load(&enc_dir, &opts)?;
         let heads = Heads::load(&models.join("heads"))?;
         let weights = enc_dir.join("model.safetensors");
-        let base = describe(&weights)
+        let base = describe_cached(&weights)
             .map_err(|source| ScorerError::Io {
                 path: weights,
                 source,
@@ -152,7 +156,13 @@ impl Scorer {
             sentiment_plugin: None,
             toxicity_plugin: None,
             pair,
+            auto,
         })
+    }
+
+    /// How the precision was chosen (`--precision auto` resolves on loading).
+    pub fn precision_choice(&self) -> &AutoChoice {
+        &self.auto
     }
 
     /// The stance pair model in use, if any.
