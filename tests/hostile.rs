@@ -93,6 +93,19 @@ fn csv_quoted_text_with_line_breaks_is_still_one_comment() {
     );
 }
 
+#[test]
+fn csv_quoted_text_whose_last_line_looks_like_a_row_is_still_one_comment() {
+    // As Python's csv module writes it: the field's last line has a comma and the same number
+    // of fields as the header, and its first word is shaped like an id (7 letters, as
+    // "cad3215" is 7 characters); the quote that ends it sits inside what would be a field.
+    let csv = b"id,text\r\ncad3215,\"there is the HB Gary connection, he wrote about it.\n  \n revenge, a dish best served cold etc\"\r\ncad3216,next\r\n";
+    let input = read("m.csv", csv, Format::Auto);
+    let (ids, rejects) = ids_and_rejects(&input);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    assert_eq!(ids, ["cad3215", "cad3216"]);
+    assert!(input.comments[0].text.ends_with("served cold etc"));
+}
+
 // ---- 2. deep JSON --------------------------------------------------------------------------
 
 /// A Reddit submission page whose comment chain is `depth` replies deep.

@@ -397,9 +397,13 @@ impl Sink<'_> {
         })
     }
 
-    /// `line` parsed as a record on its own, if it is one (its quotes close on the line).
+    /// `line` parsed as a record on its own, if it is one (its quotes close on the line, and
+    /// no quote sits inside an unquoted field: a line like `more text, the end"` is the last
+    /// line of a quoted field, which no CSV writer would emit as a row).
     fn alone(&self, line: &[u8]) -> Option<csv::ByteRecord> {
-        if scan(line, self.delimiter, Quote::Start) == Quote::Quoted {
+        if scan(line, self.delimiter, Quote::Start) == Quote::Quoted
+            || stray_quote(line, self.delimiter)
+        {
             return None;
         }
         self.parse_one(line)
@@ -495,6 +499,18 @@ fn scan(bytes: &[u8], delimiter: u8, mut s: Quote) -> Quote {
         };
     }
     s
+}
+
+/// Whether `line` has a quote inside an unquoted field (after other characters of the field).
+fn stray_quote(line: &[u8], delimiter: u8) -> bool {
+    let mut s = Quote::Start;
+    for &b in line {
+        if s == Quote::Unquoted && b == b'"' {
+            return true;
+        }
+        s = scan(&[b], delimiter, s);
+    }
+    false
 }
 
 /// The line breaks at the start of `bytes` (the end of the previous record, blank lines).

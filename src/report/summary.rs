@@ -35,6 +35,15 @@ fn thread_note(st: &super::analysis::ArticleStats) -> String {
     s
 }
 
+/// Said above the heated-threads table when none of its threads has a flagged comment, so a
+/// moderator does not read the highest scores on a calm page as heat.
+fn heated_note(threads: &[ThreadStats], heated: &[usize]) -> Option<&'static str> {
+    (!heated.is_empty() && heated.iter().all(|&t| threads[t].flagged_share == 0.0)).then_some(
+        "No thread here has a flagged comment: these are only the highest toxicity scores on the \
+         page (a score is about the share of readers who would call the comment toxic).",
+    )
+}
+
 /// "40 % of 5" (the share of a thread's replies that disagree with their parent), or "–" where
 /// no reply has a reply stance.
 fn disagreeing(t: &super::analysis::ThreadStats) -> String {
@@ -149,10 +158,15 @@ pub fn build(
         let mut heated: Vec<usize> = (0..threads.len())
             .filter(|&t| threads[t].article == key)
             .collect();
+        // Threads with flagged comments first (most flagged first), then by toxicity.
+        let flagged = |t: usize| threads[t].flagged_share * (threads[t].size - threads[t].excluded) as f64;
         heated.sort_by(|&a, &b| {
             let ha = threads[a].max_toxicity + threads[a].mean_toxicity;
             let hb = threads[b].max_toxicity + threads[b].mean_toxicity;
-            hb.total_cmp(&ha).then(a.cmp(&b))
+            flagged(b)
+                .total_cmp(&flagged(a))
+                .then(hb.total_cmp(&ha))
+                .then(a.cmp(&b))
         });
         heated.truncate(5);
         let mut charts = Vec::new();
@@ -439,7 +453,11 @@ pub fn markdown(
             let d = super::analysis::depth_label(d);
             let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
         }
-        let _ = writeln!(m, "\n### Most heated threads\n\n| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(m, "\n### Most heated threads\n");
+        if let Some(note) = heated_note(threads, &sec.heated) {
+            let _ = writeln!(m, "{note}\n");
+        }
+        let _ = writeln!(m, "| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
@@ -635,7 +653,11 @@ pub fn html_page(
                 "<tr><td class=n>{d}</td><td class=n>{n}</td><td class=n>{mean:.2}</td></tr>"
             );
         }
-        h.push_str("</table>\n<h3>Most heated threads</h3><table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th><th>replies disagreeing</th></tr>\n");
+        h.push_str("</table>\n<h3>Most heated threads</h3>");
+        if let Some(note) = heated_note(threads, &sec.heated) {
+            let _ = write!(h, "<p>{}</p>", html(note));
+        }
+        h.push_str("<table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th><th>replies disagreeing</th></tr>\n");
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
@@ -672,6 +694,32 @@ pub fn html_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn thread(flagged_share: f64) -> ThreadStats {
+        ThreadStats {
+            root: 0,
+            article: None,
+            size: 2,
+            excluded: 0,
+            depth: 1,
+            participants: 2,
+            mean_toxicity: 0.4,
+            max_toxicity: 0.45,
+            escalation: 0.0,
+            flagged_share,
+            replies_with_stance: 0,
+            disagree_share: 0.0,
+        }
+    }
+
+    #[test]
+    fn calm_pages_say_their_heated_threads_are_not_heated() {
+        let calm = [thread(0.0), thread(0.0)];
+        assert!(heated_note(&calm, &[0, 1]).is_some());
+        let one_flagged = [thread(0.0), thread(0.5)];
+        assert!(heated_note(&one_flagged, &[0, 1]).is_none());
+        assert!(heated_note(&calm, &[]).is_none());
+    }
 
     #[test]
     fn markdown_text_cannot_break_tables_or_inject_html() {
