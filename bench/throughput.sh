@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the throughput benchmark (bench/throughput.py): threadlens vs Python transformers on the
-# same 2,000 news comments, same model files, same thread count. Not part of CI.
+# Runs the throughput benchmark (bench/throughput.py): threadlens under each precision against
+# Python transformers (fp32, bf16 autocast), ONNX Runtime (fp32, int8) and a Detoxify-sized
+# model, on the same tweets and long news comments, same model files, same thread count.
+# Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup

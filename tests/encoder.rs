@@ -91,3 +91,30 @@ fn very_long_text_is_truncated_not_rejected() {
     let norm: f32 = e[..DIM].iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4);
 }
+
+/// Every reduced precision stays close to the published fp32 embeddings on the reference
+/// sentences: the bf16 policies (which `--precision auto` may pick) within cosine 0.995 of each
+/// text, int8 (an explicit option only) within 0.95. The CPU need not have native bf16: there
+/// the same arithmetic is emulated, slower but with the same rounding.
+#[test]
+fn reduced_precisions_stay_close_to_the_published_embeddings() {
+    let r = reference();
+    let texts: Vec<&str> = r.sentences.iter().map(String::as_str).collect();
+    for (precision, floor) in [
+        (Precision::Mixed, 0.995),
+        (Precision::Autocast, 0.995),
+        (Precision::Bf16, 0.995),
+        (Precision::Int8, 0.95),
+    ] {
+        let opts = EncoderOptions {
+            precision,
+            ..Default::default()
+        };
+        let enc = Encoder::load(&encoder_dir(), &opts).unwrap();
+        let got = enc.embed(&texts).unwrap();
+        for (i, want) in r.embeddings.iter().enumerate() {
+            let c = cosine(&got[i * DIM..(i + 1) * DIM], want);
+            assert!(c >= floor, "{precision:?}, text {i}: cosine {c}");
+        }
+    }
+}

@@ -86,6 +86,30 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         precision: Precision::Fp32,
         ..Default::default()
     };
+    let auto = crate::score::precision::resolve(
+        &enc_dir,
+        &EncoderOptions {
+            precision: Precision::Auto,
+            ..opts.clone()
+        },
+    )
+    .context("measuring which precision is fastest here")?;
+    let rates: Vec<String> = auto
+        .rates
+        .iter()
+        .map(|(p, r)| format!("{p} {r:.1}"))
+        .collect();
+    writeln!(
+        out,
+        "precision auto on this CPU: {} ({}{})",
+        crate::score::precision::name(auto.precision),
+        auto.how,
+        if rates.is_empty() {
+            String::new()
+        } else {
+            format!("; batches/s: {}", rates.join(", "))
+        }
+    )?;
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
     let e = enc
         .embed(&["A man is eating food.", "A man is eating a piece of bread."])

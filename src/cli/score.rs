@@ -80,7 +80,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             std::io::stdout().flush().ok();
         }
     }
-    ui.info(format!("scored {} comments", forest.nodes.len()));
+    let n = forest.nodes.len();
+    ui.info(format!(
+        "scored {n} comment{}",
+        if n == 1 { "" } else { "s" }
+    ));
     Ok(if forest.rejects.is_empty() {
         Outcome::Clean
     } else {

@@ -159,7 +159,8 @@ pub fn build(
             .filter(|&t| threads[t].article == key)
             .collect();
         // Threads with flagged comments first (most flagged first), then by toxicity.
-        let flagged = |t: usize| threads[t].flagged_share * (threads[t].size - threads[t].excluded) as f64;
+        let flagged =
+            |t: usize| threads[t].flagged_share * (threads[t].size - threads[t].excluded) as f64;
         heated.sort_by(|&a, &b| {
             let ha = threads[a].max_toxicity + threads[a].mean_toxicity;
             let hb = threads[b].max_toxicity + threads[b].mean_toxicity;

@@ -128,12 +128,16 @@ mod tests {
         // One row 1,000 times larger than the rest: with one scale for the whole weight the
         // small rows would round to a handful of levels; per channel they keep 8 bits.
         tch::manual_seed(11);
-        let mut w = Tensor::randn([16, 64], (Kind::Float, tch::Device::Cpu)) * 0.01;
+        let w = Tensor::randn([16, 64], (Kind::Float, tch::Device::Cpu)) * 0.01;
         let _ = w.get(0).g_mul_scalar_(1000.0);
         let b = Tensor::zeros([16], (Kind::Float, tch::Device::Cpu));
         let x = Tensor::randn([8, 64], (Kind::Float, tch::Device::Cpu));
         let want = x.linear(&w, Some(&b)).narrow(1, 1, 15);
-        let got = Int8Linear::new(&w, &b).unwrap().apply(&x).unwrap().narrow(1, 1, 15);
+        let got = Int8Linear::new(&w, &b)
+            .unwrap()
+            .apply(&x)
+            .unwrap()
+            .narrow(1, 1, 15);
         let e = rel_err(&got, &want);
         assert!(e < 0.02, "small rows' relative error {e}");
     }

@@ -78,7 +78,10 @@ pub fn resolve(dir: &Path, opts: &EncoderOptions) -> Result<AutoChoice, EncoderE
         key,
         Entry {
             precision: name(precision).to_string(),
-            rates: rates.iter().map(|(p, r)| (name(*p).to_string(), *r)).collect(),
+            rates: rates
+                .iter()
+                .map(|(p, r)| (name(*p).to_string(), *r))
+                .collect(),
         },
     );
     if let Some(file) = file {
@@ -87,7 +90,10 @@ pub fn resolve(dir: &Path, opts: &EncoderOptions) -> Result<AutoChoice, EncoderE
     Ok(AutoChoice {
         precision,
         how: "probed",
-        rates: rates.iter().map(|(p, r)| (name(*p).to_string(), *r)).collect(),
+        rates: rates
+            .iter()
+            .map(|(p, r)| (name(*p).to_string(), *r))
+            .collect(),
     })
 }
 
@@ -136,7 +142,8 @@ fn probe(dir: &Path, opts: &EncoderOptions) -> Result<Vec<(Precision, f64)>, Enc
     Ok(out)
 }
 
-fn name(p: Precision) -> &'static str {
+/// The precision's name as `--precision` spells it.
+pub fn name(p: Precision) -> &'static str {
     match p {
         Precision::Auto => "auto",
         Precision::Fp32 => "fp32",
@@ -224,7 +231,10 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
-        for p in CANDIDATES.iter().chain([Precision::Mixed, Precision::Int8].iter()) {
+        for p in CANDIDATES
+            .iter()
+            .chain([Precision::Mixed, Precision::Int8].iter())
+        {
             assert_eq!(parse(name(*p)), Some(*p));
         }
         assert_eq!(parse("auto"), None);

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
-use super::precision::AutoChoice;
 use super::heads::{Heads, HeadsError};
 use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
+use super::precision::AutoChoice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScorerError {
