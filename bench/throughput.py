@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
 
-from corpus import DEFAULT, first_distinct_comments
+from corpus import DEFAULT, first_distinct
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--binary", default="target/release/threadlens")
@@ -69,36 +69,12 @@ def wanted(name):
 
 
 # ---- corpora ---------------------------------------------------------------------------------
-def read_tweets(path, n):
-    out, seen = [], set()
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            t = " ".join((row.get("text") or "").split())
-            if t and t not in seen:
-                seen.add(t)
-                out.append(t)
-            if len(out) == n:
-                break
-    return out
-
-
 def read_long(path, n, min_words=25):
-    out, seen = [], set()
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            t = " ".join((row.get("comment_text") or row.get("text") or "").split())
-            if len(t.split()) >= min_words and t not in seen:
-                seen.add(t)
-                out.append(t)
-            if len(out) == n:
-                break
+    long_enough = lambda t: len(t.split()) >= min_words
+    out = first_distinct(path, n, "text", keep=long_enough)
     if len(out) < n:  # top up from the toxic-spans comments
-        for t in first_distinct_comments(DEFAULT, 10 * n):
-            if len(t.split()) >= min_words and t not in seen:
-                seen.add(t)
-                out.append(t)
-            if len(out) == n:
-                break
+        have = set(out)
+        out += first_distinct(DEFAULT, n - len(out), "comment_text", keep=lambda t: long_enough(t) and t not in have)
     return out
 
 
@@ -117,7 +93,7 @@ def write_csv(name, texts):
 
 
 corpora = []
-for name, texts in [("tweets", read_tweets(args.tweets, args.n_tweets)), ("long comments", read_long(args.comments, args.n_long))]:
+for name, texts in [("tweets", first_distinct(args.tweets, args.n_tweets, "text", delimiter="\t")), ("long comments", read_long(args.comments, args.n_long))]:
     words = sorted(len(t.split()) for t in texts)
     toks = sorted(len(tok(t, truncation=True, max_length=256)["input_ids"]) for t in texts)
     print(f"corpus {name}: {len(texts)} distinct texts, median {words[len(words) // 2]} words, median {toks[len(toks) // 2]} tokens")
