@@ -9,7 +9,8 @@
 //! choice is kept in `$THREADLENS_CACHE/precision.json` (default `~/.cache/threadlens`), keyed
 //! by the CPU model, its flags, the thread count and this probe's version, so the probe (about
 //! three seconds) runs once per machine; `THREADLENS_PRECISION=fp32|autocast|bf16|mixed` skips
-//! it.
+//! it, and deleting the file measures again (a first run on a busy machine may have measured
+//! noise; every candidate is faithful, so only speed is at stake).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,7 +110,8 @@ fn fastest(rates: &[(Precision, f64)]) -> Precision {
 }
 
 /// Batches a second for each candidate on a synthetic batch of 32 rows × 64 tokens (the
-/// default token budget), best of two timed passes after one warm-up.
+/// default token budget): each is warmed up once, then the candidates are timed in turn, two
+/// rounds, best time each, so a passing burst of load elsewhere touches all of them alike.
 fn probe(dir: &Path, opts: &EncoderOptions) -> Result<Vec<(Precision, f64)>, EncoderError> {
     let rows: Vec<Vec<u32>> = (0..32u32)
         .map(|r| {
@@ -120,7 +122,7 @@ fn probe(dir: &Path, opts: &EncoderOptions) -> Result<Vec<(Precision, f64)>, Enc
         })
         .collect();
     let rows: Vec<&[u32]> = rows.iter().map(Vec::as_slice).collect();
-    let mut out = Vec::new();
+    let mut encoders = Vec::new();
     for p in CANDIDATES {
         let enc = Encoder::load(
             dir,
@@ -131,15 +133,19 @@ fn probe(dir: &Path, opts: &EncoderOptions) -> Result<Vec<(Precision, f64)>, Enc
             },
         )?;
         enc.embed_ids(&rows)?;
-        let mut best = f64::MAX;
-        for _ in 0..2 {
+        encoders.push((p, enc, f64::MAX));
+    }
+    for _ in 0..2 {
+        for (_, enc, best) in encoders.iter_mut() {
             let t = Instant::now();
             enc.embed_ids(&rows)?;
-            best = best.min(t.elapsed().as_secs_f64());
+            *best = best.min(t.elapsed().as_secs_f64());
         }
-        out.push((p, 1.0 / best.max(1e-9)));
     }
-    Ok(out)
+    Ok(encoders
+        .into_iter()
+        .map(|(p, _, best)| (p, 1.0 / best.max(1e-9)))
+        .collect())
 }
 
 /// The precision's name as `--precision` spells it.
