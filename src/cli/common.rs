@@ -77,14 +77,9 @@ impl ModelArgs {
         scorer.batch.max_rows = self.batch_rows.max(1);
         let choice = scorer.precision_choice();
         if choice.how == "probed" {
-            let rates: Vec<String> = choice
-                .rates
-                .iter()
-                .map(|(p, r)| format!("{p} {r:.1}"))
-                .collect();
             ui.info(format!(
                 "precision auto: measured this CPU once (batches/s: {}), using the fastest; kept in ~/.cache/threadlens/precision.json",
-                rates.join(", ")
+                choice.rates_text()
             ));
         }
         ui.info(format!(

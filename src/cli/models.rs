@@ -94,11 +94,7 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         },
     )
     .context("measuring which precision is fastest here")?;
-    let rates: Vec<String> = auto
-        .rates
-        .iter()
-        .map(|(p, r)| format!("{p} {r:.1}"))
-        .collect();
+    let rates = auto.rates_text();
     writeln!(
         out,
         "precision auto on this CPU: {} ({}{})",
@@ -107,7 +103,7 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         if rates.is_empty() {
             String::new()
         } else {
-            format!("; batches/s: {}", rates.join(", "))
+            format!("; batches/s: {rates}")
         }
     )?;
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;

@@ -282,7 +282,8 @@ impl Encoder {
             (Backend::Fused, Precision::Autocast) => "autocast",
             (Backend::Fused, Precision::Int8) => "int8",
             (Backend::Fused, Precision::Auto) if linear_kind == Kind::BFloat16 => "autocast",
-            _ if linear_kind == Kind::BFloat16 && opts.backend == Backend::RustBert => "bf16",
+            // rust-bert's whole model takes the linear maps' kind
+            (Backend::RustBert, _) if linear_kind == Kind::BFloat16 => "bf16",
             _ if kind == Kind::BFloat16 => "bf16",
             _ => "fp32",
         };
@@ -822,21 +823,13 @@ impl FusedBert {
 /// product runs in bf16 (oneDNN / AMX) while the residual stream stays fp32; otherwise both
 /// kinds agree and nothing is converted.
 fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
-    let (xk, wk) = (x.kind(), w.kind());
-    if xk == wk {
-        x.linear(w, Some(b))
-    } else {
-        x.to_kind(wk).linear(w, Some(b)).to_kind(xk)
-    }
+    linear_in(x, w, b).to_kind(x.kind())
 }
 
 /// `x·Wᵀ + b` in the weight's precision, the result left in it.
+/// (`to_kind` to the kind a tensor already has returns it as it is.)
 fn linear_in(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
-    if x.kind() == w.kind() {
-        x.linear(w, Some(b))
-    } else {
-        x.to_kind(w.kind()).linear(w, Some(b))
-    }
+    x.to_kind(w.kind()).linear(w, Some(b))
 }
 
 trait EmbeddingLookup {

@@ -58,19 +58,17 @@ impl Int8Linear {
 
     /// `x·Wᵀ + b` for an fp32 `x` of any leading shape; the result is fp32.
     pub(crate) fn apply(&self, x: &Tensor) -> Result<Tensor, tch::TchError> {
-        let x = if x.kind() == Kind::Float {
-            x.shallow_clone()
-        } else {
-            x.to_kind(Kind::Float)
-        };
-        let y = x.contiguous().f_fbgemm_linear_int8_weight_fp32_activation(
-            &self.q,
-            &self.packed,
-            &self.col_offsets,
-            tch::Scalar::float(1.0),
-            tch::Scalar::int(0),
-            &self.zero_bias,
-        )?;
+        let y = x
+            .to_kind(Kind::Float)
+            .contiguous()
+            .f_fbgemm_linear_int8_weight_fp32_activation(
+                &self.q,
+                &self.packed,
+                &self.col_offsets,
+                tch::Scalar::float(1.0),
+                tch::Scalar::int(0),
+                &self.zero_bias,
+            )?;
         self.bias.f_addcmul(&y, &self.scale)
     }
 }

@@ -34,6 +34,18 @@ pub struct AutoChoice {
     pub rates: Vec<(String, f64)>,
 }
 
+impl AutoChoice {
+    /// "fp32 3.3, autocast 5.8, bf16 6.3" (batches a second), or "" where nothing was timed.
+    pub fn rates_text(&self) -> String {
+        let parts: Vec<String> = self
+            .rates
+            .iter()
+            .map(|(p, r)| format!("{p} {r:.1}"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
 /// Resolves `auto` for the encoder in `dir` with `opts` (its threads matter); other precisions
 /// are returned unchanged.
 pub fn resolve(dir: &Path, opts: &EncoderOptions) -> Result<AutoChoice, EncoderError> {
@@ -73,16 +85,17 @@ pub fn resolve(dir: &Path, opts: &EncoderOptions) -> Result<AutoChoice, EncoderE
             });
         }
     }
-    let rates = probe(dir, opts)?;
-    let precision = fastest(&rates);
+    let measured = probe(dir, opts)?;
+    let precision = fastest(&measured);
+    let rates: Vec<(String, f64)> = measured
+        .iter()
+        .map(|(p, r)| (name(*p).to_string(), *r))
+        .collect();
     cache.insert(
         key,
         Entry {
             precision: name(precision).to_string(),
-            rates: rates
-                .iter()
-                .map(|(p, r)| (name(*p).to_string(), *r))
-                .collect(),
+            rates: rates.iter().cloned().collect(),
         },
     );
     if let Some(file) = file {
@@ -91,10 +104,7 @@ pub fn resolve(dir: &Path, opts: &EncoderOptions) -> Result<AutoChoice, EncoderE
     Ok(AutoChoice {
         precision,
         how: "probed",
-        rates: rates
-            .iter()
-            .map(|(p, r)| (name(*p).to_string(), *r))
-            .collect(),
+        rates,
     })
 }
 
