@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Applies the model selection rule of models/README.md ("Amendment v2.2", written before the
-v2.2 adapter was trained) to two metrics.json files that `threadlens train` wrote: the model in
-use (v2.1, re-measured with the union bound) and the candidate (v2.2). Validation figures only;
-test figures are never read here. Prints each condition and the decision; exit 0 either way.
+"""Applies a model selection rule of models/README.md to two metrics.json files that
+`threadlens train` wrote: the model in use and the candidate. `--rule v2.2` (the default):
+"Amendment v2.2", written before the v2.2 adapter was trained; `--rule v2.3`: "Amendment
+v2.3", written before the continued run's first check was read. Validation figures only; test
+figures are never read here. Prints each condition and the decision; exit 0 either way.
 
-Usage: scripts/select_model.py CURRENT/metrics.json CANDIDATE/metrics.json"""
+Usage: scripts/select_model.py [--rule v2.2|v2.3] CURRENT/metrics.json CANDIDATE/metrics.json"""
 import json
 import sys
 
@@ -28,7 +29,35 @@ def sentiment_selection(s):
     return s.get("sentiment.validation.selection.macro_recall")
 
 
-def main(cur_path, cand_path):
+def rule_v23(cur, cand):
+    """Amendment v2.3: the mean over Civil Comments and the other comment sources up by 0.005,
+    Civil Comments not down by more than 0.005, held-back-tweet sentiment not down by 1 point."""
+    sources = ["civil-comments"] + OTHER_SOURCES
+    both = [x for x in sources if val_auc(cur, x) is not None and val_auc(cand, x) is not None]
+    m_cur = sum(val_auc(cur, x) for x in both) / len(both)
+    m_cand = sum(val_auc(cand, x) for x in both) / len(both)
+    a = m_cand >= m_cur + 0.005
+    detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
+    print(f"(a) mean validation toxicity AUC over {len(both)} comment sources: "
+          f"{m_cur:.4f} -> {m_cand:.4f} (needs >= {m_cur + 0.005:.4f}): "
+          f"{'pass' if a else 'fail'} ({detail})")
+    c_cur, c_cand = val_auc(cur, "civil-comments"), val_auc(cand, "civil-comments")
+    b = c_cand >= c_cur - 0.005
+    print(f"(b) Civil Comments validation toxicity AUC: {c_cur:.4f} -> {c_cand:.4f} "
+          f"(may fall by 0.005 at most): {'pass' if b else 'fail'}")
+    s_cur, s_cand = sentiment_selection(cur), sentiment_selection(cand)
+    c = s_cand >= s_cur - 0.01
+    print(f"(c) sentiment held-back-tweet selection figure: {s_cur:.4f} -> {s_cand:.4f} "
+          f"(may fall by 0.01 at most): {'pass' if c else 'fail'}")
+    return a and b and c
+
+
+def main(cur_path, cand_path, rule="v2.2"):
+    if rule == "v2.3":
+        keep = rule_v23(scores(cur_path), scores(cand_path))
+        print("decision:", "the candidate replaces the current model" if keep
+              else "the current model stays")
+        return
     cur, cand = scores(cur_path), scores(cand_path)
     a_cur, a_cand = val_auc(cur, "civil-comments"), val_auc(cand, "civil-comments")
     a = a_cand >= a_cur + 0.01
@@ -50,6 +79,10 @@ def main(cur_path, cand_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    rule = "v2.2"
+    if args[:1] == ["--rule"] and len(args) >= 2:
+        rule, args = args[1], args[2:]
+    if len(args) != 2 or rule not in ("v2.2", "v2.3"):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(args[0], args[1], rule)

@@ -85,9 +85,15 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_name = "N", hide = true)]
     pub finetune_subsample: usize,
     /// Stage 1 continues from this adapter (an encoder-lora.safetensors of the same rank)
-    /// instead of starting from the published weights; the temporary heads start afresh.
+    /// instead of starting from the published weights; the two temporary heads continue from
+    /// the stage1-heads.safetensors beside it where there is one (else they start afresh).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["reuse_adapter", "no_finetune"])]
     pub finetune_from: Option<std::path::PathBuf>,
+    /// Stage 1: skip the first N batches of the pass (those a run with the same seed already
+    /// trained on, e.g. 4500 after the 4,500-step schedule), so a run continued with
+    /// --finetune-from sees the rest of the pass; the schedule spans what is left.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub finetune_skip: usize,
     /// Stage 1: precision of the frozen encoder's matrix products (auto: bf16 products with
     /// fp32 elsewhere where the CPU has native bf16, else fp32).
     #[arg(long, value_enum, default_value_t = Precision::Auto, value_name = "P")]
@@ -152,6 +158,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         lr: args.finetune_lr,
         seed: args.seed,
         init_adapter: args.finetune_from.clone(),
+        init_heads: args
+            .finetune_from
+            .as_ref()
+            .map(|f| f.with_file_name(crate::score::finetune::STAGE1_HEADS_FILE))
+            .filter(|h| h.is_file()),
+        skip_batches: args.finetune_skip,
         ..Default::default()
     };
     let stage1_precision_name = format!("{stage1_precision:?}").to_lowercase();

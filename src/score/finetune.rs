@@ -56,6 +56,15 @@ pub struct FinetuneConfig {
     pub seed: i64,
     /// Continue from this adapter instead of starting at the published weights (B = 0).
     pub init_adapter: Option<std::path::PathBuf>,
+    /// Continue the two temporary heads from this file (a [`STAGE1_HEADS_FILE`] written by an
+    /// earlier run) instead of a fresh initialisation.
+    #[serde(default)]
+    pub init_heads: Option<std::path::PathBuf>,
+    /// Skip the first N batches of the first pass (the ones an earlier run with the same seed
+    /// already trained on), so a continued run sees the rest of the pass; the schedule spans
+    /// what is left.
+    #[serde(default)]
+    pub skip_batches: usize,
     /// Precision of the frozen base model's matrix products during training ("fp32", or
     /// "mixed": bf16 products, fp32 elsewhere, on CPUs with native bf16). The adapter itself
     /// always trains in fp32.
@@ -81,6 +90,8 @@ impl Default for FinetuneConfig {
             eval_every: 1000,
             seed: 20261122,
             init_adapter: None,
+            init_heads: None,
+            skip_batches: 0,
             precision: "fp32".to_string(),
         }
     }
@@ -185,6 +196,9 @@ impl Model {
         let dim = super::encoder::DIM as i64;
         let sentiment = Head::new(&root / "sentiment", dim, cfg.hidden, 3);
         let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, ATTRS as i64);
+        if let Some(path) = &cfg.init_heads {
+            init_heads_from_file(path, &vs)?;
+        }
         Ok(Model {
             vs,
             adapters,
@@ -367,6 +381,37 @@ pub(crate) fn init_from_file(
     Ok(())
 }
 
+/// Sets the temporary heads' variables (`sentiment.*`, `toxicity.*` in `vs`) to those stored
+/// in `path`, a [`STAGE1_HEADS_FILE`]; every head variable must be there with its shape.
+fn init_heads_from_file(path: &Path, vs: &nn::VarStore) -> Result<(), EncoderError> {
+    let load_err = |message: String| EncoderError::Load {
+        path: path.to_path_buf(),
+        message,
+    };
+    let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .map_err(|e| load_err(e.to_string()))?
+        .into_iter()
+        .collect();
+    for (name, var) in vs.variables() {
+        if !(name.starts_with("sentiment.") || name.starts_with("toxicity.")) {
+            continue;
+        }
+        let value = stored
+            .get(&name)
+            .ok_or_else(|| load_err(format!("tensor {name} not found")))?;
+        if value.size() != var.size() {
+            return Err(load_err(format!(
+                "{name} is {:?}, this run's heads need {:?}",
+                value.size(),
+                var.size()
+            )));
+        }
+        let mut var = var.shallow_clone();
+        tch::no_grad(|| var.f_copy_(value))?;
+    }
+    Ok(())
+}
+
 /// Loss pieces that do not change during training.
 struct Loss {
     class_weight: Tensor,
@@ -482,17 +527,20 @@ pub fn finetune(
     };
 
     let batches_per_epoch = train_idx.len().div_ceil(cfg.batch.max(1));
-    let total_steps = (batches_per_epoch * cfg.epochs).min(cfg.max_steps.unwrap_or(usize::MAX));
+    let total_steps = (batches_per_epoch * cfg.epochs)
+        .saturating_sub(cfg.skip_batches)
+        .min(cfg.max_steps.unwrap_or(usize::MAX));
     let warmup = (total_steps as f64 * 0.06).ceil().max(1.0);
     let mut opt = nn::AdamW::default()
         .wd(cfg.weight_decay)
         .build(&model.vs, cfg.lr)?;
     log(&format!(
-        "fine-tuning: {} training rows ({} in one pass of the stream), {} validation rows checked, {} steps, {} trainable numbers (data ready after {:.0} s)",
+        "fine-tuning: {} training rows ({} in one pass of the stream), {} validation rows checked, {} steps after skipping {} batches, {} trainable numbers (data ready after {:.0} s)",
         distinct_train,
         train_idx.len(),
         val_idx.len(),
         total_steps,
+        cfg.skip_batches,
         trainable,
         started.elapsed().as_secs_f64()
     ));
@@ -514,8 +562,23 @@ pub fn finetune(
     let mut best = (f64::INFINITY, 0usize);
     let mut step = 0usize;
     let mut running = (0f64, 0usize);
-    for _epoch in 0..cfg.epochs {
-        for batch in epoch_batches(&train_idx, &ids, cfg.batch, &mut rng) {
+    if cfg.init_adapter.is_some() {
+        // A continued run keeps a later check only where it beats the model it started from.
+        let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, 0, running)?;
+        log(&format!(
+            "step 0 (the model continued from): validation loss {:.4}, sentiment macro-recall {:.3}, toxicity F1 {:.3}",
+            check.val_loss, check.val_sentiment_macro_recall, check.val_toxicity_f1
+        ));
+        best = (check.val_loss, 0);
+        write_best(&model, out)?;
+        checks.push(check);
+    }
+    for epoch in 0..cfg.epochs {
+        let skip = if epoch == 0 { cfg.skip_batches } else { 0 };
+        for batch in epoch_batches(&train_idx, &ids, cfg.batch, &mut rng)
+            .into_iter()
+            .skip(skip)
+        {
             if step == total_steps || Some(step) == cfg.stop_at {
                 break;
             }
@@ -536,7 +599,9 @@ pub fn finetune(
             running.1 += 1;
             bar.inc(1);
             let end_of_epoch =
-                step % batches_per_epoch == 0 || step == total_steps || Some(step) == cfg.stop_at;
+                (step + cfg.skip_batches) % batches_per_epoch == 0
+                    || step == total_steps
+                    || Some(step) == cfg.stop_at;
             if step % cfg.eval_every == 0 || end_of_epoch {
                 let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, step, running)?;
                 running = (0.0, 0);
@@ -548,11 +613,7 @@ pub fn finetune(
                 ));
                 if check.val_loss < best.0 {
                     best = (check.val_loss, step);
-                    Tensor::write_safetensors(&model.adapter_tensors(), out)?;
-                    Tensor::write_safetensors(
-                        &model.head_tensors(),
-                        out.with_file_name(STAGE1_HEADS_FILE),
-                    )?;
+                    write_best(&model, out)?;
                 }
                 checks.push(check);
             }
@@ -570,6 +631,13 @@ pub fn finetune(
         seconds: started.elapsed().as_secs_f64(),
         checks,
     })
+}
+
+/// Writes the adapter to `out` and the heads trained alongside to [`STAGE1_HEADS_FILE`] beside it.
+fn write_best(model: &Model, out: &Path) -> Result<(), EncoderError> {
+    Tensor::write_safetensors(&model.adapter_tensors(), out)?;
+    Tensor::write_safetensors(&model.head_tensors(), out.with_file_name(STAGE1_HEADS_FILE))?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
