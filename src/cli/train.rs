@@ -94,6 +94,10 @@ pub struct Args {
     /// --finetune-from sees the rest of the pass; the schedule spans what is left.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub finetune_skip: usize,
+    /// Stage 1: after the schedule, continue the kept adapter and its heads over the rest of
+    /// the pass at this peak learning rate (models/README.md, "Amendment v2.3"); 0 = do not.
+    #[arg(long, default_value_t = 0.0, value_name = "LR")]
+    pub finetune_continue_lr: f64,
     /// Stage 1: precision of the frozen encoder's matrix products (auto: bf16 products with
     /// fp32 elsewhere where the CPU has native bf16, else fp32).
     #[arg(long, value_enum, default_value_t = Precision::Auto, value_name = "P")]
@@ -148,7 +152,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         Precision::Auto => Precision::Fp32,
         p => p,
     };
-    let finetune_cfg = FinetuneConfig {
+    let mut finetune_cfg = FinetuneConfig {
         precision: format!("{stage1_precision:?}").to_lowercase(),
         epochs: args.finetune_epochs,
         max_steps: (args.finetune_steps > 0).then_some(args.finetune_steps),
@@ -171,8 +175,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         let previous = read_json(&heads_dir.join("metrics.json"))
             .and_then(|v| v.get(PAIR_KEY).cloned())
             .context("--pair-eval-only: metrics.json has no record of a trained pair model")?;
-        let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
         let mut record = previous;
+        if record.get(REPLY_PRIOR_KEY).is_none() {
+            record[REPLY_PRIOR_KEY] = reply_prior(&args.data, &enc_dir, &heads_dir, ui)?;
+        }
+        let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
         record["scores"] = serde_json::to_value(scores)?;
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
@@ -250,7 +257,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
         std::fs::create_dir_all(&heads_dir)
             .with_context(|| format!("creating {}", heads_dir.display()))?;
-        let log = finetune(
+        let mut log = finetune(
             &base,
             &data,
             &finetune_cfg,
@@ -259,6 +266,43 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             &|m| ui.info(m),
         )
         .context("fine-tuning the encoder")?;
+        // A run continued from an earlier adapter keeps that run's record.
+        if let Some((cfg, before)) = args
+            .finetune_from
+            .as_ref()
+            .and_then(|f| stage1_record(&f.with_file_name("metrics.json")))
+        {
+            log.continued_from = Some(Box::new(
+                serde_json::json!({ "settings": cfg, "log": before }),
+            ));
+        }
+        if args.finetune_continue_lr > 0.0 {
+            // The second part of the default schedule (models/README.md, "Amendment v2.3"):
+            // the kept adapter and its heads over the rest of the pass.
+            let cont = FinetuneConfig {
+                init_adapter: Some(adapter.clone()),
+                init_heads: Some(adapter.with_file_name(crate::score::finetune::STAGE1_HEADS_FILE)),
+                skip_batches: log.steps,
+                lr: args.finetune_continue_lr,
+                max_steps: None,
+                stop_at: None,
+                ..finetune_cfg.clone()
+            };
+            ui.info(format!(
+                "stage 1 continues from step {} (best validation loss {}) over the rest of the pass, peak learning rate {}",
+                log.best_step,
+                log.checks.iter().map(|c| c.val_loss).fold(f64::INFINITY, f64::min),
+                cont.lr
+            ));
+            let first = serde_json::json!({ "settings": finetune_cfg, "log": log });
+            log = finetune(&base, &data, &cont, &adapter, ui.show_progress(), &|m| {
+                ui.info(m)
+            })
+            .context("fine-tuning the encoder (continued)")?;
+            log.continued_from = Some(Box::new(first));
+            finetune_cfg = cont;
+            stage1_used = Some(finetune_cfg.clone());
+        }
         ui.info(format!(
             "stage 1 done in {:.0} s: best validation loss at step {} of {}; wrote {}",
             log.seconds,
@@ -267,10 +311,15 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             adapter.display()
         ));
         if args.stage1_only {
-            let record = serde_json::json!({
+            // The pair model (stage 3) is untouched, so its record stays; the rest described
+            // the adapter just replaced.
+            let mut record = serde_json::json!({
                 "settings": { "finetune": finetune_cfg },
                 "metrics": { "finetune": log },
             });
+            if let Some(pair) = previous_pair {
+                record[PAIR_KEY] = pair;
+            }
             let path = heads_dir.join("metrics.json");
             std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n")
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -367,6 +416,45 @@ fn measure_pairs(
     Ok(scores)
 }
 
+/// Key, in the pair model's record, of its reply-head prior correction.
+const REPLY_PRIOR_KEY: &str = "reply_prior_correction";
+
+/// Fits the reply head's prior correction on ToxiChat dev (models/README.md, "Amendment stance
+/// v2.2") and folds it into the heads file when its 2-fold figure gains ≥ 0.01 macro-F1; the
+/// record says what was fitted and whether it was kept.
+fn reply_prior(
+    data: &std::path::Path,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    ui: &Ui,
+) -> anyhow::Result<serde_json::Value> {
+    let scorer =
+        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
+            .context("no stance pair model in the heads directory")?;
+    let rows = train::pairs::pair_train(data).context("reading the stance pairs")?;
+    let (offsets, plain, out_of_fold, n) = train::pairs::reply_prior_correction(&scorer, &rows)?;
+    drop(scorer);
+    let kept = out_of_fold >= plain + 0.01;
+    if kept {
+        crate::score::pair::add_reply_bias(heads_dir, offsets)?;
+    }
+    ui.info(format!(
+        "reply stance prior correction on {n} {} pairs: macro-F1 {plain:.4}, 2-fold corrected {out_of_fold:.4}, offsets agree {:+.2} disagree {:+.2}: {}",
+        train::pairs::REPLY_PRIOR_SOURCE,
+        offsets[0],
+        offsets[1],
+        if kept { "kept" } else { "not kept" }
+    ));
+    Ok(serde_json::json!({
+        "source": train::pairs::REPLY_PRIOR_SOURCE,
+        "pairs": n,
+        "macro_f1": plain,
+        "macro_f1_corrected_2fold": out_of_fold,
+        "offsets": offsets,
+        "kept": kept,
+    }))
+}
+
 /// Key of the pair model's record in metrics.json.
 const PAIR_KEY: &str = "stance_pair";
 
@@ -445,12 +533,14 @@ fn pair_stage(
     })
     .context("training the stance pair model")?;
     drop(base);
+    let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": args.pair_news_mix,
         "rows": counts,
         "log": log,
+        REPLY_PRIOR_KEY: prior,
         "scores": scores,
     });
     merge_pair_record(&heads_dir.join("metrics.json"), record)?;
@@ -501,6 +591,7 @@ mod tests {
                 val_sentiment_macro_recall: 0.8,
                 val_toxicity_f1: 0.9,
             }],
+            continued_from: Some(Box::new(serde_json::json!({ "log": { "steps": 4500 } }))),
         };
         let json = serde_json::json!({
             "settings": { "finetune": cfg },
@@ -511,6 +602,9 @@ mod tests {
         assert_eq!(c.epochs, 3);
         assert_eq!((l.steps, l.best_step, l.checks.len()), (7, 5, 1));
         assert_eq!(l.checks[0].val_loss, 0.6);
+        // A continued run's record of the run it continued survives too.
+        let before = l.continued_from.expect("continued_from read back");
+        assert_eq!(before["log"]["steps"], 4500);
         // No file, or a model trained without stage 1: nothing to keep.
         assert!(stage1_record(&dir.path().join("missing.json")).is_none());
         std::fs::write(

@@ -148,6 +148,10 @@ pub struct FinetuneLog {
     pub trainable_parameters: i64,
     pub seconds: f64,
     pub checks: Vec<Check>,
+    /// For a continued run: the settings and log of the run whose adapter it started from
+    /// (`{"settings": …, "log": …}`), so metrics.json describes the whole training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from: Option<Box<serde_json::Value>>,
 }
 
 /// A two-layer head (ReLU between) trained alongside an adapter.
@@ -598,10 +602,9 @@ pub fn finetune(
             train_seconds += step_started.elapsed().as_secs_f64();
             running.1 += 1;
             bar.inc(1);
-            let end_of_epoch =
-                (step + cfg.skip_batches) % batches_per_epoch == 0
-                    || step == total_steps
-                    || Some(step) == cfg.stop_at;
+            let end_of_epoch = (step + cfg.skip_batches) % batches_per_epoch == 0
+                || step == total_steps
+                || Some(step) == cfg.stop_at;
             if step % cfg.eval_every == 0 || end_of_epoch {
                 let check = evaluate(&model, enc, &loss, data, &ids, &val_idx, cfg, step, running)?;
                 running = (0.0, 0);
@@ -630,6 +633,7 @@ pub fn finetune(
         trainable_parameters: trainable,
         seconds: started.elapsed().as_secs_f64(),
         checks,
+        continued_from: None,
     })
 }
 

@@ -173,6 +173,24 @@ impl PairScorer {
     }
 }
 
+/// Adds `offsets` to the reply head's output bias in the heads file of `heads_dir` (the prior
+/// correction of models/README.md, "Amendment stance v2.2"), rewriting the file in place.
+pub fn add_reply_bias(heads_dir: &Path, offsets: [f32; 3]) -> Result<(), EncoderError> {
+    let path = heads_dir.join(PAIR_HEADS_FILE);
+    let mut tensors = Tensor::read_safetensors(&path)?;
+    let bias = tensors
+        .iter_mut()
+        .find(|(name, _)| name == "reply.out.bias")
+        .ok_or_else(|| EncoderError::Load {
+            path: path.clone(),
+            message: "tensor reply.out.bias not found".into(),
+        })?;
+    bias.1 = &bias.1 + Tensor::from_slice(&offsets);
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Tensor::write_safetensors(&tensors, &path)?;
+    Ok(())
+}
+
 /// Hyper-parameters of the pair model's training.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PairConfig {
@@ -579,5 +597,42 @@ mod tests {
         // Always "none": F1 of none = 2·2/(2·2+8) = 1/3, the others 0.
         let constant = [[0, 0, 5], [0, 0, 3], [0, 0, 2]];
         assert!((macro_f1(&constant) - 1.0 / 9.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_reply_bias_is_added_and_nothing_else_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PAIR_HEADS_FILE);
+        let tensors = vec![
+            (
+                "article.out.bias".to_string(),
+                Tensor::from_slice(&[0.1f32, 0.2, 0.3]),
+            ),
+            (
+                "reply.out.bias".to_string(),
+                Tensor::from_slice(&[0.5f32, -0.5, 0.0]),
+            ),
+            (
+                "reply.out.weight".to_string(),
+                Tensor::from_slice(&[1.0f32, 2.0]),
+            ),
+        ];
+        Tensor::write_safetensors(&tensors, &path).unwrap();
+        add_reply_bias(dir.path(), [0.25, 1.0, 0.0]).unwrap();
+        let back: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(&path)
+            .unwrap()
+            .into_iter()
+            .collect();
+        let v = |name: &str| Vec::<f32>::try_from(&back[name]).unwrap();
+        assert_eq!(v("reply.out.bias"), vec![0.75, 0.5, 0.0]);
+        assert_eq!(v("article.out.bias"), vec![0.1, 0.2, 0.3]);
+        assert_eq!(v("reply.out.weight"), vec![1.0, 2.0]);
+        // A heads file without a reply head is an error naming the file.
+        let other = tempfile::tempdir().unwrap();
+        Tensor::write_safetensors(&tensors[..1], other.path().join(PAIR_HEADS_FILE)).unwrap();
+        let err = add_reply_bias(other.path(), [0.0; 3])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reply.out.bias"), "{err}");
     }
 }

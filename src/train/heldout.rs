@@ -275,9 +275,32 @@ pub fn per_source(
             out.insert(key("toxic.rows".into()), toxic.len() as f64);
             out.insert(key("toxic.recall".into()), n as f64 / toxic.len() as f64);
         }
+        // Sources labelled with rater fractions: also the comments most raters (≥ 70 %) call
+        // toxic, the ones a default near Perspective's 0.7–0.8 is meant to queue.
+        let fractions = rs
+            .iter()
+            .any(|r| r.row.labels[TOX].is_some_and(|v| v > 0.0 && v < 1.0));
+        let most: Vec<&&ScoredRow> = rs
+            .iter()
+            .filter(|r| r.row.labels[TOX].is_some_and(|v| v >= MOST_RATERS))
+            .collect();
+        if fractions && !most.is_empty() {
+            let n = most
+                .iter()
+                .filter(|r| flagged(&r.probs, thresholds))
+                .count();
+            out.insert(key("toxic_most_raters.rows".into()), most.len() as f64);
+            out.insert(
+                key("toxic_most_raters.recall".into()),
+                n as f64 / most.len() as f64,
+            );
+        }
     }
     out
 }
+
+/// Rater fraction from which a comment counts as one "most raters call toxic".
+const MOST_RATERS: f32 = 0.7;
 
 /// For sources labelled with rater fractions (some labels strictly between 0 and 0.5): the
 /// ROC AUC of attribute `k` with only the rows no rater marked (fraction 0) as negatives, so a
@@ -618,6 +641,21 @@ mod tests {
         let m = per_source(&scored, &th, "test");
         assert_eq!(m["test.s.clean.flagged_share"], 0.5);
         assert_eq!(m["test.s.toxic.recall"], 0.5);
+        // Of the toxic rows only "c" (0.9) has most raters; it is flagged.
+        assert_eq!(m["test.s.toxic_most_raters.rows"], 1.0);
+        assert_eq!(m["test.s.toxic_most_raters.recall"], 1.0);
+        // A source labelled 0/1 only has no such figure (it would repeat toxic.recall).
+        let binary = [row("b", 0.0, "e"), row("b", 1.0, "f")];
+        let scored: Vec<ScoredRow> = binary
+            .iter()
+            .map(|r| ScoredRow {
+                row: r,
+                probs: probs(0.9),
+            })
+            .collect();
+        let m = per_source(&scored, &th, "test");
+        assert_eq!(m["test.b.toxic.recall"], 1.0);
+        assert!(!m.contains_key("test.b.toxic_most_raters.recall"));
         assert_eq!(m["test.s.toxicity.roc_auc"], 0.75);
     }
 

@@ -884,17 +884,36 @@ fn macro_recall_with(logits: &[[f32; 3]], gold: &[usize], offsets: [f32; 3]) -> 
     Confusion::new(3, gold, &pred).macro_recall()
 }
 
-/// Offsets (negative, 0, positive), each in −2…2 by 0.05, that maximise macro-recall of
-/// `argmax(logits + offsets)`; ties go to the smallest total shift. Returns the offsets fitted
-/// on all rows and the macro-recall of 2-fold out-of-fold predictions (offsets fitted on the
-/// even rows score the odd ones and back), an honest figure for choosing this lever.
+/// Sentiment's prior correction: offsets (negative, 0, positive) that maximise macro-recall;
+/// see [`fit_offsets`].
 fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
-    fn fit(logits: &[[f32; 3]], gold: &[usize]) -> [f32; 3] {
+    fit_offsets(logits, gold, 1, Confusion::macro_recall)
+}
+
+/// Offsets for the two classes other than `fixed` (which keeps 0), each in −2…2 by 0.05, that
+/// maximise `metric` of `argmax(logits + offsets)`; ties go to the smallest total shift.
+/// Returns the offsets fitted on all rows and the metric of 2-fold out-of-fold predictions
+/// (offsets fitted on the even rows score the odd ones and back), an honest figure for choosing
+/// this lever. Used for sentiment (macro-recall) and the pair model's reply head (macro-F1).
+pub(crate) fn fit_offsets(
+    logits: &[[f32; 3]],
+    gold: &[usize],
+    fixed: usize,
+    metric: fn(&Confusion) -> f64,
+) -> ([f32; 3], f64) {
+    let free: Vec<usize> = (0..3).filter(|&k| k != fixed).collect();
+    let score = |l: &[[f32; 3]], g: &[usize], o: [f32; 3]| {
+        let pred: Vec<usize> = l.iter().map(|x| predict_with(x, o)).collect();
+        metric(&Confusion::new(3, g, &pred))
+    };
+    let fit = |logits: &[[f32; 3]], gold: &[usize]| -> [f32; 3] {
         let mut best = (f64::NEG_INFINITY, 0i32, [0.0f32; 3]);
         for a in -40..=40i32 {
             for b in -40..=40i32 {
-                let o = [a as f32 * 0.05, 0.0, b as f32 * 0.05];
-                let r = macro_recall_with(logits, gold, o);
+                let mut o = [0.0f32; 3];
+                o[free[0]] = a as f32 * 0.05;
+                o[free[1]] = b as f32 * 0.05;
+                let r = score(logits, gold, o);
                 let shift = a.abs() + b.abs();
                 if r > best.0 + 1e-12 || ((r - best.0).abs() <= 1e-12 && shift < best.1) {
                     best = (r, shift, o);
@@ -902,7 +921,7 @@ fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
             }
         }
         best.2
-    }
+    };
     let split = |parity: usize| -> (Vec<[f32; 3]>, Vec<usize>) {
         logits
             .iter()
@@ -920,7 +939,7 @@ fn fit_prior_offsets(logits: &[[f32; 3]], gold: &[usize]) -> ([f32; 3], f64) {
         let o = if i % 2 == 0 { from_odd } else { from_even };
         pred.push(predict_with(l, o));
     }
-    let out_of_fold = Confusion::new(3, gold, &pred).macro_recall();
+    let out_of_fold = metric(&Confusion::new(3, gold, &pred));
     (fit(logits, gold), out_of_fold)
 }
 
@@ -1125,5 +1144,37 @@ mod tests {
         let right: Vec<[f32; 3]> = logits.iter().map(|l| [l[0], l[1] - 1.5, l[2]]).collect();
         let (o, _) = fit_prior_offsets(&right, &gold);
         assert_eq!(o, [0.0; 3]);
+    }
+
+    #[test]
+    fn reply_offsets_keep_the_fixed_class_and_find_a_rare_one() {
+        // Disagree (1) is rare and its logits sit 1.2 below where they would win; neutral (2)
+        // is fixed, as for the reply head.
+        let mut logits = Vec::new();
+        let mut gold = Vec::new();
+        for i in 0..400 {
+            let c = if i % 10 == 0 {
+                1
+            } else if i % 3 == 0 {
+                0
+            } else {
+                2
+            };
+            let mut l = [0.0f32; 3];
+            l[c] = 1.0 + (i % 5) as f32 * 0.05;
+            l[1] -= 1.2;
+            logits.push(l);
+            gold.push(c);
+        }
+        let f1 = |o: [f32; 3]| {
+            let pred: Vec<usize> = logits.iter().map(|l| predict_with(l, o)).collect();
+            Confusion::new(3, &gold, &pred).macro_f1()
+        };
+        assert!(f1([0.0; 3]) < 0.8);
+        let (o, out_of_fold) = fit_offsets(&logits, &gold, 2, Confusion::macro_f1);
+        assert_eq!(o[2], 0.0);
+        assert!(o[1] > 0.2, "{o:?}");
+        assert_eq!(f1(o), 1.0, "{o:?}");
+        assert_eq!(out_of_fold, 1.0);
     }
 }

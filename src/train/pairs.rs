@@ -125,7 +125,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     out.extend(
         toxichat(
             &data.join("toxicity/toxichat-reddit/dev.jsonl"),
-            "toxichat-dev",
+            REPLY_PRIOR_SOURCE,
             true,
         )?
         .into_iter()
@@ -479,6 +479,38 @@ fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataEr
         })
         .collect())
 }
+
+/// The reply head's prior correction (models/README.md, "Amendment stance v2.2"), fitted on
+/// the ToxiChat dev pairs among `rows`: the offsets (agree, disagree, 0) fitted on all of them,
+/// the uncorrected macro-F1, the 2-fold out-of-fold macro-F1, and the pairs used.
+pub fn reply_prior_correction(
+    scorer: &crate::score::pair::PairScorer,
+    rows: &[PairExample],
+) -> anyhow::Result<([f32; 3], f64, f64, usize)> {
+    use super::eval::Confusion;
+    let dev: Vec<&PairExample> = rows
+        .iter()
+        .filter(|e| e.source == REPLY_PRIOR_SOURCE && e.split == Split::Validation)
+        .collect();
+    anyhow::ensure!(!dev.is_empty(), "no {REPLY_PRIOR_SOURCE} pairs to fit on");
+    let pairs: Vec<(&str, &str)> = dev
+        .iter()
+        .map(|e| (e.first.as_str(), e.second.as_str()))
+        .collect();
+    let probs = scorer.score(PairTask::Reply, &pairs, 32)?;
+    let logits: Vec<[f32; 3]> = probs.iter().map(|p| p.map(|x| x.max(1e-12).ln())).collect();
+    let gold: Vec<usize> = dev.iter().map(|e| e.label as usize).collect();
+    let pred: Vec<usize> = logits
+        .iter()
+        .map(|l| crate::score::heads::argmax(l))
+        .collect();
+    let plain = Confusion::new(3, &gold, &pred).macro_f1();
+    let (offsets, out_of_fold) = super::fit_offsets(&logits, &gold, 2, Confusion::macro_f1);
+    Ok((offsets, plain, out_of_fold, dev.len()))
+}
+
+/// The validation pairs the reply head's prior correction is fitted on.
+pub const REPLY_PRIOR_SOURCE: &str = "toxichat-dev";
 
 /// Figures of a pair scorer on the held-out pairs, per source: rows, accuracy, 3-class
 /// macro-F1, and for TweetEval SemEval's F1avg (mean F1 of favor and against), as
