@@ -29,13 +29,17 @@ def sentiment_selection(s):
     return s.get("sentiment.validation.selection.macro_recall")
 
 
+def mean_auc(cur, cand, sources):
+    """Sources both files have, and the mean validation toxicity AUC of each file over them."""
+    both = [x for x in sources if val_auc(cur, x) is not None and val_auc(cand, x) is not None]
+    return (both, sum(val_auc(cur, x) for x in both) / len(both),
+            sum(val_auc(cand, x) for x in both) / len(both))
+
+
 def rule_v23(cur, cand):
     """Amendment v2.3: the mean over Civil Comments and the other comment sources up by 0.005,
     Civil Comments not down by more than 0.005, held-back-tweet sentiment not down by 1 point."""
-    sources = ["civil-comments"] + OTHER_SOURCES
-    both = [x for x in sources if val_auc(cur, x) is not None and val_auc(cand, x) is not None]
-    m_cur = sum(val_auc(cur, x) for x in both) / len(both)
-    m_cand = sum(val_auc(cand, x) for x in both) / len(both)
+    both, m_cur, m_cand = mean_auc(cur, cand, ["civil-comments"] + OTHER_SOURCES)
     a = m_cand >= m_cur + 0.005
     detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
     print(f"(a) mean validation toxicity AUC over {len(both)} comment sources: "
@@ -63,9 +67,7 @@ def main(cur_path, cand_path, rule="v2.2"):
     a = a_cand >= a_cur + 0.01
     print(f"(a) Civil Comments validation toxicity AUC: {a_cur:.4f} -> {a_cand:.4f} "
           f"(needs >= {a_cur + 0.01:.4f}): {'pass' if a else 'fail'}")
-    both = [x for x in OTHER_SOURCES if val_auc(cur, x) is not None and val_auc(cand, x) is not None]
-    m_cur = sum(val_auc(cur, x) for x in both) / len(both)
-    m_cand = sum(val_auc(cand, x) for x in both) / len(both)
+    both, m_cur, m_cand = mean_auc(cur, cand, OTHER_SOURCES)
     b = m_cand >= m_cur - 0.01
     detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
     print(f"(b) mean validation toxicity AUC over {len(both)} other comment sources: "
