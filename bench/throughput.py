@@ -15,6 +15,13 @@ at least 25 words). Contenders, each timed as the median of --repeat runs:
 * threadlens `score` end to end (start-up, read, tokenize, encode, heads, write) under each
   `--precision`, and its default.
 
+`--avx2-proxy` stands in for an AVX2-only CPU on one with AVX-512: it re-runs itself with
+ATen, oneDNN and MKL capped at AVX2 (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA,
+MKL_ENABLE_INSTRUCTIONS; threadlens' libtorch reads the same variables) and threadlens at fp32,
+which is what `auto` picks without native bf16; bf16 and ONNX Runtime (its kernels choose their
+own instructions) are skipped. A proxy, not an AVX2 machine: caches, clocks and core design stay
+those of the CPU it runs on.
+
 The Python contenders are timed on tokenization + encoding only, which favours them. Ratios are
 printed against Python's best torch setting ("python best") and against every baseline. Then
 the faithfulness of each threadlens precision against fp32: label agreement per head and the
@@ -28,6 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+AVX2_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "THREADLENS_PRECISION": "fp32"}
+if "--avx2-proxy" in sys.argv and any(os.environ.get(k) != v for k, v in AVX2_ENV.items()):
+    # The caps must be in place before torch loads, so the script starts again under them.
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **AVX2_ENV))
 
 import torch
 import torch.nn.functional as F
@@ -50,7 +62,11 @@ ap.add_argument("--only", default="", help="comma-separated substrings: run only
 ap.add_argument("--no-onnx", action="store_true")
 ap.add_argument("--with-stance", action="store_true", help="also time --topic with both stance models")
 ap.add_argument("--force-bf16", action="store_true", help="run bf16 even where the CPU only emulates it")
+ap.add_argument("--avx2-proxy", action="store_true", help="cap torch and threadlens at AVX2 (see the docstring)")
 args = ap.parse_args()
+if args.avx2_proxy:
+    args.no_onnx = True
+    print("AVX2 proxy:", ", ".join(f"{k}={os.environ[k]}" for k in AVX2_ENV), "(a proxy, not an AVX2 machine)")
 torch.set_num_threads(args.threads)
 TOPIC = "US-Russia relations: Trump and Putin agree to cooperate against terrorism"
 
@@ -61,7 +77,7 @@ def native_bf16():
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-BF16 = native_bf16() or args.force_bf16
+BF16 = (native_bf16() or args.force_bf16) and not args.avx2_proxy
 
 
 def wanted(name):
@@ -210,8 +226,10 @@ if args.with_stance:
         ("threadlens default + --topic, --stance-model pair", ["--topic", TOPIC, "--stance-model", "pair"]),
     ]
 if not BF16:
-    print("bf16 contenders skipped: this CPU has no native bf16 (AMX / AVX-512-BF16); auto runs fp32")
+    print("bf16 contenders skipped: no native bf16 (AMX / AVX-512-BF16) or the AVX2 proxy; auto runs fp32")
     threadlens = [c for c in threadlens if not any(k in c[0] for k in ("bf16", "mixed", "autocast"))]
+if args.avx2_proxy:  # fbgemm's int8 kernels pick their own instructions
+    threadlens = [c for c in threadlens if "int8" not in c[0]]
 
 # start-up: a one-comment file
 one = write_csv("one", ["Start-up only."])

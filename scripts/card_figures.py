@@ -43,6 +43,9 @@ def main(path):
         fmt = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
         clean = "" if cf is None else f"{cf * 100:.2f} % of {cr:.0f}"
         toxic = "" if tr is None else f"{tr * 100:.1f} % of {tn:.0f}"
+        mr, mn = g(p + "toxic_most_raters.recall"), g(p + "toxic_most_raters.rows")
+        if mr is not None:
+            toxic += f" (fraction ≥ 0.7: {mr * 100:.1f} % of {mn:.0f})"
         print(f"| {src} | {g(p + 'rows'):.0f} | {auc_s or fmt(auc, '.3f')} | {fmt(ap, '.3f')} | {clean} | {toxic} | {others} |")
     print("ECE (civil-comments):", fmt3(g("toxicity.test.civil-comments.toxicity.ece")),
           "uncalibrated:", fmt3(g("toxicity.test.civil-comments.toxicity.ece_uncalibrated")))

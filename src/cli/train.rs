@@ -94,10 +94,6 @@ pub struct Args {
     /// --finetune-from sees the rest of the pass; the schedule spans what is left.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub finetune_skip: usize,
-    /// Stage 1: after the schedule, continue the kept adapter and its heads over the rest of
-    /// the pass at this peak learning rate (models/README.md, "Amendment v2.3"); 0 = do not.
-    #[arg(long, default_value_t = 0.0, value_name = "LR")]
-    pub finetune_continue_lr: f64,
     /// Stage 1: precision of the frozen encoder's matrix products (auto: bf16 products with
     /// fp32 elsewhere where the CPU has native bf16, else fp32).
     #[arg(long, value_enum, default_value_t = Precision::Auto, value_name = "P")]
@@ -152,7 +148,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         Precision::Auto => Precision::Fp32,
         p => p,
     };
-    let mut finetune_cfg = FinetuneConfig {
+    let finetune_cfg = FinetuneConfig {
         precision: format!("{stage1_precision:?}").to_lowercase(),
         epochs: args.finetune_epochs,
         max_steps: (args.finetune_steps > 0).then_some(args.finetune_steps),
@@ -275,33 +271,6 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             log.continued_from = Some(Box::new(
                 serde_json::json!({ "settings": cfg, "log": before }),
             ));
-        }
-        if args.finetune_continue_lr > 0.0 {
-            // The second part of the default schedule (models/README.md, "Amendment v2.3"):
-            // the kept adapter and its heads over the rest of the pass.
-            let cont = FinetuneConfig {
-                init_adapter: Some(adapter.clone()),
-                init_heads: Some(adapter.with_file_name(crate::score::finetune::STAGE1_HEADS_FILE)),
-                skip_batches: log.steps,
-                lr: args.finetune_continue_lr,
-                max_steps: None,
-                stop_at: None,
-                ..finetune_cfg.clone()
-            };
-            ui.info(format!(
-                "stage 1 continues from step {} (best validation loss {}) over the rest of the pass, peak learning rate {}",
-                log.best_step,
-                log.checks.iter().map(|c| c.val_loss).fold(f64::INFINITY, f64::min),
-                cont.lr
-            ));
-            let first = serde_json::json!({ "settings": finetune_cfg, "log": log });
-            log = finetune(&base, &data, &cont, &adapter, ui.show_progress(), &|m| {
-                ui.info(m)
-            })
-            .context("fine-tuning the encoder (continued)")?;
-            log.continued_from = Some(Box::new(first));
-            finetune_cfg = cont;
-            stage1_used = Some(finetune_cfg.clone());
         }
         ui.info(format!(
             "stage 1 done in {:.0} s: best validation loss at step {} of {}; wrote {}",
@@ -431,7 +400,7 @@ fn reply_prior(
     let scorer =
         crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
             .context("no stance pair model in the heads directory")?;
-    let rows = train::pairs::pair_train(data).context("reading the stance pairs")?;
+    let rows = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
     let (offsets, plain, out_of_fold, n) = train::pairs::reply_prior_correction(&scorer, &rows)?;
     drop(scorer);
     let kept = out_of_fold >= plain + 0.01;

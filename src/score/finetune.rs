@@ -369,16 +369,14 @@ pub(crate) fn init_from_file(
             let (a, b) = stored
                 .factors(name)
                 .ok_or_else(|| load_err(format!("tensor {name}.lora_a not found")))?;
-            for (var, value, suffix) in [(&lora.a, a, "lora_a"), (&lora.b, b, "lora_b")] {
-                if value.size() != var.size() {
-                    return Err(load_err(format!(
-                        "{name}.{suffix} is {:?}, this run's rank needs {:?}",
-                        value.size(),
-                        var.size()
-                    )));
-                }
-                let mut var = var.shallow_clone();
-                tch::no_grad(|| var.f_copy_(value))?;
+            for (var, value, part) in [(&lora.a, a, "lora_a"), (&lora.b, b, "lora_b")] {
+                copy_checked(
+                    path,
+                    &format!("{name}.{part}"),
+                    var,
+                    value,
+                    "this run's rank needs",
+                )?;
             }
         }
     }
@@ -388,31 +386,54 @@ pub(crate) fn init_from_file(
 /// Sets the temporary heads' variables (`sentiment.*`, `toxicity.*` in `vs`) to those stored
 /// in `path`, a [`STAGE1_HEADS_FILE`]; every head variable must be there with its shape.
 fn init_heads_from_file(path: &Path, vs: &nn::VarStore) -> Result<(), EncoderError> {
-    let load_err = |message: String| EncoderError::Load {
-        path: path.to_path_buf(),
-        message,
-    };
+    let heads = vs
+        .variables()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("sentiment.") || name.starts_with("toxicity."));
+    copy_stored(path, heads)
+}
+
+/// Sets each variable in `vars` (name, shallow handle) to the tensor of that name in the
+/// safetensors file `path`; every variable must be there with its shape. The stage-1 heads and
+/// the pair model's heads load this way.
+pub(crate) fn copy_stored(
+    path: &Path,
+    vars: impl IntoIterator<Item = (String, Tensor)>,
+) -> Result<(), EncoderError> {
     let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| load_err(e.to_string()))?
+        .map_err(|e| EncoderError::Load {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?
         .into_iter()
         .collect();
-    for (name, var) in vs.variables() {
-        if !(name.starts_with("sentiment.") || name.starts_with("toxicity.")) {
-            continue;
-        }
-        let value = stored
-            .get(&name)
-            .ok_or_else(|| load_err(format!("tensor {name} not found")))?;
-        if value.size() != var.size() {
-            return Err(load_err(format!(
-                "{name} is {:?}, this run's heads need {:?}",
-                value.size(),
-                var.size()
-            )));
-        }
-        let mut var = var.shallow_clone();
-        tch::no_grad(|| var.f_copy_(value))?;
+    for (name, var) in vars {
+        let value = stored.get(&name).ok_or_else(|| EncoderError::Load {
+            path: path.to_path_buf(),
+            message: format!("tensor {name} not found"),
+        })?;
+        copy_checked(path, &name, &var, value, "this model needs")?;
     }
+    Ok(())
+}
+
+/// Copies `value` into the variable `var` (in place, outside autograd) after checking that the
+/// shapes agree; if they do not, the error names `path` and `name` and says "`{needs}` {shape}".
+fn copy_checked(
+    path: &Path,
+    name: &str,
+    var: &Tensor,
+    value: &Tensor,
+    needs: &str,
+) -> Result<(), EncoderError> {
+    if value.size() != var.size() {
+        return Err(EncoderError::Load {
+            path: path.to_path_buf(),
+            message: format!("{name} is {:?}, {needs} {:?}", value.size(), var.size()),
+        });
+    }
+    let mut var = var.shallow_clone();
+    tch::no_grad(|| var.f_copy_(value))?;
     Ok(())
 }
 

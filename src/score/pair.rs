@@ -19,7 +19,8 @@ use super::encoder::{
     batch_tensors, mean_pool_normalize, Encoder, EncoderError, EncoderOptions, TrainPass,
 };
 use super::finetune::{
-    adapter_tensors, balanced_class_weights, epoch_batches, init_from_file, new_adapters, Head, Rng,
+    adapter_tensors, balanced_class_weights, copy_stored, epoch_batches, init_from_file,
+    new_adapters, Head, Rng,
 };
 use super::heads::{read_mlp, softmax, Mlp};
 
@@ -311,24 +312,7 @@ impl PairModel {
             &self.names,
             self.scale,
         )?;
-        let path = dir.join(PAIR_HEADS_FILE);
-        let stored: std::collections::HashMap<String, Tensor> =
-            Tensor::read_safetensors(&path)?.into_iter().collect();
-        for (name, var) in self.head_vars() {
-            let value = stored.get(&name).ok_or_else(|| EncoderError::Load {
-                path: path.clone(),
-                message: format!("tensor {name} not found"),
-            })?;
-            if value.size() != var.size() {
-                return Err(EncoderError::Load {
-                    path: path.clone(),
-                    message: format!("{name} is {:?}, expected {:?}", value.size(), var.size()),
-                });
-            }
-            let mut var = var;
-            tch::no_grad(|| var.f_copy_(value))?;
-        }
-        Ok(())
+        copy_stored(&dir.join(PAIR_HEADS_FILE), self.head_vars())
     }
 
     /// The heads' variables (shallow handles) under their file names.

@@ -644,6 +644,8 @@ mod tests {
         // Of the toxic rows only "c" (0.9) has most raters; it is flagged.
         assert_eq!(m["test.s.toxic_most_raters.rows"], 1.0);
         assert_eq!(m["test.s.toxic_most_raters.recall"], 1.0);
+        // Toxic (c 0.95, d 0.5) against clean (a 0.85, b 0.1): three of four pairs ordered.
+        assert_eq!(m["test.s.toxicity.roc_auc"], 0.75);
         // A source labelled 0/1 only has no such figure (it would repeat toxic.recall).
         let binary = [row("b", 0.0, "e"), row("b", 1.0, "f")];
         let scored: Vec<ScoredRow> = binary
@@ -656,7 +658,6 @@ mod tests {
         let m = per_source(&scored, &th, "test");
         assert_eq!(m["test.b.toxic.recall"], 1.0);
         assert!(!m.contains_key("test.b.toxic_most_raters.recall"));
-        assert_eq!(m["test.s.toxicity.roc_auc"], 0.75);
     }
 
     #[test]

@@ -122,18 +122,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
         "toxichat",
         true,
     )?);
-    out.extend(
-        toxichat(
-            &data.join("toxicity/toxichat-reddit/dev.jsonl"),
-            REPLY_PRIOR_SOURCE,
-            true,
-        )?
-        .into_iter()
-        .map(|e| PairExample {
-            split: Split::Validation,
-            ..e
-        }),
-    );
+    out.extend(toxichat_dev(data)?);
     out.extend(rumoureval(
         &st.join("rumoureval2019/train.jsonl"),
         "rumoureval",
@@ -478,6 +467,23 @@ fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataEr
             ))
         })
         .collect())
+}
+
+/// ToxiChat's dev turns as reply pairs toward their previous turn, all marked validation: the
+/// pairs [`reply_prior_correction`] is fitted on (and, among [`pair_train`]'s rows, the reply
+/// head's validation pairs).
+pub fn toxichat_dev(data: &Path) -> Result<Vec<PairExample>, DataError> {
+    Ok(toxichat(
+        &data.join("toxicity/toxichat-reddit/dev.jsonl"),
+        REPLY_PRIOR_SOURCE,
+        true,
+    )?
+    .into_iter()
+    .map(|e| PairExample {
+        split: Split::Validation,
+        ..e
+    })
+    .collect())
 }
 
 /// The reply head's prior correction (models/README.md, "Amendment stance v2.2"), fitted on
