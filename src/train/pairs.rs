@@ -122,19 +122,25 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
         "toxichat",
         true,
     )?);
-    out.extend(toxichat_dev(data)?);
+    out.extend(toxichat_dev_rows(data)?);
     out.extend(rumoureval(
         &st.join("rumoureval2019/train.jsonl"),
         "rumoureval",
     )?);
-    // Held-out texts never train.
+    keep_trainable(&mut out, data)?;
+    Ok(out)
+}
+
+/// Drops what never trains or validates: test-split pairs, pairs whose text is in a held-out
+/// pair, and pairs with an empty side.
+fn keep_trainable(rows: &mut Vec<PairExample>, data: &Path) -> Result<(), DataError> {
     let held: HashSet<String> = pair_test(data)?
         .iter()
         .map(|e| normalize(&e.second))
         .collect();
-    out.retain(|e| e.split != Split::Test && !held.contains(&normalize(&e.second)));
-    out.retain(|e| !e.first.is_empty() && !e.second.is_empty());
-    Ok(out)
+    rows.retain(|e| e.split != Split::Test && !held.contains(&normalize(&e.second)));
+    rows.retain(|e| !e.first.is_empty() && !e.second.is_empty());
+    Ok(())
 }
 
 /// The stance v2.1 training stream (`threadlens train --pair-news-mix`; models/README.md,
@@ -469,10 +475,17 @@ fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataEr
         .collect())
 }
 
-/// ToxiChat's dev turns as reply pairs toward their previous turn, all marked validation: the
-/// pairs [`reply_prior_correction`] is fitted on (and, among [`pair_train`]'s rows, the reply
-/// head's validation pairs).
+/// ToxiChat's dev turns as reply pairs toward their previous turn, filtered as in
+/// [`pair_train`] (where they are the reply head's validation pairs): the pairs
+/// [`reply_prior_correction`] is fitted on.
 pub fn toxichat_dev(data: &Path) -> Result<Vec<PairExample>, DataError> {
+    let mut rows = toxichat_dev_rows(data)?;
+    keep_trainable(&mut rows, data)?;
+    Ok(rows)
+}
+
+/// ToxiChat's dev turns as reply pairs, all marked validation, before filtering.
+fn toxichat_dev_rows(data: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(toxichat(
         &data.join("toxicity/toxichat-reddit/dev.jsonl"),
         REPLY_PRIOR_SOURCE,
