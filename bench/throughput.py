@@ -114,7 +114,7 @@ for name, texts in [("tweets", first_distinct(args.tweets, args.n_tweets, "text"
     toks = sorted(len(tok(t, truncation=True, max_length=256)["input_ids"]) for t in texts)
     print(f"corpus {name}: {len(texts)} distinct texts, median {words[len(words) // 2]} words, median {toks[len(toks) // 2]} tokens")
     corpora.append((name, texts, write_csv(name.replace(" ", "_"), texts)))
-print(f"threads: {args.threads}; native bf16: {native_bf16()}; torch {torch.__version__}")
+print(f"threads: {args.threads}; native bf16: {native_bf16()}; torch {torch.__version__}, ATen kernels: {torch.backends.cpu.get_cpu_capability()}")
 
 
 def timed(f):
