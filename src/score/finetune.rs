@@ -940,6 +940,43 @@ mod adapter_tests {
     }
 
     #[test]
+    fn stored_tensors_load_by_name_and_mismatches_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("heads.safetensors");
+        let stored = vec![
+            ("a.weight".to_string(), Tensor::from_slice(&[1f32, 2.0])),
+            (
+                "b.weight".to_string(),
+                Tensor::from_slice(&[3f32, 4.0, 5.0]),
+            ),
+        ];
+        Tensor::write_safetensors(&stored, &path).unwrap();
+        let var = |n: i64| Tensor::zeros([n], (Kind::Float, Device::Cpu));
+        let (a, b) = (var(2), var(3));
+        copy_stored(
+            &path,
+            [
+                ("a.weight".to_string(), a.shallow_clone()),
+                ("b.weight".to_string(), b.shallow_clone()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(Vec::<f32>::try_from(&a).unwrap(), [1.0, 2.0]);
+        assert_eq!(Vec::<f32>::try_from(&b).unwrap(), [3.0, 4.0, 5.0]);
+        // A variable the file lacks, and one of another shape: both errors name file and tensor.
+        for (name, n, says) in [("c.weight", 2, "not found"), ("b.weight", 2, "[3]")] {
+            let err = copy_stored(&path, [(name.to_string(), var(n))])
+                .err()
+                .expect("an error")
+                .to_string();
+            assert!(
+                err.contains("heads.safetensors") && err.contains(name) && err.contains(says),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn adapter_for_a_weight_the_model_lacks_is_a_load_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.safetensors");
