@@ -966,8 +966,7 @@ mod adapter_tests {
         // A variable the file lacks, and one of another shape: both errors name file and tensor.
         for (name, n, says) in [("c.weight", 2, "not found"), ("b.weight", 2, "[3]")] {
             let err = copy_stored(&path, [(name.to_string(), var(n))])
-                .err()
-                .expect("an error")
+                .expect_err("an error")
                 .to_string();
             assert!(
                 err.contains("heads.safetensors") && err.contains(name) && err.contains(says),
