@@ -111,6 +111,10 @@ fn analyze_sputnik_writes_every_report() {
         "{md}"
     );
     assert!(md.contains("Stance toward the article"));
+    // The stance shares come with a word of caution (stance is the least reliable score).
+    assert!(md.contains("Stance is the least reliable"), "{md}");
+    let page = std::fs::read_to_string(out.join("summary.html")).unwrap();
+    assert!(page.contains("Stance is the least reliable"));
     assert!(md.contains("Integrity of the threads"));
 }
 

@@ -35,6 +35,13 @@ fn thread_note(st: &super::analysis::ArticleStats) -> String {
     s
 }
 
+/// Said under every stance table: stance is the least reliable of the scores on news comments
+/// (models/README.md, the stance results: on held-out comments toward topics the model never
+/// saw it is well short of the toxicity figures), so a moderator reads the comments before the
+/// shares.
+const STANCE_CAVEAT: &str = "Stance is the least reliable of the scores on news comments: \
+     read the comments below before relying on these shares.";
+
 /// Said above the heated-threads table when none of its threads has a flagged comment, so a
 /// moderator does not read the highest scores on a calm page as heat.
 fn heated_note(threads: &[ThreadStats], heated: &[usize]) -> Option<&'static str> {
@@ -406,6 +413,7 @@ pub fn markdown(
                 pct(w[2])
             );
             let _ = writeln!(m, "{}\n", md_text(&thread_note(st)));
+            let _ = writeln!(m, "{STANCE_CAVEAT}\n");
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     m,
@@ -608,6 +616,7 @@ pub fn html_page(
             let _ = writeln!(h, "<table><tr><th></th><th>favor</th><th>against</th><th>neutral</th></tr><tr><td>by comment</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr><tr><td>each thread weighted equally</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
                 pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]), pct(w[0]), pct(w[1]), pct(w[2]));
             let _ = writeln!(h, "<p>{}</p>", html(&thread_note(st)));
+            let _ = writeln!(h, "<p>{STANCE_CAVEAT}</p>");
             for (side, name) in [(0, "favor"), (1, "against")] {
                 let _ = writeln!(
                     h,
