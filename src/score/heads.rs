@@ -124,6 +124,47 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// One MLP whose logits are the mean of the `members`' logits: their hidden units side by
+    /// side, each member's output weights divided by the number of members, the output biases
+    /// averaged (models/README.md, "Amendment stance v2.3"). The members share their inputs
+    /// and outputs; an empty slice gives `None`.
+    pub fn average(members: &[Mlp]) -> Option<Mlp> {
+        let first = members.first()?;
+        let (inputs, outputs) = (first.hidden.inputs, first.out.outputs);
+        let k = members.len() as f32;
+        let width: usize = members.iter().map(|m| m.hidden.outputs).sum();
+        let mut hidden_w = Vec::with_capacity(width * inputs);
+        let mut hidden_b = Vec::with_capacity(width);
+        for m in members {
+            hidden_w.extend_from_slice(&m.hidden.weight);
+            hidden_b.extend_from_slice(&m.hidden.bias);
+        }
+        let mut out_w = Vec::with_capacity(outputs * width);
+        for o in 0..outputs {
+            for m in members {
+                let w = m.hidden.outputs;
+                out_w.extend(m.out.weight[o * w..(o + 1) * w].iter().map(|v| v / k));
+            }
+        }
+        let out_b = (0..outputs)
+            .map(|o| members.iter().map(|m| m.out.bias[o]).sum::<f32>() / k)
+            .collect();
+        Some(Mlp {
+            hidden: Dense {
+                weight: hidden_w,
+                bias: hidden_b,
+                inputs,
+                outputs: width,
+            },
+            out: Dense {
+                weight: out_w,
+                bias: out_b,
+                inputs: width,
+                outputs,
+            },
+        })
+    }
+
     /// Raw outputs (logits) for one input row.
     pub fn logits(&self, x: &[f32]) -> Vec<f32> {
         let mut h = Vec::with_capacity(self.hidden.outputs);
@@ -374,6 +415,40 @@ mod tests {
         let mut y = Vec::new();
         d.apply(&[1.0, 0.0, -1.0], &mut y);
         assert_eq!(y, vec![1.0 - 3.0 + 0.5, 4.0 - 6.0 - 1.0]);
+    }
+
+    #[test]
+    fn averaged_mlp_gives_the_mean_of_its_members_logits() {
+        let mlp = |seed: f32, width: usize| {
+            let v = |n: usize, o: f32| (0..n).map(|i| ((i as f32 + o) * 0.37).sin()).collect();
+            Mlp {
+                hidden: Dense {
+                    weight: v(width * 3, seed),
+                    bias: v(width, seed + 1.0),
+                    inputs: 3,
+                    outputs: width,
+                },
+                out: Dense {
+                    weight: v(2 * width, seed + 2.0),
+                    bias: v(2, seed + 3.0),
+                    inputs: width,
+                    outputs: 2,
+                },
+            }
+        };
+        let members = [mlp(0.0, 4), mlp(5.0, 4), mlp(9.0, 6)];
+        let avg = Mlp::average(&members).unwrap();
+        assert_eq!((avg.hidden.outputs, avg.out.inputs), (14, 14));
+        for x in [[0.3, -1.2, 2.0], [1.0, 0.5, -0.25]] {
+            let want: Vec<f32> = (0..2)
+                .map(|o| members.iter().map(|m| m.logits(&x)[o]).sum::<f32>() / 3.0)
+                .collect();
+            let got = avg.logits(&x);
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-5, "{got:?} {want:?}");
+            }
+        }
+        assert!(Mlp::average(&[]).is_none());
     }
 
     #[test]
