@@ -14,7 +14,7 @@ use crate::score::finetune::{finetune, FinetuneConfig};
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::score::pair::PairConfig;
 use crate::score::trainer::TrainConfig;
-use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
+use crate::train::{self, SentimentBalance, SentimentOptions, StanceSets, TrainSettings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,6 +33,10 @@ pub struct Args {
     /// Leave FNC-1 headline/body pairs out of the stance training data.
     #[arg(long)]
     pub no_fnc: bool,
+    /// The one-pass stance head's training sets: v2.3 (TweetEval, VAST, FNC-1) or v2.4 (those
+    /// and six more article-stance sets; models/README.md, "Amendment stance v2.4").
+    #[arg(long, value_enum, default_value = "v2.3", value_name = "SETS")]
+    pub stance_sets: StanceSets,
     /// Do not balance classes within each toxicity source (use a global positive weight).
     #[arg(long)]
     pub no_balance: bool,
@@ -324,6 +328,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
         fnc: !args.no_fnc,
+        stance_sets: args.stance_sets,
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
         finetune: if adapter.is_some() { stage1_used } else { None },

@@ -33,6 +33,8 @@ pub struct TrainSettings {
     pub config: TrainConfig,
     /// Use FNC-1 headline/body pairs for stance as well as TweetEval.
     pub fnc: bool,
+    /// Which article-stance sets the one-pass stance head trains on.
+    pub stance_sets: StanceSets,
     /// Balance positives and negatives within each toxicity source (see attr_targets).
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
@@ -41,6 +43,19 @@ pub struct TrainSettings {
     pub finetune: Option<crate::score::finetune::FinetuneConfig>,
     /// How the sentiment head weighs its rows and whether its class priors are corrected.
     pub sentiment: SentimentOptions,
+}
+
+/// The one-pass stance head's training sets (models/README.md, "Amendment stance v2.4").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+pub enum StanceSets {
+    /// TweetEval stance train, VAST train and (unless `--no-fnc`) FNC-1.
+    #[value(name = "v2.3")]
+    #[serde(rename = "v2.3")]
+    V23,
+    /// Those, plus MT-CSD, IBM ArgQ, Perspectrum, UKP ArgMin, IBM Claim Stance, VaccineLies.
+    #[value(name = "v2.4")]
+    #[serde(rename = "v2.4")]
+    V24,
 }
 
 /// How the sentiment head's loss weighs its rows (see `sentiment_row_weights`).
@@ -644,9 +659,43 @@ fn validation_cross_entropy(
     }
 }
 
+/// A labelled article-stance pair as a one-pass stance row: the comment, its target, its label.
+fn pair_as_class(e: &pairs::PairExample) -> ClassExample {
+    ClassExample {
+        target: Some(e.first.clone()),
+        split: e.split,
+        ..ClassExample::new(e.second.clone(), usize::from(e.label), e.source)
+    }
+}
+
+/// Macro-F1 and accuracy of the one-pass stance head on held-out `rows`, recorded as
+/// `stance.test.NAME.*`; returns the macro-F1.
+fn held_out_stance(
+    st: &mut Stage,
+    stance: &Mlp,
+    rows: &[ClassExample],
+    name: &str,
+) -> anyhow::Result<f64> {
+    let (x, fdim) = stance_matrix(st.cache, st.enc, rows, st.show)?;
+    let pred: Vec<usize> = (0..rows.len())
+        .map(|i| argmax(&stance.logits(&x[i * fdim..(i + 1) * fdim])))
+        .collect();
+    let gold: Vec<usize> = rows.iter().map(|e| e.label).collect();
+    let c = Confusion::new(3, &gold, &pred);
+    st.metrics
+        .rows
+        .insert(format!("stance.test.{name}"), rows.len());
+    st.score(format!("stance.test.{name}.macro_f1"), c.macro_f1());
+    st.score(format!("stance.test.{name}.accuracy"), c.accuracy());
+    Ok(c.macro_f1())
+}
+
 fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
     let data = st.settings.data.clone();
-    let train = datasets::stance_train(&data, st.settings.fnc)?;
+    let mut train = datasets::stance_train(&data, st.settings.fnc)?;
+    if st.settings.stance_sets == StanceSets::V24 {
+        train.extend(pairs::article_extra(&data)?.iter().map(pair_as_class));
+    }
     let test = datasets::stance_test(&data)?;
     (st.log)(&format!(
         "stance: {} training rows, {} test rows",
@@ -688,18 +737,18 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
     st.score("stance.test.accuracy".into(), c.accuracy());
     (st.log)(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
     let vast = datasets::stance_vast_dev(&data)?;
-    let (vx, _) = stance_matrix(st.cache, st.enc, &vast, st.show)?;
-    let pred: Vec<usize> = (0..vast.len())
-        .map(|i| argmax(&stance.logits(&vx[i * fdim..(i + 1) * fdim])))
-        .collect();
-    let gold: Vec<usize> = vast.iter().map(|e| e.label).collect();
-    let c = Confusion::new(3, &gold, &pred);
-    st.metrics
-        .rows
-        .insert("stance.test.vast-dev".into(), vast.len());
-    st.score("stance.test.vast-dev.macro_f1".into(), c.macro_f1());
-    st.score("stance.test.vast-dev.accuracy".into(), c.accuracy());
-    (st.log)(&format!("stance: VAST dev macro-F1 {:.3}", c.macro_f1()));
+    let f1 = held_out_stance(st, &stance, &vast, "vast-dev")?;
+    (st.log)(&format!("stance: VAST dev macro-F1 {f1:.3}"));
+    let pairs = pairs::pair_test(&data)?;
+    for source in ["mtcsd-dev", "arc"] {
+        let rows: Vec<ClassExample> = pairs
+            .iter()
+            .filter(|e| e.source == source)
+            .map(pair_as_class)
+            .collect();
+        let f1 = held_out_stance(st, &stance, &rows, source)?;
+        (st.log)(&format!("stance: {source} macro-F1 {f1:.3}"));
+    }
     Ok(stance)
 }
 

@@ -131,6 +131,150 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
+/// The article-stance sets the one-pass head adds under stance v2.4 (models/README.md,
+/// "Amendment stance v2.4"): MT-CSD train, IBM ArgQ, Perspectrum (as the pair model reads them),
+/// UKP ArgMin, IBM Claim Stance and VaccineLies, filtered as [`pair_train`] filters.
+pub fn article_extra(data: &Path) -> Result<Vec<PairExample>, DataError> {
+    let st = data.join("stance");
+    let mut out = Vec::new();
+    for r in jsonl(&st.join("mtcsd-reddit/train.jsonl"))? {
+        if let Some(l) = article_label(s(&r, "label")) {
+            out.push(PairExample::new(
+                s(&r, "target"),
+                s(&r, "text"),
+                PairTask::Article,
+                l,
+                "mtcsd",
+            ));
+        }
+    }
+    out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
+    out.extend(perspectrum(&st.join("perspectrum"))?);
+    out.extend(ukp_argmin(&st.join("ukp-argmin"))?);
+    out.extend(claim_stance(
+        &st.join("ibm-claim-stance/claim_stance_dataset_v1_decoded.csv"),
+    )?);
+    out.extend(vaccinelies(&st.join("vaccinelies/preprocessed.csv"))?);
+    keep_trainable(&mut out, data)?;
+    Ok(out)
+}
+
+/// UKP Sentential Argument Mining (8 topics, one TSV each, unquoted): Argument_for → favor,
+/// Argument_against → against, NoArgument → none; the published `set` column gives the split
+/// (its test rows are never trained on).
+fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
+    let mut out = Vec::new();
+    for topic in [
+        "abortion",
+        "cloning",
+        "death_penalty",
+        "gun_control",
+        "marijuana_legalization",
+        "minimum_wage",
+        "nuclear_energy",
+        "school_uniforms",
+    ] {
+        let p = dir.join(format!("{topic}.tsv"));
+        let text = read_lossy(&p)?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .quoting(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let col = |n: &str| super::comment_sets::col(&h, n, &p);
+        let (t, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
+        let target = topic.replace('_', " ");
+        for rec in rdr.records().flatten() {
+            let label = match rec.get(a).map(str::trim) {
+                Some("Argument_for") => 0,
+                Some("Argument_against") => 1,
+                Some("NoArgument") => 2,
+                _ => continue,
+            };
+            let split = match rec.get(set).map(str::trim) {
+                Some("train") => Split::Train,
+                Some("val") => Split::Validation,
+                _ => Split::Test,
+            };
+            out.push(PairExample {
+                split,
+                ..PairExample::new(
+                    &target,
+                    rec.get(t).unwrap_or(""),
+                    PairTask::Article,
+                    label,
+                    "ukp-argmin",
+                )
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// IBM Debater Claim Stance: Wikipedia claim → motion, PRO favor / CON against; the published
+/// topic-disjoint split (test topics are never trained on).
+fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
+    let text = read_lossy(p)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    let col = |n: &str| super::comment_sets::col(&h, n, p);
+    let (split, topic, stance, claim) = (
+        col("split")?,
+        col("topicText")?,
+        col("claims.stance")?,
+        col("claims.claimCorrectedText")?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let label = match rec.get(stance).map(str::trim) {
+            Some("PRO") => 0,
+            Some("CON") => 1,
+            _ => continue,
+        };
+        let e = PairExample::new(
+            rec.get(topic).unwrap_or(""),
+            rec.get(claim).unwrap_or(""),
+            PairTask::Article,
+            label,
+            "ibm-claim-stance",
+        );
+        out.push(if rec.get(split).map(str::trim) == Some("train") {
+            e
+        } else {
+            e.test()
+        });
+    }
+    Ok(out)
+}
+
+/// VaccineLies (tweets → misinformation claims; no published split, so the hash split):
+/// Accept (2) favor, Reject (3) against, No Stance (0) and Not Relevant (1) none.
+fn vaccinelies(p: &Path) -> Result<Vec<PairExample>, DataError> {
+    let text = read_lossy(p)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    let col = |n: &str| super::comment_sets::col(&h, n, p);
+    let (target, t, l) = (col("target")?, col("text")?, col("label")?);
+    let mut out = Vec::new();
+    for rec in rdr.records().flatten() {
+        let label = match rec.get(l).map(str::trim) {
+            Some("2") => 0,
+            Some("3") => 1,
+            Some("0" | "1") => 2,
+            _ => continue,
+        };
+        out.push(PairExample::new(
+            rec.get(target).unwrap_or(""),
+            rec.get(t).unwrap_or(""),
+            PairTask::Article,
+            label,
+            "vaccinelies",
+        ));
+    }
+    Ok(out)
+}
+
 /// Drops what never trains or validates: test-split pairs, pairs whose text is in a held-out
 /// pair, and pairs with an empty side.
 fn keep_trainable(rows: &mut Vec<PairExample>, data: &Path) -> Result<(), DataError> {
