@@ -37,6 +37,10 @@ pub struct Args {
     /// and six more article-stance sets; models/README.md, "Amendment stance v2.4").
     #[arg(long, value_enum, default_value = "v2.3", value_name = "SETS")]
     pub stance_sets: StanceSets,
+    /// Stage 2: refit stage 1's sentiment and toxicity heads on the frozen adapted encoder's
+    /// embeddings of every stage-1 row, five seeds averaged (models/README.md, "Amendment v2.5").
+    #[arg(long)]
+    pub refit_heads: bool,
     /// Do not balance classes within each toxicity source (use a global positive weight).
     #[arg(long)]
     pub no_balance: bool,
@@ -329,6 +333,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         },
         fnc: !args.no_fnc,
         stance_sets: args.stance_sets,
+        refit_heads: args.refit_heads,
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
         finetune: if adapter.is_some() { stage1_used } else { None },

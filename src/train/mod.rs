@@ -7,6 +7,7 @@ pub mod datasets;
 pub mod eval;
 pub mod heldout;
 pub mod pairs;
+mod refit;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,6 +21,7 @@ use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
 use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
 use datasets::{normalize, AttrExample, ClassExample, Split};
 use eval::Confusion;
+use crate::tune::metrics::{curve, roc_auc, Scored};
 
 /// Percentage of training rows held back for early stopping and threshold choice.
 pub const VALIDATION_PERCENT: u64 = 10;
@@ -35,6 +37,9 @@ pub struct TrainSettings {
     pub fnc: bool,
     /// Which article-stance sets the one-pass stance head trains on.
     pub stance_sets: StanceSets,
+    /// Refit stage 1's sentiment and toxicity heads on the frozen adapted encoder's embeddings
+    /// of every stage-1 row (models/README.md, "Amendment v2.5").
+    pub refit_heads: bool,
     /// Balance positives and negatives within each toxicity source (see attr_targets).
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
@@ -238,6 +243,10 @@ pub fn run(
         None
     };
     let (s1_sent, s1_tox) = match stage1 {
+        Some(_) if settings.refit_heads => {
+            let (a, b) = refit::refit_heads(&mut st)?;
+            (Some(a), Some(b))
+        }
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
     };
@@ -498,11 +507,16 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         &thresholds,
         "toxicity.validation",
     ));
-    let off_threshold = offensive_validation_threshold(&scored);
-    st.score(
-        "toxicity.validation.offensive.best_threshold".into(),
-        f64::from(off_threshold),
-    );
+    let tweet_thresholds = [
+        tweet_validation_threshold(&scored, "tweeteval-offensive", datasets::TOX),
+        tweet_validation_threshold(&scored, "tweeteval-hate", datasets::IDENTITY),
+    ];
+    for (name, t) in ["offensive", "hate"].iter().zip(tweet_thresholds) {
+        st.score(
+            format!("toxicity.validation.{name}.best_threshold"),
+            f64::from(t),
+        );
+    }
     // Test rows.
     let test = rows_in(&rows, Split::Test, |e| e.split);
     let raw_test = logits_of(st, &raw, &test)?;
@@ -544,7 +558,7 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     for (k, v) in heldout::identity_bias(&wiki, thresholds[datasets::TOX], 20) {
         st.score(format!("toxicity.bias.{k}"), v);
     }
-    tweeteval_toxicity(st, &scored, off_threshold);
+    tweeteval_toxicity(st, &scored, tweet_thresholds);
     Ok(tox)
 }
 
@@ -566,13 +580,14 @@ fn fold_platt(mlp: &mut Mlp, k: usize, a: f64, b: f64) {
     mlp.out.bias[k] = a * mlp.out.bias[k] + b;
 }
 
-/// The toxicity threshold with the best macro-F1 on the held-back TweetEval offensive train
-/// rows, the one a tweet user would pick without the test set.
-fn offensive_validation_threshold(validation: &[heldout::ScoredRow]) -> f32 {
+/// The threshold on attribute `k` with the best macro-F1 on the held-back rows of the tweet
+/// set `source` (TweetEval offensive: `toxicity`; TweetEval hate: `identity_attack`), the one a
+/// tweet user would pick without the test set.
+fn tweet_validation_threshold(validation: &[heldout::ScoredRow], source: &str, k: usize) -> f32 {
     let (g, p): (Vec<bool>, Vec<f32>) = validation
         .iter()
-        .filter(|r| r.row.source == "tweeteval-offensive")
-        .filter_map(|r| r.row.labels[0].map(|y| (y >= 0.5, r.probs[0])))
+        .filter(|r| r.row.source == source)
+        .filter_map(|r| r.row.labels[k].map(|y| (y >= 0.5, r.probs[k])))
         .unzip();
     (1..100)
         .map(|t| t as f32 / 100.0)
@@ -584,16 +599,21 @@ fn offensive_validation_threshold(validation: &[heldout::ScoredRow]) -> f32 {
         .unwrap_or(0.5)
 }
 
-/// TweetEval offensive (toxicity) and hate (identity_attack) val, as in the earlier models.
-fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold: f32) {
-    for (k, source, metric) in [
+/// TweetEval offensive (toxicity) and hate (identity_attack) val, as in the earlier models: at
+/// 0.5, at the threshold chosen on each set's validation rows (`thresholds`: offensive, hate;
+/// models/README.md, "Amendment v2.4, reporting only"), and the ROC AUC.
+fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], thresholds: [f32; 2]) {
+    for ((k, source, metric), threshold) in [
         (0usize, "tweeteval-offensive-val", "toxicity.test.offensive"),
         (
             4,
             "tweeteval-hate-val",
             "toxicity.test.hate_identity_attack",
         ),
-    ] {
+    ]
+    .into_iter()
+    .zip(thresholds)
+    {
         let (gold, probs): (Vec<bool>, Vec<f32>) = test
             .iter()
             .filter(|r| r.row.source == source)
@@ -603,14 +623,27 @@ fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], off_threshold
         st.score(format!("{metric}.macro_f1_at_0.5"), c.macro_f1());
         st.score(format!("{metric}.f1_positive_at_0.5"), c.f1(1));
         st.score(format!("{metric}.accuracy_at_0.5"), c.accuracy());
-        if k == 0 {
-            let c = binary_confusion(&gold, &probs, off_threshold);
-            st.score(
-                format!("{metric}.macro_f1_at_validation_threshold"),
-                c.macro_f1(),
-            );
+        let v = binary_confusion(&gold, &probs, threshold);
+        st.score(
+            format!("{metric}.macro_f1_at_validation_threshold"),
+            v.macro_f1(),
+        );
+        let scored: Vec<Scored> = gold
+            .iter()
+            .zip(&probs)
+            .map(|(&positive, &p)| Scored {
+                score: f64::from(p),
+                positive,
+            })
+            .collect();
+        if let Some(auc) = roc_auc(&curve(&scored)) {
+            st.score(format!("{metric}.roc_auc"), auc);
         }
-        (st.log)(&format!("toxicity: {source} macro-F1 {:.3}", c.macro_f1()));
+        (st.log)(&format!(
+            "toxicity: {source} macro-F1 {:.3} at 0.5, {:.3} at {threshold:.2} (validation)",
+            c.macro_f1(),
+            v.macro_f1()
+        ));
     }
 }
 
