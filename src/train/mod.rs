@@ -589,6 +589,9 @@ fn tweet_validation_threshold(validation: &[heldout::ScoredRow], source: &str, k
         .filter(|r| r.row.source == source)
         .filter_map(|r| r.row.labels[k].map(|y| (y >= 0.5, r.probs[k])))
         .unzip();
+    if g.is_empty() {
+        return 0.5;
+    }
     (1..100)
         .map(|t| t as f32 / 100.0)
         .max_by(|a, b| {
@@ -1156,6 +1159,41 @@ fn stance_matrix(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tweet_threshold_is_chosen_on_its_own_source_and_attribute() {
+        let mut rows = Vec::new();
+        // TweetEval hate: identity_attack separates the rows between 0.1 and 0.3.
+        for (i, (y, p)) in [(1.0, 0.3), (1.0, 0.35), (0.0, 0.1), (0.0, 0.05)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut labels = [None; datasets::ATTRS];
+            labels[datasets::IDENTITY] = Some(y);
+            let mut probs = [0.9; datasets::ATTRS];
+            probs[datasets::IDENTITY] = p;
+            rows.push((AttrExample::new(format!("h{i}"), labels, "tweeteval-hate"), probs));
+        }
+        // Another source whose scores would pull the threshold elsewhere.
+        let mut labels = [None; datasets::ATTRS];
+        labels[datasets::IDENTITY] = Some(0.0);
+        let other = AttrExample::new("o".into(), labels, "cad");
+        let scored: Vec<heldout::ScoredRow> = rows
+            .iter()
+            .map(|(row, probs)| heldout::ScoredRow { row, probs: *probs })
+            .chain(std::iter::once(heldout::ScoredRow {
+                row: &other,
+                probs: [0.99; datasets::ATTRS],
+            }))
+            .collect();
+        let t = tweet_validation_threshold(&scored, "tweeteval-hate", datasets::IDENTITY);
+        assert!(t > 0.1 && t <= 0.3, "{t}");
+        // No rows of the source: the fixed 0.5.
+        assert_eq!(
+            tweet_validation_threshold(&scored, "tweeteval-offensive", datasets::TOX),
+            0.5
+        );
+    }
 
     fn row(source: &'static str, label: usize, confidence: Option<f32>) -> ClassExample {
         ClassExample {

@@ -830,3 +830,53 @@ mod tests {
         assert_eq!(rows.iter().filter(|e| e.source == "perspectrum").count(), 1);
     }
 }
+
+#[cfg(test)]
+mod data_tests {
+    use super::*;
+
+    fn data() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+    }
+
+    #[test]
+    fn article_extra_reads_six_sets_and_never_a_held_out_comment() {
+        let d = data();
+        if !d.join("stance/ukp-argmin").is_dir() {
+            eprintln!("skipped: ../shared/data/stance is not here");
+            return;
+        }
+        let rows = article_extra(&d).unwrap();
+        let count = |s: &str| rows.iter().filter(|e| e.source == s).count();
+        assert!(count("mtcsd") > 8_000, "mtcsd {}", count("mtcsd"));
+        assert!(count("ibm-argq") > 8_000, "ibm-argq {}", count("ibm-argq"));
+        assert!(count("perspectrum") > 5_000);
+        // UKP: train + val only (18,336 + 2,042 published), every class present.
+        let ukp = count("ukp-argmin");
+        assert!((15_000..=20_378).contains(&ukp), "ukp {ukp}");
+        for l in 0..3 {
+            assert!(rows.iter().any(|e| e.source == "ukp-argmin" && e.label == l));
+        }
+        assert!(rows.iter().any(|e| e.source == "ukp-argmin" && e.first == "gun control"));
+        // Claim Stance: the 25 train motions only, PRO / CON only.
+        let claims: Vec<&PairExample> = rows
+            .iter()
+            .filter(|e| e.source == "ibm-claim-stance")
+            .collect();
+        assert!((900..=1_039).contains(&claims.len()), "{}", claims.len());
+        let motions: HashSet<&str> = claims.iter().map(|e| e.first.as_str()).collect();
+        assert!(motions.len() <= 25, "{} motions", motions.len());
+        assert!(claims.iter().all(|e| e.label < 2));
+        assert!(count("vaccinelies") > 3_000);
+        assert!(rows.iter().all(|e| e.split != Split::Test));
+        assert!(rows
+            .iter()
+            .all(|e| !e.first.is_empty() && !e.second.is_empty()));
+        let held: HashSet<String> = pair_test(&d)
+            .unwrap()
+            .iter()
+            .map(|e| normalize(&e.second))
+            .collect();
+        assert!(rows.iter().all(|e| !held.contains(&normalize(&e.second))));
+    }
+}
