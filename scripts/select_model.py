@@ -2,10 +2,12 @@
 """Applies a model selection rule of models/README.md to two metrics.json files that
 `threadlens train` wrote: the model in use and the candidate. `--rule v2.2` (the default):
 "Amendment v2.2", written before the v2.2 adapter was trained; `--rule v2.3`: "Amendment
-v2.3", written before the continued run's first check was read. Validation figures only; test
-figures are never read here. Prints each condition and the decision; exit 0 either way.
+v2.3", written before the continued run's first check was read; `--rule v2.5`: "Amendment
+v2.5" (refitted heads), which decides the toxicity and the sentiment head each on its own.
+Validation figures only; test figures are never read here. Prints each condition and the
+decision; exit 0 either way.
 
-Usage: scripts/select_model.py [--rule v2.2|v2.3] CURRENT/metrics.json CANDIDATE/metrics.json"""
+Usage: scripts/select_model.py [--rule v2.2|v2.3|v2.5] CURRENT/metrics.json CANDIDATE/metrics.json"""
 import json
 import sys
 
@@ -56,7 +58,33 @@ def rule_v23(cur, cand):
     return a and b and c
 
 
+def rule_v25(cur, cand):
+    """Amendment v2.5: the toxicity head by (a) and (b) of v2.3; the sentiment head by the
+    held-back selection figure, up by at least 0.5 points."""
+    both, m_cur, m_cand = mean_auc(cur, cand, ["civil-comments"] + OTHER_SOURCES)
+    a = m_cand >= m_cur + 0.005
+    detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
+    print(f"(a) mean validation toxicity AUC over {len(both)} comment sources: "
+          f"{m_cur:.4f} -> {m_cand:.4f} (needs >= {m_cur + 0.005:.4f}): "
+          f"{'pass' if a else 'fail'} ({detail})")
+    c_cur, c_cand = val_auc(cur, "civil-comments"), val_auc(cand, "civil-comments")
+    b = c_cand >= c_cur - 0.005
+    print(f"(b) Civil Comments validation toxicity AUC: {c_cur:.4f} -> {c_cand:.4f} "
+          f"(may fall by 0.005 at most): {'pass' if b else 'fail'}")
+    print("toxicity head:", "the refitted head replaces stage 1's" if a and b
+          else "stage 1's head stays")
+    s_cur, s_cand = sentiment_selection(cur), sentiment_selection(cand)
+    c = s_cand >= s_cur + 0.005
+    print(f"(s) sentiment held-back selection figure: {s_cur:.4f} -> {s_cand:.4f} "
+          f"(needs >= {s_cur + 0.005:.4f}): {'pass' if c else 'fail'}")
+    print("sentiment head:", "the refitted head replaces stage 1's" if c
+          else "stage 1's head stays")
+
+
 def main(cur_path, cand_path, rule="v2.2"):
+    if rule == "v2.5":
+        rule_v25(scores(cur_path), scores(cand_path))
+        return
     if rule == "v2.3":
         keep = rule_v23(scores(cur_path), scores(cand_path))
         print("decision:", "the candidate replaces the current model" if keep
@@ -85,6 +113,6 @@ if __name__ == "__main__":
     rule = "v2.2"
     if args[:1] == ["--rule"] and len(args) >= 2:
         rule, args = args[1], args[2:]
-    if len(args) != 2 or rule not in ("v2.2", "v2.3"):
+    if len(args) != 2 or rule not in ("v2.2", "v2.3", "v2.5"):
         sys.exit(__doc__)
     main(args[0], args[1], rule)
