@@ -38,9 +38,9 @@ def mean_auc(cur, cand, sources):
             sum(val_auc(cand, x) for x in both) / len(both))
 
 
-def rule_v23(cur, cand):
-    """Amendment v2.3: the mean over Civil Comments and the other comment sources up by 0.005,
-    Civil Comments not down by more than 0.005, held-back-tweet sentiment not down by 1 point."""
+def toxicity_conditions(cur, cand):
+    """(a) the mean validation toxicity AUC over Civil Comments and the other comment sources
+    up by 0.005; (b) Civil Comments not down by more than 0.005. Prints both."""
     both, m_cur, m_cand = mean_auc(cur, cand, ["civil-comments"] + OTHER_SOURCES)
     a = m_cand >= m_cur + 0.005
     detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
@@ -51,27 +51,25 @@ def rule_v23(cur, cand):
     b = c_cand >= c_cur - 0.005
     print(f"(b) Civil Comments validation toxicity AUC: {c_cur:.4f} -> {c_cand:.4f} "
           f"(may fall by 0.005 at most): {'pass' if b else 'fail'}")
+    return a and b
+
+
+def rule_v23(cur, cand):
+    """Amendment v2.3: (a) and (b) of `toxicity_conditions`, and held-back-tweet sentiment not
+    down by 1 point."""
+    ab = toxicity_conditions(cur, cand)
     s_cur, s_cand = sentiment_selection(cur), sentiment_selection(cand)
     c = s_cand >= s_cur - 0.01
     print(f"(c) sentiment held-back-tweet selection figure: {s_cur:.4f} -> {s_cand:.4f} "
           f"(may fall by 0.01 at most): {'pass' if c else 'fail'}")
-    return a and b and c
+    return ab and c
 
 
 def rule_v25(cur, cand):
     """Amendment v2.5: the toxicity head by (a) and (b) of v2.3; the sentiment head by the
     held-back selection figure, up by at least 0.5 points."""
-    both, m_cur, m_cand = mean_auc(cur, cand, ["civil-comments"] + OTHER_SOURCES)
-    a = m_cand >= m_cur + 0.005
-    detail = ", ".join(f"{x} {val_auc(cur, x):.4f}->{val_auc(cand, x):.4f}" for x in both)
-    print(f"(a) mean validation toxicity AUC over {len(both)} comment sources: "
-          f"{m_cur:.4f} -> {m_cand:.4f} (needs >= {m_cur + 0.005:.4f}): "
-          f"{'pass' if a else 'fail'} ({detail})")
-    c_cur, c_cand = val_auc(cur, "civil-comments"), val_auc(cand, "civil-comments")
-    b = c_cand >= c_cur - 0.005
-    print(f"(b) Civil Comments validation toxicity AUC: {c_cur:.4f} -> {c_cand:.4f} "
-          f"(may fall by 0.005 at most): {'pass' if b else 'fail'}")
-    print("toxicity head:", "the refitted head replaces stage 1's" if a and b
+    ab = toxicity_conditions(cur, cand)
+    print("toxicity head:", "the refitted head replaces stage 1's" if ab
           else "stage 1's head stays")
     s_cur, s_cand = sentiment_selection(cur), sentiment_selection(cand)
     c = s_cand >= s_cur + 0.005

@@ -19,9 +19,9 @@ use crate::score::batch::{embed_all, BatchOptions};
 use crate::score::encoder::{Encoder, DIM};
 use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
 use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
+use crate::tune::metrics::{curve, roc_auc, Scored};
 use datasets::{normalize, AttrExample, ClassExample, Split};
 use eval::Confusion;
-use crate::tune::metrics::{curve, roc_auc, Scored};
 
 /// Percentage of training rows held back for early stopping and threshold choice.
 pub const VALIDATION_PERCENT: u64 = 10;
@@ -1172,7 +1172,10 @@ mod tests {
             labels[datasets::IDENTITY] = Some(y);
             let mut probs = [0.9; datasets::ATTRS];
             probs[datasets::IDENTITY] = p;
-            rows.push((AttrExample::new(format!("h{i}"), labels, "tweeteval-hate"), probs));
+            rows.push((
+                AttrExample::new(format!("h{i}"), labels, "tweeteval-hate"),
+                probs,
+            ));
         }
         // Another source whose scores would pull the threshold elsewhere.
         let mut labels = [None; datasets::ATTRS];

@@ -71,6 +71,26 @@ fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
     v.get(key).and_then(|x| x.as_str()).unwrap_or("")
 }
 
+/// A CSV file's header and its records (unreadable records are skipped).
+fn csv_table(p: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), DataError> {
+    let text = read_lossy(p)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    Ok((h, rdr.records().flatten().collect()))
+}
+
+/// MT-CSD train: Reddit replies → the entity their post is about.
+fn mtcsd_train(st: &Path) -> Result<Vec<PairExample>, DataError> {
+    Ok(jsonl(&st.join("mtcsd-reddit/train.jsonl"))?
+        .iter()
+        .filter_map(|r| {
+            article_label(s(r, "label")).map(|l| {
+                PairExample::new(s(r, "target"), s(r, "text"), PairTask::Article, l, "mtcsd")
+            })
+        })
+        .collect())
+}
+
 fn article_label(l: &str) -> Option<u8> {
     match l.trim().to_ascii_lowercase().as_str() {
         "favor" | "pro" | "support" | "supports" | "agree" | "entailment" => Some(0),
@@ -103,17 +123,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
             "tweeteval-stance",
         ));
     }
-    for r in jsonl(&st.join("mtcsd-reddit/train.jsonl"))? {
-        if let Some(l) = article_label(s(&r, "label")) {
-            out.push(PairExample::new(
-                s(&r, "target"),
-                s(&r, "text"),
-                PairTask::Article,
-                l,
-                "mtcsd",
-            ));
-        }
-    }
+    out.extend(mtcsd_train(&st)?);
     out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
     out.extend(perspectrum(&st.join("perspectrum"))?);
     out.extend(nli(&st.join("nli-pairs/all_pairs_normalized.jsonl"))?);
@@ -137,17 +147,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
 pub fn article_extra(data: &Path) -> Result<Vec<PairExample>, DataError> {
     let st = data.join("stance");
     let mut out = Vec::new();
-    for r in jsonl(&st.join("mtcsd-reddit/train.jsonl"))? {
-        if let Some(l) = article_label(s(&r, "label")) {
-            out.push(PairExample::new(
-                s(&r, "target"),
-                s(&r, "text"),
-                PairTask::Article,
-                l,
-                "mtcsd",
-            ));
-        }
-    }
+    out.extend(mtcsd_train(&st)?);
     out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
     out.extend(perspectrum(&st.join("perspectrum"))?);
     out.extend(ukp_argmin(&st.join("ukp-argmin"))?);
@@ -215,9 +215,7 @@ fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
 /// IBM Debater Claim Stance: Wikipedia claim → motion, PRO favor / CON against; the published
 /// topic-disjoint split (test topics are never trained on).
 fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
-    let text = read_lossy(p)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    let (h, records) = csv_table(p)?;
     let col = |n: &str| super::comment_sets::col(&h, n, p);
     let (split, topic, stance, claim) = (
         col("split")?,
@@ -226,7 +224,7 @@ fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
         col("claims.claimCorrectedText")?,
     );
     let mut out = Vec::new();
-    for rec in rdr.records().flatten() {
+    for rec in &records {
         let label = match rec.get(stance).map(str::trim) {
             Some("PRO") => 0,
             Some("CON") => 1,
@@ -251,13 +249,11 @@ fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
 /// VaccineLies (tweets → misinformation claims; no published split, so the hash split):
 /// Accept (2) favor, Reject (3) against, No Stance (0) and Not Relevant (1) none.
 fn vaccinelies(p: &Path) -> Result<Vec<PairExample>, DataError> {
-    let text = read_lossy(p)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    let (h, records) = csv_table(p)?;
     let col = |n: &str| super::comment_sets::col(&h, n, p);
     let (target, t, l) = (col("target")?, col("text")?, col("label")?);
     let mut out = Vec::new();
-    for rec in rdr.records().flatten() {
+    for rec in &records {
         let label = match rec.get(l).map(str::trim) {
             Some("2") => 0,
             Some("3") => 1,
@@ -402,9 +398,7 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
 /// IBM ArgQ-30k: argument → motion, stance_WA 1 pro / −1 con; its train and dev sets (dev as
 /// validation), every second train row (the set is large and one-sided: no "none").
 fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
-    let text = read_lossy(p)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    let (h, records) = csv_table(p)?;
     let col = |n: &str| super::comment_sets::col(&h, n, p);
     let (a, t, set, st) = (
         col("argument")?,
@@ -413,7 +407,7 @@ fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
         col("stance_WA")?,
     );
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().flatten().enumerate() {
+    for (i, rec) in records.iter().enumerate() {
         let label = match rec.get(st).map(str::trim) {
             Some("1") => 0,
             Some("-1") => 1,
@@ -855,9 +849,13 @@ mod data_tests {
         let ukp = count("ukp-argmin");
         assert!((15_000..=20_378).contains(&ukp), "ukp {ukp}");
         for l in 0..3 {
-            assert!(rows.iter().any(|e| e.source == "ukp-argmin" && e.label == l));
+            assert!(rows
+                .iter()
+                .any(|e| e.source == "ukp-argmin" && e.label == l));
         }
-        assert!(rows.iter().any(|e| e.source == "ukp-argmin" && e.first == "gun control"));
+        assert!(rows
+            .iter()
+            .any(|e| e.source == "ukp-argmin" && e.first == "gun control"));
         // Claim Stance: the 25 train motions only, PRO / CON only.
         let claims: Vec<&PairExample> = rows
             .iter()

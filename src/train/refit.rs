@@ -31,7 +31,14 @@ pub(super) fn refit_heads(st: &mut Stage) -> anyhow::Result<(Mlp, Mlp)> {
         classes: 3,
         row_weights: None,
     };
-    let sent = averaged(st, "sentiment", &gather(&x, &rows), &targets, &rows, &fd.is_val)?;
+    let sent = averaged(
+        st,
+        "sentiment",
+        &gather(&x, &rows),
+        &targets,
+        &rows,
+        &fd.is_val,
+    )?;
 
     let rows: Vec<usize> = (0..fd.texts.len())
         .filter(|&i| fd.toxicity_weight[i].iter().any(|&w| w > 0.0))
@@ -41,7 +48,14 @@ pub(super) fn refit_heads(st: &mut Stage) -> anyhow::Result<(Mlp, Mlp)> {
         mask: rows.iter().flat_map(|&i| fd.toxicity_weight[i]).collect(),
         outputs: heads::ATTRIBUTES,
     };
-    let tox = averaged(st, "toxicity", &gather(&x, &rows), &targets, &rows, &fd.is_val)?;
+    let tox = averaged(
+        st,
+        "toxicity",
+        &gather(&x, &rows),
+        &targets,
+        &rows,
+        &fd.is_val,
+    )?;
     Ok((sent, tox))
 }
 
