@@ -165,6 +165,11 @@ impl TextTokenizer {
     }
 }
 
+/// Version of the numerics of the forward pass: raise it with any change that moves an
+/// embedding (a kernel, an operation order, a pooling step), so that caches of embeddings
+/// (`threadlens train`'s) are not reused across it.
+pub const FORWARD_VERSION: u32 = 1;
+
 /// The loaded encoder.
 pub struct Encoder {
     tokenizer: TextTokenizer,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::score::batch::{embed_all, BatchOptions};
-use crate::score::encoder::{Encoder, DIM};
+use crate::score::encoder::{Encoder, DIM, FORWARD_VERSION};
 use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
 use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
 use crate::tune::metrics::{curve, roc_auc, Scored};
@@ -114,7 +114,14 @@ pub struct Metrics {
     pub calibration: Vec<(usize, f64, f64)>,
 }
 
-/// A disk cache of embeddings keyed by SHA-256 of (encoder hash, text).
+/// The embedding cache's file for one encoder hash, precision, token limit and forward pass.
+fn cache_file_name(encoder_hash: &str, precision: &str, max_tokens: usize) -> String {
+    format!("embeddings-{encoder_hash}-{precision}-{max_tokens}-f{FORWARD_VERSION}.bin")
+}
+
+/// A disk cache of embeddings keyed by SHA-256 of (encoder hash, text), one file per encoder
+/// hash, precision, token limit and forward-pass version ([`FORWARD_VERSION`]): embeddings from
+/// another precision or an older forward pass are never reused.
 pub struct EmbeddingCache {
     path: PathBuf,
     map: HashMap<[u8; 32], Vec<f32>>,
@@ -122,9 +129,13 @@ pub struct EmbeddingCache {
 }
 
 impl EmbeddingCache {
-    pub fn open(dir: &Path, encoder_hash: &str) -> std::io::Result<EmbeddingCache> {
+    pub fn open(dir: &Path, encoder_hash: &str, enc: &Encoder) -> std::io::Result<EmbeddingCache> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join(format!("embeddings-{encoder_hash}.bin"));
+        let path = dir.join(cache_file_name(
+            encoder_hash,
+            enc.precision_name(),
+            enc.max_tokens(),
+        ));
         let mut map = HashMap::new();
         if let Ok(mut f) = std::fs::File::open(&path) {
             let mut buf = Vec::new();
@@ -224,7 +235,7 @@ pub fn run(
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Metrics> {
     use anyhow::Context;
-    let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash)
+    let mut cache = EmbeddingCache::open(&settings.cache, encoder_hash, enc)
         .context("opening the embedding cache")?;
     let mut st = Stage {
         settings,
@@ -1159,6 +1170,15 @@ fn stance_matrix(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedding_cache_files_differ_by_precision_tokens_and_forward_version() {
+        let a = cache_file_name("abc", "fp32", 256);
+        assert_ne!(a, cache_file_name("abc", "bf16", 256));
+        assert_ne!(a, cache_file_name("abc", "fp32", 128));
+        assert_ne!(a, cache_file_name("abd", "fp32", 256));
+        assert!(a.ends_with(&format!("-f{FORWARD_VERSION}.bin")), "{a}");
+    }
 
     #[test]
     fn tweet_threshold_is_chosen_on_its_own_source_and_attribute() {
