@@ -19,7 +19,6 @@ use crate::score::batch::{embed_all, BatchOptions};
 use crate::score::encoder::{Encoder, DIM, FORWARD_VERSION};
 use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
 use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
-use crate::tune::metrics::{curve, roc_auc, Scored};
 use datasets::{normalize, AttrExample, ClassExample, Split};
 use eval::Confusion;
 
@@ -614,8 +613,9 @@ fn tweet_validation_threshold(validation: &[heldout::ScoredRow], source: &str, k
 }
 
 /// TweetEval offensive (toxicity) and hate (identity_attack) val, as in the earlier models: at
-/// 0.5, at the threshold chosen on each set's validation rows (`thresholds`: offensive, hate;
-/// models/README.md, "Amendment v2.4, reporting only"), and the ROC AUC.
+/// 0.5 and at the threshold chosen on each set's validation rows (`thresholds`: offensive,
+/// hate; models/README.md, "Amendment v2.4, reporting only"). Their ROC AUC is recorded with
+/// every source's by `heldout::per_source`.
 fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], thresholds: [f32; 2]) {
     for ((k, source, metric), threshold) in [
         (0usize, "tweeteval-offensive-val", "toxicity.test.offensive"),
@@ -642,17 +642,6 @@ fn tweeteval_toxicity(st: &mut Stage, test: &[heldout::ScoredRow], thresholds: [
             format!("{metric}.macro_f1_at_validation_threshold"),
             v.macro_f1(),
         );
-        let scored: Vec<Scored> = gold
-            .iter()
-            .zip(&probs)
-            .map(|(&positive, &p)| Scored {
-                score: f64::from(p),
-                positive,
-            })
-            .collect();
-        if let Some(auc) = roc_auc(&curve(&scored)) {
-            st.score(format!("{metric}.roc_auc"), auc);
-        }
         (st.log)(&format!(
             "toxicity: {source} macro-F1 {:.3} at 0.5, {:.3} at {threshold:.2} (validation)",
             c.macro_f1(),

@@ -79,6 +79,18 @@ fn csv_table(p: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), Da
     Ok((h, rdr.records().flatten().collect()))
 }
 
+/// An unquoted tab-separated file's header and its records (rows may have more or fewer cells).
+fn tsv_table(p: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), DataError> {
+    let text = read_lossy(p)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let h = rdr.headers().map_err(|e| err(p, e))?.clone();
+    Ok((h, rdr.records().flatten().collect()))
+}
+
 /// MT-CSD train: Reddit replies → the entity their post is about.
 fn mtcsd_train(st: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(jsonl(&st.join("mtcsd-reddit/train.jsonl"))?
@@ -175,17 +187,11 @@ fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
         "school_uniforms",
     ] {
         let p = dir.join(format!("{topic}.tsv"));
-        let text = read_lossy(&p)?;
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(b'\t')
-            .quoting(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let (h, records) = tsv_table(&p)?;
         let col = |n: &str| super::comment_sets::col(&h, n, &p);
         let (t, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
         let target = topic.replace('_', " ");
-        for rec in rdr.records().flatten() {
+        for rec in &records {
             let label = match rec.get(a).map(str::trim) {
                 Some("Argument_for") => 0,
                 Some("Argument_against") => 1,
@@ -440,16 +446,10 @@ fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
         ("pairs_dev.tsv", Split::Validation),
     ] {
         let p = dir.join(file);
-        let text = read_lossy(&p)?;
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(b'\t')
-            .quoting(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
+        let (h, records) = tsv_table(&p)?;
         let col = |n: &str| super::comment_sets::col(&h, n, &p);
         let (c, pe, l) = (col("claim")?, col("perspective")?, col("stance_label_3")?);
-        for rec in rdr.records().flatten() {
+        for rec in &records {
             if let Some(label) = rec.get(l).and_then(article_label) {
                 out.push(PairExample {
                     split,
