@@ -11,7 +11,9 @@ use anyhow::Context;
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::finetune::{finetune, FinetuneConfig};
-use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
+use crate::score::models::{
+    describe, encoder_id, resolve_models_dir, student_id, ADAPTER_FILE, ENCODER_DIR,
+};
 use crate::score::pair::PairConfig;
 use crate::score::trainer::TrainConfig;
 use crate::train::{self, SentimentBalance, SentimentOptions, StanceSets, TrainSettings};
@@ -134,6 +136,27 @@ pub struct Args {
     /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
     #[arg(long)]
     pub pair_news_mix: bool,
+    /// Only distil the adapted encoder in DIR/heads into the 3-layer student of the fast
+    /// encoder (models/README.md, "Amendment fast encoder"), written to
+    /// DIR/heads/fast-encoder.safetensors with its log in fast-encoder.json; nothing else
+    /// changes.
+    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "reuse_adapter", "no_finetune", "evaluate"])]
+    pub distill: bool,
+    /// Distillation: steps of the schedule (batches of 32 texts).
+    #[arg(long, default_value_t = crate::score::distill::DistillConfig::default().steps, value_name = "N")]
+    pub distill_steps: usize,
+    /// Distillation: stop at step N of the schedule, keeping the best check so far (0: run it all).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub distill_stop: usize,
+    /// Measure only: every held-out figure of the heads in DIR/heads at the default thresholds
+    /// (nothing fitted), written to DIR/heads/evaluation-metrics.json; nothing else changes.
+    /// On the committed model it reproduces the test figures of metrics.json.
+    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "no_finetune", "refit_heads"])]
+    pub evaluate: bool,
+    /// With --evaluate: run the encoder with this distilled student's layers (e.g.
+    /// DIR/heads/fast-encoder.safetensors).
+    #[arg(long, value_name = "FILE", requires = "evaluate")]
+    pub student: Option<PathBuf>,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -188,6 +211,10 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
     }
+    if args.distill {
+        distill_stage(&args, &enc_dir, &heads_dir, &base_hash, ui)?;
+        return Ok(Outcome::Clean);
+    }
     if args.pair_only {
         pair_stage(
             &args,
@@ -212,7 +239,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
                 adapter.display()
             ));
         }
-    } else if args.reuse_adapter {
+    } else if args.reuse_adapter || args.evaluate {
         if !adapter.is_file() {
             anyhow::bail!("--reuse-adapter: {} does not exist", adapter.display());
         }
@@ -308,19 +335,19 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
 
     // ---- stage 2: heads on the (adapted) encoder's embeddings --------------------------------
     let adapter = adapter.is_file().then_some(adapter);
-    let encoder_hash = encoder_id(&base_hash, adapter.as_deref())
+    let mut encoder_hash = encoder_id(&base_hash, adapter.as_deref())
         .with_context(|| format!("reading {}", heads_dir.display()))?;
+    if let Some(student) = &args.student {
+        encoder_hash = student_id(&encoder_hash, student)
+            .with_context(|| format!("reading {}", student.display()))?;
+    }
     let opts = EncoderOptions {
         adapter: adapter.clone(),
+        student: args.student.clone(),
         ..base_opts
     };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
-    let cache = args.cache.clone().unwrap_or_else(|| {
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        home.join(".cache/threadlens/embeddings")
-    });
+    let cache = cache_dir(&args);
     let settings = TrainSettings {
         data: args.data.clone(),
         out: heads_dir.clone(),
@@ -342,6 +369,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             confidence: args.sentiment_confidence,
             prior_correction: args.sentiment_prior_correction,
         },
+        evaluate_only: args.evaluate,
     };
     let metrics = train::run(
         &settings,
@@ -356,6 +384,13 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         for (k, v) in &metrics.scores {
             writeln!(out, "{k}\t{v:.4}")?;
         }
+    }
+    if settings.evaluate_only {
+        ui.info(format!(
+            "wrote {}",
+            settings.out.join(train::EVALUATION_FILE).display()
+        ));
+        return Ok(Outcome::Clean);
     }
     ui.info(format!("wrote {}", settings.out.display()));
     let keep = if args.skip_pair { previous_pair } else { None };
@@ -374,6 +409,88 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(Outcome::Clean)
+}
+
+/// Where `threadlens train` keeps cached embeddings unless `--cache` says otherwise.
+fn cache_dir(args: &Args) -> PathBuf {
+    args.cache.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join(".cache/threadlens/embeddings")
+    })
+}
+
+/// `--distill`: the adapted encoder's embeddings of the stage-1 rows (from the embedding
+/// cache; any missing are computed) are the targets of the 3-layer student, written to
+/// `heads_dir`/fast-encoder.safetensors with its log in fast-encoder.json.
+fn distill_stage(
+    args: &Args,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    base_hash: &str,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    use crate::score::distill::{distill, DistillConfig, STUDENT_FILE};
+    let adapter = heads_dir.join(ADAPTER_FILE);
+    if !adapter.is_file() {
+        anyhow::bail!("--distill: {} does not exist", adapter.display());
+    }
+    let teacher = Encoder::load(
+        enc_dir,
+        &EncoderOptions {
+            backend: Backend::Fused,
+            precision: Precision::Fp32,
+            adapter: Some(adapter.clone()),
+            ..Default::default()
+        },
+    )
+    .context("loading the encoder")?;
+    let encoder_hash = encoder_id(base_hash, Some(&adapter))
+        .with_context(|| format!("reading {}", adapter.display()))?;
+    let data = train::finetune_data(
+        &args.data,
+        !args.no_clean_negatives,
+        !args.no_balance,
+        false,
+    )
+    .context("reading the stage-1 rows")?;
+    let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
+    let mut cache = train::EmbeddingCache::open(&cache_dir(args), &encoder_hash, &teacher)
+        .context("opening the embedding cache")?;
+    let targets = cache.embed(&teacher, &texts, ui.show_progress())?;
+    drop(cache);
+    let cfg = DistillConfig {
+        steps: args.distill_steps,
+        stop_at: (args.distill_stop > 0).then_some(args.distill_stop),
+        seed: args.seed,
+        ..Default::default()
+    };
+    let out = heads_dir.join(STUDENT_FILE);
+    let log = distill(
+        &teacher,
+        &texts,
+        &targets,
+        &data.is_val,
+        &heads_dir.join(crate::score::heads::HEADS_FILE),
+        &cfg,
+        &out,
+        ui.show_progress(),
+        &|m| ui.info(m),
+    )
+    .context("distilling the encoder")?;
+    let record = out.with_extension("json");
+    let json = serde_json::json!({ "settings": cfg, "log": log });
+    std::fs::write(&record, serde_json::to_string_pretty(&json)? + "\n")
+        .with_context(|| format!("writing {}", record.display()))?;
+    ui.info(format!(
+        "distilled in {:.0} s: best check at step {} of {}; wrote {}",
+        log.seconds,
+        log.best_step,
+        log.steps,
+        out.display()
+    ));
+    Ok(())
 }
 
 /// The pair model in `heads_dir` measured on the held-out pairs at the scoring default

@@ -2,6 +2,7 @@
 //! `encoder`, `finetune` and `trainer` are the only modules that touch libtorch.
 
 pub mod batch;
+pub mod distill;
 pub mod encoder;
 pub mod finetune;
 pub mod heads;

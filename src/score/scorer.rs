@@ -7,7 +7,7 @@ use std::path::Path;
 use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
-use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
+use super::models::{describe, describe_cached, encoder_id, student_id, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 use super::precision::AutoChoice;
@@ -123,11 +123,17 @@ impl Scorer {
                 source,
             })?
             .sha256_12;
-        let enc_hash =
+        let mut enc_hash =
             encoder_id(&base, opts.adapter.as_deref()).map_err(|source| ScorerError::Io {
                 path: opts.adapter.clone().unwrap_or_default(),
                 source,
             })?;
+        if let Some(student) = &opts.student {
+            enc_hash = student_id(&enc_hash, student).map_err(|source| ScorerError::Io {
+                path: student.clone(),
+                source,
+            })?;
+        }
         let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
             [..8]
             .to_string();
@@ -137,6 +143,7 @@ impl Scorer {
                 &models.join("heads"),
                 &EncoderOptions {
                     adapter: None,
+                    student: None,
                     ..opts.clone()
                 },
             )?,

@@ -47,7 +47,16 @@ pub struct TrainSettings {
     pub finetune: Option<crate::score::finetune::FinetuneConfig>,
     /// How the sentiment head weighs its rows and whether its class priors are corrected.
     pub sentiment: SentimentOptions,
+    /// Measure only: read all three heads from `out`'s heads file and use the default
+    /// thresholds of `tune::thresholds::DEFAULTS`; nothing is fitted and the heads file is not
+    /// written (the figures of another encoder under the committed heads, e.g. the fast
+    /// student; metrics go to [`EVALUATION_FILE`]).
+    #[serde(default)]
+    pub evaluate_only: bool,
 }
+
+/// Where `evaluate_only` writes its metrics, beside the heads.
+pub const EVALUATION_FILE: &str = "evaluation-metrics.json";
 
 /// The one-pass stance head's training sets (models/README.md, "Amendment stance v2.4").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
@@ -247,6 +256,9 @@ pub fn run(
         show,
         log,
     };
+    if settings.evaluate_only {
+        return evaluate_committed(st);
+    }
     let stage1 = if settings.finetune.is_some() {
         stage1_heads(&settings.out)?
     } else {
@@ -281,6 +293,47 @@ pub fn run(
     std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
         .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(metrics)
+}
+
+/// `run` with `evaluate_only`: every held-out figure of the committed heads at the default
+/// thresholds, on this encoder's embeddings, written to [`EVALUATION_FILE`].
+fn evaluate_committed(mut st: Stage) -> anyhow::Result<Metrics> {
+    use anyhow::Context;
+    let path = st.settings.out.join(heads::HEADS_FILE);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let read = |name: &str, inputs: usize, outputs: usize| {
+        heads::read_mlp(&file, name, inputs, outputs)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    let (sent, tox, stance) = (
+        read("sentiment", DIM, 3)?,
+        read("toxicity", DIM, heads::ATTRIBUTES)?,
+        read("stance", 4 * DIM, 3)?,
+    );
+    sentiment_stage(&mut st, Some(sent))?;
+    toxicity_stage(&mut st, Some(tox))?;
+    stance_figures(&mut st, &stance)?;
+    let mpath = st.settings.out.join(EVALUATION_FILE);
+    let json = serde_json::json!({ "settings": st.settings, "metrics": st.metrics });
+    std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
+        .with_context(|| format!("writing {}", mpath.display()))?;
+    Ok(st.metrics)
+}
+
+/// The default thresholds of `tune::thresholds::DEFAULTS`, in [`heads::TOXICITY_LABELS`] order.
+fn committed_defaults() -> [f64; datasets::ATTRS] {
+    use crate::tune::thresholds::{Attribute, DEFAULTS};
+    std::array::from_fn(|k| {
+        let a =
+            Attribute::from_name(heads::TOXICITY_LABELS[k]).expect("every label is an attribute");
+        DEFAULTS
+            .iter()
+            .find(|(d, _)| *d == a)
+            .map(|(_, t)| *t)
+            .expect("every attribute has a default")
+    })
 }
 
 /// What every stage of `run` shares.
@@ -356,7 +409,7 @@ fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
         .rows
         .insert("sentiment.selection".into(), sel.len());
     st.score("sentiment.validation.selection.macro_recall".into(), plain);
-    if st.settings.sentiment.prior_correction {
+    if st.settings.sentiment.prior_correction && !st.settings.evaluate_only {
         let (offsets, out_of_fold) = fit_prior_offsets(&logits, &gold);
         st.score(
             "sentiment.validation.selection.prior_corrected_2fold".into(),
@@ -458,9 +511,14 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     // Calibration (models/README.md, "v2.1"): Platt scaling per attribute on the Civil
     // Comments validation rows against their rater fractions, folded into the output layer.
     let val = rows_in(&rows, Split::Validation, |e| e.split);
-    let raw_val = logits_of(st, &raw, &val)?;
     let mut tox = raw.clone();
-    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate() {
+    let fit = !st.settings.evaluate_only;
+    let raw_val = if fit {
+        logits_of(st, &raw, &val)?
+    } else {
+        Vec::new()
+    };
+    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate().filter(|_| fit) {
         let pairs: Vec<(f32, f32)> = val
             .iter()
             .zip(&raw_val)
@@ -486,31 +544,11 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
             probs: *p,
         })
         .collect();
-    let derived = heldout::derive_thresholds(&scored, THRESHOLD_MAX_SHARE, 100);
-    let mut thresholds: [f64; ATTRS] = std::array::from_fn(|k| derived[k].threshold);
-    // The union bound ("v2.2"): raise thresholds until no source's clean rows are flagged by
-    // any attribute beyond the same share.
-    if let Some((source, share)) =
-        heldout::bound_union(&scored, &mut thresholds, THRESHOLD_MAX_SHARE, 100)
-    {
-        st.score("defaults.union.binding_share".into(), share);
-        st.metrics
-            .threshold_binding
-            .insert("union".to_string(), source);
-    }
-    for (k, d) in derived.into_iter().enumerate() {
-        let name = heads::TOXICITY_LABELS[k];
-        st.score(format!("defaults.{name}"), thresholds[k]);
-        if let Some((source, share)) = &d.binding {
-            st.score(format!("defaults.{name}.binding_share"), *share);
-            st.metrics
-                .threshold_binding
-                .insert(name.to_string(), source.clone());
-        }
-        st.metrics
-            .threshold_sources
-            .insert(name.to_string(), d.sources);
-    }
+    let thresholds = if fit {
+        derive_defaults(st, &scored)
+    } else {
+        committed_defaults()
+    };
     // Validation figures per source, for choosing between models (models/README.md, "v2.2").
     st.metrics.scores.extend(heldout::per_source(
         &scored,
@@ -549,11 +587,13 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
             .filter_map(|(&i, p)| rows[i].labels[datasets::TOX].map(|y| (p[datasets::TOX], y)))
             .collect()
     };
-    let (_, ece_raw) = heldout::calibration(&civil_pairs(&probs(&raw_test)));
-    st.score(
-        "toxicity.test.civil-comments.toxicity.ece_uncalibrated".into(),
-        ece_raw,
-    );
+    if fit {
+        let (_, ece_raw) = heldout::calibration(&civil_pairs(&probs(&raw_test)));
+        st.score(
+            "toxicity.test.civil-comments.toxicity.ece_uncalibrated".into(),
+            ece_raw,
+        );
+    }
     let (bins, ece) = heldout::calibration(&civil_pairs(&tp));
     st.score("toxicity.test.civil-comments.toxicity.ece".into(), ece);
     st.metrics.calibration = bins;
@@ -570,6 +610,36 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     }
     tweeteval_toxicity(st, &scored, tweet_thresholds);
     Ok(tox)
+}
+
+/// The default thresholds derived on the calibrated validation scores ("v2.1"), raised by the
+/// union bound ("v2.2") until no source's clean rows are flagged by any attribute beyond the
+/// same share; each attribute's deciding and binding sources are recorded.
+fn derive_defaults(st: &mut Stage, scored: &[heldout::ScoredRow]) -> [f64; datasets::ATTRS] {
+    let derived = heldout::derive_thresholds(scored, THRESHOLD_MAX_SHARE, 100);
+    let mut thresholds: [f64; datasets::ATTRS] = std::array::from_fn(|k| derived[k].threshold);
+    if let Some((source, share)) =
+        heldout::bound_union(scored, &mut thresholds, THRESHOLD_MAX_SHARE, 100)
+    {
+        st.score("defaults.union.binding_share".into(), share);
+        st.metrics
+            .threshold_binding
+            .insert("union".to_string(), source);
+    }
+    for (k, d) in derived.into_iter().enumerate() {
+        let name = heads::TOXICITY_LABELS[k];
+        st.score(format!("defaults.{name}"), thresholds[k]);
+        if let Some((source, share)) = &d.binding {
+            st.score(format!("defaults.{name}.binding_share"), *share);
+            st.metrics
+                .threshold_binding
+                .insert(name.to_string(), source.clone());
+        }
+        st.metrics
+            .threshold_sources
+            .insert(name.to_string(), d.sources);
+    }
+    thresholds
 }
 
 /// The source whose labels are Perspective's rater fractions: the calibration target.
@@ -761,7 +831,16 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
         "stance: {STANCE_MEMBERS} heads averaged, validation cross-entropy {ce:.4}"
     ));
     record_split(&mut st.metrics, "stance", &is_val, test.len());
-    let (tx, _) = stance_matrix(st.cache, st.enc, &test, st.show)?;
+    stance_figures(st, &stance)?;
+    Ok(stance)
+}
+
+/// The one-pass stance head's held-out figures: TweetEval stance val, VAST dev, MT-CSD dev and
+/// ARC test.
+fn stance_figures(st: &mut Stage, stance: &Mlp) -> anyhow::Result<()> {
+    let data = st.settings.data.clone();
+    let test = datasets::stance_test(&data)?;
+    let (tx, fdim) = stance_matrix(st.cache, st.enc, &test, st.show)?;
     let pred: Vec<usize> = (0..test.len())
         .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
         .collect();
@@ -773,7 +852,7 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
     st.score("stance.test.accuracy".into(), c.accuracy());
     (st.log)(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
     let vast = datasets::stance_vast_dev(&data)?;
-    let f1 = held_out_stance(st, &stance, &vast, "vast-dev")?;
+    let f1 = held_out_stance(st, stance, &vast, "vast-dev")?;
     (st.log)(&format!("stance: VAST dev macro-F1 {f1:.3}"));
     let pairs = pairs::pair_test(&data)?;
     for source in ["mtcsd-dev", "arc"] {
@@ -782,10 +861,10 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
             .filter(|e| e.source == source)
             .map(pair_as_class)
             .collect();
-        let f1 = held_out_stance(st, &stance, &rows, source)?;
+        let f1 = held_out_stance(st, stance, &rows, source)?;
         (st.log)(&format!("stance: {source} macro-F1 {f1:.3}"));
     }
-    Ok(stance)
+    Ok(())
 }
 
 /// Stage 1's rows: every distinct training text of the sentiment and toxicity sets (the
