@@ -14,8 +14,10 @@ use std::path::Path;
 
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::encoder::{batch_tensors, mean_pool_normalize, Encoder, EncoderError, FusedBert, DIM};
-use super::finetune::{copy_stored, epoch_batches, Head, Rng, ATTRS};
+use super::encoder::{
+    batch_tensors, mean_pool_normalize, read_tensors, Encoder, EncoderError, FusedBert, DIM,
+};
+use super::finetune::{copy_from, epoch_batches, Head, Rng, ATTRS};
 
 /// File the student is written to, beside the heads.
 pub const STUDENT_FILE: &str = "fast-encoder.safetensors";
@@ -96,12 +98,20 @@ struct Heads {
 
 impl Heads {
     fn load(path: &Path) -> Result<Heads, EncoderError> {
+        let stored = read_tensors(path)?;
+        // Hidden width: the length of `sentiment.hidden.bias`.
+        let hidden = stored
+            .get("sentiment.hidden.bias")
+            .map(|v| v.size()[0])
+            .ok_or_else(|| EncoderError::Load {
+                path: path.to_path_buf(),
+                message: "tensor sentiment.hidden.bias not found".into(),
+            })?;
         let mut vs = nn::VarStore::new(Device::Cpu);
         let root = vs.root();
-        let hidden = heads_hidden(path)?;
         let sentiment = Head::new(&root / "sentiment", DIM as i64, hidden, 3);
         let toxicity = Head::new(&root / "toxicity", DIM as i64, hidden, ATTRS as i64);
-        copy_stored(path, vs.variables())?;
+        copy_from(path, &stored, vs.variables())?;
         vs.freeze();
         Ok(Heads {
             _vs: vs,
@@ -120,21 +130,6 @@ impl Heads {
             1,
         )
     }
-}
-
-/// Hidden width of the heads in a heads file (its `sentiment.hidden.bias` length).
-fn heads_hidden(path: &Path) -> Result<i64, EncoderError> {
-    let t = Tensor::read_safetensors(path).map_err(|e| EncoderError::Load {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    t.iter()
-        .find(|(n, _)| n == "sentiment.hidden.bias")
-        .map(|(_, v)| v.size()[0])
-        .ok_or_else(|| EncoderError::Load {
-            path: path.to_path_buf(),
-            message: "tensor sentiment.hidden.bias not found".into(),
-        })
 }
 
 /// Distils `teacher` (an fp32 fused encoder with the adapter merged) into a student and
@@ -225,7 +220,7 @@ pub fn distill(
                 cfg.lr * ((cfg.steps - step) as f64 / (cfg.steps as f64 - warmup).max(1.0))
             };
             opt.set_lr(lr);
-            let (l, _) = data.loss(&student, &batch)?;
+            let l = data.pass(&student, &batch)?.loss;
             opt.backward_step_clip_norm(&l, 1.0);
             running.0 += l.double_value(&[]);
             running.1 += 1;
@@ -273,9 +268,20 @@ struct Data<'a> {
     cosine_weight: f64,
 }
 
+/// One batch through the student: the loss and the pieces the checks read.
+struct Pass {
+    loss: Tensor,
+    /// Cosine of student and teacher embedding, per row.
+    cosine: Tensor,
+    /// Both heads' logits on the student's and the teacher's embeddings: (rows, 3 + ATTRS).
+    student_logits: Tensor,
+    teacher_logits: Tensor,
+}
+
 impl Data<'_> {
-    /// The loss on `rows` and the student's embeddings of them.
-    fn loss(&self, student: &FusedBert, rows: &[usize]) -> Result<(Tensor, Tensor), EncoderError> {
+    /// The loss on `rows`: cosine_weight · (1 − mean cosine) + the heads' mean squared logit
+    /// error.
+    fn pass(&self, student: &FusedBert, rows: &[usize]) -> Result<Pass, EncoderError> {
         let batch: Vec<&[u32]> = rows.iter().map(|&i| self.ids[i].as_slice()).collect();
         let (ids, mask) = batch_tensors(&batch);
         let hidden = student.forward_t(&ids, &mask, None)?;
@@ -284,11 +290,18 @@ impl Data<'_> {
         let t = self.target.index_select(0, &index);
         let cosine = (&e * &t).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let teacher_logits = tch::no_grad(|| self.heads.logits(&t));
-        let logit_error = (self.heads.logits(&e) - teacher_logits)
+        let student_logits = self.heads.logits(&e);
+        let logit_error = (&student_logits - &teacher_logits)
             .square()
             .mean(Kind::Float);
-        let l = cosine.neg().mean(Kind::Float).g_add_scalar(1.0) * self.cosine_weight + logit_error;
-        Ok((l, e))
+        let loss =
+            cosine.neg().mean(Kind::Float).g_add_scalar(1.0) * self.cosine_weight + logit_error;
+        Ok(Pass {
+            loss,
+            cosine,
+            student_logits,
+            teacher_logits,
+        })
     }
 
     /// Validation loss, cosine and label agreement on `val` (no gradients).
@@ -303,20 +316,13 @@ impl Data<'_> {
         let (mut loss, mut cos_sum, mut cos_min) = (0f64, 0f64, f64::INFINITY);
         let (mut sent_same, mut tox_same) = (0usize, 0usize);
         for chunk in val.chunks(64) {
-            let (l, e) = self.loss(student, chunk)?;
-            loss += l.double_value(&[]) * chunk.len() as f64;
-            let index = Tensor::from_slice(&chunk.iter().map(|&i| i as i64).collect::<Vec<_>>());
-            let t = self.target.index_select(0, &index);
-            let cos = Vec::<f32>::try_from((&e * &t).sum_dim_intlist(
-                [1i64].as_slice(),
-                false,
-                Kind::Float,
-            ))?;
-            for c in cos {
+            let p = self.pass(student, chunk)?;
+            loss += p.loss.double_value(&[]) * chunk.len() as f64;
+            for c in Vec::<f32>::try_from(&p.cosine)? {
                 cos_sum += f64::from(c);
                 cos_min = cos_min.min(f64::from(c));
             }
-            let (ls, lt) = (self.heads.logits(&e), self.heads.logits(&t));
+            let (ls, lt) = (&p.student_logits, &p.teacher_logits);
             let same_sent = ls
                 .narrow(1, 0, 3)
                 .argmax(1, false)

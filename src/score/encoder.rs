@@ -451,15 +451,7 @@ impl Adapter {
             path: path.to_path_buf(),
             message,
         };
-        if !path.is_file() {
-            return Err(EncoderError::Missing {
-                path: path.to_path_buf(),
-            });
-        }
-        let mut tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-            .map_err(|e| load_err(e.to_string()))?
-            .into_iter()
-            .collect();
+        let mut tensors = read_tensors(path)?;
         let scale = tensors
             .get("lora.scale")
             .ok_or_else(|| load_err("tensor lora.scale not found".into()))?
@@ -505,6 +497,23 @@ impl Adapter {
         }
         Ok(())
     }
+}
+
+/// Every tensor of a safetensors file by name; a missing file is [`EncoderError::Missing`], an
+/// unreadable one a load error naming it.
+pub(crate) fn read_tensors(path: &Path) -> Result<HashMap<String, Tensor>, EncoderError> {
+    if !path.is_file() {
+        return Err(EncoderError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Tensor::read_safetensors(path)
+        .map_err(|e| EncoderError::Load {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .into_iter()
+        .collect())
 }
 
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
@@ -757,15 +766,7 @@ impl FusedBert {
             path: path.to_path_buf(),
             message,
         };
-        if !path.is_file() {
-            return Err(EncoderError::Missing {
-                path: path.to_path_buf(),
-            });
-        }
-        let mut w: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-            .map_err(|e| load_err(e.to_string()))?
-            .into_iter()
-            .collect();
+        let mut w = read_tensors(path)?;
         let n = w
             .get(STUDENT_LAYERS_TENSOR)
             .ok_or_else(|| load_err(format!("tensor {STUDENT_LAYERS_TENSOR} not found")))?

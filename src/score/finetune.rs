@@ -400,13 +400,15 @@ pub(crate) fn copy_stored(
     path: &Path,
     vars: impl IntoIterator<Item = (String, Tensor)>,
 ) -> Result<(), EncoderError> {
-    let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| EncoderError::Load {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?
-        .into_iter()
-        .collect();
+    copy_from(path, &super::encoder::read_tensors(path)?, vars)
+}
+
+/// [`copy_stored`] from the tensors of `path` already read into `stored`.
+pub(crate) fn copy_from(
+    path: &Path,
+    stored: &std::collections::HashMap<String, Tensor>,
+    vars: impl IntoIterator<Item = (String, Tensor)>,
+) -> Result<(), EncoderError> {
     for (name, var) in vars {
         let value = stored.get(&name).ok_or_else(|| EncoderError::Load {
             path: path.to_path_buf(),

@@ -300,18 +300,16 @@ pub fn run(
 fn evaluate_committed(mut st: Stage) -> anyhow::Result<Metrics> {
     use anyhow::Context;
     let path = st.settings.out.join(heads::HEADS_FILE);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let read = |name: &str, inputs: usize, outputs: usize| {
-        heads::read_mlp(&file, name, inputs, outputs)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    };
-    let (sent, tox, stance) = (
-        read("sentiment", DIM, 3)?,
-        read("toxicity", DIM, heads::ATTRIBUTES)?,
-        read("stance", 4 * DIM, 3)?,
-    );
+    let [sent, tox, stance]: [Mlp; 3] = read_mlps(
+        &path,
+        &[
+            ("sentiment", DIM, 3),
+            ("toxicity", DIM, heads::ATTRIBUTES),
+            ("stance", 4 * DIM, 3),
+        ],
+    )?
+    .try_into()
+    .map_err(|_| anyhow::anyhow!("three heads asked for"))?;
     sentiment_stage(&mut st, Some(sent))?;
     toxicity_stage(&mut st, Some(tox))?;
     stance_figures(&mut st, &stance)?;
@@ -362,17 +360,29 @@ fn stage1_heads(dir: &Path) -> anyhow::Result<Option<(Mlp, Mlp)>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let bytes = std::fs::read(&path)?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
+    let [sent, tox]: [Mlp; 2] = read_mlps(
+        &path,
+        &[("sentiment", DIM, 3), ("toxicity", DIM, heads::ATTRIBUTES)],
+    )?
+    .try_into()
+    .map_err(|_| anyhow::anyhow!("two heads asked for"))?;
+    Ok(Some((sent, tox)))
+}
+
+/// The heads `(name, inputs, outputs)` of the safetensors file `path`, in that order; an error
+/// names the file.
+fn read_mlps(path: &Path, specs: &[(&str, usize, usize)]) -> anyhow::Result<Vec<Mlp>> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let read = |name: &str, outputs: usize| {
-        heads::read_mlp(&st, name, DIM, outputs)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    };
-    Ok(Some((
-        read("sentiment", 3)?,
-        read("toxicity", heads::ATTRIBUTES)?,
-    )))
+    specs
+        .iter()
+        .map(|&(name, inputs, outputs)| {
+            heads::read_mlp(&file, name, inputs, outputs)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        })
+        .collect()
 }
 
 /// Indices of the rows in `split`.
@@ -567,7 +577,6 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     }
     // Test rows.
     let test = rows_in(&rows, Split::Test, |e| e.split);
-    let raw_test = logits_of(st, &raw, &test)?;
     let tp = probs(&logits_of(st, &tox, &test)?);
     let scored: Vec<heldout::ScoredRow> = test
         .iter()
@@ -588,6 +597,7 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
             .collect()
     };
     if fit {
+        let raw_test = logits_of(st, &raw, &test)?;
         let (_, ece_raw) = heldout::calibration(&civil_pairs(&probs(&raw_test)));
         st.score(
             "toxicity.test.civil-comments.toxicity.ece_uncalibrated".into(),
