@@ -136,6 +136,12 @@ pub struct Args {
     /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
     #[arg(long)]
     pub pair_news_mix: bool,
+    /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
+    /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
+    /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
+    /// the pair model's reply head on ToxiChat dev by 0.02 macro-F1.
+    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only", "pair_eval_only", "distill", "evaluate"])]
+    pub reply_only: bool,
     /// Only distil the adapted encoder in DIR/heads into the 3-layer student of the fast
     /// encoder (models/README.md, "Amendment fast encoder"), written to
     /// DIR/heads/fast-encoder.safetensors with its log in fast-encoder.json; nothing else
@@ -213,6 +219,10 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     }
     if args.distill {
         distill_stage(&args, &enc_dir, &heads_dir, &base_hash, ui)?;
+        return Ok(Outcome::Clean);
+    }
+    if args.reply_only {
+        reply_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
         return Ok(Outcome::Clean);
     }
     if args.pair_only {
@@ -579,8 +589,7 @@ fn pair_stage(
     precision_name: &str,
     ui: &Ui,
 ) -> anyhow::Result<()> {
-    use crate::score::pair::{train_pairs, PairData};
-    use crate::train::datasets::Split;
+    use crate::score::pair::train_pairs;
     let cfg = PairConfig {
         max_steps: args.pair_steps,
         lr: args.pair_lr,
@@ -593,25 +602,8 @@ fn pair_stage(
     if args.pair_news_mix {
         train::pairs::news_mix(&mut rows);
     }
-    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
-    for r in &rows {
-        let e = counts.entry(r.source).or_default();
-        if r.split == Split::Validation {
-            e.1 += 1
-        } else {
-            e.0 += 1
-        }
-    }
-    for (source, (t, v)) in &counts {
-        ui.info(format!("  pairs {source}: {t} training, {v} validation"));
-    }
-    let data = PairData {
-        first: rows.iter().map(|r| r.first.clone()).collect(),
-        second: rows.iter().map(|r| r.second.clone()).collect(),
-        task: rows.iter().map(|r| r.task).collect(),
-        label: rows.iter().map(|r| r.label).collect(),
-        is_val: rows.iter().map(|r| r.split == Split::Validation).collect(),
-    };
+    let counts = pair_counts(&rows, ui);
+    let data = pair_data(&rows);
     let base = Encoder::load(
         enc_dir,
         &EncoderOptions {
@@ -646,6 +638,140 @@ fn pair_stage(
         heads_dir.display()
     ));
     Ok(())
+}
+
+/// Macro-F1 a reply model must gain over the pair model's reply head on ToxiChat dev to be
+/// installed (models/README.md, "Amendment stance v2.5").
+const REPLY_MODEL_GAIN: f64 = 0.02;
+
+/// Trains the reply model (models/README.md, "Amendment stance v2.5") in `heads_dir/reply-run`
+/// from the pair model, installs it beside the pair model where it passes the rule, and records
+/// settings, log, the rule's figures and (when installed) the held-out figures in metrics.json.
+fn reply_stage(
+    args: &Args,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    precision: Precision,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    use crate::score::pair::{
+        train_pairs, PAIR_ADAPTER_FILE, PAIR_HEADS_FILE, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE,
+    };
+    let run = heads_dir.join("reply-run");
+    std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
+    for f in [PAIR_ADAPTER_FILE, PAIR_HEADS_FILE] {
+        std::fs::copy(heads_dir.join(f), run.join(f))
+            .with_context(|| format!("copying {} (the reply model starts from it)", f))?;
+    }
+    let cfg = PairConfig {
+        max_steps: args.pair_steps,
+        lr: args.pair_lr,
+        resume: true,
+        eval_every: 200,
+        seed: args.seed,
+        precision: format!("{precision:?}").to_lowercase(),
+        ..Default::default()
+    };
+    let rows = train::pairs::reply_train(&args.data).context("reading the reply pairs")?;
+    let counts = pair_counts(&rows, ui);
+    let base = Encoder::load(
+        enc_dir,
+        &EncoderOptions {
+            backend: Backend::Fused,
+            precision,
+            max_tokens: cfg.budget.total,
+            ..Default::default()
+        },
+    )
+    .context("loading the encoder")?;
+    let log = train_pairs(
+        &base,
+        &pair_data(&rows),
+        &cfg,
+        &run,
+        ui.show_progress(),
+        &|m| ui.info(m),
+    )
+    .context("training the reply model")?;
+    drop(base);
+    // The candidate as the reply model of a copy of the pair model, measured on ToxiChat dev
+    // beside the pair model's own reply head.
+    for (from, to) in [
+        (PAIR_ADAPTER_FILE, REPLY_ADAPTER_FILE),
+        (PAIR_HEADS_FILE, REPLY_HEADS_FILE),
+    ] {
+        std::fs::rename(run.join(from), run.join(to))?;
+        std::fs::copy(heads_dir.join(from), run.join(from))?;
+    }
+    let dev = train::pairs::toxichat_dev(&args.data).context("reading the ToxiChat dev pairs")?;
+    let dev_f1 = |dir: &std::path::Path| -> anyhow::Result<f64> {
+        let scorer =
+            crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
+                .context("no stance pair model")?;
+        Ok(train::pairs::reply_prior_correction(&scorer, &dev)?.1)
+    };
+    let before = dev_f1(heads_dir)?;
+    let after = dev_f1(&run)?;
+    let kept = log.best_step > 0 && after >= before + REPLY_MODEL_GAIN;
+    ui.info(format!(
+        "reply model: ToxiChat dev macro-F1 {after:.4} (pair model's reply head {before:.4}; best check at step {}): {}",
+        log.best_step,
+        if kept { "installed" } else { "not installed" }
+    ));
+    let mut record = serde_json::json!({
+        "settings": cfg,
+        "rows": counts,
+        "log": log,
+        "toxichat_dev_macro_f1": after,
+        "pair_reply_head_toxichat_dev_macro_f1": before,
+        "installed": kept,
+    });
+    if kept {
+        for f in [REPLY_ADAPTER_FILE, REPLY_HEADS_FILE] {
+            std::fs::rename(run.join(f), heads_dir.join(f))?;
+        }
+        record["scores"] = serde_json::to_value(measure_pairs(&args.data, enc_dir, heads_dir)?)?;
+    }
+    std::fs::remove_dir_all(&run).with_context(|| format!("removing {}", run.display()))?;
+    let metrics = heads_dir.join("metrics.json");
+    let mut pair = read_json(&metrics)
+        .and_then(|v| v.get(PAIR_KEY).cloned())
+        .unwrap_or_else(|| serde_json::json!({}));
+    pair["reply_model"] = record;
+    merge_pair_record(&metrics, pair)
+}
+
+/// Training and validation pairs per source, each printed.
+fn pair_counts<'a>(
+    rows: &'a [train::pairs::PairExample],
+    ui: &Ui,
+) -> std::collections::BTreeMap<&'a str, (usize, usize)> {
+    use crate::train::datasets::Split;
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for r in rows {
+        let e = counts.entry(r.source).or_default();
+        if r.split == Split::Validation {
+            e.1 += 1
+        } else {
+            e.0 += 1
+        }
+    }
+    for (source, (t, v)) in &counts {
+        ui.info(format!("  pairs {source}: {t} training, {v} validation"));
+    }
+    counts
+}
+
+/// The pairs as the trainer takes them.
+fn pair_data(rows: &[train::pairs::PairExample]) -> crate::score::pair::PairData {
+    use crate::train::datasets::Split;
+    crate::score::pair::PairData {
+        first: rows.iter().map(|r| r.first.clone()).collect(),
+        second: rows.iter().map(|r| r.second.clone()).collect(),
+        task: rows.iter().map(|r| r.task).collect(),
+        label: rows.iter().map(|r| r.label).collect(),
+        is_val: rows.iter().map(|r| r.split == Split::Validation).collect(),
+    }
 }
 
 /// The stage-1 settings and log recorded in an earlier metrics.json, when it has both.

@@ -13,6 +13,7 @@
 
 use std::path::Path;
 
+use sha2::Digest;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::encoder::{
@@ -28,6 +29,12 @@ use super::heads::{read_mlp, softmax, Mlp};
 pub const PAIR_ADAPTER_FILE: &str = "stance-pair-lora.safetensors";
 /// File of the pair model's two heads.
 pub const PAIR_HEADS_FILE: &str = "stance-pair-heads.safetensors";
+/// File of the reply model's adapter (models/README.md, "Amendment stance v2.5"): a pair
+/// model trained on reply pairs only. Where it is present with [`REPLY_HEADS_FILE`], reply
+/// stance is read from it (its `reply` head) and article stance still from the pair model.
+pub const REPLY_ADAPTER_FILE: &str = "stance-reply-lora.safetensors";
+/// File of the reply model's heads (the layout of [`PAIR_HEADS_FILE`]; only `reply` is read).
+pub const REPLY_HEADS_FILE: &str = "stance-reply-heads.safetensors";
 
 /// What a pair is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -92,10 +99,13 @@ pub fn pair_ids(
         .collect())
 }
 
-/// The pair model at scoring time: the encoder with the pair adapter merged in, and the heads.
+/// The pair model at scoring time: the encoder with the pair adapter merged in, and the heads;
+/// with a reply model, a second encoder with its adapter merged in answers reply pairs.
 pub struct PairScorer {
     enc: Encoder,
     heads: [Mlp; 2],
+    /// The reply model's encoder, where there is one (its head is `heads[1]` then).
+    reply_enc: Option<Encoder>,
     budget: PairBudget,
     /// Short hash of the adapter and heads files, for the `model` column.
     pub hash: String,
@@ -114,27 +124,17 @@ impl PairScorer {
         if !adapter.is_file() || !heads.is_file() {
             return Ok(None);
         }
-        let enc = Encoder::load(
-            encoder_dir,
-            &EncoderOptions {
-                adapter: Some(adapter.clone()),
-                ..opts.clone()
-            },
-        )?;
-        let load_err = |message: String| EncoderError::Load {
-            path: heads.clone(),
-            message,
+        let (enc, [article, pair_reply], mut hasher) =
+            load_model(encoder_dir, &adapter, &heads, opts)?;
+        let reply_adapter = heads_dir.join(REPLY_ADAPTER_FILE);
+        let reply_heads = heads_dir.join(REPLY_HEADS_FILE);
+        let (reply_enc, reply) = if reply_adapter.is_file() && reply_heads.is_file() {
+            let (enc, [_, reply], h) = load_model(encoder_dir, &reply_adapter, &reply_heads, opts)?;
+            hasher.update(h.finalize());
+            (Some(enc), reply)
+        } else {
+            (None, pair_reply)
         };
-        let bytes = std::fs::read(&heads).map_err(|e| load_err(e.to_string()))?;
-        let st =
-            safetensors::SafeTensors::deserialize(&bytes).map_err(|e| load_err(e.to_string()))?;
-        let dim = super::encoder::DIM;
-        let article = read_mlp(&st, "article", dim, 3).map_err(load_err)?;
-        let reply = read_mlp(&st, "reply", dim, 3).map_err(load_err)?;
-        let mut hasher = sha2::Sha256::new();
-        use sha2::Digest;
-        hasher.update(std::fs::read(&adapter).map_err(|e| load_err(e.to_string()))?);
-        hasher.update(&bytes);
         let hash = hasher
             .finalize()
             .iter()
@@ -144,9 +144,15 @@ impl PairScorer {
         Ok(Some(PairScorer {
             enc,
             heads: [article, reply],
+            reply_enc,
             budget: PairBudget::default(),
             hash,
         }))
+    }
+
+    /// Whether reply stance comes from a separate reply model.
+    pub fn has_reply_model(&self) -> bool {
+        self.reply_enc.is_some()
     }
 
     /// Class probabilities of each pair (first text = target or parent), in input order;
@@ -157,14 +163,18 @@ impl PairScorer {
         pairs: &[(&str, &str)],
         batch: usize,
     ) -> Result<Vec<[f32; 3]>, EncoderError> {
-        let ids = pair_ids(&self.enc, pairs, self.budget)?;
+        let enc = match task {
+            PairTask::Reply => self.reply_enc.as_ref().unwrap_or(&self.enc),
+            PairTask::Article => &self.enc,
+        };
+        let ids = pair_ids(enc, pairs, self.budget)?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
         let mut out = vec![[0f32; 3]; ids.len()];
         let dim = super::encoder::DIM;
         for chunk in order.chunks(batch.max(1)) {
             let rows: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
-            let e = self.enc.embed_ids(&rows)?;
+            let e = enc.embed_ids(&rows)?;
             for (k, &i) in chunk.iter().enumerate() {
                 let p = softmax(&self.heads[task.index()].logits(&e[k * dim..(k + 1) * dim]));
                 out[i] = [p[0], p[1], p[2]];
@@ -172,6 +182,37 @@ impl PairScorer {
         }
         Ok(out)
     }
+}
+
+/// One pair model's encoder (its adapter merged in), its two heads, and a hasher fed with its
+/// adapter's and heads' bytes.
+fn load_model(
+    encoder_dir: &Path,
+    adapter: &Path,
+    heads: &Path,
+    opts: &EncoderOptions,
+) -> Result<(Encoder, [Mlp; 2], sha2::Sha256), EncoderError> {
+    let enc = Encoder::load(
+        encoder_dir,
+        &EncoderOptions {
+            adapter: Some(adapter.to_path_buf()),
+            ..opts.clone()
+        },
+    )?;
+    let load_err = |path: &Path, message: String| EncoderError::Load {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(heads).map_err(|e| load_err(heads, e.to_string()))?;
+    let st = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| load_err(heads, e.to_string()))?;
+    let dim = super::encoder::DIM;
+    let article = read_mlp(&st, "article", dim, 3).map_err(|m| load_err(heads, m))?;
+    let reply = read_mlp(&st, "reply", dim, 3).map_err(|m| load_err(heads, m))?;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(std::fs::read(adapter).map_err(|e| load_err(adapter, e.to_string()))?);
+    hasher.update(&bytes);
+    Ok((enc, [article, reply], hasher))
 }
 
 /// Adds `offsets` to the reply head's output bias in the heads file of `heads_dir` (the prior

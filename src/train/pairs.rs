@@ -153,6 +153,24 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
+/// The reply model's pairs (models/README.md, "Amendment stance v2.5"): ToxiChat train (every
+/// labelled pair) and RumourEval train (direct replies) for training, ToxiChat dev (every
+/// labelled pair) for validation, filtered as [`pair_train`] filters.
+pub fn reply_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
+    let mut out = toxichat(
+        &data.join("toxicity/toxichat-reddit/train.jsonl"),
+        "toxichat",
+        true,
+    )?;
+    out.extend(toxichat_dev_rows(data)?);
+    out.extend(rumoureval(
+        &data.join("stance/rumoureval2019/train.jsonl"),
+        "rumoureval",
+    )?);
+    keep_trainable(&mut out, data)?;
+    Ok(out)
+}
+
 /// The article-stance sets the one-pass head adds under stance v2.4 (models/README.md,
 /// "Amendment stance v2.4"): MT-CSD train, IBM ArgQ, Perspectrum (as the pair model reads them),
 /// UKP ArgMin, IBM Claim Stance and VaccineLies, filtered as [`pair_train`] filters.
