@@ -646,7 +646,7 @@ const REPLY_MODEL_GAIN: f64 = 0.02;
 
 /// Trains the reply model (models/README.md, "Amendment stance v2.5") in `heads_dir/reply-run`
 /// from the pair model, installs it beside the pair model where it passes the rule, and records
-/// settings, log, the rule's figures and (when installed) the held-out figures in metrics.json.
+/// settings, log, the rule's figures and the held-out figures (either way) in metrics.json.
 fn reply_stage(
     args: &Args,
     enc_dir: &std::path::Path,
@@ -708,7 +708,9 @@ fn reply_stage(
         let scorer =
             crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
                 .context("no stance pair model")?;
-        Ok(train::pairs::reply_prior_correction(&scorer, &dev)?.1)
+        // The uncorrected macro-F1 (the prior correction's fit is not used here).
+        let (_, plain, _, _) = train::pairs::reply_prior_correction(&scorer, &dev)?;
+        Ok(plain)
     };
     let before = dev_f1(heads_dir)?;
     let after = dev_f1(&run)?;
@@ -718,19 +720,21 @@ fn reply_stage(
         log.best_step,
         if kept { "installed" } else { "not installed" }
     ));
-    let mut record = serde_json::json!({
+    // Held-out figures, read after the decision and recorded either way.
+    let scores = measure_pairs(&args.data, enc_dir, &run)?;
+    let record = serde_json::json!({
         "settings": cfg,
         "rows": counts,
         "log": log,
         "toxichat_dev_macro_f1": after,
         "pair_reply_head_toxichat_dev_macro_f1": before,
         "installed": kept,
+        "scores": scores,
     });
     if kept {
         for f in [REPLY_ADAPTER_FILE, REPLY_HEADS_FILE] {
             std::fs::rename(run.join(f), heads_dir.join(f))?;
         }
-        record["scores"] = serde_json::to_value(measure_pairs(&args.data, enc_dir, heads_dir)?)?;
     }
     std::fs::remove_dir_all(&run).with_context(|| format!("removing {}", run.display()))?;
     let metrics = heads_dir.join("metrics.json");

@@ -660,4 +660,72 @@ mod tests {
             .to_string();
         assert!(err.contains("reply.out.bias"), "{err}");
     }
+
+    #[test]
+    fn a_reply_model_answers_reply_pairs_and_leaves_article_stance_alone() {
+        use crate::score::encoder::{Backend, Precision};
+        let models = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+        let enc_dir = models.join("all-MiniLM-L6-v2");
+        let dir = tempfile::tempdir().unwrap();
+        for f in [PAIR_ADAPTER_FILE, PAIR_HEADS_FILE] {
+            std::fs::copy(models.join("heads").join(f), dir.path().join(f)).unwrap();
+        }
+        let opts = EncoderOptions {
+            backend: Backend::Fused,
+            precision: Precision::Fp32,
+            ..Default::default()
+        };
+        let pairs = [
+            ("Cooperation against terrorism", "Great news, about time."),
+            ("Cats are better than dogs.", "No, that is plainly wrong."),
+        ];
+        let score = |dir: &Path| {
+            let s = PairScorer::load(&enc_dir, dir, &opts).unwrap().unwrap();
+            let a = s.score(PairTask::Article, &pairs, 8).unwrap();
+            let r = s.score(PairTask::Reply, &pairs, 8).unwrap();
+            (s.has_reply_model(), s.hash.clone(), a, r)
+        };
+        let (had, hash, article, reply) = score(dir.path());
+        assert!(!had);
+        // A reply model: the same adapter, its reply head pushed hard toward disagree.
+        std::fs::copy(
+            dir.path().join(PAIR_ADAPTER_FILE),
+            dir.path().join(REPLY_ADAPTER_FILE),
+        )
+        .unwrap();
+        std::fs::copy(
+            dir.path().join(PAIR_HEADS_FILE),
+            dir.path().join(REPLY_HEADS_FILE),
+        )
+        .unwrap();
+        let reply_dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.path().join(REPLY_HEADS_FILE),
+            reply_dir.path().join(PAIR_HEADS_FILE),
+        )
+        .unwrap();
+        add_reply_bias(reply_dir.path(), [0.0, 20.0, 0.0]).unwrap();
+        std::fs::copy(
+            reply_dir.path().join(PAIR_HEADS_FILE),
+            dir.path().join(REPLY_HEADS_FILE),
+        )
+        .unwrap();
+        let (has, hash2, article2, reply2) = score(dir.path());
+        assert!(has);
+        assert_ne!(hash, hash2, "the model id must change with the reply model");
+        assert_eq!(article, article2, "article stance must not move");
+        for (before, after) in reply.iter().zip(&reply2) {
+            assert!(
+                after[1] > 0.99 && before[1] < 0.99,
+                "{before:?} -> {after:?}"
+            );
+        }
+        // A broken reply heads file is an error naming it.
+        std::fs::write(dir.path().join(REPLY_HEADS_FILE), b"not safetensors").unwrap();
+        let err = match PairScorer::load(&enc_dir, dir.path(), &opts) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a broken reply heads file must not load"),
+        };
+        assert!(err.contains(REPLY_HEADS_FILE), "{err}");
+    }
 }
