@@ -592,8 +592,31 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
     for row in &rows {
-        assert_eq!(&row[col(&h, "stance_source")], "model");
         assert!(!row[col(&h, "stance")].is_empty());
+    }
+    assert_eq!(&rows[0][col(&h, "stance_source")], "model");
+    // The reply model reads these two plain replies as a person would, and the thread rule
+    // (on since stance v2.6) only ever copies the parent's probabilities, swapped for a
+    // disagreeing reply, onto a reply that is sure of its stance toward it.
+    assert_eq!(&rows[1][col(&h, "reply_stance")], "agree");
+    assert_eq!(&rows[2][col(&h, "reply_stance")], "disagree");
+    assert_eq!(&rows[2][col(&h, "stance")], "against");
+    let p = |row: &csv::StringRecord, c: &str| row[col(&h, c)].parse::<f64>().unwrap();
+    for row in &rows[1..] {
+        if &row[col(&h, "stance_source")] != "thread" {
+            assert_eq!(&row[col(&h, "stance_source")], "model");
+            continue;
+        }
+        let (fa, ag) = match &row[col(&h, "reply_stance")] {
+            "agree" => ("stance_favor", "stance_against"),
+            "disagree" => ("stance_against", "stance_favor"),
+            other => panic!("inferred under reply stance {other}"),
+        };
+        assert!(p(row, "reply_agree").max(p(row, "reply_disagree")) >= 0.5);
+        assert_ne!(&rows[0][col(&h, "stance")], "none");
+        assert_eq!(p(row, fa), p(&rows[0], "stance_favor"));
+        assert_eq!(p(row, ag), p(&rows[0], "stance_against"));
+        assert_eq!(p(row, "stance_none"), p(&rows[0], "stance_none"));
     }
     assert!(
         rows[0][col(&h, "reply_stance")].is_empty(),

@@ -589,7 +589,6 @@ fn pair_stage(
     precision_name: &str,
     ui: &Ui,
 ) -> anyhow::Result<()> {
-    use crate::score::pair::train_pairs;
     let cfg = PairConfig {
         max_steps: args.pair_steps,
         lr: args.pair_lr,
@@ -603,24 +602,10 @@ fn pair_stage(
         train::pairs::news_mix(&mut rows);
     }
     let counts = pair_counts(&rows, ui);
-    let data = pair_data(&rows);
-    let base = Encoder::load(
-        enc_dir,
-        &EncoderOptions {
-            backend: Backend::Fused,
-            precision,
-            max_tokens: cfg.budget.total,
-            ..Default::default()
-        },
-    )
-    .context("loading the encoder")?;
     std::fs::create_dir_all(heads_dir)
         .with_context(|| format!("creating {}", heads_dir.display()))?;
-    let log = train_pairs(&base, &data, &cfg, heads_dir, ui.show_progress(), &|m| {
-        ui.info(m)
-    })
-    .context("training the stance pair model")?;
-    drop(base);
+    let log = train_pair_rows(enc_dir, precision, &rows, &cfg, heads_dir, ui)
+        .context("training the stance pair model")?;
     let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
     let record = serde_json::json!({
@@ -655,7 +640,7 @@ fn reply_stage(
     ui: &Ui,
 ) -> anyhow::Result<()> {
     use crate::score::pair::{
-        train_pairs, PAIR_ADAPTER_FILE, PAIR_HEADS_FILE, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE,
+        PAIR_ADAPTER_FILE, PAIR_HEADS_FILE, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE,
     };
     let run = heads_dir.join("reply-run");
     std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
@@ -674,46 +659,9 @@ fn reply_stage(
     };
     let rows = train::pairs::reply_train(&args.data).context("reading the reply pairs")?;
     let counts = pair_counts(&rows, ui);
-    let base = Encoder::load(
-        enc_dir,
-        &EncoderOptions {
-            backend: Backend::Fused,
-            precision,
-            max_tokens: cfg.budget.total,
-            ..Default::default()
-        },
-    )
-    .context("loading the encoder")?;
-    let log = train_pairs(
-        &base,
-        &pair_data(&rows),
-        &cfg,
-        &run,
-        ui.show_progress(),
-        &|m| ui.info(m),
-    )
-    .context("training the reply model")?;
-    drop(base);
-    // The candidate as the reply model of a copy of the pair model, measured on ToxiChat dev
-    // beside the pair model's own reply head.
-    for (from, to) in [
-        (PAIR_ADAPTER_FILE, REPLY_ADAPTER_FILE),
-        (PAIR_HEADS_FILE, REPLY_HEADS_FILE),
-    ] {
-        std::fs::rename(run.join(from), run.join(to))?;
-        std::fs::copy(heads_dir.join(from), run.join(from))?;
-    }
-    let dev = train::pairs::toxichat_dev(&args.data).context("reading the ToxiChat dev pairs")?;
-    let dev_f1 = |dir: &std::path::Path| -> anyhow::Result<f64> {
-        let scorer =
-            crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
-                .context("no stance pair model")?;
-        // The uncorrected macro-F1 (the prior correction's fit is not used here).
-        let (_, plain, _, _) = train::pairs::reply_prior_correction(&scorer, &dev)?;
-        Ok(plain)
-    };
-    let before = dev_f1(heads_dir)?;
-    let after = dev_f1(&run)?;
+    let log = train_pair_rows(enc_dir, precision, &rows, &cfg, &run, ui)
+        .context("training the reply model")?;
+    let (before, after) = reply_dev_figures(&args.data, enc_dir, heads_dir, &run)?;
     let kept = log.best_step > 0 && after >= before + REPLY_MODEL_GAIN;
     ui.info(format!(
         "reply model: ToxiChat dev macro-F1 {after:.4} (pair model's reply head {before:.4}; best check at step {}): {}",
@@ -741,8 +689,75 @@ fn reply_stage(
     let mut pair = read_json(&metrics)
         .and_then(|v| v.get(PAIR_KEY).cloned())
         .unwrap_or_else(|| serde_json::json!({}));
+    if kept {
+        // The pair model's held-out figures are now those with the reply model answering
+        // reply pairs (article figures unchanged); the earlier ones are kept beside them.
+        pair["scores_before_reply_model"] = pair["scores"].take();
+        pair["scores"] = record["scores"].clone();
+    }
     pair["reply_model"] = record;
     merge_pair_record(&metrics, pair)
+}
+
+/// ToxiChat dev macro-F1 of the pair model's reply head in `heads_dir` and of the candidate in
+/// `run`, where the candidate's files (written under the pair model's names) become the reply
+/// model of a copy of the pair model.
+fn reply_dev_figures(
+    data: &std::path::Path,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    run: &std::path::Path,
+) -> anyhow::Result<(f64, f64)> {
+    use crate::score::pair::{
+        PAIR_ADAPTER_FILE, PAIR_HEADS_FILE, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE,
+    };
+    for (from, to) in [
+        (PAIR_ADAPTER_FILE, REPLY_ADAPTER_FILE),
+        (PAIR_HEADS_FILE, REPLY_HEADS_FILE),
+    ] {
+        std::fs::rename(run.join(from), run.join(to))?;
+        std::fs::copy(heads_dir.join(from), run.join(from))?;
+    }
+    let dev = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
+    let dev_f1 = |dir: &std::path::Path| -> anyhow::Result<f64> {
+        let scorer =
+            crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
+                .context("no stance pair model")?;
+        // The uncorrected macro-F1 (the prior correction's fit is not used here).
+        let (_, plain, _, _) = train::pairs::reply_prior_correction(&scorer, &dev)?;
+        Ok(plain)
+    };
+    Ok((dev_f1(heads_dir)?, dev_f1(run)?))
+}
+
+/// Trains a pair model on `rows` (the base encoder loaded for it and dropped after), writing
+/// its best check into `dir`.
+fn train_pair_rows(
+    enc_dir: &std::path::Path,
+    precision: Precision,
+    rows: &[train::pairs::PairExample],
+    cfg: &PairConfig,
+    dir: &std::path::Path,
+    ui: &Ui,
+) -> anyhow::Result<crate::score::pair::PairLog> {
+    let base = Encoder::load(
+        enc_dir,
+        &EncoderOptions {
+            backend: Backend::Fused,
+            precision,
+            max_tokens: cfg.budget.total,
+            ..Default::default()
+        },
+    )
+    .context("loading the encoder")?;
+    Ok(crate::score::pair::train_pairs(
+        &base,
+        &pair_data(rows),
+        cfg,
+        dir,
+        ui.show_progress(),
+        &|m| ui.info(m),
+    )?)
 }
 
 /// Training and validation pairs per source, each printed.
