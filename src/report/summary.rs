@@ -19,7 +19,9 @@ fn thread_note(st: &super::analysis::ArticleStats) -> String {
     let r = st.reply_counts;
     let replies: usize = r.iter().sum();
     let mut s = if replies == 0 {
-        "No reply stance (no replies, or no pair model).".to_string()
+        "No reply stance: there are no replies, or this run did not read it (--stance-model pair \
+         reads each reply's stance toward the comment it answers)."
+            .to_string()
     } else {
         format!(
             "Replies toward the comment they answer: {} agree, {} disagree, {} neutral.",
