@@ -203,7 +203,6 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         skip_batches: args.finetune_skip,
         ..Default::default()
     };
-    let stage1_precision_name = format!("{stage1_precision:?}").to_lowercase();
     if args.pair_eval_only {
         let previous = read_json(&heads_dir.join("metrics.json"))
             .and_then(|v| v.get(PAIR_KEY).cloned())
@@ -226,14 +225,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     if args.pair_only {
-        pair_stage(
-            &args,
-            &enc_dir,
-            &heads_dir,
-            stage1_precision,
-            &stage1_precision_name,
-            ui,
-        )?;
+        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
         return Ok(Outcome::Clean);
     }
     let previous_pair =
@@ -409,14 +401,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             merge_pair_record(&heads_dir.join("metrics.json"), v)?;
         }
     } else {
-        pair_stage(
-            &args,
-            &enc_dir,
-            &heads_dir,
-            stage1_precision,
-            &stage1_precision_name,
-            ui,
-        )?;
+        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
     }
     Ok(Outcome::Clean)
 }
@@ -586,7 +571,6 @@ fn pair_stage(
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
     precision: Precision,
-    precision_name: &str,
     ui: &Ui,
 ) -> anyhow::Result<()> {
     let cfg = PairConfig {
@@ -594,7 +578,7 @@ fn pair_stage(
         lr: args.pair_lr,
         resume: args.pair_resume,
         seed: args.seed,
-        precision: precision_name.to_string(),
+        precision: format!("{precision:?}").to_lowercase(),
         ..Default::default()
     };
     let mut rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
@@ -723,9 +707,7 @@ fn reply_dev_figures(
         let scorer =
             crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
                 .context("no stance pair model")?;
-        // The uncorrected macro-F1 (the prior correction's fit is not used here).
-        let (_, plain, _, _) = train::pairs::reply_prior_correction(&scorer, &dev)?;
-        Ok(plain)
+        train::pairs::reply_dev_macro_f1(&scorer, &dev)
     };
     Ok((dev_f1(heads_dir)?, dev_f1(run)?))
 }

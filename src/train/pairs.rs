@@ -139,16 +139,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
     out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
     out.extend(perspectrum(&st.join("perspectrum"))?);
     out.extend(nli(&st.join("nli-pairs/all_pairs_normalized.jsonl"))?);
-    out.extend(toxichat(
-        &data.join("toxicity/toxichat-reddit/train.jsonl"),
-        "toxichat",
-        true,
-    )?);
-    out.extend(toxichat_dev_rows(data)?);
-    out.extend(rumoureval(
-        &st.join("rumoureval2019/train.jsonl"),
-        "rumoureval",
-    )?);
+    out.extend(reply_rows(data)?);
     keep_trainable(&mut out, data)?;
     Ok(out)
 }
@@ -157,6 +148,14 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
 /// labelled pair) and RumourEval train (direct replies) for training, ToxiChat dev (every
 /// labelled pair) for validation, filtered as [`pair_train`] filters.
 pub fn reply_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
+    let mut out = reply_rows(data)?;
+    keep_trainable(&mut out, data)?;
+    Ok(out)
+}
+
+/// The reply pairs both [`pair_train`] and [`reply_train`] read, before filtering: ToxiChat
+/// train (every labelled pair), ToxiChat dev (validation) and RumourEval train direct replies.
+fn reply_rows(data: &Path) -> Result<Vec<PairExample>, DataError> {
     let mut out = toxichat(
         &data.join("toxicity/toxichat-reddit/train.jsonl"),
         "toxichat",
@@ -167,7 +166,6 @@ pub fn reply_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
         &data.join("stance/rumoureval2019/train.jsonl"),
         "rumoureval",
     )?);
-    keep_trainable(&mut out, data)?;
     Ok(out)
 }
 
@@ -663,6 +661,28 @@ pub fn reply_prior_correction(
     rows: &[PairExample],
 ) -> anyhow::Result<([f32; 3], f64, f64, usize)> {
     use super::eval::Confusion;
+    let (logits, gold) = reply_dev_logits(scorer, rows)?;
+    let plain = logits_macro_f1(&logits, &gold);
+    let (offsets, out_of_fold) = super::fit_offsets(&logits, &gold, 2, Confusion::macro_f1);
+    Ok((offsets, plain, out_of_fold, gold.len()))
+}
+
+/// Uncorrected 3-class macro-F1 of the scorer's reply stance on the ToxiChat dev pairs among
+/// `rows` (the reply model's rule, models/README.md, "Amendment stance v2.5").
+pub fn reply_dev_macro_f1(
+    scorer: &crate::score::pair::PairScorer,
+    rows: &[PairExample],
+) -> anyhow::Result<f64> {
+    let (logits, gold) = reply_dev_logits(scorer, rows)?;
+    Ok(logits_macro_f1(&logits, &gold))
+}
+
+/// Log-probabilities of the scorer's reply stance on the ToxiChat dev pairs among `rows`, with
+/// their gold labels.
+fn reply_dev_logits(
+    scorer: &crate::score::pair::PairScorer,
+    rows: &[PairExample],
+) -> anyhow::Result<(Vec<[f32; 3]>, Vec<usize>)> {
     let dev: Vec<&PairExample> = rows
         .iter()
         .filter(|e| e.source == REPLY_PRIOR_SOURCE && e.split == Split::Validation)
@@ -673,15 +693,18 @@ pub fn reply_prior_correction(
         .map(|e| (e.first.as_str(), e.second.as_str()))
         .collect();
     let probs = scorer.score(PairTask::Reply, &pairs, 32)?;
-    let logits: Vec<[f32; 3]> = probs.iter().map(|p| p.map(|x| x.max(1e-12).ln())).collect();
-    let gold: Vec<usize> = dev.iter().map(|e| e.label as usize).collect();
+    let logits = probs.iter().map(|p| p.map(|x| x.max(1e-12).ln())).collect();
+    let gold = dev.iter().map(|e| e.label as usize).collect();
+    Ok((logits, gold))
+}
+
+/// Macro-F1 of the argmax of `logits` against `gold`.
+fn logits_macro_f1(logits: &[[f32; 3]], gold: &[usize]) -> f64 {
     let pred: Vec<usize> = logits
         .iter()
         .map(|l| crate::score::heads::argmax(l))
         .collect();
-    let plain = Confusion::new(3, &gold, &pred).macro_f1();
-    let (offsets, out_of_fold) = super::fit_offsets(&logits, &gold, 2, Confusion::macro_f1);
-    Ok((offsets, plain, out_of_fold, dev.len()))
+    super::eval::Confusion::new(3, gold, &pred).macro_f1()
 }
 
 /// The validation pairs the reply head's prior correction is fitted on.
