@@ -136,6 +136,10 @@ pub struct Args {
     /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
     #[arg(long)]
     pub pair_news_mix: bool,
+    /// Stage 3: the v2.7 stream (half the VAST topics also set in news headlines; with
+    /// --pair-news-mix its unrelated pairs too).
+    #[arg(long)]
+    pub pair_headlines: bool,
     /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
     /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
     /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
@@ -585,6 +589,9 @@ fn pair_stage(
     if args.pair_news_mix {
         train::pairs::news_mix(&mut rows);
     }
+    if args.pair_headlines {
+        train::pairs::headline_mix(&mut rows);
+    }
     let counts = pair_counts(&rows, ui);
     std::fs::create_dir_all(heads_dir)
         .with_context(|| format!("creating {}", heads_dir.display()))?;
@@ -595,6 +602,7 @@ fn pair_stage(
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": args.pair_news_mix,
+        "headlines": args.pair_headlines,
         "rows": counts,
         "log": log,
         REPLY_PRIOR_KEY: prior,

@@ -337,6 +337,92 @@ pub fn news_mix(rows: &mut Vec<PairExample>) {
     }
 }
 
+/// Headline templates of the stance v2.7 training stream (`--pair-headlines`; models/README.md,
+/// "Amendment stance v2.7"): each reports backing for its topic `{t}`, so a comment's stance
+/// toward such an article is its stance toward the topic.
+pub const HEADLINES_TRAIN: [&str; 12] = [
+    "Leaders agree on need for {t}",
+    "Lawmakers back {t}",
+    "Officials call for {t}",
+    "New push for {t}",
+    "Government announces plan for {t}",
+    "Why {t} is the right move",
+    "The case for {t}",
+    "President pledges {t}",
+    "Experts urge {t}",
+    "Talks end with commitment to {t}",
+    "Senate votes to advance {t}",
+    "Campaign launched for {t}",
+];
+
+/// Lead sentences that follow a training headline on every 4th headline pair (a page's target
+/// is its title and lead).
+pub const LEADS_TRAIN: [&str; 2] = [
+    "Officials said on Monday that {t} would be a priority in the months ahead.",
+    "The announcement came after weeks of talks between the two sides.",
+];
+
+/// Held-out headline templates: VAST dev is also measured with its topics set in these
+/// (`vast-dev-headline`), which no training pair uses.
+pub const HEADLINES_HELD_OUT: [&str; 8] = [
+    "Ministers endorse {t}",
+    "Both sides welcome {t}",
+    "Mayor promises {t}",
+    "Agreement reached on {t}",
+    "Opinion: it is time for {t}",
+    "Council moves forward with {t}",
+    "Summit ends with pledge on {t}",
+    "Report recommends {t}",
+];
+
+/// The held-out lead sentence, after every 2nd held-out headline.
+pub const LEAD_HELD_OUT: &str =
+    "The decision follows months of discussion, according to a statement.";
+
+/// `template` with the topic in place of `{t}`, followed by `lead` (its `{t}` filled too).
+pub fn headline(template: &str, topic: &str, lead: Option<&str>) -> String {
+    let mut s = template.replace("{t}", topic.trim());
+    if let Some(l) = lead {
+        s.push_str(". ");
+        s.push_str(&l.replace("{t}", topic.trim()));
+    }
+    s
+}
+
+/// The stance v2.7 stream (`threadlens train --pair-headlines`; models/README.md, "Amendment
+/// stance v2.7"): every 2nd distinct VAST pair is added again with its topic set in a training
+/// headline (source `vast-headline`, label kept), and every unrelated-topic pair of
+/// [`news_mix`] likewise (`vast-headline-unrelated`, none), so that a target written as a
+/// news headline is read as the topic it backs rather than as a claim to verify. Each new pair
+/// keeps its comment's split.
+pub fn headline_mix(rows: &mut Vec<PairExample>) {
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut added = Vec::new();
+    let mut n = 0usize;
+    for e in rows.iter() {
+        let source = match e.source {
+            "vast" => "vast-headline",
+            "vast-unrelated" => "vast-headline-unrelated",
+            _ => continue,
+        };
+        if !seen.insert((e.first.clone(), e.second.clone())) {
+            continue;
+        }
+        n += 1;
+        if source == "vast-headline" && n % 2 == 1 {
+            continue;
+        }
+        let k = n / 2;
+        let lead = (k % 4 == 0).then(|| LEADS_TRAIN[(k / 4) % LEADS_TRAIN.len()]);
+        added.push(PairExample {
+            first: headline(HEADLINES_TRAIN[k % HEADLINES_TRAIN.len()], &e.first, lead),
+            source,
+            ..e.clone()
+        });
+    }
+    rows.extend(added);
+}
+
 /// The held-out pairs, each set under its own source name.
 pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
     let st = data.join("stance");
@@ -352,6 +438,19 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
             )
             .test(),
         );
+    }
+    let plain: Vec<PairExample> = out.clone();
+    for (i, e) in plain.iter().enumerate() {
+        let lead = (i % 2 == 1).then_some(LEAD_HELD_OUT);
+        out.push(PairExample {
+            first: headline(
+                HEADLINES_HELD_OUT[i % HEADLINES_HELD_OUT.len()],
+                &e.first,
+                lead,
+            ),
+            source: "vast-dev-headline",
+            ..e.clone()
+        });
     }
     for e in super::datasets::stance_tweeteval(data, "val")? {
         out.push(
@@ -863,6 +962,78 @@ mod tests {
         assert_eq!(unrelated[0].split, split_of("comment number 0"));
         // Other sources are untouched.
         assert_eq!(rows.iter().filter(|e| e.source == "perspectrum").count(), 1);
+    }
+
+    #[test]
+    fn headline_mix_sets_half_the_vast_topics_in_headlines_and_keeps_labels() {
+        let mut rows: Vec<PairExample> = (0..16)
+            .map(|i| {
+                vast(
+                    &format!("topic {i}"),
+                    &format!("comment number {i}"),
+                    (i % 3) as u8,
+                )
+            })
+            .collect();
+        rows.push(PairExample::new(
+            "a claim",
+            "an argument",
+            PairTask::Article,
+            1,
+            "perspectrum",
+        ));
+        news_mix(&mut rows);
+        let before = rows.len();
+        headline_mix(&mut rows);
+        let added = &rows[before..];
+        let vast_h: Vec<&PairExample> = added
+            .iter()
+            .filter(|e| e.source == "vast-headline")
+            .collect();
+        let unrelated_h: Vec<&PairExample> = added
+            .iter()
+            .filter(|e| e.source == "vast-headline-unrelated")
+            .collect();
+        // Half of the 16 distinct VAST pairs (the repeats of news_mix are not counted twice),
+        // and both unrelated pairs.
+        assert_eq!(vast_h.len(), 8);
+        assert_eq!(unrelated_h.len(), 2);
+        assert_eq!(added.len(), 10);
+        for h in &vast_h {
+            let i: usize = h.second.rsplit(' ').next().unwrap().parse().unwrap();
+            assert_eq!(h.label, (i % 3) as u8, "label kept");
+            assert!(h.first.contains(&format!("topic {i}")), "{}", h.first);
+            assert_ne!(h.first, format!("topic {i}"));
+            assert!(HEADLINES_TRAIN
+                .iter()
+                .any(|t| h.first.starts_with(t.split("{t}").next().unwrap())));
+            assert_eq!(h.split, split_of(&h.second));
+        }
+        assert!(unrelated_h.iter().all(|e| e.label == 2));
+        // Some carry a lead sentence, most do not.
+        let with_lead = vast_h.iter().filter(|e| e.first.contains(". ")).count();
+        assert!(with_lead >= 1 && with_lead < vast_h.len());
+        // No held-out template is used in training.
+        for t in HEADLINES_HELD_OUT {
+            let stem = t.split("{t}").next().unwrap();
+            assert!(added.iter().all(|e| !e.first.starts_with(stem)), "{t}");
+        }
+    }
+
+    #[test]
+    fn headline_fills_the_topic_and_the_lead() {
+        assert_eq!(
+            headline(
+                "Lawmakers back {t}",
+                " gun control ",
+                Some("More on {t} soon.")
+            ),
+            "Lawmakers back gun control. More on gun control soon."
+        );
+        assert_eq!(
+            headline("The case for {t}", "zoos", None),
+            "The case for zoos"
+        );
     }
 }
 
