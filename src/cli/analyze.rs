@@ -9,6 +9,7 @@ use super::common::{
 };
 use super::{Outcome, Ui};
 use crate::report::write_analysis;
+use crate::score::scorer::StanceModel;
 use crate::tune::thresholds::{Attribute, DEFAULTS};
 
 /// Build the threads, score every comment and write the moderation reports.
@@ -20,7 +21,7 @@ use crate::tune::thresholds::{Attribute, DEFAULTS};
 /// (self-contained), charts/*.svg. A comment is flagged when an attribute's score is >= its
 /// threshold (the defaults are listed below).
 #[derive(Debug, clap::Args)]
-#[command(after_help = default_thresholds_help())]
+#[command(after_help = analyze_help())]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
@@ -49,11 +50,34 @@ pub(super) fn default_thresholds_help() -> String {
     format!("Default thresholds: {}.", items.join(", "))
 }
 
+/// The stance model `analyze` reads stance toward the article with when `--stance-model` is
+/// not given (models/README.md, "Amendment stance v2.7", says how it was chosen).
+pub const DEFAULT_STANCE_MODEL: StanceModel = StanceModel::Embedding;
+
+/// The default thresholds, then the default stance model.
+fn analyze_help() -> String {
+    use clap::ValueEnum;
+    let name = DEFAULT_STANCE_MODEL
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    format!(
+        "{}\nStance toward the article without --stance-model: {name}.",
+        default_thresholds_help()
+    )
+}
+
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let thresholds = load_thresholds(args.thresholds.as_deref())?;
     // A folder that cannot be written fails now, not after the scoring.
     crate::report::outfile::check_dir(&args.output)?;
-    let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;
+    let (forest, scores, scorer) = read_and_score(
+        &args.input,
+        &args.stance,
+        &args.model,
+        DEFAULT_STANCE_MODEL,
+        ui,
+    )?;
     let w = write_analysis(
         &args.output,
         &forest,

@@ -51,14 +51,16 @@ pub struct ModelArgs {
     /// target's: no extra pass, no reply stance) or pair (experimental: the target and the
     /// comment read together, plus each reply's stance toward its parent and the thread rule;
     /// one extra encoder pass per comment with a target and per reply; falls back to
-    /// embedding where no pair model is installed).
-    #[arg(long, value_enum, default_value_t = StanceModel::Embedding, value_name = "HOW")]
-    pub stance_model: StanceModel,
+    /// embedding where no pair model is installed). Default: each command's own (`analyze`
+    /// reads its help; `score`, `serve` and `tune` use embedding).
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub stance_model: Option<StanceModel>,
 }
 
 impl ModelArgs {
-    /// Loads encoder and heads.
-    pub fn load_scorer(&self, ui: &Ui) -> anyhow::Result<Scorer> {
+    /// Loads encoder and heads, with stance from `--stance-model` or else `default_stance`
+    /// (the command's own default).
+    pub fn load_scorer(&self, ui: &Ui, default_stance: StanceModel) -> anyhow::Result<Scorer> {
         let dir = resolve_models_dir(self.models.as_deref());
         let opts = EncoderOptions {
             backend: self.backend,
@@ -66,13 +68,14 @@ impl ModelArgs {
             threads: self.threads,
             ..Default::default()
         };
-        let mut scorer = Scorer::load_with(&dir, &opts, self.stance_model)
-            .with_context(|| format!("loading models from {}", dir.display()))?
-            .with_plugins(
-                self.sentiment_model.as_deref(),
-                self.toxicity_model.as_deref(),
-            )
-            .context("loading a plug-in model")?;
+        let mut scorer =
+            Scorer::load_with(&dir, &opts, self.stance_model.unwrap_or(default_stance))
+                .with_context(|| format!("loading models from {}", dir.display()))?
+                .with_plugins(
+                    self.sentiment_model.as_deref(),
+                    self.toxicity_model.as_deref(),
+                )
+                .context("loading a plug-in model")?;
         scorer.batch.max_tokens = self.batch_tokens.max(1);
         scorer.batch.max_rows = self.batch_rows.max(1);
         let choice = scorer.precision_choice();
@@ -217,6 +220,7 @@ pub fn read_and_score(
     input: &InputArgs,
     stance: &StanceArgs,
     model: &ModelArgs,
+    default_stance: StanceModel,
     ui: &Ui,
 ) -> anyhow::Result<(
     crate::thread::Forest,
@@ -225,7 +229,7 @@ pub fn read_and_score(
 )> {
     let target = stance.resolve()?;
     let forest = read_forest(input, ui)?;
-    let scorer = model.load_scorer(ui)?;
+    let scorer = model.load_scorer(ui, default_stance)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");
     let scores =
         crate::pipeline::score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))

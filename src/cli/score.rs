@@ -1,6 +1,7 @@
 //! `threadlens score`: one row of scores per comment, as a CSV stream (stdin/stdout work), for
 //! pipelines and for `tune --scores`.
 
+use crate::score::scorer::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -47,7 +48,13 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         // A destination that cannot be written fails now, not after the scoring.
         outfile::check_file(path)?;
     }
-    let (forest, scores, scorer) = read_and_score(&args.input, &args.stance, &args.model, ui)?;
+    let (forest, scores, scorer) = read_and_score(
+        &args.input,
+        &args.stance,
+        &args.model,
+        StanceModel::Embedding,
+        ui,
+    )?;
     match &args.output {
         Some(path) => {
             let mut f = outfile::AtomicFile::create(path)?;

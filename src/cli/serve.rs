@@ -1,6 +1,7 @@
 //! `threadlens serve`: the command-line face of the Perspective-compatible server (`serve`):
 //! its flags, loading the models once, and the one line on stderr that says where it listens.
 
+use crate::score::scorer::StanceModel;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,7 +63,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     if feedback.is_none() {
         ui.info("no --feedback file: suggestscore requests are answered but not recorded");
     }
-    let scorer = args.model.load_scorer(ui)?;
+    let scorer = args.model.load_scorer(ui, StanceModel::Embedding)?;
     let opts = ServeOptions {
         listen: args.listen,
         api_keys: args.api_keys,

@@ -140,6 +140,10 @@ pub struct Args {
     /// --pair-news-mix its unrelated pairs too).
     #[arg(long)]
     pub pair_headlines: bool,
+    /// Stage 3: keep the model at the end of the schedule, not the check with the lowest
+    /// validation loss (amendment stance v2.8).
+    #[arg(long)]
+    pub pair_keep_last: bool,
     /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
     /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
     /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
@@ -581,6 +585,7 @@ fn pair_stage(
         max_steps: args.pair_steps,
         lr: args.pair_lr,
         resume: args.pair_resume,
+        keep_last: args.pair_keep_last,
         seed: args.seed,
         precision: format!("{precision:?}").to_lowercase(),
         ..Default::default()

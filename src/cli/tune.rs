@@ -2,6 +2,7 @@
 //! into the thresholds file `analyze` reads, plus a curves CSV, PR/ROC charts and a short
 //! Markdown summary. Arguments are validated first (no I/O), then resolved into settings.
 
+use crate::score::scorer::StanceModel;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -381,7 +382,7 @@ fn scores_for_texts(
             labels.path.display()
         );
     }
-    let scorer = model.load_scorer(ui)?;
+    let scorer = model.load_scorer(ui, StanceModel::Embedding)?;
     let texts: Vec<&str> = labels.rows.iter().map(|r| r.text.as_str()).collect();
     let bar = ui.progress(texts.len() as u64, "scoring");
     let scores = scorer

@@ -256,6 +256,10 @@ pub struct PairConfig {
     /// validation pairs, so a continuation is kept only where it beats it.
     #[serde(default)]
     pub resume: bool,
+    /// Keep the model at the end of the schedule whatever its validation loss (the rate has
+    /// annealed to zero there); a rule on held-out figures then decides (amendment stance v2.8).
+    #[serde(default)]
+    pub keep_last: bool,
 }
 
 impl Default for PairConfig {
@@ -275,6 +279,7 @@ impl Default for PairConfig {
             seed: 20261202,
             precision: "fp32".into(),
             resume: false,
+            keep_last: false,
         }
     }
 }
@@ -438,7 +443,7 @@ pub fn macro_f1(conf: &[[usize; 3]; 3]) -> f64 {
 }
 
 /// Trains the pair model, writing the best adapter and heads (lowest validation loss) into
-/// `dir` each time they improve. `enc` is the base encoder (fused backend).
+/// `dir` each time they improve, and the last ones at the end where `cfg.keep_last`. `enc` is the base encoder (fused backend).
 pub fn train_pairs(
     enc: &Encoder,
     data: &PairData,
@@ -543,7 +548,7 @@ pub fn train_pairs(
                     check.step, check.train_loss, check.val_loss, check.val_article_macro_f1,
                     check.val_reply_macro_f1, started.elapsed().as_secs_f64()
                 ));
-                if check.val_loss < best.0 {
+                if check.val_loss < best.0 || (cfg.keep_last && step == total_steps) {
                     best = (check.val_loss, step);
                     Tensor::write_safetensors(
                         &adapter_tensors(&model.adapters, &model.names, model.scale),
