@@ -144,6 +144,9 @@ pub struct Args {
     /// validation loss (amendment stance v2.8).
     #[arg(long)]
     pub pair_keep_last: bool,
+    /// Stage 3: enter TweetEval stance's training pairs N times (amendment stance v2.9).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub pair_tweeteval_times: usize,
     /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
     /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
     /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
@@ -597,6 +600,7 @@ fn pair_stage(
     if args.pair_headlines {
         train::pairs::headline_mix(&mut rows);
     }
+    train::pairs::repeat_source(&mut rows, "tweeteval-stance", args.pair_tweeteval_times);
     let counts = pair_counts(&rows, ui);
     std::fs::create_dir_all(heads_dir)
         .with_context(|| format!("creating {}", heads_dir.display()))?;
@@ -608,6 +612,7 @@ fn pair_stage(
         "settings": cfg,
         "news_mix": args.pair_news_mix,
         "headlines": args.pair_headlines,
+        "tweeteval_times": args.pair_tweeteval_times,
         "rows": counts,
         "log": log,
         REPLY_PRIOR_KEY: prior,

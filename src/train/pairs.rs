@@ -423,6 +423,19 @@ pub fn headline_mix(rows: &mut Vec<PairExample>) {
     rows.extend(added);
 }
 
+/// Enters the training pairs of `source` `times` times in all (amendment stance v2.9: TweetEval
+/// stance, the only tweets, three times); validation pairs are not repeated.
+pub fn repeat_source(rows: &mut Vec<PairExample>, source: &str, times: usize) {
+    let extra: Vec<PairExample> = rows
+        .iter()
+        .filter(|e| e.source == source && e.split == Split::Train)
+        .cloned()
+        .collect();
+    for _ in 1..times {
+        rows.extend(extra.iter().cloned());
+    }
+}
+
 /// The held-out pairs, each set under its own source name.
 pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
     let st = data.join("stance");
@@ -1018,6 +1031,31 @@ mod tests {
             let stem = t.split("{t}").next().unwrap();
             assert!(added.iter().all(|e| !e.first.starts_with(stem)), "{t}");
         }
+    }
+
+    #[test]
+    fn repeat_source_repeats_only_that_sources_training_pairs() {
+        let mut rows: Vec<PairExample> = (0..40)
+            .map(|i| {
+                let src = if i % 2 == 0 {
+                    "tweeteval-stance"
+                } else {
+                    "vast"
+                };
+                PairExample::new("t", &format!("text {i}"), PairTask::Article, 0, src)
+            })
+            .collect();
+        let train = rows
+            .iter()
+            .filter(|e| e.source == "tweeteval-stance" && e.split == Split::Train)
+            .count();
+        let other = rows.len() - 20;
+        repeat_source(&mut rows, "tweeteval-stance", 3);
+        let n = |src: &str| rows.iter().filter(|e| e.source == src).count();
+        assert_eq!(n("tweeteval-stance"), 20 + 2 * train);
+        assert_eq!(n("vast"), other);
+        repeat_source(&mut rows, "vast", 1);
+        assert_eq!(n("vast"), other);
     }
 
     #[test]
