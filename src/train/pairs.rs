@@ -1049,13 +1049,14 @@ mod tests {
             .iter()
             .filter(|e| e.source == "tweeteval-stance" && e.split == Split::Train)
             .count();
+        assert!(train > 0 && train < 20, "{train}");
         let other = rows.len() - 20;
         repeat_source(&mut rows, "tweeteval-stance", 3);
-        let n = |src: &str| rows.iter().filter(|e| e.source == src).count();
-        assert_eq!(n("tweeteval-stance"), 20 + 2 * train);
-        assert_eq!(n("vast"), other);
+        let n = |rows: &[PairExample], src: &str| rows.iter().filter(|e| e.source == src).count();
+        assert_eq!(n(&rows, "tweeteval-stance"), 20 + 2 * train);
+        assert_eq!(n(&rows, "vast"), other);
         repeat_source(&mut rows, "vast", 1);
-        assert_eq!(n("vast"), other);
+        assert_eq!(n(&rows, "vast"), other);
     }
 
     #[test]
