@@ -638,3 +638,59 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
         assert_eq!(&row[col(&h, "stance_source")], "model");
     }
 }
+
+/// Without `--stance-model`, `analyze` reads stance with `DEFAULT_STANCE_MODEL` (chosen by the
+/// rule of models/README.md, amendment stance v2.7) and `score` with the one-pass head: reply
+/// stance appears exactly where the pair model was used, and `analyze --help` names the default.
+#[test]
+fn each_command_uses_its_own_default_stance_model() {
+    use threadlens::score::scorer::StanceModel;
+    let d = tmp();
+    let input = "id,parent_id,text\na,,The city should build the new bridge now.\nb,a,\"I agree completely, it is long overdue.\"\n";
+    std::fs::write(d.path().join("in.csv"), input).unwrap();
+    threadlens(
+        d.path(),
+        &[
+            "analyze",
+            "in.csv",
+            "-o",
+            "out",
+            "--quiet",
+            "--topic",
+            "the new bridge",
+        ],
+        None,
+    )
+    .expect(0);
+    let (h, rows) = read_csv(&d.path().join("out/comments.csv"));
+    let analyzed: Vec<&str> = rows
+        .iter()
+        .map(|r| r[col(&h, "reply_stance")].as_str())
+        .collect();
+    let pair = threadlens::cli::analyze::DEFAULT_STANCE_MODEL == StanceModel::Pair;
+    assert_eq!(analyzed[0], "", "a root has no parent");
+    assert_eq!(!analyzed[1].is_empty(), pair, "{analyzed:?}");
+    let out = threadlens(
+        d.path(),
+        &["score", "in.csv", "--quiet", "--topic", "the new bridge"],
+        None,
+    )
+    .expect(0);
+    let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for row in r.records().map(Result::unwrap) {
+        assert!(
+            row[col(&h, "reply_stance")].is_empty(),
+            "score: one-pass head"
+        );
+    }
+    let help = threadlens(d.path(), &["analyze", "--help"], None).expect(0);
+    let name = if pair { "pair" } else { "embedding" };
+    assert!(
+        help.stdout.contains(&format!(
+            "Stance toward the article without --stance-model: {name}."
+        )),
+        "{}",
+        help.stdout
+    );
+}
