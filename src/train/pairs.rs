@@ -940,10 +940,17 @@ mod tests {
         PairExample::new(topic, text, PairTask::Article, label, "vast")
     }
 
-    #[test]
-    fn news_mix_repeats_vast_training_rows_and_adds_unrelated_topics() {
+    /// VAST pairs "topic i" / "comment number i" (i < 16, label `label(i)`), then one
+    /// Perspectrum pair.
+    fn sixteen_vast_and_a_claim(label: impl Fn(usize) -> u8) -> Vec<PairExample> {
         let mut rows: Vec<PairExample> = (0..16)
-            .map(|i| vast(&format!("topic {i}"), &format!("comment number {i}"), 0))
+            .map(|i| {
+                vast(
+                    &format!("topic {i}"),
+                    &format!("comment number {i}"),
+                    label(i),
+                )
+            })
             .collect();
         rows.push(PairExample::new(
             "a claim",
@@ -952,6 +959,12 @@ mod tests {
             1,
             "perspectrum",
         ));
+        rows
+    }
+
+    #[test]
+    fn news_mix_repeats_vast_training_rows_and_adds_unrelated_topics() {
+        let mut rows = sixteen_vast_and_a_claim(|_| 0);
         let before = rows.clone();
         news_mix(&mut rows);
         let train_vast = before
@@ -979,22 +992,7 @@ mod tests {
 
     #[test]
     fn headline_mix_sets_half_the_vast_topics_in_headlines_and_keeps_labels() {
-        let mut rows: Vec<PairExample> = (0..16)
-            .map(|i| {
-                vast(
-                    &format!("topic {i}"),
-                    &format!("comment number {i}"),
-                    (i % 3) as u8,
-                )
-            })
-            .collect();
-        rows.push(PairExample::new(
-            "a claim",
-            "an argument",
-            PairTask::Article,
-            1,
-            "perspectrum",
-        ));
+        let mut rows = sixteen_vast_and_a_claim(|i| (i % 3) as u8);
         news_mix(&mut rows);
         let before = rows.len();
         headline_mix(&mut rows);
