@@ -1,7 +1,6 @@
 //! `threadlens score`: one row of scores per comment, as a CSV stream (stdin/stdout work), for
 //! pipelines and for `tune --scores`.
 
-use crate::score::scorer::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -11,6 +10,7 @@ use super::common::{read_and_score, InputArgs, ModelArgs, StanceArgs};
 use super::{Outcome, Ui};
 use crate::report::outfile;
 use crate::report::scores::write_scores_csv;
+use crate::score::scorer::StanceModel;
 
 /// Score every comment for sentiment, toxicity and stance toward the article.
 ///

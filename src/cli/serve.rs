@@ -1,7 +1,6 @@
 //! `threadlens serve`: the command-line face of the Perspective-compatible server (`serve`):
 //! its flags, loading the models once, and the one line on stderr that says where it listens.
 
-use crate::score::scorer::StanceModel;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use anyhow::Context;
 
 use super::common::ModelArgs;
 use super::{Outcome, Ui};
+use crate::score::scorer::StanceModel;
 use crate::serve::batcher::BatchSettings;
 use crate::serve::feedback::Feedback;
 use crate::serve::{ServeOptions, ANALYZE_PATH, SUGGEST_PATH};

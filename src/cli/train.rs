@@ -574,6 +574,18 @@ fn merge_pair_record(path: &std::path::Path, record: serde_json::Value) -> anyho
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// The pair-training settings the flags give (steps, rate, seed) at `precision`, shared by the
+/// pair model and the reply model.
+fn pair_config(args: &Args, precision: Precision) -> PairConfig {
+    PairConfig {
+        max_steps: args.pair_steps,
+        lr: args.pair_lr,
+        seed: args.seed,
+        precision: format!("{precision:?}").to_lowercase(),
+        ..Default::default()
+    }
+}
+
 /// Stage 3: trains the stance pair model on the base encoder, writes its adapter and heads to
 /// `heads_dir`, measures it on the held-out pairs at the scoring default precision, and
 /// records settings, log and figures in metrics.json.
@@ -585,13 +597,9 @@ fn pair_stage(
     ui: &Ui,
 ) -> anyhow::Result<()> {
     let cfg = PairConfig {
-        max_steps: args.pair_steps,
-        lr: args.pair_lr,
         resume: args.pair_resume,
         keep_last: args.pair_keep_last,
-        seed: args.seed,
-        precision: format!("{precision:?}").to_lowercase(),
-        ..Default::default()
+        ..pair_config(args, precision)
     };
     let mut rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
     if args.pair_news_mix {
@@ -651,13 +659,9 @@ fn reply_stage(
             .with_context(|| format!("copying {} (the reply model starts from it)", f))?;
     }
     let cfg = PairConfig {
-        max_steps: args.pair_steps,
-        lr: args.pair_lr,
         resume: true,
         eval_every: 200,
-        seed: args.seed,
-        precision: format!("{precision:?}").to_lowercase(),
-        ..Default::default()
+        ..pair_config(args, precision)
     };
     let rows = train::pairs::reply_train(&args.data).context("reading the reply pairs")?;
     let counts = pair_counts(&rows, ui);

@@ -2,13 +2,13 @@
 //! into the thresholds file `analyze` reads, plus a curves CSV, PR/ROC charts and a short
 //! Markdown summary. Arguments are validated first (no I/O), then resolved into settings.
 
-use crate::score::scorer::StanceModel;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 
 use super::common::ModelArgs;
 use crate::cli::{Outcome, Ui};
+use crate::score::scorer::StanceModel;
 use crate::tune::charts::{write_chart, Chart};
 use crate::tune::input::Rejection;
 use crate::tune::labels::{read_labels, LabelledSample};

@@ -443,7 +443,8 @@ pub fn macro_f1(conf: &[[usize; 3]; 3]) -> f64 {
 }
 
 /// Trains the pair model, writing the best adapter and heads (lowest validation loss) into
-/// `dir` each time they improve, and the last ones at the end where `cfg.keep_last`. `enc` is the base encoder (fused backend).
+/// `dir` each time they improve, or, where `cfg.keep_last`, the last ones only. `enc` is the
+/// base encoder (fused backend).
 pub fn train_pairs(
     enc: &Encoder,
     data: &PairData,
@@ -548,7 +549,12 @@ pub fn train_pairs(
                     check.step, check.train_loss, check.val_loss, check.val_article_macro_f1,
                     check.val_reply_macro_f1, started.elapsed().as_secs_f64()
                 ));
-                if check.val_loss < best.0 || (cfg.keep_last && step == total_steps) {
+                let keep = if cfg.keep_last {
+                    step == total_steps
+                } else {
+                    check.val_loss < best.0
+                };
+                if keep {
                     best = (check.val_loss, step);
                     Tensor::write_safetensors(
                         &adapter_tensors(&model.adapters, &model.names, model.scale),

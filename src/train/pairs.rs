@@ -452,19 +452,20 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
             .test(),
         );
     }
-    let plain: Vec<PairExample> = out.clone();
-    for (i, e) in plain.iter().enumerate() {
-        let lead = (i % 2 == 1).then_some(LEAD_HELD_OUT);
-        out.push(PairExample {
+    let in_headlines: Vec<PairExample> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PairExample {
             first: headline(
                 HEADLINES_HELD_OUT[i % HEADLINES_HELD_OUT.len()],
                 &e.first,
-                lead,
+                (i % 2 == 1).then_some(LEAD_HELD_OUT),
             ),
             source: "vast-dev-headline",
             ..e.clone()
-        });
-    }
+        })
+        .collect();
+    out.extend(in_headlines);
     for e in super::datasets::stance_tweeteval(data, "val")? {
         out.push(
             PairExample::new(
