@@ -224,6 +224,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
         let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
         record["scores"] = serde_json::to_value(scores)?;
+        record[CALIBRATION_KEY] = calibration_check(&args.data, &enc_dir, &heads_dir, ui)?;
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
     }
@@ -518,6 +519,48 @@ fn measure_pairs(
     Ok(scores)
 }
 
+/// Key, in the pair model's record, of the target-calibration check.
+const CALIBRATION_KEY: &str = "target_calibration";
+
+/// Amendment stance v2.10 (models/README.md): the pair model in `heads_dir` measured on the
+/// held-out article pairs without and with each target's prior divided out, and whether the
+/// rule keeps the division (`score::pair::TARGET_CALIBRATION` is set by hand from this record,
+/// as `pipeline::THREAD_RULE` is from its own).
+fn calibration_check(
+    data: &std::path::Path,
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+    ui: &Ui,
+) -> anyhow::Result<serde_json::Value> {
+    let mut scorer =
+        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
+            .context("no stance pair model in the heads directory")?;
+    let tests: Vec<_> = train::pairs::pair_test(data)
+        .context("reading the held-out pairs")?
+        .into_iter()
+        .filter(|e| e.task == crate::score::pair::PairTask::Article)
+        .collect();
+    scorer.set_target_calibration(false);
+    let plain = train::pairs::evaluate(&scorer, &tests)?;
+    scorer.set_target_calibration(true);
+    let calibrated = train::pairs::evaluate(&scorer, &tests)?;
+    let kept = train::pairs::calibration_kept(&plain, &calibrated);
+    for (k, v) in &calibrated {
+        let before = plain.get(k).copied().unwrap_or(f64::NAN);
+        ui.info(format!("calibrated {k}\t{before:.4} -> {v:.4}"));
+    }
+    ui.info(format!(
+        "target calibration (amendment stance v2.10): {}",
+        if kept { "kept" } else { "not kept" }
+    ));
+    Ok(serde_json::json!({
+        "content_free": crate::score::pair::CONTENT_FREE,
+        "plain": plain,
+        "calibrated": calibrated,
+        "kept": kept,
+    }))
+}
+
 /// Key, in the pair model's record, of its reply-head prior correction.
 const REPLY_PRIOR_KEY: &str = "reply_prior_correction";
 
@@ -616,6 +659,7 @@ fn pair_stage(
         .context("training the stance pair model")?;
     let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
+    let calibration = calibration_check(&args.data, enc_dir, heads_dir, ui)?;
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": args.pair_news_mix,
@@ -625,6 +669,7 @@ fn pair_stage(
         "log": log,
         REPLY_PRIOR_KEY: prior,
         "scores": scores,
+        CALIBRATION_KEY: calibration,
     });
     merge_pair_record(&heads_dir.join("metrics.json"), record)?;
     ui.info(format!(

@@ -36,6 +36,14 @@ pub const REPLY_ADAPTER_FILE: &str = "stance-reply-lora.safetensors";
 /// File of the reply model's heads (the layout of [`PAIR_HEADS_FILE`]; only `reply` is read).
 pub const REPLY_HEADS_FILE: &str = "stance-reply-heads.safetensors";
 
+/// The content-free comments whose mean article probabilities are a target's own prior
+/// (models/README.md, "Amendment stance v2.10").
+pub const CONTENT_FREE: [&str; 3] = ["N/A", "", "."];
+
+/// Whether article stance has its target's prior divided out by default (models/README.md,
+/// "Amendment stance v2.10"; set by that amendment's rule).
+pub const TARGET_CALIBRATION: bool = false;
+
 /// What a pair is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PairTask {
@@ -107,6 +115,8 @@ pub struct PairScorer {
     /// The reply model's encoder, where there is one (its head is `heads[1]` then).
     reply_enc: Option<Encoder>,
     budget: PairBudget,
+    /// Whether article probabilities are divided by their target's prior ([`CONTENT_FREE`]).
+    calibrate: bool,
     /// Short hash of the adapter and heads files, for the `model` column.
     pub hash: String,
 }
@@ -146,6 +156,7 @@ impl PairScorer {
             heads: [article, reply],
             reply_enc,
             budget: PairBudget::default(),
+            calibrate: TARGET_CALIBRATION,
             hash,
         }))
     }
@@ -155,9 +166,66 @@ impl PairScorer {
         self.reply_enc.is_some()
     }
 
+    /// Turns the division by each target's prior on or off (on by default where
+    /// [`TARGET_CALIBRATION`] says so); the held-out measurement reads both.
+    pub fn set_target_calibration(&mut self, on: bool) {
+        self.calibrate = on;
+    }
+
     /// Class probabilities of each pair (first text = target or parent), in input order;
-    /// batched by length, `batch` pairs at a time.
+    /// batched by length, `batch` pairs at a time. Article stance has its target's prior
+    /// divided out where calibration is on ([`divide_prior`]).
     pub fn score(
+        &self,
+        task: PairTask,
+        pairs: &[(&str, &str)],
+        batch: usize,
+    ) -> Result<Vec<[f32; 3]>, EncoderError> {
+        let probs = self.score_plain(task, pairs, batch)?;
+        if task != PairTask::Article || !self.calibrate {
+            return Ok(probs);
+        }
+        let priors = self.target_priors(pairs, batch)?;
+        Ok(pairs
+            .iter()
+            .zip(probs)
+            .map(|(p, q)| divide_prior(q, priors[p.0]))
+            .collect())
+    }
+
+    /// Each distinct target's prior: the mean article probabilities of the target paired with
+    /// each of the [`CONTENT_FREE`] comments.
+    fn target_priors<'a>(
+        &self,
+        pairs: &[(&'a str, &str)],
+        batch: usize,
+    ) -> Result<std::collections::HashMap<&'a str, [f32; 3]>, EncoderError> {
+        let mut targets: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let free: Vec<(&str, &str)> = targets
+            .iter()
+            .flat_map(|t| CONTENT_FREE.iter().map(move |c| (*t, *c)))
+            .collect();
+        let probs = self.score_plain(PairTask::Article, &free, batch)?;
+        let n = CONTENT_FREE.len() as f32;
+        Ok(targets
+            .into_iter()
+            .zip(probs.chunks(CONTENT_FREE.len()))
+            .map(|(t, ps)| {
+                let mut m = [0f32; 3];
+                for p in ps {
+                    for k in 0..3 {
+                        m[k] += p[k] / n;
+                    }
+                }
+                (t, m)
+            })
+            .collect())
+    }
+
+    /// Class probabilities as the heads give them, without calibration.
+    fn score_plain(
         &self,
         task: PairTask,
         pairs: &[(&str, &str)],
@@ -181,6 +249,19 @@ impl PairScorer {
             }
         }
         Ok(out)
+    }
+}
+
+/// `probs` with `prior` divided out class by class and renormalised (contextual calibration,
+/// Zhao et al. 2021): a comment the model reads exactly as it reads a content-free one comes
+/// out uniform. A zero prior class is treated as 1e-6.
+pub fn divide_prior(probs: [f32; 3], prior: [f32; 3]) -> [f32; 3] {
+    let q = [0, 1, 2].map(|k| probs[k] / prior[k].max(1e-6));
+    let sum: f32 = q.iter().sum();
+    if sum.is_finite() && sum > 0.0 {
+        q.map(|x| x / sum)
+    } else {
+        probs
     }
 }
 
@@ -636,6 +717,24 @@ mod tests {
     }
 
     #[test]
+    fn dividing_a_prior_out_levels_what_the_prior_alone_explains() {
+        let prior = [0.1, 0.6, 0.3];
+        // A comment read exactly as the content-free ones comes out uniform.
+        let u = divide_prior(prior, prior);
+        assert!(u.iter().all(|x| (x - 1.0 / 3.0).abs() < 1e-6), "{u:?}");
+        // Against 0.5 under a prior of 0.6 against is less than the prior: favor, which the
+        // prior makes rare, wins after the division.
+        let q = divide_prior([0.3, 0.5, 0.2], prior);
+        assert_eq!(crate::score::heads::argmax(&q), 0, "{q:?}");
+        assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        // A uniform prior changes nothing; a zero prior class does not divide by zero.
+        let same = divide_prior([0.2, 0.3, 0.5], [1.0 / 3.0; 3]);
+        assert!((same[0] - 0.2).abs() < 1e-6 && (same[2] - 0.5).abs() < 1e-6);
+        let z = divide_prior([0.2, 0.3, 0.5], [0.0, 0.5, 0.5]);
+        assert!(z.iter().all(|x| x.is_finite()) && z[0] > 0.99, "{z:?}");
+    }
+
+    #[test]
     fn the_reply_bias_is_added_and_nothing_else_changes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(PAIR_HEADS_FILE);
@@ -698,6 +797,27 @@ mod tests {
         };
         let (had, hash, article, reply) = score(dir.path());
         assert!(!had);
+        // With the target's prior divided out, article stance is the plain probabilities
+        // divided by the mean over the content-free comments; reply stance does not move.
+        let mut s = PairScorer::load(&enc_dir, dir.path(), &opts)
+            .unwrap()
+            .unwrap();
+        s.set_target_calibration(false);
+        let free: Vec<(&str, &str)> = CONTENT_FREE.iter().map(|c| (pairs[0].0, *c)).collect();
+        let fp = s.score(PairTask::Article, &free, 8).unwrap();
+        let prior = [0, 1, 2].map(|k| fp.iter().map(|p| p[k]).sum::<f32>() / 3.0);
+        s.set_target_calibration(true);
+        let cal = s.score(PairTask::Article, &pairs, 8).unwrap();
+        let want = divide_prior(article[0], prior);
+        for k in 0..3 {
+            assert!(
+                (cal[0][k] - want[k]).abs() < 1e-4,
+                "{:?} vs {want:?}",
+                cal[0]
+            );
+        }
+        assert_ne!(cal[1], article[1], "the second target has its own prior");
+        assert_eq!(s.score(PairTask::Reply, &pairs, 8).unwrap(), reply);
         // A reply model: the same adapter, its reply head pushed hard toward disagree.
         std::fs::copy(
             dir.path().join(PAIR_ADAPTER_FILE),

@@ -865,6 +865,29 @@ pub fn evaluate(
     Ok(out)
 }
 
+/// Amendment stance v2.10's rule (models/README.md): whether dividing each target's prior out
+/// of article stance is kept, from the held-out figures without (`plain`) and with
+/// (`calibrated`) it, as [`evaluate`] keys them. Kept if `vast-dev-headline` macro-F1 rises by
+/// ≥ 0.03, VAST dev falls by ≤ 0.01, TweetEval stance val F1avg by ≤ 0.02 (2 points), and
+/// MT-CSD dev and ARC macro-F1 by ≤ 0.02. A figure missing from either side fails the rule.
+pub fn calibration_kept(
+    plain: &std::collections::BTreeMap<String, f64>,
+    calibrated: &std::collections::BTreeMap<String, f64>,
+) -> bool {
+    let gain = |source: &str, metric: &str| {
+        let key = format!("stance_pair.test.{source}.{metric}");
+        match (plain.get(&key), calibrated.get(&key)) {
+            (Some(a), Some(b)) => b - a,
+            _ => f64::NEG_INFINITY,
+        }
+    };
+    gain("vast-dev-headline", "macro_f1") >= 0.03
+        && gain("vast-dev", "macro_f1") >= -0.01
+        && gain("tweeteval-stance-val", "f1avg") >= -0.02
+        && gain("mtcsd-dev", "macro_f1") >= -0.02
+        && gain("arc", "macro_f1") >= -0.02
+}
+
 /// Macro-F1 of chain rows after the thread rule (`pipeline::infer_thread_stance`), with the
 /// number of rows it changed: each row's reply stance toward its parent row is scored, rows
 /// are ordered parents first, and the rule runs as in the product.
@@ -936,6 +959,50 @@ fn thread_rule_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calibration_rule_needs_the_headline_gain_and_every_other_set_held() {
+        let figures = |headline: f64, vast: f64, tweeteval: f64, mtcsd: f64, arc: f64| {
+            [
+                ("vast-dev-headline.macro_f1", headline),
+                ("vast-dev.macro_f1", vast),
+                ("tweeteval-stance-val.f1avg", tweeteval),
+                ("mtcsd-dev.macro_f1", mtcsd),
+                ("arc.macro_f1", arc),
+            ]
+            .into_iter()
+            .map(|(k, v)| (format!("stance_pair.test.{k}"), v))
+            .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let plain = figures(0.40, 0.60, 0.63, 0.50, 0.30);
+        assert!(calibration_kept(
+            &plain,
+            &figures(0.431, 0.591, 0.611, 0.481, 0.281)
+        ));
+        assert!(!calibration_kept(
+            &plain,
+            &figures(0.429, 0.62, 0.65, 0.52, 0.32)
+        ));
+        assert!(!calibration_kept(
+            &plain,
+            &figures(0.5, 0.589, 0.63, 0.5, 0.3)
+        ));
+        assert!(!calibration_kept(
+            &plain,
+            &figures(0.5, 0.6, 0.609, 0.5, 0.3)
+        ));
+        assert!(!calibration_kept(
+            &plain,
+            &figures(0.5, 0.6, 0.63, 0.479, 0.3)
+        ));
+        assert!(!calibration_kept(
+            &plain,
+            &figures(0.5, 0.6, 0.63, 0.5, 0.279)
+        ));
+        let mut missing = figures(0.5, 0.6, 0.63, 0.5, 0.3);
+        missing.remove("stance_pair.test.arc.macro_f1");
+        assert!(!calibration_kept(&plain, &missing));
+    }
 
     fn vast(topic: &str, text: &str, label: u8) -> PairExample {
         PairExample::new(topic, text, PairTask::Article, label, "vast")
