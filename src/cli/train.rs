@@ -140,6 +140,14 @@ pub struct Args {
     /// --pair-news-mix its unrelated pairs too).
     #[arg(long)]
     pub pair_headlines: bool,
+    /// Stage 3: with --pair-headlines, every 2nd headline names a person as its subject
+    /// (amendment stance v2.11).
+    #[arg(long, requires = "pair_headlines")]
+    pub pair_named_actors: bool,
+    /// Stage 3 and --pair-eval-only: also measure the pair model with each target's prior
+    /// divided out (amendment stance v2.10, not kept) and record the figures.
+    #[arg(long)]
+    pub pair_calibration_check: bool,
     /// Stage 3: keep the model at the end of the schedule, not the check with the lowest
     /// validation loss (amendment stance v2.8).
     #[arg(long)]
@@ -224,7 +232,9 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
         let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
         record["scores"] = serde_json::to_value(scores)?;
-        record[CALIBRATION_KEY] = calibration_check(&args.data, &enc_dir, &heads_dir, ui)?;
+        if args.pair_calibration_check {
+            record[CALIBRATION_KEY] = calibration_check(&args.data, &enc_dir, &heads_dir, ui)?;
+        }
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
     }
@@ -649,7 +659,7 @@ fn pair_stage(
         train::pairs::news_mix(&mut rows);
     }
     if args.pair_headlines {
-        train::pairs::headline_mix(&mut rows);
+        train::pairs::headline_mix(&mut rows, args.pair_named_actors);
     }
     train::pairs::repeat_source(&mut rows, "tweeteval-stance", args.pair_tweeteval_times);
     let counts = pair_counts(&rows, ui);
@@ -659,11 +669,16 @@ fn pair_stage(
         .context("training the stance pair model")?;
     let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
-    let calibration = calibration_check(&args.data, enc_dir, heads_dir, ui)?;
+    let calibration = if args.pair_calibration_check {
+        calibration_check(&args.data, enc_dir, heads_dir, ui)?
+    } else {
+        serde_json::Value::Null
+    };
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": args.pair_news_mix,
         "headlines": args.pair_headlines,
+        "named_actors": args.pair_named_actors,
         "tweeteval_times": args.pair_tweeteval_times,
         "rows": counts,
         "log": log,

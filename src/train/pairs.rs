@@ -379,6 +379,70 @@ pub const HEADLINES_HELD_OUT: [&str; 8] = [
 pub const LEAD_HELD_OUT: &str =
     "The decision follows months of discussion, according to a statement.";
 
+/// Headline templates with a person `{a}` as subject, used on every 2nd headline pair of the
+/// stance v2.11 stream (`--pair-named-actors`; models/README.md, "Amendment stance v2.11"), so
+/// that a name in a headline is not read as the target: MT-CSD's pairs toward Trump and
+/// TweetEval's toward Hillary Clinton are mostly against, and the model had learned that.
+pub const NAMED_HEADLINES_TRAIN: [&str; 6] = [
+    "{a} calls for {t}",
+    "{a} backs {t}",
+    "{a} says yes to {t}",
+    "{a} pledges support for {t}",
+    "{a} makes the case for {t}",
+    "{a} signs deal on {t}",
+];
+
+/// The people of [`NAMED_HEADLINES_TRAIN`].
+pub const ACTORS_TRAIN: [&str; 12] = [
+    "Trump",
+    "Donald Trump",
+    "Biden",
+    "Joe Biden",
+    "Hillary Clinton",
+    "Elon Musk",
+    "Obama",
+    "Boris Johnson",
+    "Angela Merkel",
+    "Emmanuel Macron",
+    "Xi Jinping",
+    "Theresa May",
+];
+
+/// The lead after a named training headline that carries one.
+pub const NAMED_LEAD_TRAIN: &str = "{a} said on Monday that {t} would be a priority.";
+
+/// Held-out headline templates with a person as subject (`vast-dev-headline-named`).
+pub const NAMED_HEADLINES_HELD_OUT: [&str; 6] = [
+    "{a} endorses {t}",
+    "{a} welcomes {t}",
+    "{a} promises {t}",
+    "{a} vows to pursue {t}",
+    "{a} throws weight behind {t}",
+    "{a} unveils plan for {t}",
+];
+
+/// The people of the held-out named headlines: four that training sets have as targets (and
+/// [`ACTORS_TRAIN`] as actors), four that no training pair names as actor.
+pub const ACTORS_HELD_OUT: [&str; 8] = [
+    "Trump",
+    "Biden",
+    "Hillary Clinton",
+    "Elon Musk",
+    "Modi",
+    "Erdogan",
+    "Trudeau",
+    "Netanyahu",
+];
+
+/// The held-out lead after every 2nd held-out named headline.
+pub const NAMED_LEAD_HELD_OUT: &str = "{a} said the decision follows months of discussion.";
+
+/// [`headline`] with `actor` in place of `{a}` in the template and the lead.
+pub fn named_headline(template: &str, actor: &str, topic: &str, lead: Option<&str>) -> String {
+    let lead = lead.map(|l| l.replace("{a}", actor));
+    headline(&template.replace("{a}", actor), topic, lead.as_deref())
+}
+
 /// `template` with the topic in place of `{t}`, followed by `lead` (its `{t}` filled too).
 pub fn headline(template: &str, topic: &str, lead: Option<&str>) -> String {
     let mut s = template.replace("{t}", topic.trim());
@@ -394,8 +458,10 @@ pub fn headline(template: &str, topic: &str, lead: Option<&str>) -> String {
 /// headline (source `vast-headline`, label kept), and every unrelated-topic pair of
 /// [`news_mix`] likewise (`vast-headline-unrelated`, none), so that a target written as a
 /// news headline is read as the topic it backs rather than as a claim to verify. Each new pair
-/// keeps its comment's split.
-pub fn headline_mix(rows: &mut Vec<PairExample>) {
+/// keeps its comment's split. With `named` (stance v2.11), every 2nd of those headlines is
+/// instead a [`NAMED_HEADLINES_TRAIN`] template with a person from [`ACTORS_TRAIN`], and its
+/// lead, where it has one, is [`NAMED_LEAD_TRAIN`].
+pub fn headline_mix(rows: &mut Vec<PairExample>, named: bool) {
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut added = Vec::new();
     let mut n = 0usize;
@@ -413,9 +479,23 @@ pub fn headline_mix(rows: &mut Vec<PairExample>) {
             continue;
         }
         let k = n / 2;
-        let lead = (k % 4 == 0).then(|| LEADS_TRAIN[(k / 4) % LEADS_TRAIN.len()]);
+        let first = if named && k % 2 == 1 {
+            // Template j % 6 with person j / 6, every 4th with a lead (shifted per person, so
+            // that every template gets some).
+            let j = k / 2;
+            let a = j / NAMED_HEADLINES_TRAIN.len();
+            named_headline(
+                NAMED_HEADLINES_TRAIN[j % NAMED_HEADLINES_TRAIN.len()],
+                ACTORS_TRAIN[a % ACTORS_TRAIN.len()],
+                &e.first,
+                ((j + a) % 4 == 0).then_some(NAMED_LEAD_TRAIN),
+            )
+        } else {
+            let lead = (k % 4 == 0).then(|| LEADS_TRAIN[(k / 4) % LEADS_TRAIN.len()]);
+            headline(HEADLINES_TRAIN[k % HEADLINES_TRAIN.len()], &e.first, lead)
+        };
         added.push(PairExample {
-            first: headline(HEADLINES_TRAIN[k % HEADLINES_TRAIN.len()], &e.first, lead),
+            first,
             source,
             ..e.clone()
         });
@@ -465,7 +545,25 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
             ..e.clone()
         })
         .collect();
+    let named: Vec<PairExample> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let j = i / NAMED_HEADLINES_HELD_OUT.len();
+            PairExample {
+                first: named_headline(
+                    NAMED_HEADLINES_HELD_OUT[i % NAMED_HEADLINES_HELD_OUT.len()],
+                    ACTORS_HELD_OUT[j % ACTORS_HELD_OUT.len()],
+                    &e.first,
+                    ((i + j) % 2 == 1).then_some(NAMED_LEAD_HELD_OUT),
+                ),
+                source: "vast-dev-headline-named",
+                ..e.clone()
+            }
+        })
+        .collect();
     out.extend(in_headlines);
+    out.extend(named);
     for e in super::datasets::stance_tweeteval(data, "val")? {
         out.push(
             PairExample::new(
@@ -1063,7 +1161,7 @@ mod tests {
         let mut rows = sixteen_vast_and_a_claim(|i| (i % 3) as u8);
         news_mix(&mut rows);
         let before = rows.len();
-        headline_mix(&mut rows);
+        headline_mix(&mut rows, false);
         let added = &rows[before..];
         let vast_h: Vec<&PairExample> = added
             .iter()
@@ -1097,6 +1195,60 @@ mod tests {
             let stem = t.split("{t}").next().unwrap();
             assert!(added.iter().all(|e| !e.first.starts_with(stem)), "{t}");
         }
+    }
+
+    #[test]
+    fn named_headlines_put_a_training_person_in_every_second_headline() {
+        let mut plain = sixteen_vast_and_a_claim(|i| (i % 3) as u8);
+        news_mix(&mut plain);
+        let mut named = plain.clone();
+        let before = plain.len();
+        headline_mix(&mut plain, false);
+        headline_mix(&mut named, true);
+        assert_eq!(plain.len(), named.len(), "the same pairs, other headlines");
+        let mut with_actor = 0;
+        for (p, n) in plain[before..].iter().zip(&named[before..]) {
+            assert_eq!(
+                (p.label, &p.second, p.source),
+                (n.label, &n.second, n.source)
+            );
+            if p.first == n.first {
+                continue;
+            }
+            with_actor += 1;
+            let actor = ACTORS_TRAIN
+                .iter()
+                .find(|a| n.first.starts_with(&format!("{a} ")))
+                .unwrap_or_else(|| panic!("no training person leads {:?}", n.first));
+            assert!(NAMED_HEADLINES_TRAIN.iter().any(|t| {
+                let stem = t.replace("{a}", actor);
+                n.first.starts_with(stem.split("{t}").next().unwrap())
+            }));
+            assert!(!n.first.contains('{'), "{}", n.first);
+        }
+        assert_eq!(with_actor, 5, "every 2nd of the 10 headline pairs");
+        // No held-out template, named or not, is used in training.
+        for t in NAMED_HEADLINES_HELD_OUT {
+            let verb = t.split("{t}").next().unwrap().replace("{a}", "");
+            assert!(named.iter().all(|e| !e.first.contains(&verb)), "{t}");
+        }
+    }
+
+    #[test]
+    fn named_headline_fills_the_person_and_the_topic() {
+        assert_eq!(
+            named_headline(
+                "{a} backs {t}",
+                "Modi",
+                "tax reform",
+                Some("{a} said {t} matters.")
+            ),
+            "Modi backs tax reform. Modi said tax reform matters."
+        );
+        assert_eq!(
+            named_headline("{a} backs {t}", "Modi", "tax reform", None),
+            "Modi backs tax reform"
+        );
     }
 
     #[test]
