@@ -231,10 +231,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             record[REPLY_PRIOR_KEY] = reply_prior(&args.data, &enc_dir, &heads_dir, ui)?;
         }
         let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
-        record["scores"] = serde_json::to_value(scores)?;
         if args.pair_calibration_check {
-            record[CALIBRATION_KEY] = calibration_check(&args.data, &enc_dir, &heads_dir, ui)?;
+            record[CALIBRATION_KEY] =
+                calibration_check(&args.data, &enc_dir, &heads_dir, &scores, ui)?;
         }
+        record["scores"] = serde_json::to_value(scores)?;
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
         return Ok(Outcome::Clean);
     }
@@ -517,9 +518,7 @@ fn measure_pairs(
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
 ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
-    let scorer =
-        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
-            .context("no stance pair model in the heads directory")?;
+    let scorer = load_pair_scorer(enc_dir, heads_dir)?;
     let tests = train::pairs::pair_test(data).context("reading the held-out pairs")?;
     let scores = train::pairs::evaluate(&scorer, &tests)?;
     let mut out = std::io::stdout().lock();
@@ -529,32 +528,44 @@ fn measure_pairs(
     Ok(scores)
 }
 
+/// The pair model in `heads_dir` at the scoring default precision.
+fn load_pair_scorer(
+    enc_dir: &std::path::Path,
+    heads_dir: &std::path::Path,
+) -> anyhow::Result<crate::score::pair::PairScorer> {
+    crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
+        .context("no stance pair model in the heads directory")
+}
+
 /// Key, in the pair model's record, of the target-calibration check.
 const CALIBRATION_KEY: &str = "target_calibration";
 
 /// Amendment stance v2.10 (models/README.md): the pair model in `heads_dir` measured on the
-/// held-out article pairs without and with each target's prior divided out, and whether the
-/// rule keeps the division (`score::pair::TARGET_CALIBRATION` is set by hand from this record,
-/// as `pipeline::THREAD_RULE` is from its own).
+/// held-out article pairs with each target's prior divided out, against its `plain` figures
+/// ([`measure_pairs`]), and whether the rule keeps the division
+/// (`score::pair::TARGET_CALIBRATION` is set by hand from this record, as
+/// `pipeline::THREAD_RULE` is from its own).
 fn calibration_check(
     data: &std::path::Path,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
+    plain: &std::collections::BTreeMap<String, f64>,
     ui: &Ui,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut scorer =
-        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
-            .context("no stance pair model in the heads directory")?;
+    let mut scorer = load_pair_scorer(enc_dir, heads_dir)?;
     let tests: Vec<_> = train::pairs::pair_test(data)
         .context("reading the held-out pairs")?
         .into_iter()
         .filter(|e| e.task == crate::score::pair::PairTask::Article)
         .collect();
-    scorer.set_target_calibration(false);
-    let plain = train::pairs::evaluate(&scorer, &tests)?;
     scorer.set_target_calibration(true);
     let calibrated = train::pairs::evaluate(&scorer, &tests)?;
-    let kept = train::pairs::calibration_kept(&plain, &calibrated);
+    let kept = train::pairs::calibration_kept(plain, &calibrated);
+    let plain: std::collections::BTreeMap<&String, f64> = plain
+        .iter()
+        .filter(|(k, _)| calibrated.contains_key(*k))
+        .map(|(k, v)| (k, *v))
+        .collect();
     for (k, v) in &calibrated {
         let before = plain.get(k).copied().unwrap_or(f64::NAN);
         ui.info(format!("calibrated {k}\t{before:.4} -> {v:.4}"));
@@ -583,9 +594,7 @@ fn reply_prior(
     heads_dir: &std::path::Path,
     ui: &Ui,
 ) -> anyhow::Result<serde_json::Value> {
-    let scorer =
-        crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
-            .context("no stance pair model in the heads directory")?;
+    let scorer = load_pair_scorer(enc_dir, heads_dir)?;
     let rows = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
     let (offsets, plain, out_of_fold, n) = train::pairs::reply_prior_correction(&scorer, &rows)?;
     drop(scorer);
@@ -670,7 +679,7 @@ fn pair_stage(
     let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
     let calibration = if args.pair_calibration_check {
-        calibration_check(&args.data, enc_dir, heads_dir, ui)?
+        calibration_check(&args.data, enc_dir, heads_dir, &scores, ui)?
     } else {
         serde_json::Value::Null
     };
@@ -786,10 +795,7 @@ fn reply_dev_figures(
     }
     let dev = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
     let dev_f1 = |dir: &std::path::Path| -> anyhow::Result<f64> {
-        let scorer =
-            crate::score::pair::PairScorer::load(enc_dir, dir, &EncoderOptions::default())?
-                .context("no stance pair model")?;
-        train::pairs::reply_dev_macro_f1(&scorer, &dev)
+        train::pairs::reply_dev_macro_f1(&load_pair_scorer(enc_dir, dir)?, &dev)
     };
     Ok((dev_f1(heads_dir)?, dev_f1(run)?))
 }
