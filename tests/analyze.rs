@@ -639,6 +639,61 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
     }
 }
 
+/// `--stance-model embedding-reply` keeps the one-pass head's stance toward the article, to the
+/// digit, and adds the reply model's stance of each reply toward its parent (the same as the
+/// pair mode's, which reads replies with the same model); no stance is inferred through the
+/// thread (`pipeline::THREAD_RULE_ONE_PASS`).
+#[test]
+fn embedding_reply_adds_reply_stance_and_leaves_article_stance_alone() {
+    let d = tmp();
+    let input = "id,parent_id,text\na,,The city should build the new bridge now.\nb,a,\"I agree completely, it is long overdue.\"\nc,a,\"No, that is a waste of money.\"\n";
+    let rows = |mode: &'static str| {
+        let args = [
+            "score",
+            "-",
+            "--quiet",
+            "--precision",
+            "fp32",
+            "--topic",
+            "the new bridge",
+            "--stance-model",
+            mode,
+        ];
+        let out = threadlens(d.path(), &args, Some(input)).expect(0);
+        let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        let get = |c: &str| -> Vec<String> {
+            rows.iter().map(|row| row[col(&h, c)].to_string()).collect()
+        };
+        [
+            "stance_favor",
+            "stance_against",
+            "stance_none",
+            "stance_source",
+            "reply_stance",
+            "reply_agree",
+        ]
+        .map(get)
+    };
+    let [fa, ag, no, source, reply, agree] = rows("embedding-reply");
+    let [fa1, ag1, no1, _, reply1, _] = rows("embedding");
+    let [_, _, _, _, reply2, agree2] = rows("pair");
+    assert_eq!(
+        (&fa, &ag, &no),
+        (&fa1, &ag1, &no1),
+        "article stance unchanged"
+    );
+    assert!(source.iter().all(|s| s == "model"), "{source:?}");
+    assert!(reply1.iter().all(String::is_empty));
+    assert_eq!(reply, ["", "agree", "disagree"]);
+    assert_eq!(
+        (&reply, &agree),
+        (&reply2, &agree2),
+        "the pair mode's reply model"
+    );
+}
+
 /// Without `--stance-model`, `analyze` reads stance with `DEFAULT_STANCE_MODEL` (chosen by the
 /// rule of models/README.md, amendment stance v2.7) and `score` with the one-pass head: reply
 /// stance appears exactly where the pair model was used, and `analyze --help` names the default.
@@ -667,9 +722,10 @@ fn each_command_uses_its_own_default_stance_model() {
         .iter()
         .map(|r| r[col(&h, "reply_stance")].as_str())
         .collect();
-    let pair = threadlens::cli::analyze::DEFAULT_STANCE_MODEL == StanceModel::Pair;
+    let default = threadlens::cli::analyze::DEFAULT_STANCE_MODEL;
+    let replies = default != StanceModel::Embedding;
     assert_eq!(analyzed[0], "", "a root has no parent");
-    assert_eq!(!analyzed[1].is_empty(), pair, "{analyzed:?}");
+    assert_eq!(!analyzed[1].is_empty(), replies, "{analyzed:?}");
     let out = threadlens(
         d.path(),
         &["score", "in.csv", "--quiet", "--topic", "the new bridge"],
@@ -685,11 +741,14 @@ fn each_command_uses_its_own_default_stance_model() {
         );
     }
     let help = threadlens(d.path(), &["analyze", "--help"], None).expect(0);
-    let name = if pair { "pair" } else { "embedding" };
+    let name = match default {
+        StanceModel::Pair => "pair",
+        StanceModel::EmbeddingReply => "embedding-reply",
+        StanceModel::Embedding => "embedding",
+    };
     assert!(
-        help.stdout.contains(&format!(
-            "Stance toward the article without --stance-model: {name}."
-        )),
+        help.stdout
+            .contains(&format!("Stance without --stance-model: {name}.")),
         "{}",
         help.stdout
     );

@@ -183,18 +183,28 @@ fn verdicts(dir: &Path) -> HashMap<String, (String, String)> {
 /// under, so the score differences that batch composition makes cannot move a flag.
 const THRESHOLDS: &str = "[toxicity]\nthreshold = 0.3\n[insult]\nthreshold = 0.3\n";
 
-/// The whole input scored in one process, its rows split by thread over the partitions'
-/// files (a Spark output folder: two partitions concatenated in one part file, a `_SUCCESS`
-/// marker), merged: every report equals `analyze`'s of the whole input.
+/// The whole input scored in one process (with the stance models `analyze` uses by default),
+/// its rows split by thread over the partitions' files (a Spark output folder: two partitions
+/// concatenated in one part file, a `_SUCCESS` marker), merged: every report equals
+/// `analyze`'s of the whole input.
 #[test]
 fn merged_partitions_give_analyzes_reports() {
+    use clap::ValueEnum;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(&d.join("input.csv"), &csv_of(|_| true));
     write(&d.join("th.toml"), THRESHOLDS);
-    let scores = threadlens(d, &["score", "input.csv", "--quiet"], "")
-        .expect(0)
-        .stdout;
+    let stance = threadlens::cli::analyze::DEFAULT_STANCE_MODEL
+        .to_possible_value()
+        .unwrap();
+    let args = [
+        "score",
+        "input.csv",
+        "--quiet",
+        "--stance-model",
+        stance.get_name(),
+    ];
+    let scores = threadlens(d, &args, "").expect(0).stdout;
     let (header, body) = scores.split_once('\n').unwrap();
     let mut lines: Vec<&str> = body.lines().collect();
     assert_eq!(

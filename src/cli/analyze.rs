@@ -50,9 +50,12 @@ pub(super) fn default_thresholds_help() -> String {
     format!("Default thresholds: {}.", items.join(", "))
 }
 
-/// The stance model `analyze` reads stance toward the article with when `--stance-model` is
-/// not given (models/README.md, "Amendment stance v2.7", says how it was chosen).
-pub const DEFAULT_STANCE_MODEL: StanceModel = StanceModel::Embedding;
+/// The stance models `analyze` reads stance with when `--stance-model` is not given: the
+/// one-pass head toward the article (models/README.md, "Amendment stance v2.7", says how it was
+/// chosen over the pair model) and the reply model for each reply's stance toward its parent
+/// (README, Stance: the report is where contested threads are read, and it is not bound by
+/// `score`'s throughput rule).
+pub const DEFAULT_STANCE_MODEL: StanceModel = StanceModel::EmbeddingReply;
 
 /// The default thresholds, then the default stance model.
 fn analyze_help() -> String {
@@ -62,7 +65,7 @@ fn analyze_help() -> String {
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
     format!(
-        "{}\nStance toward the article without --stance-model: {name}.",
+        "{}\nStance without --stance-model: {name}.",
         default_thresholds_help()
     )
 }

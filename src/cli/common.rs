@@ -47,12 +47,13 @@ pub struct ModelArgs {
     /// severe_toxicity and sexual_explicit are 0 when the model has no label for them.
     #[arg(long, value_name = "DIR")]
     pub toxicity_model: Option<PathBuf>,
-    /// Stance toward the article: embedding (the comment's own embedding against the
-    /// target's: no extra pass, no reply stance) or pair (experimental: the target and the
-    /// comment read together, plus each reply's stance toward its parent and the thread rule;
-    /// one extra encoder pass per comment with a target and per reply; falls back to
-    /// embedding where no pair model is installed). Default: each command's own (`analyze`
-    /// reads its help; `score`, `serve` and `tune` use embedding).
+    /// Stance: embedding (toward the article from the comment's own embedding against the
+    /// target's: no extra pass, no reply stance), embedding-reply (the same, plus each reply's
+    /// stance toward its parent from the reply model: one extra pass per reply) or pair
+    /// (experimental: the target and the comment read together, plus reply stance and the
+    /// thread rule; one extra pass per comment with a target and per reply). Without the
+    /// models installed, the extra stance is left out. Default: each command's own (`analyze`
+    /// says it in its help; `score`, `serve` and `tune` use embedding).
     #[arg(long, value_enum, value_name = "HOW")]
     pub stance_model: Option<StanceModel>,
 }

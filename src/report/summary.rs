@@ -19,8 +19,8 @@ fn thread_note(st: &super::analysis::ArticleStats) -> String {
     let r = st.reply_counts;
     let replies: usize = r.iter().sum();
     let mut s = if replies == 0 {
-        "No reply stance: there are no replies, or this run did not read it (--stance-model pair \
-         reads each reply's stance toward the comment it answers)."
+        "No reply stance: there are no replies, or this run did not read it (--stance-model \
+         embedding-reply or pair reads each reply's stance toward the comment it answers)."
             .to_string()
     } else {
         format!(

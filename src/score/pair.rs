@@ -117,6 +117,9 @@ pub struct PairScorer {
     budget: PairBudget,
     /// Whether article probabilities are divided by their target's prior ([`CONTENT_FREE`]).
     calibrate: bool,
+    /// False for a reply model loaded alone ([`PairScorer::load_reply_only`]): it answers
+    /// reply pairs only.
+    article: bool,
     /// Short hash of the adapter and heads files, for the `model` column.
     pub hash: String,
 }
@@ -145,20 +148,46 @@ impl PairScorer {
         } else {
             (None, pair_reply)
         };
-        let hash = hasher
-            .finalize()
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = short_hex(hasher);
         Ok(Some(PairScorer {
             enc,
             heads: [article, reply],
             reply_enc,
             budget: PairBudget::default(),
             calibrate: TARGET_CALIBRATION,
+            article: true,
             hash,
         }))
+    }
+
+    /// Loads only the reply model from `heads_dir` (stance toward the article then comes from
+    /// elsewhere); `None` when the directory has no reply model.
+    pub fn load_reply_only(
+        encoder_dir: &Path,
+        heads_dir: &Path,
+        opts: &EncoderOptions,
+    ) -> Result<Option<PairScorer>, EncoderError> {
+        let adapter = heads_dir.join(REPLY_ADAPTER_FILE);
+        let heads = heads_dir.join(REPLY_HEADS_FILE);
+        if !adapter.is_file() || !heads.is_file() {
+            return Ok(None);
+        }
+        let (enc, heads, hasher) = load_model(encoder_dir, &adapter, &heads, opts)?;
+        Ok(Some(PairScorer {
+            enc,
+            heads,
+            reply_enc: None,
+            budget: PairBudget::default(),
+            calibrate: false,
+            article: false,
+            hash: short_hex(hasher),
+        }))
+    }
+
+    /// Whether this model gives stance toward the article (a reply model loaded alone does
+    /// not).
+    pub fn reads_article(&self) -> bool {
+        self.article
     }
 
     /// Whether reply stance comes from a separate reply model.
@@ -174,13 +203,19 @@ impl PairScorer {
 
     /// Class probabilities of each pair (first text = target or parent), in input order;
     /// batched by length, `batch` pairs at a time. Article stance has its target's prior
-    /// divided out where calibration is on ([`divide_prior`]).
+    /// divided out where calibration is on ([`divide_prior`]); asking a reply model loaded
+    /// alone for it is an error.
     pub fn score(
         &self,
         task: PairTask,
         pairs: &[(&str, &str)],
         batch: usize,
     ) -> Result<Vec<[f32; 3]>, EncoderError> {
+        if task == PairTask::Article && !self.article {
+            return Err(EncoderError::Torch(
+                "the reply model alone gives no stance toward the article".into(),
+            ));
+        }
         let probs = self.score_plain(task, pairs, batch)?;
         if task != PairTask::Article || !self.calibrate {
             return Ok(probs);
@@ -250,6 +285,16 @@ impl PairScorer {
         }
         Ok(out)
     }
+}
+
+/// The first 4 bytes of a hasher's digest in hex (a model's short id).
+fn short_hex(hasher: sha2::Sha256) -> String {
+    hasher
+        .finalize()
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `probs` with `prior` divided out class by class and renormalised (contextual calibration,
@@ -843,6 +888,18 @@ mod tests {
         .unwrap();
         let (has, hash2, article2, reply2) = score(dir.path());
         assert!(has);
+        // Loaded alone, the reply model gives the same reply stance and no article stance.
+        let alone = PairScorer::load_reply_only(&enc_dir, dir.path(), &opts)
+            .unwrap()
+            .unwrap();
+        assert!(!alone.reads_article());
+        assert_eq!(alone.score(PairTask::Reply, &pairs, 8).unwrap(), reply2);
+        assert!(alone.score(PairTask::Article, &pairs, 8).is_err());
+        assert!(
+            PairScorer::load_reply_only(&enc_dir, reply_dir.path(), &opts)
+                .unwrap()
+                .is_none()
+        );
         assert_ne!(hash, hash2, "the model id must change with the reply model");
         assert_eq!(article, article2, "article stance must not move");
         for (before, after) in reply.iter().zip(&reply2) {

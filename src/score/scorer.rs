@@ -74,7 +74,8 @@ pub struct Scorer {
     pub batch: BatchOptions,
     sentiment_plugin: Option<Plugged>,
     toxicity_plugin: Option<Plugged>,
-    /// The stance pair model, where `models/heads` has one and it is not switched off.
+    /// The stance pair model, where `models/heads` has one and it is not switched off; with
+    /// [`StanceModel::EmbeddingReply`] only its reply model.
     pair: Option<PairScorer>,
     auto: AutoChoice,
 }
@@ -90,6 +91,9 @@ pub enum StanceModel {
     /// no reply stance).
     #[default]
     Embedding,
+    /// `embedding` for stance toward the article, and the reply model (stance v2.6) for each
+    /// reply's stance toward its parent: one extra pass per reply, none per comment.
+    EmbeddingReply,
 }
 
 impl Scorer {
@@ -137,22 +141,25 @@ impl Scorer {
         let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
             [..8]
             .to_string();
+        let pair_opts = EncoderOptions {
+            adapter: None,
+            student: None,
+            ..opts.clone()
+        };
+        let heads_dir = models.join("heads");
         let pair = match stance {
-            StanceModel::Pair => PairScorer::load(
-                &enc_dir,
-                &models.join("heads"),
-                &EncoderOptions {
-                    adapter: None,
-                    student: None,
-                    ..opts.clone()
-                },
-            )?,
+            StanceModel::Pair => PairScorer::load(&enc_dir, &heads_dir, &pair_opts)?,
+            StanceModel::EmbeddingReply => {
+                PairScorer::load_reply_only(&enc_dir, &heads_dir, &pair_opts)?
+            }
             StanceModel::Embedding => None,
         };
         let model_id = match &pair {
-            Some(p) => super::models::short_hash(format!("{model_id}:pair:{}", p.hash).as_bytes())
-                [..8]
-                .to_string(),
+            Some(p) => {
+                let kind = if p.reads_article() { "pair" } else { "reply" };
+                super::models::short_hash(format!("{model_id}:{kind}:{}", p.hash).as_bytes())[..8]
+                    .to_string()
+            }
             None => model_id,
         };
         Ok(Scorer {
