@@ -123,6 +123,10 @@ struct Columns {
     time: Option<usize>,
     thread: Option<usize>,
     title: Option<usize>,
+    /// The title column names the article (`article_title`, `post_title`, …, not a bare
+    /// `title`, which may be a comment's own) and there is no thread column: comments with the
+    /// same title then belong to the same article.
+    title_keys: bool,
     points: Option<usize>,
 }
 
@@ -174,6 +178,7 @@ fn columns(
         title: TITLE
             .iter()
             .find_map(|n| headers.iter().position(|h| h == n)),
+        title_keys: false,
         points: POINTS
             .iter()
             .find_map(|n| headers.iter().position(|h| h == n)),
@@ -192,6 +197,10 @@ fn columns(
             *role = None;
         }
     }
+    cols.title_keys = cols.thread.is_none()
+        && cols
+            .title
+            .is_some_and(|i| headers.get(i).is_some_and(|h| h != "title"));
     Ok(cols)
 }
 
@@ -785,6 +794,9 @@ fn row(
         }
         Some(p) => Some(strip_prefix(p).to_string()),
     };
+    if thread_key.is_none() && cols.title_keys {
+        thread_key = get(cols.title)?.map(str::to_string);
+    }
     Ok(Comment {
         id: id.into(),
         parent_id: parent_id.map(Into::into),
@@ -898,6 +910,33 @@ mod tests {
             .to_string()
             .contains("--text-col \"zz\""));
         assert!(columns(&headers, &ColumnOverrides::default(), "t").is_err());
+    }
+
+    #[test]
+    fn an_article_title_column_without_a_thread_column_groups_by_title() {
+        let csv = "id,parent_id,text,article_title\n1,,root,Bridge plan\n2,1,reply,Bridge plan\n3,,other,Tax cut\n4,3,no title,\n";
+        let input = read_str(csv, &ColumnOverrides::default()).expect("reads");
+        let keys: Vec<_> = input
+            .comments
+            .iter()
+            .map(|c| c.thread_key.as_deref())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                Some("Bridge plan"),
+                Some("Bridge plan"),
+                Some("Tax cut"),
+                None
+            ]
+        );
+        let titles: Vec<_> = input.articles.iter().map(|a| a.title.as_deref()).collect();
+        assert_eq!(titles, [Some("Bridge plan"), Some("Tax cut")]);
+        // A bare `title` may be each comment's own (a review's): it makes no article.
+        let csv = "id,text,title\n1,great,Loved it\n";
+        let input = read_str(csv, &ColumnOverrides::default()).expect("reads");
+        assert_eq!(input.comments[0].thread_key, None);
+        assert!(input.articles.is_empty());
     }
 
     #[test]
