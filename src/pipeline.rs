@@ -176,9 +176,10 @@ pub fn pair_stance(
 pub const THREAD_RULE: bool = true;
 
 /// Whether the thread rule is applied where stance toward the article comes from the one-pass
-/// head and reply stance from the reply model (`--stance-model embedding-reply`). Off until
-/// measured on MT-CSD dev with that pairing under the same rule (models/README.md, "Reply
-/// stance beside the one-pass head").
+/// head and reply stance from the reply model (`--stance-model embedding-reply`). Off: measured
+/// under the same rule (amendment stance v2.12, `scripts/thread_rule_one_pass.py`), it lowered
+/// MT-CSD dev macro-F1 from 0.3457 to 0.3386 (models/README.md, "Reply stance beside the
+/// one-pass head").
 pub const THREAD_RULE_ONE_PASS: bool = false;
 
 /// Least reply-stance probability of agree (or disagree) for a reply to inherit its parent's

@@ -14,7 +14,7 @@ const THEHILL: &str = concat!(
 );
 
 mod common;
-use common::{read_csv, threadlens};
+use common::{parse_csv, read_csv, threadlens};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
@@ -660,12 +660,9 @@ fn embedding_reply_adds_reply_stance_and_leaves_article_stance_alone() {
             mode,
         ];
         let out = threadlens(d.path(), &args, Some(input)).expect(0);
-        let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
-        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-        let get = |c: &str| -> Vec<String> {
-            rows.iter().map(|row| row[col(&h, c)].to_string()).collect()
-        };
+        let (h, rows) = parse_csv(&out.stdout);
+        let get =
+            |c: &str| -> Vec<String> { rows.iter().map(|row| row[col(&h, c)].clone()).collect() };
         [
             "stance_favor",
             "stance_against",
@@ -732,9 +729,8 @@ fn each_command_uses_its_own_default_stance_model() {
         None,
     )
     .expect(0);
-    let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    for row in r.records().map(Result::unwrap) {
+    let (h, rows) = parse_csv(&out.stdout);
+    for row in &rows {
         assert!(
             row[col(&h, "reply_stance")].is_empty(),
             "score: one-pass head"

@@ -132,16 +132,14 @@ impl PairScorer {
         heads_dir: &Path,
         opts: &EncoderOptions,
     ) -> Result<Option<PairScorer>, EncoderError> {
-        let adapter = heads_dir.join(PAIR_ADAPTER_FILE);
-        let heads = heads_dir.join(PAIR_HEADS_FILE);
-        if !adapter.is_file() || !heads.is_file() {
+        let Some((adapter, heads)) = model_files(heads_dir, PAIR_ADAPTER_FILE, PAIR_HEADS_FILE)
+        else {
             return Ok(None);
-        }
+        };
         let (enc, [article, pair_reply], mut hasher) =
             load_model(encoder_dir, &adapter, &heads, opts)?;
-        let reply_adapter = heads_dir.join(REPLY_ADAPTER_FILE);
-        let reply_heads = heads_dir.join(REPLY_HEADS_FILE);
-        let (reply_enc, reply) = if reply_adapter.is_file() && reply_heads.is_file() {
+        let reply_files = model_files(heads_dir, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE);
+        let (reply_enc, reply) = if let Some((reply_adapter, reply_heads)) = reply_files {
             let (enc, [_, reply], h) = load_model(encoder_dir, &reply_adapter, &reply_heads, opts)?;
             hasher.update(h.finalize());
             (Some(enc), reply)
@@ -167,11 +165,10 @@ impl PairScorer {
         heads_dir: &Path,
         opts: &EncoderOptions,
     ) -> Result<Option<PairScorer>, EncoderError> {
-        let adapter = heads_dir.join(REPLY_ADAPTER_FILE);
-        let heads = heads_dir.join(REPLY_HEADS_FILE);
-        if !adapter.is_file() || !heads.is_file() {
+        let Some((adapter, heads)) = model_files(heads_dir, REPLY_ADAPTER_FILE, REPLY_HEADS_FILE)
+        else {
             return Ok(None);
-        }
+        };
         let (enc, heads, hasher) = load_model(encoder_dir, &adapter, &heads, opts)?;
         Ok(Some(PairScorer {
             enc,
@@ -285,6 +282,16 @@ impl PairScorer {
         }
         Ok(out)
     }
+}
+
+/// The adapter and heads files of one model in `heads_dir`, where both are there.
+fn model_files(
+    heads_dir: &Path,
+    adapter: &str,
+    heads: &str,
+) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let (a, h) = (heads_dir.join(adapter), heads_dir.join(heads));
+    (a.is_file() && h.is_file()).then_some((a, h))
 }
 
 /// The first 4 bytes of a hasher's digest in hex (a model's short id).
