@@ -118,3 +118,30 @@ fn reduced_precisions_stay_close_to_the_published_embeddings() {
         }
     }
 }
+
+/// Issue 41: `--precision int8` gives the same scores whichever int8 kernel fbgemm picks. On a
+/// CPU with VNNI this compares its 32-bit sums with the 16-bit pair sums of AVX2-only CPUs
+/// (forced by `FBGEMM_ENABLE_INSTRUCTIONS=AVX2`); with 8-bit weights the pair sums saturated
+/// and toxicity moved by up to 0.034 on this page. On an AVX2-only CPU both runs take the same
+/// kernel, and `score::int8`'s unit tests check the arithmetic itself.
+#[test]
+fn int8_scores_do_not_depend_on_the_cpus_int8_kernel() {
+    let page = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/seeds/sputnik-trump-putin-with-comments.txt"
+    );
+    let score = |isa: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_threadlens"));
+        cmd.args(["score", page, "--precision", "int8", "--quiet"]);
+        cmd.env_remove("FBGEMM_ENABLE_INSTRUCTIONS");
+        if let Some(isa) = isa {
+            cmd.env("FBGEMM_ENABLE_INSTRUCTIONS", isa);
+        }
+        let out = cmd.output().expect("threadlens runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8 CSV")
+    };
+    let native = score(None);
+    assert!(native.lines().count() > 10, "{native}");
+    assert_eq!(native, score(Some("AVX2")), "int8 scores differ between fbgemm's kernels");
+}

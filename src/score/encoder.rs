@@ -72,10 +72,10 @@ pub enum Precision {
     /// bf16 into attention and GELU (so attention runs in bf16 too), fp32 embeddings, residual
     /// stream and layer norms. Fewer conversions than `mixed`.
     Autocast,
-    /// int8 matrix products (fbgemm; VNNI where the CPU has it) with one weight scale per
-    /// output channel and activations quantised per batch; fp32 everywhere else. 1.6× fp32 on
-    /// an AVX-512-VNNI CPU (not measured on AVX2-only ones), but NOT faithful: labels agree with fp32 on only 97–98 % (README,
-    /// performance), so auto never picks it.
+    /// int8 matrix products (fbgemm; VNNI where the CPU has it) with one 7-bit weight scale
+    /// per output channel and activations quantised per batch; fp32 everywhere else. The same
+    /// scores on every CPU class (no kernel saturates: `int8.rs`), but NOT faithful: labels
+    /// agree with fp32 on only 97–98 % (README, performance), so auto never picks it.
     Int8,
 }
 

@@ -1,5 +1,5 @@
 //! Scoring: the transformer encoder, the small heads on its embeddings, and where models live.
-//! `encoder`, `finetune` and `trainer` are the only modules that touch libtorch.
+//! `encoder`, `int8`, `finetune` and `trainer` are the only modules that touch libtorch.
 
 pub mod batch;
 pub mod distill;
@@ -13,3 +13,5 @@ pub mod plugin;
 pub mod precision;
 pub mod scorer;
 pub mod trainer;
+
+pub use int8::describe as int8_description;
