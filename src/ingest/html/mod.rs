@@ -107,8 +107,9 @@ impl Extract {
     }
 }
 
-/// `html` without the tags nested past [`shallow::MAX_DEPTH`], so that html5ever (here and
-/// in html2text, which the other readers use for HTML comment bodies) stays linear.
+/// `html` without the tags nested past [`shallow::MAX_DEPTH`] or left open past
+/// [`shallow::MAX_FORMATTING`] formatting elements, so that html5ever (here and in html2text,
+/// which the other readers use for HTML comment bodies) stays linear.
 pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
     shallow::shallow(html)
 }

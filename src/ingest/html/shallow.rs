@@ -5,6 +5,13 @@
 //! [`MAX_DEPTH`] is re-tokenised (html5ever's tokenizer is linear) and rewritten without the
 //! tags of the elements past that depth, keeping all their text, before it is parsed. Real
 //! pages nest far less and are parsed exactly as saved.
+//!
+//! The same rewrite bounds the *formatting* elements left open (`<b>`, `<i>`, `<font>`…;
+//! issue 34 case 1). The parser reopens every one of them, as a new element, at each text that
+//! follows a closed block, so `<p><b id=N>x` repeated N times builds N²/2 elements (294 KB took
+//! 2.8 GB). Past [`MAX_FORMATTING`] open at once, further formatting tags are dropped (their
+//! text stays), which bounds the parser's work per byte. A real page leaves a few open by
+//! mistake, never dozens.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -20,9 +27,14 @@ use html5ever::tokenizer::{
 /// Deeper elements lose their tags (their text stays, in the element at this depth).
 pub(super) const MAX_DEPTH: usize = 1_000;
 
-/// The page as it is when it nests at most [`MAX_DEPTH`] deep, else flattened past that depth.
+/// Formatting elements left open past this many lose their tags (their text stays).
+pub(super) const MAX_FORMATTING: usize = 8;
+
+/// The page as it is when it nests at most [`MAX_DEPTH`] deep and leaves at most
+/// [`MAX_FORMATTING`] formatting elements open, else without the tags past those limits.
 pub(super) fn shallow(html: &str) -> Cow<'_, str> {
-    if run(html, Mode::Measure).max_depth.get() <= MAX_DEPTH {
+    let measured = run(html, Mode::Measure);
+    if measured.max_depth.get() <= MAX_DEPTH && measured.max_formatting.get() <= MAX_FORMATTING {
         Cow::Borrowed(html)
     } else {
         Cow::Owned(run(html, Mode::Rewrite).out.into_inner())
@@ -45,6 +57,9 @@ struct Sink {
     dropped: RefCell<HashMap<String, usize>>,
     depth: Cell<usize>,
     max_depth: Cell<usize>,
+    /// Formatting elements open (started, not yet ended), and the most at once.
+    formatting: Cell<usize>,
+    max_formatting: Cell<usize>,
     /// Inside script/style/textarea…: text is written as is (or re-escaped for RCDATA).
     raw: Cell<Option<RawKind>>,
 }
@@ -61,6 +76,8 @@ fn run(html: &str, mode: Mode) -> Sink {
         dropped: RefCell::default(),
         depth: Cell::new(0),
         max_depth: Cell::new(0),
+        formatting: Cell::new(0),
+        max_formatting: Cell::new(0),
         raw: Cell::new(None),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
@@ -117,6 +134,26 @@ fn uncounted(name: &str) -> bool {
     )
 }
 
+/// The HTML parser's "formatting elements": the ones it reopens after a block closes them.
+/// `<a>` and `<nobr>` are left out: the parser closes an open one when the next starts, so they
+/// never pile up, and links are what the readers take authors and permalinks from.
+fn formatting(name: &str) -> bool {
+    matches!(
+        name,
+        "b" | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
+
 fn raw_kind(name: &str) -> Option<RawKind> {
     match name {
         "script" => Some(RawKind::ScriptData),
@@ -144,7 +181,10 @@ impl Sink {
         if uncounted(name) || self_closing {
             return true;
         }
-        if self.depth.get() >= MAX_DEPTH && self.mode == Mode::Rewrite {
+        let format = formatting(name);
+        let too_deep = self.depth.get() >= MAX_DEPTH;
+        let too_many = format && self.formatting.get() >= MAX_FORMATTING;
+        if (too_deep || too_many) && self.mode == Mode::Rewrite {
             *self
                 .dropped
                 .borrow_mut()
@@ -156,6 +196,11 @@ impl Sink {
         self.depth.set(self.depth.get() + 1);
         self.max_depth
             .set(self.max_depth.get().max(self.depth.get()));
+        if format {
+            self.formatting.set(self.formatting.get() + 1);
+            self.max_formatting
+                .set(self.max_formatting.get().max(self.formatting.get()));
+        }
         true
     }
 
@@ -171,6 +216,9 @@ impl Sink {
         if let Some(n) = self.open.borrow_mut().get_mut(name).filter(|n| **n > 0) {
             *n -= 1;
             self.depth.set(self.depth.get().saturating_sub(1));
+            if formatting(name) {
+                self.formatting.set(self.formatting.get().saturating_sub(1));
+            }
         }
         true
     }
@@ -249,6 +297,21 @@ mod tests {
         let page =
             "<html><body><div><p>a<div>b</div></div><script>if (a<b) x();</script></body></html>";
         assert!(matches!(shallow(page), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn formatting_left_open_is_capped_and_its_text_kept() {
+        // Issue 34 case 1: each <b> stays open, so the parser would reopen all of them in every
+        // paragraph. Past the cap the tags go; every paragraph's text stays.
+        let n = 1_000;
+        let page: String = (0..n).map(|i| format!("<p><b id={i}>x{i}")).collect();
+        let flat = shallow(&page);
+        assert_eq!(flat.matches("<b ").count(), MAX_FORMATTING);
+        assert_eq!(flat.matches("<p>").count(), n);
+        assert!((0..n).all(|i| flat.contains(&format!("x{i}"))));
+        // Closed formatting elements, however many, are not touched.
+        let closed = "<p><b>bold</b> and <i>it</i></p>".repeat(n);
+        assert!(matches!(shallow(&closed), Cow::Borrowed(_)));
     }
 
     #[test]
