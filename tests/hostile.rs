@@ -334,8 +334,9 @@ fn wxr_entity_in_the_post_title_is_decoded_and_rejects_no_comment() {
 
 #[test]
 fn overlapping_exports_keep_each_identical_comment_once() {
-    let a = b"id,parent_id,author,text\n1,,ann,hello\n2,1,bob,you are wrong\n";
-    let b = b"id,parent_id,author,text\n2,1,bob,you are wrong\n3,1,cat,a different one\n1,,ann,an edited text\n";
+    // Two exports of one thread (they name it), overlapping on comment 2.
+    let a = b"thread_id,id,parent_id,author,text\nt,1,,ann,hello\nt,2,1,bob,you are wrong\n";
+    let b = b"thread_id,id,parent_id,author,text\nt,2,1,bob,you are wrong\nt,3,1,cat,a different one\nt,1,,ann,an edited text\n";
     let mut input = read("a.csv", a, Format::Auto);
     let more = read("b.csv", b, Format::Auto);
     input.comments.extend(more.comments);
@@ -364,6 +365,63 @@ fn overlapping_exports_keep_each_identical_comment_once() {
         .filter(|c| c.author.as_deref() == Some("bob"))
         .count();
     assert_eq!(authors, 1);
+}
+
+/// Issue 34 case 3: the same id, author and text in two threads of one file, or in two files
+/// that name no thread, are two comments; each keeps its own replies, and no reply crosses
+/// into another article.
+#[test]
+fn equal_records_in_other_threads_or_files_are_distinct_comments() {
+    let one_file = b"thread_id,id,parent_id,author,text\nA,1,,,[deleted]\nA,2,1,x,reply in A\nB,1,,,[deleted]\nB,2,1,y,reply in B\n";
+    let forest = thread::build(read("t.csv", one_file, Format::Auto));
+    assert!(forest.integrity.repeated_records.is_empty());
+    let article_of = |forest: &Forest, i: usize| forest.comments[i].thread_key.clone();
+    let parents: Vec<_> = forest
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (forest.comments[i].text.clone(), n.parent.map(|p| article_of(&forest, p)), article_of(&forest, i)))
+        .collect();
+    assert_eq!(forest.nodes.len(), 4, "{parents:?}");
+    for (text, parent_article, article) in &parents {
+        if let Some(pa) = parent_article {
+            assert_eq!(pa, article, "{text} is attached across articles");
+        }
+    }
+    assert_eq!(forest.nodes.iter().filter(|n| n.parent.is_some()).count(), 2);
+
+    let a = b"id,parent_id,author,text\n1,,Anonymous,First!\n2,1,bob,reply in a\n";
+    let b = b"id,parent_id,author,text\n1,,Anonymous,First!\n2,1,cat,reply in b\n";
+    let mut input = read("a.csv", a, Format::Auto);
+    input.comments.extend(read("b.csv", b, Format::Auto).comments);
+    let forest = thread::build(input);
+    assert!(forest.integrity.repeated_records.is_empty());
+    let files: Vec<(String, Option<String>)> = forest
+        .nodes
+        .iter()
+        .zip(&forest.comments)
+        .map(|(n, c)| {
+            (
+                c.loc.file.to_string(),
+                n.parent.map(|p| forest.comments[p].loc.file.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(forest.nodes.len(), 4, "{files:?}");
+    for (file, parent_file) in &files {
+        if let Some(pf) = parent_file {
+            assert_eq!(pf, file, "a reply is attached to the other file's comment 1");
+        }
+    }
+}
+
+/// A parent id that exists only in another article is an orphan, not a link across articles.
+#[test]
+fn a_parent_in_another_article_is_an_orphan() {
+    let csv = b"thread_id,id,parent_id,author,text\nA,1,,ann,in A\nB,2,1,bob,in B naming A's comment\n";
+    let forest = thread::build(read("x.csv", csv, Format::Auto));
+    assert!(forest.nodes.iter().all(|n| n.parent.is_none()));
+    assert_eq!(forest.integrity.orphans.len(), 1);
 }
 
 // ---- 9. NUL bytes ----------------------------------------------------------------------------

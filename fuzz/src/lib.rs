@@ -28,7 +28,7 @@ pub fn check(format: Format, data: &[u8]) {
     };
     let comments = input.comments.len();
     let forest = thread::build(input);
-    // Identical records (same id, author, text) are kept once and listed as repeats.
+    // Repeats of one comment (same source, id, parent, author, text) are kept once and listed.
     let repeats = forest.integrity.repeated_records.len();
     assert_eq!(
         (forest.nodes.len(), forest.comments.len()),

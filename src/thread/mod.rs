@@ -162,16 +162,24 @@ pub fn build(input: Input) -> Forest {
     }
 }
 
-/// Keeps one copy of each record that appears more than once with the same id, author and
-/// text (overlapping exports), listing the repeats; records that share an id but differ are
-/// left for `dedupe_ids`, which keeps them apart.
+/// Keeps one copy of each record that appears more than once as the same comment (overlapping
+/// exports): the same source, id, parent, author and text. The source is the thread or article
+/// the record names, else its file, so `1, Anonymous, First!` in two articles, two thread ids
+/// or two files without thread keys are two comments (issue 34 case 3). The repeats are
+/// listed; records that share an id but differ are left for `dedupe_ids`, which keeps them apart.
 fn drop_repeats(comments: &mut Vec<Comment>, report: &mut Integrity) {
     let mut repeats = vec![false; comments.len()];
     {
-        let mut first: HashMap<(&str, Option<&str>, &str), usize> =
-            HashMap::with_capacity(comments.len());
+        type Key<'a> = (resolve::Source<'a>, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+        let mut first: HashMap<Key, usize> = HashMap::with_capacity(comments.len());
         for (i, c) in comments.iter().enumerate() {
-            let key = (c.id.as_str(), c.author.as_deref(), c.text.as_str());
+            let key = (
+                resolve::source(c),
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+            );
             match first.get(&key) {
                 Some(&f) => {
                     repeats[i] = true;

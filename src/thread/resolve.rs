@@ -88,7 +88,10 @@ fn explicit(
     let c = &comments[i];
     let (found, confidence) = match dups.get(p) {
         Some(group) => (pick_duplicate(i, comments, group), 0.5),
-        None => (index.get(p).copied(), 1.0),
+        None => (
+            index.get(p).copied().filter(|&j| same_article(c, &comments[j])),
+            1.0,
+        ),
     };
     match found {
         Some(j) if j == i => {
@@ -115,17 +118,48 @@ fn explicit(
     }
 }
 
-/// Of several comments sharing the parent id, the latest earlier one in the same article,
-/// else the first other one in the same article, else the first.
+/// Where a record comes from, for telling comments apart: the thread or article it names,
+/// else the file it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Source<'a> {
+    Thread(&'a str),
+    File(&'a str),
+}
+
+pub(crate) fn source(c: &Comment) -> Source<'_> {
+    match &c.thread_key {
+        Some(key) => Source::Thread(key),
+        None => Source::File(&c.loc.file),
+    }
+}
+
+/// Replies never cross articles: a parent must be in the reply's article, unless one of the
+/// two names none (sources without thread keys link across their files by id).
+fn same_article(c: &Comment, parent: &Comment) -> bool {
+    match (&c.thread_key, &parent.thread_key) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// Of several comments sharing the parent id: the latest earlier one from the same source (the
+/// same article, or the same file where neither names one), else the first later one from it,
+/// else the first in the same article; none in another article (an orphan then).
 fn pick_duplicate(i: usize, comments: &[Comment], group: &[usize]) -> Option<usize> {
-    let same = |j: usize| comments[j].thread_key == comments[i].thread_key;
+    let me = source(&comments[i]);
+    let same = |j: usize| source(&comments[j]) == me;
     group
         .iter()
         .copied()
         .rev()
         .find(|&j| j < i && same(j))
         .or_else(|| group.iter().copied().find(|&j| j != i && same(j)))
-        .or_else(|| group.first().copied())
+        .or_else(|| {
+            group
+                .iter()
+                .copied()
+                .find(|&j| j != i && same_article(&comments[i], &comments[j]))
+        })
 }
 
 /// Earlier comments by author name and article, anonymous ones per article, and the replies
