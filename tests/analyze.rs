@@ -749,3 +749,38 @@ fn each_command_uses_its_own_default_stance_model() {
         help.stdout
     );
 }
+
+/// Issue 34 case 9: an output that is an input is refused before anything is written, by file
+/// identity (`./x.csv` and a hard link are the same file), and the input is left as it was.
+#[test]
+fn an_output_that_would_replace_an_input_is_refused() {
+    let d = tmp();
+    let csv = "id,parent_id,author,text\n1,,ann,hello there\n2,1,bob,hi ann\n";
+    std::fs::write(d.path().join("x.csv"), csv).unwrap();
+    std::fs::hard_link(d.path().join("x.csv"), d.path().join("link.csv")).unwrap();
+    for args in [
+        &["score", "x.csv", "-o", "./x.csv"][..],
+        &["threads", "x.csv", "-o", "link.csv"][..],
+    ] {
+        let run = threadlens(d.path(), args, None).expect(2);
+        assert!(run.stderr.contains("it is the input"), "{args:?}: {}", run.stderr);
+        assert_eq!(std::fs::read_to_string(d.path().join("x.csv")).unwrap(), csv);
+    }
+    threadlens(d.path(), &["analyze", "x.csv", "-o", "out"], None).expect(0);
+    let written = std::fs::read_to_string(d.path().join("out/comments.csv")).unwrap();
+    let run = threadlens(d.path(), &["analyze", "out/comments.csv", "-o", "out"], None).expect(2);
+    assert!(run.stderr.contains("comments.csv"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(d.path().join("out/comments.csv")).unwrap(), written);
+}
+
+/// Issue 34 case 13: an empty or blank `--api-key` is refused at start (it used to be taken,
+/// and then `?key=` passed).
+#[test]
+fn an_empty_api_key_is_refused_at_start() {
+    let d = tmp();
+    for key in ["", "  "] {
+        let run = threadlens(d.path(), &["serve", "--api-key", key, "--listen", "127.0.0.1:0"], None)
+            .expect(2);
+        assert!(run.stderr.contains("cannot be empty"), "{}", run.stderr);
+    }
+}

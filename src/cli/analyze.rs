@@ -74,6 +74,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let thresholds = load_thresholds(args.thresholds.as_deref())?;
     // A folder that cannot be written fails now, not after the scoring.
     crate::report::outfile::check_dir(&args.output)?;
+    crate::report::refuse_inputs_in(&args.output, &args.input.inputs)?;
     let (forest, scores, scorer) = read_and_score(
         &args.input,
         &args.stance,

@@ -47,6 +47,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.output {
         // A destination that cannot be written fails now, not after the scoring.
         outfile::check_file(path)?;
+        outfile::refuse_input(path, &args.input.inputs)?;
     }
     let (forest, scores, scorer) = read_and_score(
         &args.input,

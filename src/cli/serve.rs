@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: SocketAddr,
     /// Accept only requests whose `key` query parameter is one of these (repeatable).
-    #[arg(long = "api-key", value_name = "KEY")]
+    #[arg(long = "api-key", value_name = "KEY", value_parser = non_empty_key)]
     pub api_keys: Vec<String>,
     /// Append suggestscore decisions (TOXICITY: 0 approved, 1 rejected) to this labels CSV.
     #[arg(long, value_name = "FILE")]
@@ -49,6 +49,16 @@ pub struct Args {
     pub timeout: u64,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// An API key must be something to match: an empty one would let `?key=` and a bare `?key`
+/// through while the server says a key is required (issue 34 case 13).
+fn non_empty_key(key: &str) -> Result<String, String> {
+    if key.trim().is_empty() {
+        Err("an API key cannot be empty or blank; leave --api-key out to serve without keys".into())
+    } else {
+        Ok(key.to_string())
+    }
 }
 
 /// The largest request body read: a 20 KB comment with context, JSON-escaped.

@@ -79,6 +79,9 @@ impl Settings {
 /// Runs the command: read, build, write, report.
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let settings = Settings::resolve(args);
+    if let Some(path) = &settings.output {
+        crate::report::outfile::refuse_input(path, &settings.inputs)?;
+    }
     let input = ingest::read_inputs(&settings.inputs, &settings.ingest)?;
     let forest = thread::build(input);
 

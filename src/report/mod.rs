@@ -85,6 +85,24 @@ fn f4(v: f32) -> String {
     format!("{v:.4}")
 }
 
+/// The report files `analyze` and `merge` write into their folder (charts/ beside them).
+pub const FILES: [&str; 6] = [
+    "comments.csv",
+    "queue.csv",
+    "threads.csv",
+    "authors.csv",
+    "summary.md",
+    "summary.html",
+];
+
+/// Refuses a report folder where a report file would replace one of `inputs` (issue 34 case 9:
+/// `analyze OUT/comments.csv -o OUT`).
+pub fn refuse_inputs_in(dir: &Path, inputs: &[std::path::PathBuf]) -> Result<(), outfile::OutError> {
+    FILES
+        .iter()
+        .try_for_each(|name| outfile::refuse_input(&dir.join(name), inputs))
+}
+
 /// Writes every report of `analyze` into `dir` (created if needed).
 pub fn write_analysis(
     dir: &Path,
@@ -110,7 +128,7 @@ pub fn write_analysis(
     };
 
     // comments.csv
-    let path = dir.join("comments.csv");
+    let path = dir.join(FILES[0]);
     let mut f = AtomicFile::create(&path).map_err(|e| werr(&path)(&e.source))?;
     let status: Vec<&'static str> = forest.comments.iter().map(|c| c.status()).collect();
     let flags = scores::Flags {
@@ -130,7 +148,7 @@ pub fn write_analysis(
     };
 
     // queue.csv
-    let path = dir.join("queue.csv");
+    let path = dir.join(FILES[1]);
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record(QUEUE_COLUMNS).map_err(|x| e(&x))?;
@@ -171,7 +189,7 @@ pub fn write_analysis(
     written.files.push(path.clone());
 
     // threads.csv
-    let path = dir.join("threads.csv");
+    let path = dir.join(FILES[2]);
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record([
@@ -213,7 +231,7 @@ pub fn write_analysis(
     written.files.push(path.clone());
 
     // authors.csv
-    let path = dir.join("authors.csv");
+    let path = dir.join(FILES[3]);
     let mut w = csv_file(&path)?;
     let e = werr(&path);
     w.write_record([
@@ -273,14 +291,14 @@ pub fn write_analysis(
         }
     }
     // Charts of an earlier run that this one did not draw would sit beside the new ones.
-    outfile::remove_stale(&charts, ".svg", &drawn).map_err(|e| werr(&e.path)(&e.source))?;
-    let path = dir.join("summary.md");
+    outfile::remove_stale(&charts, &drawn).map_err(|e| werr(&e.path)(&e.source))?;
+    let path = dir.join(FILES[4]);
     put(
         &path,
         summary::markdown(&s, forest, scores, &threads).as_bytes(),
     )?;
     written.files.push(path.clone());
-    let path = dir.join("summary.html");
+    let path = dir.join(FILES[5]);
     put(
         &path,
         summary::html_page(&s, forest, scores, &threads).as_bytes(),

@@ -45,6 +45,7 @@ impl AtomicFile {
         let tmp = tempfile::Builder::new()
             .prefix(".threadlens-")
             .suffix(".tmp")
+            .permissions(readable_by_umask())
             .tempfile_in(folder(path))
             .map_err(err(path))?;
         Ok(AtomicFile {
@@ -73,6 +74,54 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> std::io::Result<()> {
         self.w.flush()
     }
+}
+
+/// The mode a new report file gets: 0666 less the umask, as any program's output (issue 34
+/// case 15: a temporary file's 0600 was kept, so a web server or a colleague could not read
+/// the reports). The mode is given at creation, where the kernel applies the umask.
+fn readable_by_umask() -> std::fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o666)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(".")
+            .map(|m| m.permissions())
+            .expect("the working folder has metadata")
+    }
+}
+
+/// Refuses to write `output` when it is one of `inputs`: the same file, by device and inode,
+/// whatever the names (`x.csv`, `./x.csv`, a hard link). Issue 34 case 9: `score x.csv -o
+/// x.csv` replaced its input. Outputs that do not exist yet cannot be an input.
+pub fn refuse_input(output: &Path, inputs: &[PathBuf]) -> Result<(), OutError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(out) = std::fs::metadata(output) else {
+            return Ok(());
+        };
+        for input in inputs {
+            if let Ok(inp) = std::fs::metadata(input) {
+                if (inp.dev(), inp.ino()) == (out.dev(), out.ino()) {
+                    return Err(OutError {
+                        path: output.to_path_buf(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::AlreadyExists,
+                            format!(
+                                "it is the input {}; writing it would replace what is read \
+                                 (choose another output)",
+                                input.display()
+                            ),
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes bytes atomically (see `AtomicFile`).
@@ -125,21 +174,34 @@ pub fn subdir(dir: &Path, name: &str) -> Result<PathBuf, OutError> {
     Ok(path)
 }
 
-/// Removes the files in `dir` whose name ends with `suffix` and that are not in `keep`: the
-/// leftovers of an earlier run (a chart no longer drawn).
-pub fn remove_stale(dir: &Path, suffix: &str, keep: &[PathBuf]) -> Result<(), OutError> {
-    let entries = std::fs::read_dir(dir).map_err(err(dir))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let ours = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(suffix));
-        if ours && !keep.contains(&path) {
-            std::fs::remove_file(&path).map_err(err(&path))?;
+/// The list of files an earlier run wrote into a folder, one name a line.
+const MANIFEST: &str = ".threadlens-written";
+
+/// Removes the files an earlier run wrote into `dir` (named in its manifest) that this run did
+/// not write again (`keep`: a chart no longer drawn), then records `keep` as the manifest.
+/// Files threadlens never wrote stay, whatever their names (issue 34 case 14: every `*.svg`
+/// in the folder used to go).
+pub fn remove_stale(dir: &Path, keep: &[PathBuf]) -> Result<(), OutError> {
+    let manifest = dir.join(MANIFEST);
+    let earlier = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let names: Vec<&str> = keep
+        .iter()
+        .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
+        .collect();
+    for name in earlier.lines() {
+        // Only plain names in this folder: a manifest edited to say `../x` removes nothing.
+        let plain = !name.is_empty() && Path::new(name).file_name() == Some(name.as_ref());
+        if plain && name != MANIFEST && !names.contains(&name) {
+            let path = dir.join(name);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(&path)(e)),
+                _ => {}
+            }
         }
     }
-    Ok(())
+    let mut list = names.join("\n");
+    list.push('\n');
+    write(&manifest, list.as_bytes())
 }
 
 #[cfg(test)]
@@ -195,12 +257,54 @@ mod tests {
             .expect("meta")
             .is_symlink());
         assert!(elsewhere.join("keep.svg").exists());
+        // A first run draws old.svg and new.svg; the user keeps mine.svg beside them.
         std::fs::write(charts.join("old.svg"), "x").expect("old");
         std::fs::write(charts.join("new.svg"), "x").expect("new");
-        std::fs::write(charts.join("notes.txt"), "x").expect("notes");
-        remove_stale(&charts, ".svg", &[charts.join("new.svg")]).expect("stale");
+        std::fs::write(charts.join("mine.svg"), "x").expect("mine");
+        remove_stale(&charts, &[charts.join("old.svg"), charts.join("new.svg")]).expect("first");
+        // The next run draws only new.svg: old.svg goes, mine.svg (never written) stays.
+        remove_stale(&charts, &[charts.join("new.svg")]).expect("stale");
         assert!(!charts.join("old.svg").exists());
-        assert!(charts.join("new.svg").exists() && charts.join("notes.txt").exists());
+        assert!(charts.join("new.svg").exists() && charts.join("mine.svg").exists());
+        // A manifest that names a path outside the folder removes nothing there.
+        std::fs::write(d.path().join("victim.svg"), "x").expect("victim");
+        std::fs::write(charts.join(MANIFEST), "../victim.svg\n").expect("manifest");
+        remove_stale(&charts, &[]).expect("edited manifest");
+        assert!(d.path().join("victim.svg").exists());
+    }
+
+    #[test]
+    fn report_files_take_the_umask_not_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("tempdir");
+        let path = d.path().join("r.csv");
+        write(&path, b"x").expect("writes");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        // Read without setting it (umask(2) would change it under the other tests).
+        let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+        let mask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+            .expect("Umask line");
+        assert_eq!(mode, 0o666 & !mask, "mode {mode:o} under umask {mask:o}");
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_is_refused_by_identity() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let input = d.path().join("x.csv");
+        std::fs::write(&input, "id,text\n1,a\n").expect("input");
+        let link = d.path().join("same.csv");
+        std::fs::hard_link(&input, &link).expect("hard link");
+        let dotted = d.path().join(".").join("x.csv");
+        for out in [&input, &link, &dotted] {
+            let e = refuse_input(out, std::slice::from_ref(&input)).expect_err("refused");
+            assert!(e.to_string().contains("x.csv"), "{e}");
+        }
+        refuse_input(&d.path().join("other.csv"), &[input.clone()]).expect("a new file");
+        std::fs::write(d.path().join("y.csv"), "id\n").expect("y");
+        refuse_input(&d.path().join("y.csv"), &[input]).expect("another file");
     }
 
     #[test]
