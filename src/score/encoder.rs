@@ -529,8 +529,16 @@ fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
     Ok(config)
 }
 
-/// Whether this CPU runs bf16 matrix products natively (AMX or AVX-512-BF16).
+/// Whether this CPU runs bf16 matrix products natively (AMX or AVX-512-BF16), and libtorch
+/// may use them: with ATen capped below AVX-512 (`ATEN_CPU_CAPABILITY=avx2` or `default`, as
+/// `scripts/test` and `bench/throughput.py --avx2-proxy` do to stand in for an AVX2-only CPU)
+/// bf16 is emulated, as on such a CPU, so `auto` is fp32 there too.
 pub fn cpu_has_native_bf16() -> bool {
+    let capped = std::env::var("ATEN_CPU_CAPABILITY")
+        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "avx2" | "default"));
+    if capped {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
