@@ -218,6 +218,14 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             labels.ignored_columns.join(", ")
         ));
     }
+    if let Some((id, first, last)) = labels.superseded.first() {
+        ui.info(format!(
+            "{}: {} superseded by a later row for the same id; the latest decision wins \
+             (first: id '{id}', line {first} replaced by line {last})",
+            args.labels.display(),
+            count(labels.superseded.len() as u64, "row", "rows")
+        ));
+    }
     let mut problems: Vec<Rejection> = labels.rejected.clone();
     let (scores, scores_name) = match &args.scores {
         Some(path) => (

@@ -1,8 +1,10 @@
 //! Reads the moderator's labelled sample: a CSV with `id`, `text` and one 0/1 column per
 //! attribute it labels (any of `toxicity, insult, threat, obscene, identity_attack,
 //! severe_toxicity, sexual_explicit, flag`).
-//! Other columns are ignored and reported; a row with a bad label or a repeated id is
-//! rejected with its line, never dropped silently.
+//! Other columns are ignored and reported; a row with a bad label is rejected with its line,
+//! never dropped silently. A repeated id is a changed decision (Coral sends a new one when a
+//! moderator reverses a decision, and `serve --feedback` appends it): the latest row wins and
+//! the earlier ones are counted as superseded.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,8 @@ pub struct LabelledSample {
     /// Header columns that are neither `id`, `text` nor an attribute.
     pub ignored_columns: Vec<String>,
     pub rejected: Vec<Rejection>,
+    /// Rows replaced by a later row with the same id: (id, its line, the line that won).
+    pub superseded: Vec<(String, u64, u64)>,
 }
 
 /// The label columns accepted, in [`Attribute::ALL`] order, for messages (a literal, so
@@ -79,8 +83,10 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
         has_text: text_col.is_some(),
         ignored_columns,
         rejected: Vec::new(),
+        superseded: Vec::new(),
     };
-    let mut first_line: HashMap<String, u64> = HashMap::new();
+    // The row holding each id's latest decision so far.
+    let mut at: HashMap<String, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
     while let Some(next) = input.next_record(&mut record)? {
         let line = match next {
@@ -103,12 +109,6 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
             sample.rejected.push(reject("the id is empty".into()));
             continue;
         }
-        if let Some(first) = first_line.get(&id) {
-            sample
-                .rejected
-                .push(reject(format!("id '{id}' repeats the row on line {first}")));
-            continue;
-        }
         let labels: Result<Vec<bool>, String> = attributes
             .iter()
             .map(|&(a, col)| {
@@ -122,18 +122,27 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
             .collect();
         match labels {
             Ok(labels) => {
-                first_line.insert(id.clone(), line);
                 let text = text_col
                     .and_then(|c| record.get(c))
                     .map(crate::report::safe::original)
                     .unwrap_or("")
                     .to_string();
-                sample.rows.push(LabelledRow {
+                let row = LabelledRow {
                     line,
-                    id,
+                    id: id.clone(),
                     text,
                     labels,
-                });
+                };
+                match at.get(&id) {
+                    Some(&i) => {
+                        sample.superseded.push((id, sample.rows[i].line, line));
+                        sample.rows[i] = row;
+                    }
+                    None => {
+                        at.insert(id, sample.rows.len());
+                        sample.rows.push(row);
+                    }
+                }
             }
             Err(reason) => sample.rejected.push(reject(format!("id '{id}': {reason}"))),
         }
@@ -210,12 +219,28 @@ mod tests {
         let path = s.rejected[0].path.display().to_string();
         let want = [
             "line 3: id 'b': toxicity is \"maybe\", expected 0 or 1",
-            "line 4: id 'a' repeats the row on line 2",
             "line 5: the id is empty",
             "line 6: has 3 fields, but the header has 2",
         ];
         assert_eq!(reasons, want.map(|w| format!("{path}: {w}")));
         assert!(!s.has_text);
+    }
+
+    /// Issue 34 case 7: a reversed decision (the same id again) replaces the earlier one.
+    #[test]
+    fn the_latest_decision_for_an_id_wins() {
+        let s = read("id,text,toxicity\na,x,1\nb,y,0\na,x,0\na,x,1\nc,z,1\n").unwrap();
+        let got: Vec<(&str, u64, bool)> = s
+            .rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.line, r.labels[0]))
+            .collect();
+        assert_eq!(got, [("a", 5, true), ("b", 3, false), ("c", 6, true)]);
+        assert_eq!(
+            s.superseded,
+            [("a".to_string(), 2, 4), ("a".to_string(), 4, 5)]
+        );
+        assert!(s.rejected.is_empty());
     }
 
     #[test]

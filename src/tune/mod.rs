@@ -496,6 +496,7 @@ mod tests {
             has_text: false,
             ignored_columns: vec![],
             rejected: vec![],
+            superseded: Vec::new(),
         };
         let mut scores = ScoreTable::default();
         let row = |line, s| ScoreRow {
