@@ -52,6 +52,8 @@ pub enum MergeError {
     Unknown { count: usize, examples: String },
     #[error("the scores come from {models}: score every partition with the same models")]
     Models { models: String },
+    #[error("{count} rows of the scores files hold another text than the input's comment with the same id (first: {examples}): were these scores made from this input?")]
+    TextDiffers { count: usize, examples: String },
 }
 
 /// The scores of every comment of a forest, read from scores files.
@@ -77,7 +79,17 @@ struct Row {
     parent_id: String,
     depth: String,
     model: String,
+    /// Hashes of the text cell as written and without a spreadsheet-safe apostrophe (files
+    /// written to stdout are raw); None where the file has no text column.
+    text: Option<[u64; 2]>,
     scores: Scores,
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.trim().hash(&mut h);
+    h.finish()
 }
 
 /// The files a list of paths names: a folder stands for the files in it, in name order,
@@ -147,11 +159,15 @@ pub fn merge(forest: &Forest, paths: &[PathBuf]) -> Result<Merged, MergeError> {
         ..Default::default()
     };
     let mut missing = Vec::new();
+    let mut other_text = Vec::new();
     for (i, (node, c)) in forest.nodes.iter().zip(&forest.comments).enumerate() {
         let Some(row) = rows.remove(c.id.as_str()) else {
             missing.push(c.id.to_string());
             continue;
         };
+        if row.text.is_some_and(|h| !h.contains(&text_hash(&c.text))) {
+            other_text.push(c.id.to_string());
+        }
         let parent = node.parent.map_or("", |p| forest.comments[p].id.as_str());
         if row.thread_id != forest.thread_id(i)
             || row.parent_id != parent
@@ -165,6 +181,12 @@ pub fn merge(forest: &Forest, paths: &[PathBuf]) -> Result<Merged, MergeError> {
         return Err(MergeError::Missing {
             count: missing.len(),
             examples: examples(missing),
+        });
+    }
+    if !other_text.is_empty() {
+        return Err(MergeError::TextDiffers {
+            count: other_text.len(),
+            examples: examples(other_text),
         });
     }
     if !rows.is_empty() {
@@ -215,6 +237,7 @@ struct Columns {
     depth: usize,
     model: usize,
     stance_source: usize,
+    text: Option<usize>,
     sentiment: [usize; 3],
     toxicity: [usize; ATTRIBUTES],
     stance: [usize; 3],
@@ -240,6 +263,7 @@ impl Columns {
             depth,
             model: input.require("model")?,
             stance_source: input.require("stance_source")?,
+            text: input.columns.get("text").copied(),
             sentiment: three(&SENTIMENT)?,
             toxicity: std::array::from_fn(|k| tox[k]),
             stance: three(&STANCE)?,
@@ -324,6 +348,10 @@ fn read_file(
             parent_id: get(cols.parent_id).to_string(),
             depth: get(cols.depth).to_string(),
             model: get(cols.model).to_string(),
+            text: cols.text.map(|c| {
+                let raw = record.get(c).unwrap_or("");
+                [text_hash(raw), text_hash(crate::report::safe::original(raw.trim()))]
+            }),
             scores,
         };
         if let Some(first) = rows.get(&id) {
@@ -498,6 +526,29 @@ mod tests {
             "the scores come from model m (2 rows), model n (1 rows): score every partition with the same models"
         );
         assert_eq!(merge(&whole, &[ab, c]).unwrap().scores.len(), 3);
+    }
+
+    /// Issue 34 case 4: the same ids with other texts are scores of another input.
+    #[test]
+    fn rows_whose_text_differs_from_the_input_are_an_error() {
+        let whole = forest(&[("a", None), ("b", Some("a"))]);
+        let s: Vec<Scores> = (0..2).map(|_| scores(0.5, false)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let same = file(dir.path(), "same", &scores_csv(&whole, &s, "m"));
+        assert_eq!(merge(&whole, &[same]).unwrap().scores.len(), 2);
+        let mut other = forest(&[("a", None), ("b", Some("a"))]);
+        other.comments[1].text = "=another text".into();
+        let changed = file(dir.path(), "changed", &scores_csv(&other, &s, "m"));
+        let err = merge(&whole, &[changed]).unwrap_err();
+        assert!(
+            matches!(&err, MergeError::TextDiffers { count: 1, examples } if examples == "'b'"),
+            "{err}"
+        );
+        // A spreadsheet-safe cell ('=…) still matches its input's text.
+        let mut formula = forest(&[("a", None), ("b", Some("a"))]);
+        formula.comments[1].text = "=SUM(A1)".into();
+        let safe = file(dir.path(), "safe", &scores_csv(&formula, &s, "m"));
+        assert_eq!(merge(&formula, &[safe]).unwrap().scores.len(), 2);
     }
 
     /// A reply scored in a partition without its parent was a root there: the reports take
