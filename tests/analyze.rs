@@ -540,7 +540,15 @@ fn analyze_never_writes_through_a_planted_symlink() {
     std::fs::write(&victim, "precious").unwrap();
     std::fs::create_dir_all(d.path().join("out/charts")).unwrap();
     std::os::unix::fs::symlink(&victim, d.path().join("out/comments.csv")).unwrap();
+    // A chart threadlens never wrote stays (issue 34 case 14); one an earlier run wrote and
+    // this run does not draw goes.
+    std::fs::write(d.path().join("out/charts/mine.svg"), "<svg/>").unwrap();
     std::fs::write(d.path().join("out/charts/stale-old.svg"), "<svg/>").unwrap();
+    std::fs::write(
+        d.path().join("out/charts/.threadlens-written"),
+        "stale-old.svg\n",
+    )
+    .unwrap();
     threadlens(
         d.path(),
         &["analyze", SPUTNIK, "-o", "out", "--quiet"],
@@ -551,6 +559,7 @@ fn analyze_never_writes_through_a_planted_symlink() {
     let meta = std::fs::symlink_metadata(d.path().join("out/comments.csv")).unwrap();
     assert!(meta.is_file() && !meta.is_symlink());
     assert!(!d.path().join("out/charts/stale-old.svg").exists());
+    assert!(d.path().join("out/charts/mine.svg").exists());
     let leftovers: Vec<_> = std::fs::read_dir(d.path().join("out"))
         .unwrap()
         .flatten()
@@ -763,14 +772,29 @@ fn an_output_that_would_replace_an_input_is_refused() {
         &["threads", "x.csv", "-o", "link.csv"][..],
     ] {
         let run = threadlens(d.path(), args, None).expect(2);
-        assert!(run.stderr.contains("it is the input"), "{args:?}: {}", run.stderr);
-        assert_eq!(std::fs::read_to_string(d.path().join("x.csv")).unwrap(), csv);
+        assert!(
+            run.stderr.contains("it is the input"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("x.csv")).unwrap(),
+            csv
+        );
     }
     threadlens(d.path(), &["analyze", "x.csv", "-o", "out"], None).expect(0);
     let written = std::fs::read_to_string(d.path().join("out/comments.csv")).unwrap();
-    let run = threadlens(d.path(), &["analyze", "out/comments.csv", "-o", "out"], None).expect(2);
+    let run = threadlens(
+        d.path(),
+        &["analyze", "out/comments.csv", "-o", "out"],
+        None,
+    )
+    .expect(2);
     assert!(run.stderr.contains("comments.csv"), "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(d.path().join("out/comments.csv")).unwrap(), written);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("out/comments.csv")).unwrap(),
+        written
+    );
 }
 
 /// Issue 34 case 13: an empty or blank `--api-key` is refused at start (it used to be taken,
@@ -779,8 +803,12 @@ fn an_output_that_would_replace_an_input_is_refused() {
 fn an_empty_api_key_is_refused_at_start() {
     let d = tmp();
     for key in ["", "  "] {
-        let run = threadlens(d.path(), &["serve", "--api-key", key, "--listen", "127.0.0.1:0"], None)
-            .expect(2);
+        let run = threadlens(
+            d.path(),
+            &["serve", "--api-key", key, "--listen", "127.0.0.1:0"],
+            None,
+        )
+        .expect(2);
         assert!(run.stderr.contains("cannot be empty"), "{}", run.stderr);
     }
 }

@@ -138,10 +138,18 @@ fn int8_scores_do_not_depend_on_the_cpus_int8_kernel() {
             cmd.env("FBGEMM_ENABLE_INSTRUCTIONS", isa);
         }
         let out = cmd.output().expect("threadlens runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("UTF-8 CSV")
     };
     let native = score(None);
     assert!(native.lines().count() > 10, "{native}");
-    assert_eq!(native, score(Some("AVX2")), "int8 scores differ between fbgemm's kernels");
+    assert_eq!(
+        native,
+        score(Some("AVX2")),
+        "int8 scores differ between fbgemm's kernels"
+    );
 }

@@ -380,7 +380,13 @@ fn equal_records_in_other_threads_or_files_are_distinct_comments() {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (forest.comments[i].text.clone(), n.parent.map(|p| article_of(&forest, p)), article_of(&forest, i)))
+        .map(|(i, n)| {
+            (
+                forest.comments[i].text.clone(),
+                n.parent.map(|p| article_of(&forest, p)),
+                article_of(&forest, i),
+            )
+        })
         .collect();
     assert_eq!(forest.nodes.len(), 4, "{parents:?}");
     for (text, parent_article, article) in &parents {
@@ -388,12 +394,17 @@ fn equal_records_in_other_threads_or_files_are_distinct_comments() {
             assert_eq!(pa, article, "{text} is attached across articles");
         }
     }
-    assert_eq!(forest.nodes.iter().filter(|n| n.parent.is_some()).count(), 2);
+    assert_eq!(
+        forest.nodes.iter().filter(|n| n.parent.is_some()).count(),
+        2
+    );
 
     let a = b"id,parent_id,author,text\n1,,Anonymous,First!\n2,1,bob,reply in a\n";
     let b = b"id,parent_id,author,text\n1,,Anonymous,First!\n2,1,cat,reply in b\n";
     let mut input = read("a.csv", a, Format::Auto);
-    input.comments.extend(read("b.csv", b, Format::Auto).comments);
+    input
+        .comments
+        .extend(read("b.csv", b, Format::Auto).comments);
     let forest = thread::build(input);
     assert!(forest.integrity.repeated_records.is_empty());
     let files: Vec<(String, Option<String>)> = forest
@@ -410,7 +421,10 @@ fn equal_records_in_other_threads_or_files_are_distinct_comments() {
     assert_eq!(forest.nodes.len(), 4, "{files:?}");
     for (file, parent_file) in &files {
         if let Some(pf) = parent_file {
-            assert_eq!(pf, file, "a reply is attached to the other file's comment 1");
+            assert_eq!(
+                pf, file,
+                "a reply is attached to the other file's comment 1"
+            );
         }
     }
 }
@@ -418,7 +432,8 @@ fn equal_records_in_other_threads_or_files_are_distinct_comments() {
 /// A parent id that exists only in another article is an orphan, not a link across articles.
 #[test]
 fn a_parent_in_another_article_is_an_orphan() {
-    let csv = b"thread_id,id,parent_id,author,text\nA,1,,ann,in A\nB,2,1,bob,in B naming A's comment\n";
+    let csv =
+        b"thread_id,id,parent_id,author,text\nA,1,,ann,in A\nB,2,1,bob,in B naming A's comment\n";
     let forest = thread::build(read("x.csv", csv, Format::Auto));
     assert!(forest.nodes.iter().all(|n| n.parent.is_none()));
     assert_eq!(forest.integrity.orphans.len(), 1);

@@ -460,7 +460,9 @@ fn threads_capped(file: &Path, cap_kib: u64, deadline: Duration) -> (Option<i32>
     let out = file.with_extension("out.csv");
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {cap_kib}; exec \"$0\" threads \"$1\" -o \"$2\""))
+        .arg(format!(
+            "ulimit -v {cap_kib}; exec \"$0\" threads \"$1\" -o \"$2\""
+        ))
         .arg(env!("CARGO_BIN_EXE_threadlens"))
         .arg(file)
         .arg(&out)
@@ -537,4 +539,43 @@ fn formatting_left_open_stays_within_a_memory_cap_in_every_html_path() {
             &csv[..csv.len().min(400)]
         );
     }
+}
+
+/// Issue 34 case 11: a `<template>` is never shown by a browser, so the comment-like markup in
+/// it is not read as comments.
+#[test]
+fn template_content_is_not_read_as_comments() {
+    let page = r#"<html><body><h1>Post</h1><ol class="commentlist">
+<li class="comment depth-1" id="comment-1"><div class="comment-author"><cite class="fn">ann</cite></div><p>the real one</p></li>
+<template><li class="comment depth-1" id="comment-2"><div class="comment-author"><cite class="fn">tpl</cite></div><p>ghost</p></li></template>
+</ol><template><div class="topic-post" id="post-9"><a class="username">x</a><time datetime="2024-01-01">d</time><p>ghost two</p></div></template></body></html>"#;
+    let input = read_bytes("t.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let texts: Vec<&str> = input.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["the real one"]);
+}
+
+/// Issue 34 case 12: a comment nested inside another comment's author element is a comment of
+/// its own; its text does not leak into the outer comment's author name.
+#[test]
+fn a_comment_inside_an_author_element_does_not_leak_into_the_name() {
+    let post = |id: &str, who: &str, inner: &str, text: &str| {
+        format!(
+            r#"<div class="topic-post" id="{id}"><div class="post-meta"><span class="username">{who}{inner}</span> <time datetime="2024-05-01T10:00:00Z">May 1</time></div><div class="cooked"><p>{text}</p></div></div>"#
+        )
+    };
+    let inner = post("post-2", "bo", "", "the inner comment");
+    let page = format!(
+        "<html><body><h1>T</h1><section>{}{}{}</section></body></html>",
+        post("post-1", "ada", &inner, "the outer comment"),
+        post("post-3", "cy", "", "a third"),
+        post("post-4", "di", "", "a fourth")
+    );
+    let input = read_bytes("a.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let authors: Vec<(&str, Option<&str>)> = input
+        .comments
+        .iter()
+        .map(|c| (c.id.as_str(), c.author.as_deref()))
+        .collect();
+    assert!(authors.contains(&("post-1", Some("ada"))), "{authors:?}");
+    assert!(authors.contains(&("post-2", Some("bo"))), "{authors:?}");
 }

@@ -50,7 +50,13 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     }
     let thresholds = load_thresholds(args.thresholds.as_deref())?;
     crate::report::outfile::check_dir(&args.output)?;
-    let read: Vec<PathBuf> = args.input.inputs.iter().chain(&args.scores).cloned().collect();
+    let read: Vec<PathBuf> = args
+        .input
+        .inputs
+        .iter()
+        .chain(&args.scores)
+        .cloned()
+        .collect();
     crate::report::refuse_inputs_in(&args.output, &read)?;
     let forest = read_forest(&args.input, ui)?;
     let merged = merge::merge(&forest, &args.scores).context("merging the scores")?;

@@ -78,7 +78,11 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
             "no"
         }
     )?;
-    writeln!(out, "int8 on this CPU: {}", crate::score::int8_description())?;
+    writeln!(
+        out,
+        "int8 on this CPU: {}",
+        crate::score::int8_description()
+    )?;
     if args.no_check {
         return Ok(Outcome::Clean);
     }

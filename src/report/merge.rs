@@ -350,7 +350,10 @@ fn read_file(
             model: get(cols.model).to_string(),
             text: cols.text.map(|c| {
                 let raw = record.get(c).unwrap_or("");
-                [text_hash(raw), text_hash(crate::report::safe::original(raw.trim()))]
+                [
+                    text_hash(raw),
+                    text_hash(crate::report::safe::original(raw.trim())),
+                ]
             }),
             scores,
         };

@@ -97,7 +97,10 @@ pub const FILES: [&str; 6] = [
 
 /// Refuses a report folder where a report file would replace one of `inputs` (issue 34 case 9:
 /// `analyze OUT/comments.csv -o OUT`).
-pub fn refuse_inputs_in(dir: &Path, inputs: &[std::path::PathBuf]) -> Result<(), outfile::OutError> {
+pub fn refuse_inputs_in(
+    dir: &Path,
+    inputs: &[std::path::PathBuf],
+) -> Result<(), outfile::OutError> {
     FILES
         .iter()
         .try_for_each(|name| outfile::refuse_input(&dir.join(name), inputs))

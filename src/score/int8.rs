@@ -28,7 +28,12 @@ pub(crate) const Q_MAX: f64 = 64.0;
 /// caps it) and that its results do not depend on that choice.
 pub fn describe() -> String {
     let capped = std::env::var("FBGEMM_ENABLE_INSTRUCTIONS")
-        .map(|v| matches!(v.to_ascii_uppercase().as_str(), "AVX2" | "AVX512" | "AVX512_256"))
+        .map(|v| {
+            matches!(
+                v.to_ascii_uppercase().as_str(),
+                "AVX2" | "AVX512" | "AVX512_256"
+            )
+        })
         .unwrap_or(false);
     let kernel = if cpu_has_vnni() && !capped {
         "AVX-512 VNNI kernels (32-bit sums)"
@@ -213,7 +218,9 @@ mod tests {
         // came out at half its value.
         let k = 64;
         let x = Tensor::ones([4, k], (Kind::Float, tch::Device::Cpu)) * 2.0;
-        let alt: Vec<f32> = (0..k).map(|i| if i % 2 == 0 { 0.5 } else { -0.5 }).collect();
+        let alt: Vec<f32> = (0..k)
+            .map(|i| if i % 2 == 0 { 0.5 } else { -0.5 })
+            .collect();
         let mut one = vec![0.0f32; k as usize];
         one[3] = -0.25;
         let w = Tensor::stack(

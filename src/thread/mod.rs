@@ -170,7 +170,13 @@ pub fn build(input: Input) -> Forest {
 fn drop_repeats(comments: &mut Vec<Comment>, report: &mut Integrity) {
     let mut repeats = vec![false; comments.len()];
     {
-        type Key<'a> = (resolve::Source<'a>, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+        type Key<'a> = (
+            resolve::Source<'a>,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+        );
         let mut first: HashMap<Key, usize> = HashMap::with_capacity(comments.len());
         for (i, c) in comments.iter().enumerate() {
             let key = (

@@ -89,7 +89,10 @@ fn explicit(
     let (found, confidence) = match dups.get(p) {
         Some(group) => (pick_duplicate(i, comments, group), 0.5),
         None => (
-            index.get(p).copied().filter(|&j| same_article(c, &comments[j])),
+            index
+                .get(p)
+                .copied()
+                .filter(|&j| same_article(c, &comments[j])),
             1.0,
         ),
     };

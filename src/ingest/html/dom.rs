@@ -173,7 +173,14 @@ pub(super) fn render<'a>(n: N<'a>, prune: impl Fn(N<'a>) -> bool) -> String {
 
 /// The text of `n`'s subtree on one line: whitespace collapsed, nothing pruned.
 pub(super) fn line(n: N<'_>) -> String {
-    render(n, |_| false)
+    own_line(n, |_| false)
+}
+
+/// The text of `n`'s subtree on one line without the parts `prune` cuts: a comment's author
+/// without another comment nested inside the author element (issue 34 case 12), which is a
+/// comment of its own and must not leak into the name.
+pub(super) fn own_line<'a>(n: N<'a>, prune: impl Fn(N<'a>) -> bool) -> String {
+    render(n, prune)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -223,7 +223,9 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
                 &["author", "username", "user-name", "user-link", "byline"],
             )
     });
-    item.author = author.map(dom::line).filter(|a| !a.is_empty());
+    item.author = author
+        .map(|a| dom::own_line(a, own))
+        .filter(|a| !a.is_empty());
     let time = dom::find(n, own, |x| tag(x) == "time")
         .or_else(|| dom::find(n, own, |x| class_has(x, &["date", "time"])));
     item.time = time.map(|t| super::sites::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));

@@ -117,7 +117,8 @@ pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
 /// Reads a saved HTML page.
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
-    let doc = Html::parse_document(&shallow::shallow(&html));
+    let mut doc = Html::parse_document(&shallow::shallow(&html));
+    drop_templates(&mut doc);
     let key = page::article_key(file);
     let article = article::read(&doc, &key);
     let extract = match sites::extract(&doc) {
@@ -146,6 +147,27 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
         kind: RejectKind::EmptyFile,
     });
     Ok(())
+}
+
+/// Removes every `<template>` and what it holds: a browser never shows template content
+/// (scripts clone it into the page, and a saved page holds the clones), so comment-like markup
+/// there is not a comment on the page (issue 34 case 11).
+fn drop_templates(doc: &mut Html) {
+    let templates: Vec<ego_tree::NodeId> = doc
+        .tree
+        .nodes()
+        .filter(|n| {
+            n.value()
+                .as_element()
+                .is_some_and(|e| e.name() == "template")
+        })
+        .map(|n| n.id())
+        .collect();
+    for id in templates {
+        if let Some(mut n) = doc.tree.get_mut(id) {
+            n.detach();
+        }
+    }
 }
 
 /// Turns extracted items into comments (ids, parents by id) and stubs into partial-thread

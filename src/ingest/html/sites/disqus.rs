@@ -39,7 +39,7 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     let mut item = Item::new(id, parent);
     let own = |x: N<'_>| is_post(x) || has_class(x, "children");
     item.author = dom::find(n, own, |x| has_class(x, "author"))
-        .map(dom::line)
+        .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
     item.time = dom::find(n, own, |x| has_class(x, "time-ago"))
         .map(|t| attr(t, "title").map_or_else(|| dom::line(t), str::to_string));

@@ -48,7 +48,7 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
     let mut item = Item::new(id, parent);
     let own = |x: N<'_>| is_thing(x) || has_class(x, "child");
     item.author = attr_str(n, "data-author")
-        .or_else(|| dom::find(n, own, |x| has_class(x, "author")).map(dom::line));
+        .or_else(|| dom::find(n, own, |x| has_class(x, "author")).map(|a| dom::own_line(a, own)));
     item.time = dom::find(n, own, |x| {
         tag(x) == "time" && has_class(x, "live-timestamp")
     })

@@ -73,7 +73,9 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
             .filter(|a| !dom::line(*a).is_empty() && !has_class(*a, "comment-reply-link"))
             .or(Some(box_))
     });
-    item.author = author.map(dom::line).filter(|a| !a.is_empty());
+    item.author = author
+        .map(|a| dom::own_line(a, own))
+        .filter(|a| !a.is_empty());
     item.time = dom::find(n, own, |x| tag(x) == "time")
         .map(|t| super::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
     let body = dom::find(n, own, |x| {

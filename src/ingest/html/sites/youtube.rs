@@ -79,7 +79,7 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
     let mut item = Item::new(id, parent);
     item.time = time_link.map(dom::line).filter(|t| !t.is_empty());
     item.author = dom::find(n, own, |x| id_attr(x) == Some("author-text"))
-        .map(dom::line)
+        .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
     // "72 likes" in the label; the visible count may be abbreviated ("1.2K"), so it is read
     // only when it is a plain number (a hidden "0" where nobody liked the comment).
