@@ -446,3 +446,74 @@ fn googles_python_client_works_against_the_local_server() {
         .expect("feedback")
         .contains("py-1,"));
 }
+
+/// Whether the server has closed `s` (a read gives end of file or a reset) within `wait`.
+fn closed_by_server(s: &mut TcpStream, wait: Duration) -> bool {
+    s.set_read_timeout(Some(wait)).ok();
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // an error answer (408) before the close is fine
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Issue 34 case 5: idle connections and a slowloris client (headers sent a few bytes at a
+/// time, never finished) are closed after --header-timeout; at most --max-connections are held
+/// at once; and normal requests are answered again as soon as the idle ones are gone.
+#[test]
+fn idle_and_slow_connections_are_closed_and_capped() {
+    let server = Server::start(&["--max-connections", "4", "--header-timeout", "1"]);
+    let mut idle: Vec<TcpStream> = (0..12)
+        .map(|_| TcpStream::connect(("127.0.0.1", server.port)).expect("connect"))
+        .collect();
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    slow.write_all(b"POST /v1alpha1/comments:analyze HTTP/1.1\r\nHost: x\r\n")
+        .expect("send part of a header");
+    let start = std::time::Instant::now();
+    for s in idle.iter_mut().chain(std::iter::once(&mut slow)) {
+        assert!(
+            closed_by_server(s, Duration::from_secs(5)),
+            "a connection is still open after {:?}",
+            start.elapsed()
+        );
+    }
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    let (status, body) = server.request("GET", "/healthz", "");
+    assert_eq!((status, body.trim()), (200, "ok"));
+}
+
+/// Issue 34 case 5: SIGTERM with a request whose body never finishes arriving exits after
+/// --drain-timeout instead of waiting for ever.
+#[test]
+fn sigterm_with_a_half_sent_request_exits_within_the_drain_deadline() {
+    let mut server = Server::start(&["--drain-timeout", "1", "--body-timeout", "60"]);
+    let mut half = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    half.write_all(
+        b"POST /v1alpha1/comments:analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"comm",
+    )
+    .expect("send half a request");
+    std::thread::sleep(Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "still running {:?} after SIGTERM",
+            start.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    drop(half);
+}

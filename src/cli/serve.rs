@@ -23,7 +23,8 @@ use crate::serve::{ServeOptions, ANALYZE_PATH, SUGGEST_PATH};
 /// context text), with the scores `threadlens score` gives. POST comments:suggestscore
 /// appends moderator decisions to --feedback, a labels file for `threadlens tune --labels`.
 /// GET /healthz, GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it after the requests in
-/// flight are answered.
+/// flight are answered (for at most --drain-timeout seconds). Slow and idle connections are
+/// closed after --header-timeout / --body-timeout, and at most --max-connections are open.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on (loopback unless told otherwise; port 0 picks a free one).
@@ -47,6 +48,20 @@ pub struct Args {
     /// Longest time, in seconds, a request waits for its scores (then 504).
     #[arg(long, default_value_t = 30, value_name = "S")]
     pub timeout: u64,
+    /// Most connections open at once; one more is closed at once (keep it below the
+    /// process's descriptor limit, `ulimit -n`).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_connections: usize,
+    /// Longest time, in seconds, to receive a request's headers, or to wait for the next request
+    /// on an idle kept-alive connection; then the connection is closed.
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    pub header_timeout: u64,
+    /// Longest time, in seconds, to receive a request's body (then 408).
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub body_timeout: u64,
+    /// Longest time, in seconds, SIGTERM or Ctrl-C waits for the requests in flight.
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub drain_timeout: u64,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -84,6 +99,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         },
         timeout: Duration::from_secs(args.timeout.max(1)),
         max_body: MAX_BODY,
+        limits: crate::serve::ConnLimits {
+            max_connections: args.max_connections.max(1),
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+            drain: Duration::from_secs(args.drain_timeout),
+        },
     };
     let keyed = if opts.api_keys.is_empty() {
         "no key needed"

@@ -39,6 +39,34 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// Largest request body read.
     pub max_body: usize,
+    pub limits: ConnLimits,
+}
+
+/// What a slow, idle or half-sent connection may hold (issue 34 case 5: 300 idle connections
+/// used up a 256-descriptor limit, slowloris clients were held as long as they liked, and
+/// SIGTERM waited for ever on a half-sent request).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Connections open at once; one more is closed at accept, before it is read.
+    pub max_connections: usize,
+    /// Longest wait for a request's whole header, from the first byte or, on a kept-alive
+    /// connection, from the end of the previous answer: idle and slowloris connections close.
+    pub header_timeout: Duration,
+    /// Longest time reading one request body (then 408).
+    pub body_timeout: Duration,
+    /// Longest wait, after SIGTERM or Ctrl-C, for the requests in flight; then the rest close.
+    pub drain: Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> ConnLimits {
+        ConnLimits {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            drain: Duration::from_secs(30),
+        }
+    }
 }
 
 struct App {
@@ -48,6 +76,7 @@ struct App {
     feedback: Option<Feedback>,
     timeout: Duration,
     max_body: usize,
+    body_timeout: Duration,
 }
 
 /// The analyze and suggestscore paths, as Perspective serves them.
@@ -71,6 +100,7 @@ pub fn run(
         feedback,
         timeout: opts.timeout,
         max_body: opts.max_body,
+        body_timeout: opts.limits.body_timeout,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -86,15 +116,54 @@ pub fn run(
             .route("/$discovery/rest", get(discovery))
             .route("/metrics", get(metrics_text))
             .with_state(app);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        accept_loop(listener, router, opts.limits).await;
         anyhow::Ok(())
     })?;
     // Every handle to the batcher is gone with the router: the worker finishes and stops.
     drop(runtime);
     let _ = worker.join();
     Ok(())
+}
+
+/// Accepts connections until SIGTERM or Ctrl-C, each served by hyper with the header timeout
+/// and held by a permit of [`ConnLimits::max_connections`]; then stops accepting, lets the
+/// requests in flight finish for at most [`ConnLimits::drain`], and returns (what is still
+/// open is closed when the runtime goes).
+async fn accept_loop(listener: tokio::net::TcpListener, router: Router, limits: ConnLimits) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of descriptors or a connection reset before accept: wait a little
+                // rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream); // full: closed at once, so it holds nothing
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(limits.drain, graceful.shutdown()).await;
 }
 
 async fn shutdown_signal() {
@@ -158,7 +227,17 @@ impl App {
         body: Body,
     ) -> Result<axum::body::Bytes, ApiError> {
         self.check_key(query)?;
-        self.read_body(body).await
+        match tokio::time::timeout(self.body_timeout, self.read_body(body)).await {
+            Ok(read) => read,
+            Err(_) => Err(ApiError {
+                code: 408,
+                status: "DEADLINE_EXCEEDED",
+                message: format!(
+                    "The request body took longer than {:?} to arrive.",
+                    self.body_timeout
+                ),
+            }),
+        }
     }
 
     /// Reads the body within `max_body`. A body over the limit is still read to its end (up
