@@ -26,9 +26,27 @@ struct Client {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_threadlens"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--quiet"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadlens"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--quiet"])
+            .args(extra);
+        Server::spawn(cmd)
+    }
+
+    /// The server under `ulimit -f BLOCKS` (512-byte blocks): a disk that fills up.
+    fn start_with_file_limit(blocks: u32, extra: &[&str]) -> Server {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "ulimit -f {blocks}; exec \"$0\" serve --listen 127.0.0.1:0 --quiet \"$@\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_threadlens"))
             .args(extra)
+            .env("THREADLENS_PRECISION", "fp32");
+        Server::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -516,4 +534,37 @@ fn sigterm_with_a_half_sent_request_exits_within_the_drain_deadline() {
     };
     assert!(status.success(), "{status:?}");
     drop(half);
+}
+
+/// Issue 34 case 6: when the disk fills up (here a 1 KiB file-size limit), a decision that
+/// cannot be written whole is cut back and answered 500; every decision answered 200 is in the
+/// file exactly once, and the file stays one that tune reads without a rejected row.
+#[test]
+fn a_full_disk_answers_500_and_leaves_only_whole_rows() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let fb = d.path().join("feedback.csv");
+    let server = Server::start_with_file_limit(2, &["--feedback", fb.to_str().expect("utf-8 path")]);
+    let mut answered = Vec::new();
+    for i in 0..30 {
+        let body = json!({
+            "comment": {"text": format!("decision {i}: {}", "a fairly long comment text ".repeat(3))},
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+            "clientToken": format!("c{i}")
+        });
+        let (status, _) = server.post(SUGGEST, &body);
+        assert!(status == 200 || status == 500, "{status}");
+        if status == 200 {
+            answered.push(format!("c{i}"));
+        }
+    }
+    assert!(
+        !answered.is_empty() && answered.len() < 30,
+        "the limit should be reached part way: {} answered 200",
+        answered.len()
+    );
+    let sample = threadlens::tune::labels::read_labels(&fb).expect("tune reads the file");
+    assert!(sample.rejected.is_empty(), "{:?}", sample.rejected);
+    let ids: Vec<String> = sample.rows.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids, answered);
+    assert!(std::fs::read(&fb).expect("file").ends_with(b"\n"));
 }

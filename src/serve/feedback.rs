@@ -20,17 +20,102 @@ pub struct Feedback {
     file: Mutex<File>,
 }
 
-impl Feedback {
-    /// Opens `path` for appending, writing the header when the file is new or empty.
-    pub fn open(path: &Path) -> std::io::Result<Feedback> {
-        let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-        if file.metadata()?.len() == 0 {
-            file.write_all(b"id,text,toxicity\n")?;
-            file.sync_data()?;
+/// The header of a feedback file, and of every file it appends to.
+const HEADER: &[u8] = b"id,text,toxicity\n";
+
+fn invalid(path: &Path, what: String) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("{}: {what}; move it aside or give another --feedback file", path.display()),
+    )
+}
+
+/// Opens `path` for appending: a regular file (a FIFO would block start-up, and is refused
+/// without waiting), created with the header when new or empty. An existing file must be one
+/// this server wrote: the header, whole rows of three cells, no quote left open and a final
+/// line end; anything else would be corrupted by the next row (issue 34 case 6).
+fn open_append(path: &Path) -> std::io::Result<File> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(invalid(path, "not a regular file".into()));
         }
+        check(path, &std::fs::read(path)?)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(invalid(path, "not a regular file".into()));
+    }
+    if file.metadata()?.len() == 0 {
+        file.write_all(HEADER)?;
+        file.sync_data()?;
+    }
+    Ok(file)
+}
+
+/// What [`open_append`] accepts of an existing file's contents.
+fn check(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    if !bytes.starts_with(HEADER) {
+        let first = String::from_utf8_lossy(bytes.split(|&b| b == b'\n').next().unwrap_or(b""));
+        return Err(invalid(
+            path,
+            format!("line 1 is {first:?}, not the feedback header id,text,toxicity"),
+        ));
+    }
+    if !bytes.ends_with(b"\n") {
+        let line = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(invalid(path, format!("line {line} has no line end (a partial row)")));
+    }
+    // Quotes come in pairs in whole CSV cells; an odd count leaves one open to the end.
+    if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        return Err(invalid(path, "a quote is left open (a partial row)".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) if record.len() == 3 => {}
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                return Err(invalid(path, format!("line {line} has {} cells, not 3", record.len())));
+            }
+            Err(e) => return Err(invalid(path, e.to_string())),
+        }
+    }
+}
+
+/// Whether the file at `path` is no longer `file` (rotated, moved or deleted).
+fn replaced(path: &Path, file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(path), file.metadata()) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) != (b.dev(), b.ino()),
+            _ => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        !path.exists() || file.metadata().is_err()
+    }
+}
+
+impl Feedback {
+    /// Opens `path` for appending (see [`open_append`]).
+    pub fn open(path: &Path) -> std::io::Result<Feedback> {
         Ok(Feedback {
             path: path.to_path_buf(),
-            file: Mutex::new(file),
+            file: Mutex::new(open_append(path)?),
         })
     }
 
@@ -38,7 +123,10 @@ impl Feedback {
         &self.path
     }
 
-    /// Appends one decision and syncs it to disk. The id is the client token (Coral sends the
+    /// Appends one decision and syncs it to disk, all or nothing: a write that fails (a full
+    /// disk) is cut back to the file's length before it, and the error answers the request
+    /// 500. A file rotated or deleted since the last row is opened anew (with its header), so
+    /// no decision goes to a file nobody reads. The id is the client token (Coral sends the
     /// comment id), or a hash of the text when there is none.
     pub fn record(&self, s: &Suggestion) -> std::io::Result<()> {
         let Some(&(_, label)) = s.labels.iter().find(|(a, _)| a == ATTRIBUTE) else {
@@ -57,8 +145,17 @@ impl Feedback {
             .into_inner()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(&bytes)?;
-        file.sync_data()
+        if replaced(&self.path, &file) {
+            *file = open_append(&self.path)?;
+        }
+        let before = file.metadata()?.len();
+        let written = file.write_all(&bytes).and_then(|()| file.sync_data());
+        if let Err(e) = written {
+            let _ = file.set_len(before);
+            let _ = file.sync_data();
+            return Err(e);
+        }
+        Ok(())
     }
 }
 
@@ -102,5 +199,64 @@ mod tests {
         assert!(got[1].0.starts_with("text-"));
         assert_eq!(got[2], ("c3", "fine", false));
         assert!(sample.rejected.is_empty());
+    }
+
+    fn decision(token: &str) -> Suggestion {
+        Suggestion {
+            text: format!("text of {token}"),
+            labels: vec![(ATTRIBUTE.to_string(), true)],
+            client_token: Some(token.to_string()),
+        }
+    }
+
+    /// Issue 34 case 6: a file this server did not write whole is refused at start, naming
+    /// the file and what is wrong, instead of being appended to and corrupted.
+    #[test]
+    fn files_that_would_be_corrupted_are_refused_at_start() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            ("foreign.csv", "id,label\n1,0\n", "line 1 is \"id,label\""),
+            ("partial.csv", "id,text,toxicity\na,hi,1", "line 2 has no line end"),
+            ("quote.csv", "id,text,toxicity\na,\"open,1\n", "a quote is left open"),
+            ("cells.csv", "id,text,toxicity\na,hi\n", "line 2 has 2 cells"),
+        ];
+        for (name, text, want) in cases {
+            let path = d.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            let err = Feedback::open(&path).err().expect("refused").to_string();
+            assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+            assert_eq!(std::fs::read_to_string(&path).expect("read"), text, "{name} changed");
+        }
+        // A FIFO is refused at once (opening it for writing would wait for a reader).
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("c path");
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = Feedback::open(&fifo).err().expect("refused").to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    /// Issue 34 case 6: a file rotated (moved away) or deleted since the last decision is
+    /// opened anew, with its header, so no decision goes to a file nobody reads.
+    #[test]
+    fn a_rotated_or_deleted_file_is_opened_anew() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let path = d.path().join("fb.csv");
+        let fb = Feedback::open(&path).expect("open");
+        fb.record(&decision("a")).expect("a");
+        std::fs::rename(&path, d.path().join("fb.csv.1")).expect("rotate");
+        fb.record(&decision("b")).expect("b");
+        std::fs::remove_file(&path).expect("delete");
+        fb.record(&decision("c")).expect("c");
+        let ids = |p: &Path| -> Vec<String> {
+            crate::tune::labels::read_labels(p)
+                .expect("reads")
+                .rows
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(ids(&d.path().join("fb.csv.1")), ["a"]);
+        assert_eq!(ids(&path), ["c"]);
     }
 }
