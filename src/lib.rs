@@ -5,6 +5,7 @@
 //! training/plug-in code under `score` touch libtorch; everything else is plain Rust.
 
 pub mod cli;
+pub mod csvread;
 pub mod ingest;
 pub mod pipeline;
 pub mod report;

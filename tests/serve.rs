@@ -473,7 +473,12 @@ fn closed_by_server(s: &mut TcpStream, wait: Duration) -> bool {
         match s.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue, // an error answer (408) before the close is fine
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false
             }
             Err(_) => return true,
@@ -501,7 +506,11 @@ fn idle_and_slow_connections_are_closed_and_capped() {
             start.elapsed()
         );
     }
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     let (status, body) = server.request("GET", "/healthz", "");
     assert_eq!((status, body.trim()), (200, "ok"));
 }
@@ -543,7 +552,8 @@ fn sigterm_with_a_half_sent_request_exits_within_the_drain_deadline() {
 fn a_full_disk_answers_500_and_leaves_only_whole_rows() {
     let d = tempfile::tempdir().expect("tempdir");
     let fb = d.path().join("feedback.csv");
-    let server = Server::start_with_file_limit(2, &["--feedback", fb.to_str().expect("utf-8 path")]);
+    let server =
+        Server::start_with_file_limit(2, &["--feedback", fb.to_str().expect("utf-8 path")]);
     let mut answered = Vec::new();
     for i in 0..30 {
         let body = json!({

@@ -4,6 +4,8 @@
 //! forest that holds every ingested comment exactly once and can be written in every output
 //! format.
 
+#[path = "../../src/csvread.rs"]
+pub mod csvread;
 #[path = "../../src/ingest/mod.rs"]
 pub mod ingest;
 #[path = "../../src/thread/mod.rs"]

@@ -30,7 +30,7 @@ mod youtube;
 pub use error::IngestError;
 
 /// The longest single record (CSV record, JSON line) accepted; longer ones are rejected.
-pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_RECORD_BYTES: usize = crate::csvread::MAX_RECORD_BYTES;
 
 /// Input formats. `Auto` looks at the content first and the file extension second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]

@@ -26,7 +26,10 @@ const HEADER: &[u8] = b"id,text,toxicity\n";
 fn invalid(path: &Path, what: String) -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,
-        format!("{}: {what}; move it aside or give another --feedback file", path.display()),
+        format!(
+            "{}: {what}; move it aside or give another --feedback file",
+            path.display()
+        ),
     )
 }
 
@@ -73,7 +76,10 @@ fn check(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     if !bytes.ends_with(b"\n") {
         let line = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
-        return Err(invalid(path, format!("line {line} has no line end (a partial row)")));
+        return Err(invalid(
+            path,
+            format!("line {line} has no line end (a partial row)"),
+        ));
     }
     // Quotes come in pairs in whole CSV cells; an odd count leaves one open to the end.
     if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
@@ -87,7 +93,10 @@ fn check(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             Ok(true) if record.len() == 3 => {}
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                return Err(invalid(path, format!("line {line} has {} cells, not 3", record.len())));
+                return Err(invalid(
+                    path,
+                    format!("line {line} has {} cells, not 3", record.len()),
+                ));
             }
             Err(e) => return Err(invalid(path, e.to_string())),
         }
@@ -216,16 +225,32 @@ mod tests {
         let d = tempfile::tempdir().expect("tempdir");
         let cases = [
             ("foreign.csv", "id,label\n1,0\n", "line 1 is \"id,label\""),
-            ("partial.csv", "id,text,toxicity\na,hi,1", "line 2 has no line end"),
-            ("quote.csv", "id,text,toxicity\na,\"open,1\n", "a quote is left open"),
-            ("cells.csv", "id,text,toxicity\na,hi\n", "line 2 has 2 cells"),
+            (
+                "partial.csv",
+                "id,text,toxicity\na,hi,1",
+                "line 2 has no line end",
+            ),
+            (
+                "quote.csv",
+                "id,text,toxicity\na,\"open,1\n",
+                "a quote is left open",
+            ),
+            (
+                "cells.csv",
+                "id,text,toxicity\na,hi\n",
+                "line 2 has 2 cells",
+            ),
         ];
         for (name, text, want) in cases {
             let path = d.path().join(name);
             std::fs::write(&path, text).expect("write");
             let err = Feedback::open(&path).err().expect("refused").to_string();
             assert!(err.contains(name) && err.contains(want), "{name}: {err}");
-            assert_eq!(std::fs::read_to_string(&path).expect("read"), text, "{name} changed");
+            assert_eq!(
+                std::fs::read_to_string(&path).expect("read"),
+                text,
+                "{name} changed"
+            );
         }
         // A FIFO is refused at once (opening it for writing would wait for a reader).
         let fifo = d.path().join("fifo");

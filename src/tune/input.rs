@@ -7,6 +7,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::csvread::{Next, Records};
+
 /// A record that was skipped, with where it was and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -61,10 +63,14 @@ pub enum InputError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// A CSV reader over a file or stdin (`-`) with its header already read.
+/// A CSV reader over a file or stdin (`-`) with its header already read: the shared
+/// recovering reader ([`crate::csvread`]), so line numbers are right in CRLF files and a quote
+/// that never closes costs its own lines, not the rest of the file (issue 34 cases 8, 16).
 pub struct CsvInput {
     pub path: PathBuf,
-    pub reader: csv::Reader<Box<dyn Read>>,
+    records: Records<Box<dyn Read>>,
+    /// The record being read (reused).
+    rec: csv::ByteRecord,
     /// Column index by trimmed header name.
     pub columns: HashMap<String, usize>,
     /// Header names in file order.
@@ -83,29 +89,28 @@ impl CsvInput {
             })?;
             Box::new(std::io::BufReader::new(file))
         };
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(false)
-            .from_reader(source);
-        let header = match reader.headers() {
-            Ok(header) => header.clone(),
-            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
-                return Err(InputError::Invalid {
-                    path: path.to_path_buf(),
-                    message: "line 1: the header is not valid UTF-8 (save the file as UTF-8)"
-                        .into(),
-                })
-            }
-            Err(e) => return Err(csv_error(path, e)),
+        let empty = || InputError::Empty {
+            path: path.to_path_buf(),
+            expected: expected.to_string(),
         };
+        let mut header = csv::ByteRecord::new();
+        let mut records = Records::new(source, b',', &mut header)
+            .map_err(|e| csv_error(path, e))?
+            .ok_or_else(empty)?;
         let names: Vec<String> = header
             .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-            .collect();
+            .map(|h| {
+                std::str::from_utf8(h)
+                    .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                    .map_err(|_| InputError::Invalid {
+                        path: path.to_path_buf(),
+                        message: "line 1: the header is not valid UTF-8 (save the file as UTF-8)"
+                            .into(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         if names.iter().all(String::is_empty) {
-            return Err(InputError::Empty {
-                path: path.to_path_buf(),
-                expected: expected.to_string(),
-            });
+            return Err(empty());
         }
         let mut columns = HashMap::new();
         for (i, name) in names.iter().enumerate() {
@@ -116,9 +121,11 @@ impl CsvInput {
                 });
             }
         }
+        records.set_id_column(columns.get("id").copied());
         Ok(CsvInput {
             path: path.to_path_buf(),
-            reader,
+            records,
+            rec: csv::ByteRecord::new(),
             columns,
             names,
         })
@@ -136,35 +143,47 @@ impl CsvInput {
             })
     }
 
-    /// Reads the next record. `Ok(None)` at the end; a malformed record (wrong number of
-    /// fields, invalid UTF-8) is returned as `Err(Rejection)` so the caller can count it and
-    /// go on; an I/O failure is a hard error.
+    /// Reads the next record and returns the line it starts on. `Ok(None)` at the end; a
+    /// malformed record (wrong number of fields, invalid UTF-8, the lines a runaway quote
+    /// swallowed) is returned as `Err(Rejection)` so the caller can count it and go on; an I/O
+    /// failure is a hard error.
     pub fn next_record(
         &mut self,
         record: &mut csv::StringRecord,
     ) -> Result<Option<Result<u64, Rejection>>, InputError> {
-        let before = self.reader.position().line();
-        match self.reader.read_record(record) {
-            Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(Ok(record.position().map_or(before, |p| p.line())))),
-            Err(e) if e.is_io_error() => Err(csv_error(&self.path, e)),
-            Err(e) => {
-                let line = e.position().map_or(before, |p| p.line());
-                let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => {
-                        format!("has {len} fields, but the header has {expected_len}")
-                    }
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
-                    _ => e.to_string(),
-                };
-                Ok(Some(Err(Rejection {
-                    path: self.path.clone(),
-                    line,
-                    reason,
-                })))
+        let next = self
+            .records
+            .next(&mut self.rec)
+            .map_err(|source| InputError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        let reject = |line: u64, reason: String| Rejection {
+            path: self.path.clone(),
+            line,
+            reason,
+        };
+        let line = match next {
+            None => return Ok(None),
+            Some(Next::Reject { line, reason }) => {
+                return Ok(Some(Err(reject(line.unwrap_or(0), reason))))
             }
+            Some(Next::Row(line)) => line,
+        };
+        if self.rec.len() != self.names.len() {
+            let reason = format!(
+                "has {} fields, but the header has {}",
+                self.rec.len(),
+                self.names.len()
+            );
+            return Ok(Some(Err(reject(line, reason))));
+        }
+        match csv::StringRecord::from_byte_record(std::mem::take(&mut self.rec)) {
+            Ok(r) => {
+                *record = r;
+                Ok(Some(Ok(line)))
+            }
+            Err(_) => Ok(Some(Err(reject(line, "is not valid UTF-8".into())))),
         }
     }
 }

@@ -226,6 +226,40 @@ mod tests {
         assert!(!s.has_text);
     }
 
+    /// Issue 34 case 16: in a CRLF file the lines named are the lines of the file (the csv
+    /// crate's own count lagged one line per record there).
+    #[test]
+    fn crlf_files_name_the_right_lines() {
+        let s = read("id,toxicity\r\na,1\r\nb,1\r\nc,maybe\r\nd,0\r\n").unwrap();
+        let reasons: Vec<String> = s.rejected.iter().map(ToString::to_string).collect();
+        assert_eq!(reasons.len(), 1);
+        assert!(
+            reasons[0].ends_with("line 4: id 'c': toxicity is \"maybe\", expected 0 or 1"),
+            "{reasons:?}"
+        );
+        assert_eq!(s.rows[2].line, 5);
+    }
+
+    /// Issue 34 case 8: a quote that never closes costs its own lines, not the rest of the
+    /// file (2 of 100 rows used to be read, with one bad line reported).
+    #[test]
+    fn an_unclosed_quote_loses_only_its_own_row() {
+        let mut text = String::from("id,text,toxicity\n");
+        for i in 1..=100 {
+            if i == 3 {
+                text.push_str("3,\"a quote that never closes,1\n");
+            } else {
+                text.push_str(&format!("{i},comment {i},{}\n", i % 2));
+            }
+        }
+        let s = read(&text).unwrap();
+        assert_eq!(s.rows.len(), 99, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1);
+        assert_eq!(s.rejected[0].line, 4, "{}", s.rejected[0]);
+        assert!(s.rows.iter().all(|r| r.id != "3"));
+        assert_eq!(s.rows[2].line, 5);
+    }
+
     /// Issue 34 case 7: a reversed decision (the same id again) replaces the earlier one.
     #[test]
     fn the_latest_decision_for_an_id_wins() {
