@@ -8,9 +8,10 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// An error with the path it concerns.
+/// An error with the path it concerns. The cause is its `source`, which the error chain
+/// (`threadlens: writing X: cause`) shows once (issue 34 case 18: it was shown twice).
 #[derive(Debug, thiserror::Error)]
-#[error("writing {path}: {source}")]
+#[error("writing {path}")]
 pub struct OutError {
     pub path: PathBuf,
     #[source]
@@ -20,7 +21,28 @@ pub struct OutError {
 fn err(path: &Path) -> impl FnOnce(std::io::Error) -> OutError + '_ {
     move |source| OutError {
         path: path.to_path_buf(),
-        source,
+        source: without_temporary_path(source),
+    }
+}
+
+/// tempfile's errors name the temporary file they tried (`… at path "/x/.threadlens-check-
+/// MmKcfj"`), an internal name that means nothing to the user: the operating system's error
+/// alone is kept.
+fn without_temporary_path(e: std::io::Error) -> std::io::Error {
+    // tempfile keeps the OS error only as text ("No such file or directory (os error 2) at
+    // path …"), so the text before the path is what is kept.
+    let Some(text) = e.get_ref().map(ToString::to_string) else {
+        return e;
+    };
+    let Some((cause, _)) = text.split_once(" at path ") else {
+        return e;
+    };
+    let code = cause
+        .rsplit_once("(os error ")
+        .and_then(|(_, n)| n.trim_end_matches(')').parse().ok());
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), cause.to_string()),
     }
 }
 
@@ -273,6 +295,17 @@ mod tests {
         assert!(d.path().join("victim.svg").exists());
     }
 
+    /// Issue 34 case 18: the cause is shown once, without tempfile's internal path.
+    #[test]
+    fn errors_name_the_destination_once_and_no_temporary_file() {
+        let e = check_file(Path::new("/nonexistent-threadlens/x.csv")).expect_err("no folder");
+        let chain = format!("{:#}", anyhow::Error::new(e));
+        assert_eq!(
+            chain,
+            "writing /nonexistent-threadlens/x.csv: No such file or directory (os error 2)"
+        );
+    }
+
     #[test]
     fn report_files_take_the_umask_not_0600() {
         use std::os::unix::fs::PermissionsExt;
@@ -300,7 +333,11 @@ mod tests {
         let dotted = d.path().join(".").join("x.csv");
         for out in [&input, &link, &dotted] {
             let e = refuse_input(out, std::slice::from_ref(&input)).expect_err("refused");
-            assert!(e.to_string().contains("x.csv"), "{e}");
+            let chain = format!("{:#}", anyhow::Error::new(e));
+            assert!(
+                chain.contains("it is the input") && chain.contains("x.csv"),
+                "{chain}"
+            );
         }
         refuse_input(&d.path().join("other.csv"), &[input.clone()]).expect("a new file");
         std::fs::write(d.path().join("y.csv"), "id\n").expect("y");

@@ -85,22 +85,31 @@ fn check(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
         return Err(invalid(path, "a quote is left open (a partial row)".into()));
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    // The reader every CSV input goes through (`csvread`), so a row this check passes is a
+    // row `tune` reads.
     let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => return Ok(()),
-            Ok(true) if record.len() == 3 => {}
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+    let mut records = crate::csvread::Records::new(bytes, b',', &mut record)
+        .map_err(|e| invalid(path, e.to_string()))?
+        .ok_or_else(|| invalid(path, "no header".into()))?;
+    records.set_id_column(Some(0));
+    while let Some(next) = records.next(&mut record)? {
+        match next {
+            crate::csvread::Next::Row(_) if record.len() == 3 => {}
+            crate::csvread::Next::Row(line) => {
                 return Err(invalid(
                     path,
                     format!("line {line} has {} cells, not 3", record.len()),
-                ));
+                ))
             }
-            Err(e) => return Err(invalid(path, e.to_string())),
+            crate::csvread::Next::Reject { line, reason } => {
+                return Err(invalid(
+                    path,
+                    format!("line {}: {reason}", line.unwrap_or(0)),
+                ))
+            }
         }
     }
+    Ok(())
 }
 
 /// Whether the file at `path` is no longer `file` (rotated, moved or deleted).
