@@ -3,7 +3,19 @@
 
 fn main() -> std::process::ExitCode {
     one_malloc_arena();
+    write_errors_not_signals();
     threadlens::cli::main()
+}
+
+/// A write past the file-size limit (`ulimit -f`) fails with EFBIG, reported and cleaned up
+/// like a full disk (the reports' temporary files removed, a feedback row cut back), instead
+/// of SIGXFSZ killing the process half-way. Called before any thread exists.
+fn write_errors_not_signals() {
+    #[cfg(unix)]
+    // SAFETY: setting one signal's disposition to "ignore" before any other thread runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// glibc gives every thread that allocates its own arena and rarely hands their free space

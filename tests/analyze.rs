@@ -812,3 +812,52 @@ fn an_empty_api_key_is_refused_at_start() {
         assert!(run.stderr.contains("cannot be empty"), "{}", run.stderr);
     }
 }
+
+/// Issue 34 case 17: when the disk fills up part way through writing the reports (here a file
+/// size limit that summary.html passes and the others do not), the folder keeps the earlier
+/// run's whole set: no file of the new run, no temporary file, no marker.
+#[test]
+fn a_full_disk_part_way_leaves_the_earlier_reports_whole() {
+    let d = tmp();
+    threadlens(
+        d.path(),
+        &["analyze", SPUTNIK, "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
+    let snapshot = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot(&d.path().join("out"));
+    let mut csv = String::from("id,parent_id,author,text\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "{i},,user{i},another thread entirely and comment number {i}\n"
+        ));
+    }
+    std::fs::write(d.path().join("other.csv"), csv).unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 40; exec \"$0\" analyze other.csv -o out --quiet")
+        .arg(env!("CARGO_BIN_EXE_threadlens"))
+        .env("THREADLENS_PRECISION", "fp32")
+        .current_dir(d.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the limit should stop it: {stderr}");
+    assert!(stderr.contains("summary.html"), "{stderr}");
+    assert_eq!(snapshot(&d.path().join("out")), before, "{stderr}");
+}

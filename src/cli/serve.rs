@@ -80,14 +80,6 @@ fn non_empty_key(key: &str) -> Result<String, String> {
 const MAX_BODY: usize = 1 << 20;
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
-    // A write past the file-size limit (`ulimit -f`) then fails with EFBIG, which the feedback
-    // file undoes and answers 500 as it does a full disk, instead of the signal killing the
-    // server.
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to "ignore" at start-up, before any thread.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
     let feedback = args
         .feedback
         .as_deref()

@@ -13,7 +13,7 @@ pub mod summary;
 use std::path::{Path, PathBuf};
 
 use analysis::{Rules, ANONYMOUS};
-use outfile::AtomicFile;
+use outfile::{AtomicFile, FileSet};
 use safe::cell;
 
 use crate::score::scorer::Scores;
@@ -49,10 +49,10 @@ fn csv_file(path: &Path) -> Result<csv::Writer<AtomicFile>, ReportError> {
     Ok(csv::Writer::from_writer(f))
 }
 
-/// Flushes a CSV written by `csv_file` and renames it into place.
-fn commit(w: csv::Writer<AtomicFile>, path: &Path) -> Result<(), ReportError> {
+/// Flushes a CSV written by `csv_file` and adds it to the set renamed into place together.
+fn commit(w: csv::Writer<AtomicFile>, path: &Path, set: &mut FileSet) -> Result<(), ReportError> {
     let f = w.into_inner().map_err(|e| werr(path)(&e.error()))?;
-    f.commit().map_err(|e| werr(path)(&e.source))
+    set.add(f).map_err(|e| werr(path)(&e.source))
 }
 
 /// queue.csv's columns, in order: the toxicity attributes are those of
@@ -117,6 +117,7 @@ pub fn write_analysis(
 ) -> Result<Written, ReportError> {
     outfile::check_dir(dir).map_err(|e| werr(&e.path)(&e.source))?;
     let charts = outfile::subdir(dir, "charts").map_err(|e| werr(&e.path)(&e.source))?;
+    let mut set = FileSet::default();
     let v = analysis::judge(forest, scores, thresholds, &Rules::default());
     let threads = analysis::threads(forest, scores, &v);
     let mut written = Written {
@@ -141,7 +142,7 @@ pub fn write_analysis(
     };
     scores::write_scores_csv(&mut f, forest, scores, model_id, Some(&flags), true)
         .map_err(|e| werr(&path)(&e))?;
-    f.commit().map_err(|e| werr(&path)(&e.source))?;
+    set.add(f).map_err(|e| werr(&path)(&e.source))?;
     written.files.push(path.clone());
 
     let article_title = |a: Option<usize>| -> String {
@@ -188,7 +189,7 @@ pub fn write_analysis(
         ]);
         w.write_record(&row).map_err(|x| e(&x))?;
     }
-    commit(w, &path)?;
+    commit(w, &path, &mut set)?;
     written.files.push(path.clone());
 
     // threads.csv
@@ -230,7 +231,7 @@ pub fn write_analysis(
         ])
         .map_err(|x| e(&x))?;
     }
-    commit(w, &path)?;
+    commit(w, &path, &mut set)?;
     written.files.push(path.clone());
 
     // authors.csv
@@ -275,16 +276,15 @@ pub fn write_analysis(
         ])
         .map_err(|x| e(&x))?;
     }
-    commit(w, &path)?;
+    commit(w, &path, &mut set)?;
     written.files.push(path.clone());
 
     // summaries and charts
     let s = summary::build(
         forest, scores, &v, &threads, thresholds, model_id, precision,
     );
-    let put = |path: &Path, bytes: &[u8]| {
-        outfile::write(path, bytes).map_err(|e| werr(&e.path)(&e.source))
-    };
+    let mut put =
+        |path: &Path, bytes: &[u8]| set.write(path, bytes).map_err(|e| werr(&e.path)(&e.source));
     let mut drawn = Vec::new();
     for sec in &s.sections {
         for (name, svg) in &sec.charts {
@@ -293,8 +293,6 @@ pub fn write_analysis(
             drawn.push(path);
         }
     }
-    // Charts of an earlier run that this one did not draw would sit beside the new ones.
-    outfile::remove_stale(&charts, &drawn).map_err(|e| werr(&e.path)(&e.source))?;
     let path = dir.join(FILES[4]);
     put(
         &path,
@@ -307,5 +305,9 @@ pub fn write_analysis(
         summary::html_page(&s, forest, scores, &threads).as_bytes(),
     )?;
     written.files.push(path.clone());
+    // Everything is written: the set replaces the earlier run's at once.
+    set.commit(dir).map_err(|e| werr(&e.path)(&e.source))?;
+    // Charts of an earlier run that this one did not draw would sit beside the new ones.
+    outfile::remove_stale(&charts, &drawn).map_err(|e| werr(&e.path)(&e.source))?;
     Ok(written)
 }

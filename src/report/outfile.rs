@@ -77,14 +77,63 @@ impl AtomicFile {
     }
 
     pub fn commit(self) -> Result<(), OutError> {
+        let (tmp, path) = self.finish()?;
+        tmp.persist(&path).map_err(|e| err(&path)(e.error))?;
+        Ok(())
+    }
+
+    /// Flushes and syncs the file, still under its temporary name, for a [`FileSet`].
+    fn finish(self) -> Result<(tempfile::NamedTempFile, PathBuf), OutError> {
         let path = self.path;
         let tmp = self
             .w
             .into_inner()
             .map_err(|e| err(&path)(e.into_error()))?;
         tmp.as_file().sync_data().map_err(err(&path))?;
-        tmp.persist(&path).map_err(|e| err(&path)(e.error))?;
+        Ok((tmp, path))
+    }
+}
+
+/// A set of report files that replace an earlier run's together (issue 34 case 17: a full disk
+/// in the middle of `analyze` left new files beside old ones). Each is written and synced
+/// under a temporary name first, which is where a full disk fails, leaving every earlier file
+/// as it was; only then are they renamed into place, which takes no space. While the renames
+/// run, a marker file in the folder says the set may be mixed; it is removed when the last
+/// one is done, so it stays only if a rename itself failed.
+#[derive(Default)]
+pub struct FileSet {
+    ready: Vec<(tempfile::NamedTempFile, PathBuf)>,
+}
+
+/// The marker [`FileSet::commit`] leaves while it renames.
+pub const INCOMPLETE: &str = "INCOMPLETE-threadlens.txt";
+
+impl FileSet {
+    /// Adds a file written in full.
+    pub fn add(&mut self, f: AtomicFile) -> Result<(), OutError> {
+        self.ready.push(f.finish()?);
         Ok(())
+    }
+
+    /// Writes `bytes` to a temporary file for `path` and adds it.
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), OutError> {
+        let mut f = AtomicFile::create(path)?;
+        f.write_all(bytes).map_err(err(path))?;
+        self.add(f)
+    }
+
+    /// Renames every file into place, with the marker in `dir` while it does.
+    pub fn commit(self, dir: &Path) -> Result<(), OutError> {
+        let marker = dir.join(INCOMPLETE);
+        write(
+            &marker,
+            b"threadlens was replacing the reports in this folder when it stopped: the files \
+              here may come from two runs. Run it again.\n",
+        )?;
+        for (tmp, path) in self.ready {
+            tmp.persist(&path).map_err(|e| err(&path)(e.error))?;
+        }
+        std::fs::remove_file(&marker).map_err(err(&marker))
     }
 }
 
