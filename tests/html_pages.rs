@@ -579,3 +579,46 @@ fn a_comment_inside_an_author_element_does_not_leak_into_the_name() {
     assert!(authors.contains(&("post-1", Some("ada"))), "{authors:?}");
     assert!(authors.contains(&("post-2", Some("bo"))), "{authors:?}");
 }
+
+/// Issue 34 case 10: a page with two comment systems (WordPress comments, and a Disqus thread
+/// below them) gives the comments of both; only the larger was kept before.
+#[test]
+fn a_page_with_two_comment_systems_gives_both() {
+    let page = r#"<html><body><h1>Post</h1>
+<ol class="commentlist">
+<li class="comment depth-1" id="comment-1"><div class="comment-author"><cite class="fn">ann</cite></div><p>wp one</p>
+<ol class="children"><li class="comment depth-2" id="comment-2"><div class="comment-author"><cite class="fn">bob</cite></div><p>wp two</p></li></ol></li>
+<li class="comment depth-1" id="comment-3"><div class="comment-author"><cite class="fn">cy</cite></div><p>wp three</p></li>
+</ol>
+<div id="disqus_thread"><ul id="post-list">
+<li class="post" id="post-100"><div class="post-content"><span class="author">dee</span><div class="post-message"><p>disqus one</p></div></div>
+<ul class="children"><li class="post" id="post-101"><div class="post-content"><span class="author">eve</span><div class="post-message"><p>disqus two</p></div></div></li></ul></li>
+</ul></div></body></html>"#;
+    let input = read_bytes("two.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let texts: Vec<&str> = input.comments.iter().map(|c| c.text.as_str()).collect();
+    for want in ["wp one", "wp two", "wp three", "disqus one", "disqus two"] {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "{want} missing: {texts:?}"
+        );
+    }
+    assert_eq!(input.comments.len(), 5, "{texts:?}");
+    let parent_of = |text: &str| {
+        let c = input
+            .comments
+            .iter()
+            .find(|c| c.text.contains(text))
+            .unwrap();
+        c.parent_id.as_ref().map(|p| {
+            input
+                .comments
+                .iter()
+                .find(|x| x.id == *p)
+                .map(|x| x.text.clone())
+                .unwrap_or_default()
+        })
+    };
+    assert!(parent_of("wp two").is_some_and(|p| p.contains("wp one")));
+    assert!(parent_of("disqus two").is_some_and(|p| p.contains("disqus one")));
+    assert!(input.rejects.is_empty(), "{:?}", input.rejects);
+}

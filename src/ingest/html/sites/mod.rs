@@ -1,12 +1,16 @@
-//! The known comment engines: which one a page uses, recognised from its markup in one pass
-//! (the engine with the most comment-shaped elements wins), and the extractor for each. One
+//! The known comment engines: which ones a page uses, recognised from its markup in one pass
+//! (the engine with the most comment-shaped elements first, then any other whose comments lie
+//! apart from those), and the extractor for each. One
 //! file per engine; each turns the page into `Item`s with their parents and `Stub`s for the
 //! "load more" links, and none of them looks at the file name.
 
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
 use scraper::Html;
 
 use super::dom::{attr, has_class, id_attr, tag, N};
-use super::Extract;
+use super::{Extract, Parent};
 
 mod disqus;
 mod hackernews;
@@ -71,27 +75,90 @@ impl Engine {
     }
 }
 
-/// The engine with the most comment elements on the page, if any has one.
-pub(in crate::ingest) fn detect(doc: &Html) -> Option<Engine> {
-    let mut counts = [0usize; ENGINES.len()];
+/// Each engine's comment elements on the page, the engines with the most first (ties in
+/// [`ENGINES`] order); engines with none are left out.
+fn signals(doc: &Html) -> Vec<(Engine, Vec<NodeId>)> {
+    let mut found: Vec<(Engine, Vec<NodeId>)> = ENGINES.iter().map(|&e| (e, Vec::new())).collect();
     for n in doc.tree.root().descendants() {
         if !n.value().is_element() {
             continue;
         }
-        for (count, engine) in counts.iter_mut().zip(ENGINES) {
-            *count += usize::from(engine.signals(n));
+        for (engine, nodes) in found.iter_mut() {
+            if engine.signals(n) {
+                nodes.push(n.id());
+            }
         }
     }
-    let (best, &count) = counts
-        .iter()
-        .enumerate()
-        .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))?;
-    (count > 0).then_some(ENGINES[best])
+    found.retain(|(_, nodes)| !nodes.is_empty());
+    found.sort_by_key(|(_, nodes)| std::cmp::Reverse(nodes.len())); // stable: ties keep order
+    found
 }
 
-/// The known engine's extraction, or None for a page of no known engine.
+/// Every comment system on the page (issue 34 case 10: a page with two kept only the larger):
+/// the engine with the most comment elements, then each other whose comment elements lie
+/// apart from those read already (a WordPress post with a Disqus thread below it). An engine
+/// whose elements are, contain or sit inside elements already read (two engines' signals
+/// matching the same markup) is not read again, and how many of its elements were left is a
+/// reject, so nothing is dropped without a word. None for a page of no known engine.
 pub(super) fn extract(doc: &Html) -> Option<Extract> {
-    detect(doc).map(|engine| engine.extract(doc))
+    let found = signals(doc);
+    let (main, first) = found.first()?;
+    let mut claimed: HashSet<NodeId> = first.iter().copied().collect();
+    let mut out = main.extract(doc);
+    for (engine, nodes) in &found[1..] {
+        let own: HashSet<NodeId> = nodes.iter().copied().collect();
+        let within = |id: NodeId, set: &HashSet<NodeId>| {
+            doc.tree.get(id).is_some_and(|n| {
+                std::iter::once(n)
+                    .chain(n.ancestors())
+                    .any(|a| set.contains(&a.id()))
+            })
+        };
+        let overlaps = nodes.iter().any(|&id| within(id, &claimed))
+            || claimed.iter().any(|&id| within(id, &own));
+        if overlaps {
+            let unread = nodes.iter().filter(|id| !claimed.contains(id)).count();
+            if unread > 0 {
+                out.rejects.push((
+                    out.items.len(),
+                    format!(
+                        "{unread} comment elements of a second comment system ({engine:?}) \
+                         overlap the {main:?} comments read, and were not read"
+                    ),
+                ));
+            }
+            continue;
+        }
+        append(&mut out, engine.extract(doc));
+        claimed.extend(own);
+    }
+    Some(out)
+}
+
+/// Adds `more`'s items, stubs and rejects after `out`'s, their positions moved past `out`'s.
+fn append(out: &mut Extract, more: Extract) {
+    let offset = out.items.len();
+    let shift = |p: Parent| match p {
+        Parent::Index(i) => Parent::Index(i + offset),
+        other => other,
+    };
+    out.items.extend(more.items.into_iter().map(|mut item| {
+        item.parent = shift(item.parent);
+        item
+    }));
+    out.stubs.extend(more.stubs.into_iter().map(|mut stub| {
+        stub.parent = shift(stub.parent);
+        stub
+    }));
+    out.rejects.extend(
+        more.rejects
+            .into_iter()
+            .map(|(pos, why)| (pos + offset, why)),
+    );
+    out.confidence = match (out.confidence, more.confidence) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
 }
 
 /// The first number in `text` ("load more comments (3 replies)" → 3; "1,024" → 1024).
