@@ -326,7 +326,9 @@ fn nested_page(depth: usize, tag: &str) -> String {
 
 #[test]
 fn hundred_thousand_nested_elements_read_in_linear_time() {
-    for tag in ["div", "span", "b", "li", "p"] {
+    for tag in [
+        "div", "span", "b", "li", "p", "fieldset", "label", "section", "table",
+    ] {
         let mut times = Vec::new();
         for depth in [10_000, 100_000] {
             let page = nested_page(depth, tag);
@@ -621,4 +623,98 @@ fn a_page_with_two_comment_systems_gives_both() {
     assert!(parent_of("wp two").is_some_and(|p| p.contains("wp one")));
     assert!(parent_of("disqus two").is_some_and(|p| p.contains("disqus one")));
     assert!(input.rejects.is_empty(), "{:?}", input.rejects);
+}
+
+/// `n` comments each nested inside the one before, in the markup of `engine`; comment `i` says
+/// "text i" (its id is `i`, or `post-i` for the generic layout).
+fn deep_comments(engine: &str, n: usize) -> String {
+    let (open, close): (fn(usize) -> String, &str) = match engine {
+        "generic" => (
+            |i| {
+                format!(
+                    r#"<div class="topic-post" id="post-{i}"><div class="post-meta"><a class="username" href="/u/u{i}">u{i}</a> <time datetime="2024-05-01T10:00:00Z">May 1</time></div><div class="cooked"><p>text {i}</p></div>"#
+                )
+            },
+            "</div>",
+        ),
+        "reddit" => (
+            |i| {
+                format!(
+                    r#"<div class="thing comment" data-type="comment" data-fullname="t1_c{i}" data-author="u{i}"><div class="entry"><div class="usertext-body"><div class="md"><p>text {i}</p></div></div></div><div class="child"><div class="sitetable">"#
+                )
+            },
+            "</div></div></div>",
+        ),
+        "disqus" => (
+            |i| {
+                format!(
+                    r#"<li class="post" id="post-{i}"><div class="post-content"><span class="author">u{i}</span><div class="post-message"><p>text {i}</p></div></div><ul class="children">"#
+                )
+            },
+            "</ul></li>",
+        ),
+        _ => unreachable!(),
+    };
+    let (start, end) = match engine {
+        "disqus" => (
+            r#"<div id="disqus_thread"><ul id="post-list">"#,
+            "</ul></div>",
+        ),
+        "reddit" => (r#"<div class="sitetable nestedlisting">"#, "</div>"),
+        _ => (r#"<section class="discussion">"#, "</section>"),
+    };
+    let mut page =
+        format!("<!DOCTYPE html><html><head><title>Deep</title></head><body><h1>Deep</h1>{start}");
+    for i in 1..=n {
+        page.push_str(&open(i));
+    }
+    for _ in 0..n {
+        page.push_str(close);
+    }
+    page.push_str(end);
+    page.push_str("</body></html>");
+    page
+}
+
+/// Issue 34 case 2: past the old 1,000-tag limit, 16,000 nested comments of a generic page
+/// came out as 999 rows (the last holding the text of the other 15,000), 2,000 of old Reddit
+/// as 333, and Disqus comments lost their text. Every comment is now read, with its own text
+/// and its parent, in linear time.
+#[test]
+fn deep_saved_pages_keep_every_comment_apart() {
+    for (engine, n) in [
+        ("generic", 16_000),
+        ("reddit", 2_000),
+        ("disqus", 2_000),
+        ("disqus", 20_000),
+    ] {
+        let page = deep_comments(engine, n);
+        let start = Instant::now();
+        let input =
+            read_bytes("deep.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+        let took = start.elapsed();
+        eprintln!("{engine}, {n} nested comments: {took:?}");
+        assert!(took < Duration::from_secs(20), "{engine} {n}: {took:?}");
+        assert_eq!(
+            input.comments.len(),
+            n,
+            "{engine}: {:?}",
+            input.rejects.first()
+        );
+        for (i, c) in input.comments.iter().enumerate() {
+            let short: String = c.text.chars().take(80).collect();
+            assert!(
+                c.text == format!("text {}", i + 1),
+                "{engine} comment {}: {short:?}…",
+                i + 1
+            );
+            let parent = input.comments.get(i.wrapping_sub(1)).map(|p| p.id.clone());
+            assert_eq!(
+                c.parent_id,
+                if i == 0 { None } else { parent },
+                "{engine} comment {}",
+                i + 1
+            );
+        }
+    }
 }

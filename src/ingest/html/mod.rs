@@ -107,9 +107,10 @@ impl Extract {
     }
 }
 
-/// `html` without the tags nested past [`shallow::MAX_DEPTH`] or left open past
-/// [`shallow::MAX_FORMATTING`] formatting elements, so that html5ever (here and in html2text,
-/// which the other readers use for HTML comment bodies) stays linear.
+/// An HTML comment body without the tags nested past [`shallow::MAX_DEPTH`] or left open past
+/// [`shallow::MAX_FORMATTING`] formatting elements, so that html5ever and html2text (which
+/// the other readers use for HTML comment bodies) stay linear. Saved pages keep their nesting
+/// ([`shallow::bounded`]).
 pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
     shallow::shallow(html)
 }
@@ -117,7 +118,7 @@ pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
 /// Reads a saved HTML page.
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
-    let mut doc = Html::parse_document(&shallow::shallow(&html));
+    let mut doc = Html::parse_document(&shallow::bounded(&html));
     drop_templates(&mut doc);
     let key = page::article_key(file);
     let article = article::read(&doc, &key);

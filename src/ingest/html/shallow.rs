@@ -30,8 +30,45 @@ pub(super) const MAX_DEPTH: usize = 1_000;
 /// Formatting elements left open past this many lose their tags (their text stays).
 pub(super) const MAX_FORMATTING: usize = 8;
 
-/// The page as it is when it nests at most [`MAX_DEPTH`] deep and leaves at most
-/// [`MAX_FORMATTING`] formatting elements open, else without the tags past those limits.
+/// Saved pages nested deeper than [`MAX_DEPTH`] get a scope boundary every this many levels.
+pub(super) const STRIDE: usize = 256;
+
+/// Elements after whose start tag a boundary may go: the block containers whose start tags
+/// make the parser look for an open `<p>` down the whole stack (the walk that is quadratic in
+/// the nesting). Inline elements do not walk, and are often left open inside a paragraph,
+/// where an `<object>` would keep the paragraph's end tag from reaching it.
+fn boundary_host(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "header"
+            | "hgroup"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "section"
+            | "summary"
+            | "ul"
+    )
+}
+
+/// The text of an HTML fragment (a comment body) as it is when it nests at most [`MAX_DEPTH`]
+/// deep and leaves at most [`MAX_FORMATTING`] formatting elements open, else without the tags
+/// past those limits: only its text matters, and html2text walks the tree recursively.
 pub(super) fn shallow(html: &str) -> Cow<'_, str> {
     let measured = run(html, Mode::Measure);
     if measured.max_depth.get() <= MAX_DEPTH && measured.max_formatting.get() <= MAX_FORMATTING {
@@ -41,10 +78,30 @@ pub(super) fn shallow(html: &str) -> Cow<'_, str> {
     }
 }
 
+/// A saved page, whose structure the readers need at any depth (issue 34 case 2: past the
+/// old depth limit 16,000 nested comments came out as 999, the last holding the others'
+/// text). Formatting elements are capped as in [`shallow`]; nesting is kept whole, but past
+/// [`MAX_DEPTH`] an `<object>` opens every [`STRIDE`] levels (and closes with its host). An
+/// `<object>` is a scope boundary: the parser's walks down the stack of open elements (is a
+/// `<p>` open? which list item to close?) stop there, so each costs at most [`STRIDE`] steps
+/// and the parse stays linear. Its content shows as text, and containment, which the readers
+/// take parents from, is unchanged.
+pub(super) fn bounded(html: &str) -> Cow<'_, str> {
+    let measured = run(html, Mode::Measure);
+    if measured.max_depth.get() <= MAX_DEPTH && measured.max_formatting.get() <= MAX_FORMATTING {
+        Cow::Borrowed(html)
+    } else {
+        Cow::Owned(run(html, Mode::Bound).out.into_inner())
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Measure,
+    /// Drops tags past the limits, keeping their text.
     Rewrite,
+    /// Drops formatting tags past their limit; keeps nesting, with scope boundaries.
+    Bound,
 }
 
 struct Sink {
@@ -62,15 +119,17 @@ struct Sink {
     max_formatting: Cell<usize>,
     /// Inside script/style/textarea…: text is written as is (or re-escaped for RCDATA).
     raw: Cell<Option<RawKind>>,
+    /// `Bound`: the depths of the hosts of the `<object>`s open, innermost last.
+    bounds: RefCell<Vec<usize>>,
 }
 
 fn run(html: &str, mode: Mode) -> Sink {
     let sink = Sink {
         mode,
-        out: RefCell::new(String::with_capacity(if mode == Mode::Rewrite {
-            html.len()
-        } else {
+        out: RefCell::new(String::with_capacity(if mode == Mode::Measure {
             0
+        } else {
+            html.len()
         })),
         open: RefCell::default(),
         dropped: RefCell::default(),
@@ -79,6 +138,7 @@ fn run(html: &str, mode: Mode) -> Sink {
         formatting: Cell::new(0),
         max_formatting: Cell::new(0),
         raw: Cell::new(None),
+        bounds: RefCell::default(),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
@@ -182,9 +242,9 @@ impl Sink {
             return true;
         }
         let format = formatting(name);
-        let too_deep = self.depth.get() >= MAX_DEPTH;
+        let too_deep = self.depth.get() >= MAX_DEPTH && self.mode == Mode::Rewrite;
         let too_many = format && self.formatting.get() >= MAX_FORMATTING;
-        if (too_deep || too_many) && self.mode == Mode::Rewrite {
+        if (too_deep || too_many) && self.mode != Mode::Measure {
             *self
                 .dropped
                 .borrow_mut()
@@ -202,6 +262,29 @@ impl Sink {
                 .set(self.max_formatting.get().max(self.formatting.get()));
         }
         true
+    }
+
+    /// `Bound`: whether a boundary opens after this start tag (just counted): a host at a
+    /// depth past [`MAX_DEPTH`] that is a multiple of [`STRIDE`].
+    fn opens_bound(&self, name: &str) -> bool {
+        let d = self.depth.get();
+        let open =
+            self.mode == Mode::Bound && d > MAX_DEPTH && d % STRIDE == 0 && boundary_host(name);
+        if open {
+            self.bounds.borrow_mut().push(d);
+        }
+        open
+    }
+
+    /// `Bound`: whether a boundary closes before this end tag, which closes its host (the
+    /// depth before the end tag is counted).
+    fn closes_bound(&self) -> bool {
+        let mut bounds = self.bounds.borrow_mut();
+        let close = self.mode == Mode::Bound && bounds.last() == Some(&self.depth.get());
+        if close {
+            bounds.pop();
+        }
+        close
     }
 
     /// Counts an end tag; false when its start tag was dropped.
@@ -266,9 +349,11 @@ impl TokenSink for Sink {
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
         let mut next = TokenSinkResult::Continue;
+        let (mut before, mut after) = (false, false);
         let keep = match &token {
             Token::TagToken(tag) if tag.kind == TagKind::StartTag => {
                 let keep = self.start(&tag.name, tag.self_closing);
+                after = keep && !tag.self_closing && self.opens_bound(&tag.name);
                 if let Some(kind) = raw_kind(&tag.name).filter(|_| !tag.self_closing) {
                     self.raw.set(Some(kind));
                     next = TokenSinkResult::RawData(kind);
@@ -277,12 +362,32 @@ impl TokenSink for Sink {
             }
             Token::TagToken(tag) => {
                 self.raw.set(None);
+                let counted = !uncounted(&tag.name)
+                    && self
+                        .open
+                        .borrow()
+                        .get(tag.name.as_ref())
+                        .is_some_and(|n| *n > 0)
+                    && !self
+                        .dropped
+                        .borrow()
+                        .get(tag.name.as_ref())
+                        .is_some_and(|n| *n > 0);
+                before = counted && self.closes_bound();
                 self.end(&tag.name)
             }
             _ => true,
         };
-        if keep && self.mode == Mode::Rewrite {
-            self.write(&token);
+        if self.mode != Mode::Measure {
+            if before {
+                self.out.borrow_mut().push_str("</object>");
+            }
+            if keep {
+                self.write(&token);
+            }
+            if after {
+                self.out.borrow_mut().push_str("<object>");
+            }
         }
         next
     }
@@ -312,6 +417,25 @@ mod tests {
         // Closed formatting elements, however many, are not touched.
         let closed = "<p><b>bold</b> and <i>it</i></p>".repeat(n);
         assert!(matches!(shallow(&closed), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn deep_saved_pages_keep_their_nesting_with_boundaries() {
+        let depth = MAX_DEPTH + 3 * STRIDE;
+        let page = format!(
+            "<body>{}deep{}<table><tr><td>cell</td></tr></table></body>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let bound = bounded(&page);
+        assert_eq!(bound.matches("<div>").count(), depth);
+        assert_eq!(bound.matches("</div>").count(), depth);
+        let objects = bound.matches("<object>").count();
+        assert!(objects >= 3, "{objects}");
+        assert_eq!(bound.matches("</object>").count(), objects);
+        // Each closes right before its host's end tag.
+        assert_eq!(bound.matches("</object></div>").count(), objects);
+        assert!(bound.contains("<table><tr><td>cell</td></tr></table>"));
     }
 
     #[test]
