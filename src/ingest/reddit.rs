@@ -162,7 +162,7 @@ impl Walker<'_> {
             thread_key: thread_key.map(Into::into),
             deleted,
             spam: json::flag(data, "spam"),
-            points: data.get("score").and_then(Value::as_i64),
+            points: points(data),
             parent_known: true,
             loc,
             ..Comment::default()
@@ -222,9 +222,26 @@ impl Walker<'_> {
     }
 }
 
+/// The votes a comment shows: `score`, or in older dumps (2012) that have none, `ups` less
+/// `downs` (issue 37: the votes column stayed empty).
+fn points(data: &Value) -> Option<i64> {
+    let int = |k: &str| data.get(k).and_then(Value::as_i64);
+    int("score").or_else(|| int("ups")?.checked_sub(int("downs").unwrap_or(0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn votes_from_score_or_from_ups_and_downs() {
+        let v = |j: &str| points(&serde_json::from_str(j).unwrap());
+        assert_eq!(v(r#"{"score": 7, "ups": 9, "downs": 2}"#), Some(7));
+        assert_eq!(v(r#"{"ups": 9, "downs": 2}"#), Some(7));
+        assert_eq!(v(r#"{"ups": 4}"#), Some(4));
+        assert_eq!(v(r#"{"ups": -9223372036854775807, "downs": 9}"#), None);
+        assert_eq!(v(r#"{"body": "x"}"#), None);
+    }
 
     #[test]
     fn prefixes() {

@@ -21,6 +21,52 @@ pub(crate) fn html_to_text(html: &str) -> String {
     }
 }
 
+/// Decodes HTML character references (`&gt;`, `&amp;`, `&#8217;`, `&#x2019;`) in text that
+/// has no markup, keeping its line breaks (html2text would join them). A `&` that starts no
+/// known reference (`AT&T`, `&unknown;`) stays as it is.
+pub(crate) fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let name = rest[1..]
+            .find(';')
+            .filter(|&end| end > 0 && end <= 32)
+            .map(|end| &rest[1..=end]);
+        let decoded = name.and_then(|n| {
+            let num = |digits: &str, radix| {
+                u32::from_str_radix(digits, radix)
+                    .ok()
+                    .and_then(char::from_u32)
+            };
+            match n.strip_prefix('#') {
+                Some(hex) if hex.starts_with(['x', 'X']) => num(&hex[1..], 16).map(String::from),
+                Some(dec) => num(dec, 10).map(String::from),
+                None => quick_xml::escape::resolve_predefined_entity(n)
+                    .or_else(|| quick_xml::escape::resolve_html5_entity(n))
+                    .map(str::to_string),
+            }
+            .filter(|c| c != "\0")
+        });
+        match (name, decoded) {
+            (Some(n), Some(d)) => {
+                out.push_str(&d);
+                rest = &rest[n.len() + 2..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Trims trailing spaces on every line, and blank lines at both ends.
 pub(crate) fn tidy(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
@@ -112,6 +158,18 @@ mod tests {
         for (html, want) in cases {
             assert_eq!(html_to_text(html), want, "{html}");
         }
+    }
+
+    #[test]
+    fn entities_decode_in_plain_text_and_line_breaks_stay() {
+        assert_eq!(
+            decode_entities("a &gt; b &amp; c&#8217;s &#x2019;\nAT&T &unknown; & &;"),
+            "a > b & c\u{2019}s \u{2019}\nAT&T &unknown; & &;"
+        );
+        assert_eq!(
+            decode_entities("&#0; &#xZZ; &eacute;"),
+            "&#0; &#xZZ; \u{e9}"
+        );
     }
 
     #[test]

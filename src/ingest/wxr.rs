@@ -80,10 +80,13 @@ fn comment(c: &Element, record: &Record, key: &str, loc: Location, input: &mut I
             .filter(|p| *p != "0")
             .map(Into::into),
         author: c.child_text("comment_author").map(Into::into),
+        // WordPress keeps comments as HTML: with tags they go through html2text; without,
+        // only their character references are decoded, so their line breaks stay (issue 37:
+        // `&gt;`, `&amp;` and `&#8217;` stayed literal).
         text: if content.contains('<') {
             text::html_to_text(content)
         } else {
-            content.to_string()
+            text::decode_entities(content)
         },
         time: c
             .child_text("comment_date_gmt")
@@ -125,5 +128,21 @@ mod tests {
             (Some("1"), CommentKind::Pingback, true)
         );
         assert_eq!(c[1].thread_key.as_deref(), Some("7"));
+    }
+
+    /// Issue 37: a comment without tags is HTML all the same; its character references are
+    /// decoded (they stayed literal) and its line breaks kept.
+    #[test]
+    fn comments_without_tags_decode_their_entities() {
+        let doc = r#"<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><item><title>P</title><wp:post_id>7</wp:post_id>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_content><![CDATA[I don&#8217;t think 3 &gt; 2 &amp; so on.
+Second line, AT&T.]]></wp:comment_content><wp:comment_parent>0</wp:comment_parent></wp:comment>
+</item></channel></rss>"#;
+        let mut input = Input::default();
+        read(doc.as_bytes(), "w.xml", &mut input).expect("reads");
+        assert_eq!(
+            input.comments[0].text,
+            "I don\u{2019}t think 3 > 2 & so on.\nSecond line, AT&T."
+        );
     }
 }
