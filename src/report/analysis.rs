@@ -42,6 +42,9 @@ const ATTRS: [(Attribute, &str); crate::score::heads::ATTRIBUTES] = [
 /// Rules beyond the per-attribute thresholds.
 #[derive(Debug, Clone)]
 pub struct Rules {
+    /// Whether ESCALATION and AUTHOR_HISTORY run at all.
+    pub escalation: bool,
+    pub author_history: bool,
     /// A reply escalates when its toxicity is at least this…
     pub escalation_min: f32,
     /// …and at least this much above its parent's, whose own toxicity is not below the
@@ -53,9 +56,32 @@ pub struct Rules {
     pub author_flagged_share: f64,
 }
 
+impl Rules {
+    /// The rules as the thresholds file sets them (`[escalation]`, `[author_history]`), the
+    /// defaults where it says nothing.
+    pub fn from_thresholds(th: &Thresholds) -> Rules {
+        let mut r = Rules::default();
+        if let Some(e) = &th.escalation {
+            r.escalation = e.enabled;
+            r.escalation_min = e.min.map_or(r.escalation_min, |v| v as f32);
+            r.escalation_rise = e.rise.map_or(r.escalation_rise, |v| v as f32);
+        }
+        if let Some(a) = &th.author_history {
+            r.author_history = a.enabled;
+            r.author_min_comments = a.min_comments.map_or(r.author_min_comments, |v| {
+                usize::try_from(v).unwrap_or(usize::MAX)
+            });
+            r.author_flagged_share = a.flagged_share.unwrap_or(r.author_flagged_share);
+        }
+        r
+    }
+}
+
 impl Default for Rules {
     fn default() -> Self {
         Rules {
+            escalation: true,
+            author_history: true,
             escalation_min: 0.5,
             escalation_rise: 0.3,
             author_min_comments: 3,
@@ -131,7 +157,8 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         let gp_ok = forest.nodes[p]
             .parent
             .is_none_or(|g| !scope[g] || tp >= scores[g].toxicity[0]);
-        if t >= rules.escalation_min && t - tp >= rules.escalation_rise && gp_ok {
+        if rules.escalation && t >= rules.escalation_min && t - tp >= rules.escalation_rise && gp_ok
+        {
             v.reasons[i].push(ESCALATION);
             v.escalation[i] = Some(t - tp);
             v.severity[i] += 0.1;
@@ -160,7 +187,8 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
             continue;
         }
         let (total, flagged) = per_author[a];
-        if v.flagged[i]
+        if rules.author_history
+            && v.flagged[i]
             && total >= rules.author_min_comments
             && flagged as f64 / total as f64 >= rules.author_flagged_share
         {
@@ -591,6 +619,38 @@ mod tests {
             assert_eq!(v.reasons[i], vec![TOXIC, AUTHOR_HISTORY], "{i}");
         }
         assert_eq!(queue(&v).len(), 3);
+    }
+
+    /// Issue 40: the thresholds file turns the context rules off or tunes them.
+    #[test]
+    fn the_thresholds_file_turns_context_rules_off_or_tunes_them() {
+        let chain = forest(&[None, Some("c0"), Some("c1")]);
+        let scores = [s(0.1), s(0.3), s(0.7)];
+        let rules = |toml_text: &str| {
+            let th = Thresholds::parse(toml_text, std::path::Path::new("t.toml")).unwrap();
+            Rules::from_thresholds(&th)
+        };
+        let th = Thresholds::default();
+        let off = rules("[escalation]\nenabled = false\n");
+        assert!(judge(&chain, &scores, &th, &off).reasons[2].is_empty());
+        let higher = rules("[escalation]\nrise = 0.5\n");
+        assert!(judge(&chain, &scores, &th, &higher).reasons[2].is_empty());
+        let lower = rules("[escalation]\nmin = 0.6\nrise = 0.35\n");
+        assert_eq!(
+            judge(&chain, &scores, &th, &lower).reasons[2],
+            vec![ESCALATION]
+        );
+
+        let five = forest(&[None, None, None, None, None]);
+        let th: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.8\n").unwrap();
+        let scores = [s(0.9), s(0.0), s(0.9), s(0.0), s(0.9)];
+        for text in [
+            "[author_history]\nenabled = false\n",
+            "[author_history]\nmin_comments = 4\n",
+        ] {
+            let v = judge(&five, &scores, &th, &rules(text));
+            assert_eq!(v.reasons[0], vec![TOXIC], "{text}");
+        }
     }
 
     #[test]

@@ -118,7 +118,12 @@ pub fn write_analysis(
     outfile::check_dir(dir).map_err(|e| werr(&e.path)(&e.source))?;
     let charts = outfile::subdir(dir, "charts").map_err(|e| werr(&e.path)(&e.source))?;
     let mut set = FileSet::default();
-    let v = analysis::judge(forest, scores, thresholds, &Rules::default());
+    let v = analysis::judge(
+        forest,
+        scores,
+        thresholds,
+        &Rules::from_thresholds(thresholds),
+    );
     let threads = analysis::threads(forest, scores, &v);
     let mut written = Written {
         comments: forest

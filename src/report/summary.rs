@@ -109,15 +109,23 @@ fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
             format!("{what} ≥ {} ({source})", th.get(a))
         })
         .collect();
-    out.push(format!(
-        "ESCALATION: a reply with toxicity ≥ {} that is ≥ {} above its parent's, whose own toxicity did not fall from its parent's",
-        rules.escalation_min, rules.escalation_rise
-    ));
-    out.push(format!(
-        "AUTHOR_HISTORY: a flagged comment whose author has ≥ {} comments here, ≥ {:.0} % of them flagged",
-        rules.author_min_comments,
-        100.0 * rules.author_flagged_share
-    ));
+    out.push(if rules.escalation {
+        format!(
+            "ESCALATION: a reply with toxicity ≥ {} that is ≥ {} above its parent's, whose own toxicity did not fall from its parent's",
+            rules.escalation_min, rules.escalation_rise
+        )
+    } else {
+        "ESCALATION: off (thresholds file)".to_string()
+    });
+    out.push(if rules.author_history {
+        format!(
+            "AUTHOR_HISTORY: a flagged comment whose author has ≥ {} comments here, ≥ {:.0} % of them flagged",
+            rules.author_min_comments,
+            100.0 * rules.author_flagged_share
+        )
+    } else {
+        "AUTHOR_HISTORY: off (thresholds file)".to_string()
+    });
     out
 }
 
@@ -242,7 +250,7 @@ pub fn build(
         precision: precision.to_string(),
         integrity_md: demote_headings(&forest.integrity.to_markdown(), 2),
         rejects: forest.rejects.iter().map(|r| r.to_string()).collect(),
-        rules: rules_in_force(thresholds, &Rules::default()),
+        rules: rules_in_force(thresholds, &Rules::from_thresholds(thresholds)),
     }
 }
 

@@ -81,6 +81,44 @@ pub struct Thresholds {
     pub sexual_explicit: Option<Threshold>,
     /// A plain moderate/keep decision; its score is the maximum of the seven attributes above.
     pub flag: Option<Threshold>,
+    /// The ESCALATION context rule (absent: on, with its defaults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<EscalationRule>,
+    /// The AUTHOR_HISTORY context rule (absent: on, with its defaults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_history: Option<AuthorHistoryRule>,
+}
+
+fn on() -> bool {
+    true
+}
+
+/// `[escalation]`: flag a reply whose toxicity rises sharply over its parent's (issue 40: a
+/// moderator can turn it off or tune it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRule {
+    /// `false` turns the rule off.
+    #[serde(default = "on")]
+    pub enabled: bool,
+    /// The reply's toxicity is at least this (0 to 1; default 0.5)…
+    pub min: Option<f64>,
+    /// …and at least this much above its parent's (0 to 1; default 0.3).
+    pub rise: Option<f64>,
+}
+
+/// `[author_history]`: add a reason to a flagged comment whose author has most of their
+/// comments flagged.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorHistoryRule {
+    /// `false` turns the rule off.
+    #[serde(default = "on")]
+    pub enabled: bool,
+    /// The author has at least this many comments in scope (default 3)…
+    pub min_comments: Option<u64>,
+    /// …of which at least this share is flagged (0 to 1; default 0.5).
+    pub flagged_share: Option<f64>,
 }
 
 /// One attribute's threshold and, informationally, how it was chosen.
@@ -193,6 +231,13 @@ pub enum ThresholdsError {
         attribute: Attribute,
         value: f64,
     },
+    #[error("{}: line {line}: {field} is {value}, but must be between 0 and 1", path.display())]
+    RuleOutOfRange {
+        path: PathBuf,
+        line: usize,
+        field: &'static str,
+        value: f64,
+    },
 }
 
 /// The file read with spans, so a bad threshold can be reported with its line.
@@ -207,6 +252,8 @@ struct RawThresholds {
     severe_toxicity: Option<RawThreshold>,
     sexual_explicit: Option<RawThreshold>,
     flag: Option<RawThreshold>,
+    escalation: Option<toml::Spanned<EscalationRule>>,
+    author_history: Option<toml::Spanned<AuthorHistoryRule>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -239,6 +286,28 @@ impl Thresholds {
             message: one_line(e.message()),
         })?;
         let mut out = Thresholds::default();
+        let share = |field: &'static str, v: Option<f64>, span: std::ops::Range<usize>| match v {
+            Some(value) if !(0.0..=1.0).contains(&value) => Err(ThresholdsError::RuleOutOfRange {
+                path: path.to_path_buf(),
+                line: line_of(text, span.start),
+                field,
+                value,
+            }),
+            _ => Ok(()),
+        };
+        if let Some(rule) = raw.escalation {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            share("escalation.min", rule.min, span.clone())?;
+            share("escalation.rise", rule.rise, span)?;
+            out.escalation = Some(rule);
+        }
+        if let Some(rule) = raw.author_history {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            share("author_history.flagged_share", rule.flagged_share, span)?;
+            out.author_history = Some(rule);
+        }
         let fields = [
             (Attribute::Toxicity, raw.toxicity),
             (Attribute::Insult, raw.insult),
@@ -402,6 +471,40 @@ mod tests {
 
     fn parse(text: &str) -> Result<Thresholds, ThresholdsError> {
         Thresholds::parse(text, Path::new("t.toml"))
+    }
+
+    /// Issue 40: the context rules' sections are read, checked and located like the rest.
+    #[test]
+    fn context_rule_sections_are_read_and_checked() {
+        let th = parse("[escalation]\nenabled = false\n[author_history]\nmin_comments = 5\nflagged_share = 0.75\n").unwrap();
+        assert_eq!(
+            th.escalation,
+            Some(EscalationRule {
+                enabled: false,
+                min: None,
+                rise: None
+            })
+        );
+        assert_eq!(
+            th.author_history,
+            Some(AuthorHistoryRule {
+                enabled: true,
+                min_comments: Some(5),
+                flagged_share: Some(0.75)
+            })
+        );
+        let err = parse("[toxicity]\nthreshold = 0.9\n\n[escalation]\nrise = 1.5\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.toml: line 4: escalation.rise is 1.5, but must be between 0 and 1"
+        );
+        let err = parse("[escalation]\nfloor = 0.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("unknown field `floor`"),
+            "{err}"
+        );
     }
 
     #[test]
