@@ -718,3 +718,23 @@ fn deep_saved_pages_keep_every_comment_apart() {
         }
     }
 }
+
+/// Issue 34 case 10, the other branch: a second engine's comment elements inside those of the
+/// first are not read twice, and are reported instead of dropped without a word.
+#[test]
+fn a_second_comment_system_inside_the_first_is_reported_not_read_twice() {
+    let page = r#"<html><body><h1>Post</h1><ol class="commentlist">
+<li class="comment depth-1" id="comment-1"><div class="comment-author"><cite class="fn">ann</cite></div><p>wp one</p>
+<ul><li class="post" id="post-100"><div class="post-message"><p>inside</p></div></li></ul></li>
+<li class="comment depth-1" id="comment-2"><div class="comment-author"><cite class="fn">bob</cite></div><p>wp two</p></li>
+</ol></body></html>"#;
+    let input =
+        read_bytes("nested.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    assert_eq!(input.comments.len(), 2);
+    let reasons: Vec<String> = input.rejects.iter().map(|r| r.to_string()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("1 comment elements of a second comment system (Disqus)"),
+        "{reasons:?}"
+    );
+}

@@ -2,9 +2,10 @@
 //! every new block element, whether a `<p>` is open "in button scope": a walk down the stack
 //! of open elements that only stops at a scope boundary, so N nested `<div>`s cost N²/2 steps
 //! (100,000 took about a minute, issue 17 case 12). A page whose elements nest deeper than
-//! [`MAX_DEPTH`] is re-tokenised (html5ever's tokenizer is linear) and rewritten without the
-//! tags of the elements past that depth, keeping all their text, before it is parsed. Real
-//! pages nest far less and are parsed exactly as saved.
+//! [`MAX_DEPTH`] is re-tokenised (html5ever's tokenizer is linear) and rewritten before it is
+//! parsed: a comment body ([`shallow`]) without the tags of the elements past that depth,
+//! keeping all their text; a saved page ([`bounded`]) with its nesting whole and a scope
+//! boundary every [`STRIDE`] levels. Real pages nest far less and are parsed exactly as saved.
 //!
 //! The same rewrite bounds the *formatting* elements left open (`<b>`, `<i>`, `<font>`…;
 //! issue 34 case 1). The parser reopens every one of them, as a new element, at each text that
@@ -24,7 +25,8 @@ use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-/// Deeper elements lose their tags (their text stays, in the element at this depth).
+/// Nesting past this depth is rewritten: dropped in comment bodies (their text stays, in the
+/// element at this depth), bounded in saved pages.
 pub(super) const MAX_DEPTH: usize = 1_000;
 
 /// Formatting elements left open past this many lose their tags (their text stays).
@@ -70,12 +72,7 @@ fn boundary_host(name: &str) -> bool {
 /// deep and leaves at most [`MAX_FORMATTING`] formatting elements open, else without the tags
 /// past those limits: only its text matters, and html2text walks the tree recursively.
 pub(super) fn shallow(html: &str) -> Cow<'_, str> {
-    let measured = run(html, Mode::Measure);
-    if measured.max_depth.get() <= MAX_DEPTH && measured.max_formatting.get() <= MAX_FORMATTING {
-        Cow::Borrowed(html)
-    } else {
-        Cow::Owned(run(html, Mode::Rewrite).out.into_inner())
-    }
+    within_limits(html, Mode::Rewrite)
 }
 
 /// A saved page, whose structure the readers need at any depth (issue 34 case 2: past the
@@ -87,11 +84,16 @@ pub(super) fn shallow(html: &str) -> Cow<'_, str> {
 /// and the parse stays linear. Its content shows as text, and containment, which the readers
 /// take parents from, is unchanged.
 pub(super) fn bounded(html: &str) -> Cow<'_, str> {
+    within_limits(html, Mode::Bound)
+}
+
+/// `html` as it is when it is within both limits, else rewritten in `mode`.
+fn within_limits(html: &str, mode: Mode) -> Cow<'_, str> {
     let measured = run(html, Mode::Measure);
     if measured.max_depth.get() <= MAX_DEPTH && measured.max_formatting.get() <= MAX_FORMATTING {
         Cow::Borrowed(html)
     } else {
-        Cow::Owned(run(html, Mode::Bound).out.into_inner())
+        Cow::Owned(run(html, mode).out.into_inner())
     }
 }
 
@@ -276,8 +278,8 @@ impl Sink {
         open
     }
 
-    /// `Bound`: whether a boundary closes before this end tag, which closes its host (the
-    /// depth before the end tag is counted).
+    /// `Bound`: whether a boundary closes before an end tag that closes the counted element
+    /// at the current depth (its host, when one was opened there).
     fn closes_bound(&self) -> bool {
         let mut bounds = self.bounds.borrow_mut();
         let close = self.mode == Mode::Bound && bounds.last() == Some(&self.depth.get());
@@ -287,23 +289,26 @@ impl Sink {
         close
     }
 
-    /// Counts an end tag; false when its start tag was dropped.
-    fn end(&self, name: &str) -> bool {
+    /// Counts an end tag: whether to keep it (false when its start tag was dropped), and
+    /// whether a boundary closes before it.
+    fn end(&self, name: &str) -> (bool, bool) {
         if uncounted(name) {
-            return true;
+            return (true, false);
         }
         if let Some(n) = self.dropped.borrow_mut().get_mut(name).filter(|n| **n > 0) {
             *n -= 1;
-            return false;
+            return (false, false);
         }
+        let mut close = false;
         if let Some(n) = self.open.borrow_mut().get_mut(name).filter(|n| **n > 0) {
             *n -= 1;
+            close = self.closes_bound();
             self.depth.set(self.depth.get().saturating_sub(1));
             if formatting(name) {
                 self.formatting.set(self.formatting.get().saturating_sub(1));
             }
         }
-        true
+        (true, close)
     }
 
     fn write(&self, token: &Token) {
@@ -362,19 +367,9 @@ impl TokenSink for Sink {
             }
             Token::TagToken(tag) => {
                 self.raw.set(None);
-                let counted = !uncounted(&tag.name)
-                    && self
-                        .open
-                        .borrow()
-                        .get(tag.name.as_ref())
-                        .is_some_and(|n| *n > 0)
-                    && !self
-                        .dropped
-                        .borrow()
-                        .get(tag.name.as_ref())
-                        .is_some_and(|n| *n > 0);
-                before = counted && self.closes_bound();
-                self.end(&tag.name)
+                let (keep, close) = self.end(&tag.name);
+                before = close;
+                keep
             }
             _ => true,
         };

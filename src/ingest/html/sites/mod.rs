@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use ego_tree::iter::Edge;
 use ego_tree::NodeId;
 use scraper::Html;
 
@@ -107,16 +108,7 @@ pub(super) fn extract(doc: &Html) -> Option<Extract> {
     let mut out = main.extract(doc);
     for (engine, nodes) in &found[1..] {
         let own: HashSet<NodeId> = nodes.iter().copied().collect();
-        let within = |id: NodeId, set: &HashSet<NodeId>| {
-            doc.tree.get(id).is_some_and(|n| {
-                std::iter::once(n)
-                    .chain(n.ancestors())
-                    .any(|a| set.contains(&a.id()))
-            })
-        };
-        let overlaps = nodes.iter().any(|&id| within(id, &claimed))
-            || claimed.iter().any(|&id| within(id, &own));
-        if overlaps {
+        if overlap(doc, &own, &claimed) {
             let unread = nodes.iter().filter(|id| !claimed.contains(id)).count();
             if unread > 0 {
                 out.rejects.push((
@@ -133,6 +125,29 @@ pub(super) fn extract(doc: &Html) -> Option<Extract> {
         claimed.extend(own);
     }
     Some(out)
+}
+
+/// Whether an element of `a` is, contains or sits inside an element of `b`: one pass over the
+/// page (walking each element's ancestors would be quadratic on a deep page).
+fn overlap(doc: &Html, a: &HashSet<NodeId>, b: &HashSet<NodeId>) -> bool {
+    let (mut in_a, mut in_b) = (0usize, 0usize);
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(n) => {
+                let (is_a, is_b) = (a.contains(&n.id()), b.contains(&n.id()));
+                if (is_a && (is_b || in_b > 0)) || (is_b && in_a > 0) {
+                    return true;
+                }
+                in_a += usize::from(is_a);
+                in_b += usize::from(is_b);
+            }
+            Edge::Close(n) => {
+                in_a -= usize::from(a.contains(&n.id()));
+                in_b -= usize::from(b.contains(&n.id()));
+            }
+        }
+    }
+    false
 }
 
 /// Adds `more`'s items, stubs and rejects after `out`'s, their positions moved past `out`'s.
