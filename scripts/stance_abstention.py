@@ -27,6 +27,10 @@ GRID = [round(0.34 + 0.02 * i, 2) for i in range(33)]  # 0.34 … 0.98
 MIN_ROWS = 15
 CAL_PRECISION = 0.80
 PAIR_MARGIN = 0.05
+HELD_PRECISION = 0.75
+FILES = ["encoder-lora.safetensors", "heads.safetensors", "stance-pair-lora.safetensors",
+         "stance-pair-heads.safetensors", "stance-reply-lora.safetensors",
+         "stance-reply-heads.safetensors"]
 
 
 def even(key: str) -> bool:
@@ -174,6 +178,24 @@ def choose(sources, labels):
     return tau
 
 
+def held_check(tau, held, labels):
+    """Amendment v3.1: keep a label only where its precision is at least HELD_PRECISION on every
+    held-out source asserting it on MIN_ROWS rows or more (at least one such source)."""
+    kept = {}
+    for lab, t in tau.items():
+        if t is None:
+            kept[lab] = None
+            continue
+        fs = [figures(g, p, labels, tau)[lab] for g, p in held.values()]
+        fs = [f for f in fs if f["asserted"] >= MIN_ROWS]
+        kept[lab] = t if fs and all(f["precision"] >= HELD_PRECISION for f in fs) else None
+    return kept
+
+
+def sha12(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 def figures(gold, probs, labels, tau):
     t = {l: (9.0 if v is None else v) for l, v in tau.items()}
     pred = [decide(p, labels, t) for p in probs]
@@ -228,7 +250,10 @@ def main():
 
     sets = {"vast-dev": vast(data), "mtcsd-dev": mtcsd(data),
             "tweeteval-val": tweeteval(data), "arc-test": arc(data)}
-    report = {"protocol": "models/README.md, stance v3", "grid": [GRID[0], GRID[-1], 0.02],
+    heads = Path(a.models or ROOT / "models") / "heads"
+    report = {"protocol": "models/README.md, stance v3 and amendment v3.1",
+              "fitted_for": {f: sha12(heads / f) for f in FILES if (heads / f).is_file()},
+              "grid": [GRID[0], GRID[-1], 0.02],
               "min_rows": MIN_ROWS, "calibration_precision": CAL_PRECISION}
     for model in ["embedding", "pair"]:
         probs = {}
@@ -246,18 +271,23 @@ def main():
                 target[key] = ([rows[k][2] for k in sel], [probs[name][k] for k in sel])
         ids, gold, sp = sputnik(a.binary, models, model)
         held["sputnik-reader"] = (gold, sp)
-        tau = choose(cal, ARTICLE)
+        first = choose(cal, ARTICLE)
+        tau = held_check(first, held, ARTICLE)
         cal_f = {k: figures(g, p, ARTICLE, tau) for k, (g, p) in cal.items()}
         held_f = {k: figures(g, p, ARTICLE, tau) for k, (g, p) in held.items()}
-        print(f"\n== article stance, {model}: tau {tau}")
+        first_f = {k: figures(g, p, ARTICLE, first) for k, (g, p) in held.items()}
+        print(f"\n== article stance, {model}: calibration rule {first}")
+        table("held out at the calibration rule's thresholds", first_f, ARTICLE)
+        print(f"\n== article stance, {model}: after the held-out check (v3.1) {tau}")
         table("calibration", cal_f, ARTICLE)
         table("held out", held_f, ARTICLE)
         sp_pred = [decide(p, ARTICLE, {l: 9.0 if v is None else v for l, v in tau.items()}) for p in sp]
         print("  sputnik asserted:", [(i, g, p) for i, g, p in zip(ids, gold, sp_pred) if p != "unclear"])
         report[f"article_{model}"] = {
-            "tau": tau, "calibration": cal_f, "held_out": held_f,
+            "tau": tau, "calibration_rule_tau": first, "held_out_at_calibration_rule": first_f,
+            "calibration": cal_f, "held_out": held_f,
             "mean_calibration_sides_coverage": round(sum(f["sides_coverage"] for f in cal_f.values()) / len(cal_f), 4),
-            "curve": {k: curve(g, p, ARTICLE, tau) for k, (g, p) in held.items()},
+            "curve": {k: curve(g, p, ARTICLE, first) for k, (g, p) in held.items()},
         }
     one, pair = (report[f"article_{m}"]["mean_calibration_sides_coverage"] for m in ["embedding", "pair"])
     report["article_model"] = "pair" if pair >= one + PAIR_MARGIN else "embedding"
@@ -266,14 +296,20 @@ def main():
     rcal = {"toxichat-dev": toxichat(data, "dev")}
     rheld = {"toxichat-test": toxichat(data, "test"), "rumoureval-dev": rumoureval(data)}
     rp = {k: ([r[2] for r in v], score_reply(a.binary, models, v)) for k, v in {**rcal, **rheld}.items()}
-    tau = choose({k: rp[k] for k in rcal}, REPLY)
+    first = choose({k: rp[k] for k in rcal}, REPLY)
+    tau = held_check(first, {k: rp[k] for k in rheld}, REPLY)
     cal_f = {k: figures(*rp[k], REPLY, tau) for k in rcal}
     held_f = {k: figures(*rp[k], REPLY, tau) for k in rheld}
-    print(f"\n== reply stance: tau {tau}")
+    first_f = {k: figures(*rp[k], REPLY, first) for k in rheld}
+    print(f"\n== reply stance: calibration rule {first}")
+    table("held out at the calibration rule's thresholds", first_f, REPLY)
+    print(f"\n== reply stance: after the held-out check (v3.1) {tau}")
     table("calibration", cal_f, REPLY)
     table("held out", held_f, REPLY)
-    report["reply"] = {"tau": tau, "calibration": cal_f, "held_out": held_f,
-                       "curve": {k: curve(*rp[k], REPLY, tau) for k in rheld}}
+    report["reply"] = {"tau": tau, "calibration_rule_tau": first,
+                       "held_out_at_calibration_rule": first_f,
+                       "calibration": cal_f, "held_out": held_f,
+                       "curve": {k: curve(*rp[k], REPLY, first) for k in rheld}}
     if a.write:
         Path(a.write).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 

@@ -102,6 +102,7 @@ pub fn score_forest(
         let parents: Vec<Option<usize>> = forest.nodes.iter().map(|n| n.parent).collect();
         pair_stance(scorer, &texts, &node_target, &parents, &mut scores)?;
     }
+    scorer.calls().apply(&mut scores);
     Ok(scores)
 }
 
@@ -246,6 +247,7 @@ pub fn score_texts(
         &vec![None; texts.len()],
         &mut scores,
     )?;
+    scorer.calls().apply(&mut scores);
     Ok(scores)
 }
 

@@ -15,9 +15,28 @@ const THEHILL: &str = concat!(
 
 mod common;
 use common::{parse_csv, read_csv, threadlens};
+use threadlens::score::calls::{call, label, ArticleModel, StanceCalls};
+use threadlens::score::heads::{REPLY_LABELS, STANCE_LABELS};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
+}
+
+const STANCE_P: [&str; 3] = ["stance_favor", "stance_against", "stance_none"];
+const REPLY_P: [&str; 3] = ["reply_agree", "reply_disagree", "reply_neutral"];
+
+/// The stance thresholds installed in the checkout's models/heads (stance v3).
+fn installed_calls(article: ArticleModel) -> StanceCalls {
+    let heads = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads");
+    StanceCalls::load(&heads, article)
+}
+
+fn most_likely(p: [f64; 3]) -> usize {
+    threadlens::score::heads::argmax(&f32s(p))
+}
+
+fn f32s(p: [f64; 3]) -> [f32; 3] {
+    p.map(|x| x as f32)
 }
 
 fn col(header: &[String], name: &str) -> usize {
@@ -111,10 +130,11 @@ fn analyze_sputnik_writes_every_report() {
         "{md}"
     );
     assert!(md.contains("Stance toward the article"));
-    // The stance shares come with a word of caution (stance is the least reliable score).
-    assert!(md.contains("Stance is the least reliable"), "{md}");
+    // Stance says how many comments have a known stance, and where the rule for "known" is.
+    assert!(md.contains("comments have a known stance toward the article"), "{md}");
     let page = std::fs::read_to_string(out.join("summary.html")).unwrap();
-    assert!(page.contains("Stance is the least reliable"));
+    assert!(page.contains("comments have a known stance toward the article"));
+    assert!(md.contains("stance v3") && page.contains("stance v3"));
     assert!(md.contains("Integrity of the threads"));
 }
 
@@ -604,25 +624,40 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
         assert!(!row[col(&h, "stance")].is_empty());
     }
     assert_eq!(&rows[0][col(&h, "stance_source")], "model");
-    // The reply model reads these two plain replies as a person would, and the thread rule
-    // (on since stance v2.6) only ever copies the parent's probabilities, swapped for a
-    // disagreeing reply, onto a reply that is sure of its stance toward it.
-    assert_eq!(&rows[1][col(&h, "reply_stance")], "agree");
-    assert_eq!(&rows[2][col(&h, "reply_stance")], "disagree");
-    assert_eq!(&rows[2][col(&h, "stance")], "against");
+    // The reply model reads these two plain replies as a person would (the most likely reply
+    // stance), and the thread rule (on since stance v2.6) only ever copies the parent's
+    // probabilities, swapped for a disagreeing reply, onto a reply that is sure of its stance
+    // toward it. The labels are what the installed thresholds assert (stance v3).
     let p = |row: &csv::StringRecord, c: &str| row[col(&h, c)].parse::<f64>().unwrap();
+    let three = |row: &csv::StringRecord, cs: [&str; 3]| cs.map(|c| p(row, c));
+    assert_eq!(most_likely(three(&rows[1], REPLY_P)), 0, "agree");
+    assert_eq!(most_likely(three(&rows[2], REPLY_P)), 1, "disagree");
+    assert_eq!(most_likely(three(&rows[2], STANCE_P)), 1, "against");
+    let calls = installed_calls(ArticleModel::Pair);
+    for row in &rows {
+        assert_eq!(
+            &row[col(&h, "stance")],
+            label(call(&f32s(three(row, STANCE_P)), &calls.article), &STANCE_LABELS)
+        );
+    }
+    for row in &rows[1..] {
+        assert_eq!(
+            &row[col(&h, "reply_stance")],
+            label(call(&f32s(three(row, REPLY_P)), &calls.reply), &REPLY_LABELS)
+        );
+    }
     for row in &rows[1..] {
         if &row[col(&h, "stance_source")] != "thread" {
             assert_eq!(&row[col(&h, "stance_source")], "model");
             continue;
         }
-        let (fa, ag) = match &row[col(&h, "reply_stance")] {
-            "agree" => ("stance_favor", "stance_against"),
-            "disagree" => ("stance_against", "stance_favor"),
+        let (fa, ag) = match most_likely(three(row, REPLY_P)) {
+            0 => ("stance_favor", "stance_against"),
+            1 => ("stance_against", "stance_favor"),
             other => panic!("inferred under reply stance {other}"),
         };
         assert!(p(row, "reply_agree").max(p(row, "reply_disagree")) >= 0.5);
-        assert_ne!(&rows[0][col(&h, "stance")], "none");
+        assert_ne!(most_likely(three(&rows[0], STANCE_P)), 2, "the parent is not none");
         assert_eq!(p(row, fa), p(&rows[0], "stance_favor"));
         assert_eq!(p(row, ag), p(&rows[0], "stance_against"));
         assert_eq!(p(row, "stance_none"), p(&rows[0], "stance_none"));
@@ -632,7 +667,7 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
         "a root has no parent"
     );
     for row in &rows[1..] {
-        assert!(["agree", "disagree", "neutral"].contains(&&row[col(&h, "reply_stance")]));
+        assert!(["agree", "disagree", "neutral", "unclear"].contains(&&row[col(&h, "reply_stance")]));
         let sum: f64 = ["reply_agree", "reply_disagree", "reply_neutral"]
             .iter()
             .map(|c| row[col(&h, c)].parse::<f64>().unwrap())
@@ -679,12 +714,15 @@ fn embedding_reply_adds_reply_stance_and_leaves_article_stance_alone() {
             "stance_source",
             "reply_stance",
             "reply_agree",
+            "reply_disagree",
+            "reply_neutral",
         ]
         .map(get)
     };
-    let [fa, ag, no, source, reply, agree] = rows("embedding-reply");
-    let [fa1, ag1, no1, _, reply1, _] = rows("embedding");
-    let [_, _, _, _, reply2, agree2] = rows("pair");
+    let [fa, ag, no, source, reply, agree, rd, rn] = rows("embedding-reply");
+    let [fa1, ag1, no1, _, reply1, ..] = rows("embedding");
+    let [_, _, _, _, reply2, agree2, ..] = rows("pair");
+    let ra = &agree;
     assert_eq!(
         (&fa, &ag, &no),
         (&fa1, &ag1, &no1),
@@ -692,7 +730,13 @@ fn embedding_reply_adds_reply_stance_and_leaves_article_stance_alone() {
     );
     assert!(source.iter().all(|s| s == "model"), "{source:?}");
     assert!(reply1.iter().all(String::is_empty));
-    assert_eq!(reply, ["", "agree", "disagree"]);
+    // the labels the installed thresholds give (a root has none)
+    let calls = installed_calls(ArticleModel::OnePass);
+    for k in 1..3 {
+        let probs = [&ra[k], &rd[k], &rn[k]].map(|x| x.parse::<f64>().unwrap());
+        assert_eq!(reply[k], label(call(&f32s(probs), &calls.reply), &REPLY_LABELS));
+    }
+    assert_eq!(reply[0], "");
     assert_eq!(
         (&reply, &agree),
         (&reply2, &agree2),

@@ -89,6 +89,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         &thresholds,
         &scorer.model_id,
         scorer.encoder().precision_name(),
+        scorer.calls(),
     )?;
     Ok(report_written(ui, &w, None, &args.output, &forest))
 }

@@ -79,6 +79,9 @@ impl ModelArgs {
                 .context("loading a plug-in model")?;
         scorer.batch.max_tokens = self.batch_tokens.max(1);
         scorer.batch.max_rows = self.batch_rows.max(1);
+        if let Some(note) = &scorer.calls().note {
+            ui.warn(note.clone());
+        }
         let choice = scorer.precision_choice();
         if choice.how == "probed" {
             ui.info(format!(

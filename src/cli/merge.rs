@@ -12,6 +12,7 @@ use super::analyze::default_thresholds_help;
 use super::common::{load_thresholds, read_forest, report_written, InputArgs};
 use super::{Outcome, Ui};
 use crate::report::{merge, write_analysis};
+use crate::score::calls::{ArticleModel, StanceCalls};
 
 /// Write analyze's reports from scores computed elsewhere (per partition on a cluster).
 ///
@@ -39,6 +40,24 @@ pub struct Args {
     /// Thresholds file written by `threadlens tune` (TOML); missing attributes keep defaults.
     #[arg(long, value_name = "FILE")]
     pub thresholds: Option<PathBuf>,
+    /// Models directory the scores were made with (default: as `score` finds it). Only its
+    /// stance thresholds are read: which stances that model can assert at all.
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+/// What the scoring runs' models can assert: the scores files carry each comment's asserted
+/// labels, but not whether a label could have been asserted at all, so the thresholds are
+/// read from the models directory; as the files do not say which stance model made them, a
+/// label counts only where both models could assert it.
+fn merge_calls(models: Option<&std::path::Path>, ui: &Ui) -> StanceCalls {
+    let heads = crate::score::models::resolve_models_dir(models).join("heads");
+    let calls = StanceCalls::load(&heads, ArticleModel::OnePass)
+        .both(&StanceCalls::load(&heads, ArticleModel::Pair));
+    if let Some(note) = &calls.note {
+        ui.warn(note.clone());
+    }
+    calls
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -88,6 +107,7 @@ where the parent was elsewhere. Partition by thread (or article) id",
         &thresholds,
         &merged.model_id,
         &source,
+        &merge_calls(args.models.as_deref(), ui),
     )?;
     Ok(report_written(ui, &w, Some(&source), &args.output, &forest))
 }

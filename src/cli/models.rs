@@ -52,9 +52,12 @@ pub fn run(args: Args, _ui: &Ui) -> anyhow::Result<Outcome> {
         crate::score::heads::HEADS_FILE,
         crate::score::models::ADAPTER_FILE,
         "metrics.json",
+        crate::score::calls::CALLS_FILE,
     ] {
         let absent = if f == crate::score::models::ADAPTER_FILE {
             "absent (heads run on the unadapted encoder)"
+        } else if f == crate::score::calls::CALLS_FILE {
+            "missing (every stance is reported as unclear)"
         } else {
             "missing"
         };

@@ -249,9 +249,11 @@ pub struct ThreadStats {
     /// Largest toxicity rise from a comment to a reply along any chain (0 if none rises).
     pub escalation: f32,
     pub flagged_share: f64,
-    /// Replies with a reply stance (the pair model's), and the share of them that disagree
-    /// with their parent (reply stance argmax `disagree`): how contested the thread is.
+    /// Replies with a reply stance (the reply model's), how many of them have an asserted one
+    /// (agree, disagree or neutral; the rest are unclear, `score::calls`), and the share of
+    /// those asserted that disagree with their parent: how contested the thread is.
     pub replies_with_stance: usize,
+    pub replies_stance_known: usize,
     pub disagree_share: f64,
 }
 
@@ -285,8 +287,8 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                         .map(|p| scores[i].toxicity[0] - scores[p].toxicity[0])
                 })
                 .fold(0f32, f32::max);
-            let with_reply: Vec<[f32; 3]> =
-                members.iter().filter_map(|&i| scores[i].reply).collect();
+            let with_reply = members.iter().filter(|&&i| scores[i].reply.is_some()).count();
+            let known: Vec<usize> = members.iter().filter_map(|&i| scores[i].reply_call).collect();
             let per = |x: f64| {
                 if members.is_empty() {
                     0.0
@@ -309,12 +311,12 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                 max_toxicity: tox.iter().copied().fold(0.0, f32::max),
                 escalation,
                 flagged_share: per(members.iter().filter(|&&i| v.flagged[i]).count() as f64),
-                replies_with_stance: with_reply.len(),
-                disagree_share: if with_reply.is_empty() {
+                replies_with_stance: with_reply,
+                replies_stance_known: known.len(),
+                disagree_share: if known.is_empty() {
                     0.0
                 } else {
-                    with_reply.iter().filter(|r| argmax(&r[..]) == 1).count() as f64
-                        / with_reply.len() as f64
+                    known.iter().filter(|&&c| c == 1).count() as f64 / known.len() as f64
                 },
             }
         })
@@ -330,8 +332,10 @@ pub struct AuthorStats {
     pub comments: usize,
     pub flagged: usize,
     pub mean_toxicity: f32,
-    /// Counts of favor / against / none stances (comments with an article only).
+    /// Counts of asserted favor / against / none stances (comments with an article only;
+    /// unclear ones in `stance_unclear`).
     pub stance: [usize; 3],
+    pub stance_unclear: usize,
     pub replies_received: usize,
 }
 
@@ -350,14 +354,18 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
             flagged: 0,
             mean_toxicity: 0.0,
             stance: [0; 3],
+            stance_unclear: 0,
             replies_received: 0,
         });
         e.inferred |= n.author_inferred;
         e.comments += 1;
         e.flagged += usize::from(v.flagged[i]);
         e.mean_toxicity += scores[i].toxicity[0];
-        if let Some(st) = scores[i].stance {
-            e.stance[argmax(&st)] += 1;
+        if scores[i].stance.is_some() {
+            match scores[i].stance_call {
+                Some(c) => e.stance[c] += 1,
+                None => e.stance_unclear += 1,
+            }
         }
         e.replies_received += n.children.len();
     }
@@ -376,9 +384,11 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
     out
 }
 
-/// How much more likely one side must be than the other for a comment to be shown as
-/// leaning to it (probabilities 0.01 vs 0.01 are no lean at all).
-pub const MIN_LEAN: f32 = 0.05;
+/// Least number of comments with an asserted stance, and least share of the comments with a
+/// stance, for the summary to show a table of shares (issue 35): below either, it says the
+/// stance could not be read for most comments.
+pub const MIN_KNOWN_STANCES: usize = 10;
+pub const MIN_KNOWN_SHARE: f64 = 0.2;
 
 /// An article's stance and tone figures.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -389,24 +399,42 @@ pub struct ArticleStats {
     pub excluded: usize,
     pub threads: usize,
     pub flagged: usize,
-    /// Shares of favor / against / none by each comment's most likely stance.
+    /// Comments with a stance toward the article (an article or topic to take one on).
+    pub stance_scored: usize,
+    /// Of those, how many have an asserted favor / against / none (`score::calls`); the rest
+    /// are unclear.
+    pub stance_known: [usize; 3],
+    /// Shares of favor / against / none among the comments with an asserted stance.
     pub stance_shares: [f64; 3],
-    /// The same, each thread weighted equally (mean of its comments' probabilities).
-    pub stance_thread_weighted: [f64; 3],
     pub has_stance: bool,
     /// Shares of negative / neutral / positive.
     pub sentiment_shares: [f64; 3],
     /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count;
     /// the last of at most [`DEPTH_BUCKETS`] rows holds every deeper comment too.
     pub toxicity_by_depth: Vec<(f32, usize)>,
-    /// The comments leaning most to favor and to against, node indices, at most three each:
-    /// only comments whose probability of that side exceeds the other side's by at least
-    /// [`MIN_LEAN`], ordered by the margin. Empty when no comment leans that way.
+    /// The most confident comments asserted favor and against, node indices, at most three
+    /// each, by the probability of that side.
     pub representative: [Vec<usize>; 2],
     /// Comments whose stance was inferred through the thread (`Scores::stance_inferred`).
     pub stance_inferred: usize,
-    /// Replies toward their parent by most likely reply stance: agree, disagree, neutral.
+    /// Replies toward their parent by asserted reply stance: agree, disagree, neutral.
     pub reply_counts: [usize; 3],
+    /// Replies with a reply stance that is unclear.
+    pub reply_unclear: usize,
+}
+
+impl ArticleStats {
+    /// Comments with an asserted stance.
+    pub fn stance_known_total(&self) -> usize {
+        self.stance_known.iter().sum()
+    }
+
+    /// Whether enough stances are known for a table of shares ([`MIN_KNOWN_STANCES`],
+    /// [`MIN_KNOWN_SHARE`]).
+    pub fn stance_readable(&self) -> bool {
+        let k = self.stance_known_total();
+        k >= MIN_KNOWN_STANCES && k as f64 >= MIN_KNOWN_SHARE * self.stance_scored as f64
+    }
 }
 
 /// Rows of the toxicity-by-depth table and chart: depths 0 to 18, then "19+", so a chain
@@ -450,8 +478,6 @@ pub fn article_stats(
     roots.dedup();
     a.threads = roots.len();
     a.flagged = members.iter().filter(|&&i| v.flagged[i]).count();
-    let mut stance_n = 0usize;
-    let mut per_thread: BTreeMap<usize, ([f64; 3], usize)> = BTreeMap::new();
     for &i in &members {
         let s = &scores[i];
         a.sentiment_shares[argmax(&s.sentiment)] += 1.0;
@@ -461,18 +487,18 @@ pub fn article_stats(
         }
         a.toxicity_by_depth[d].0 += s.toxicity[0];
         a.toxicity_by_depth[d].1 += 1;
-        if let Some(r) = s.reply {
-            a.reply_counts[argmax(&r)] += 1;
+        if s.reply.is_some() {
+            match s.reply_call {
+                Some(c) => a.reply_counts[c] += 1,
+                None => a.reply_unclear += 1,
+            }
         }
         a.stance_inferred += usize::from(s.stance_inferred && s.stance.is_some());
-        if let Some(st) = s.stance {
-            stance_n += 1;
-            a.stance_shares[argmax(&st)] += 1.0;
-            let e = per_thread.entry(forest.nodes[i].root).or_default();
-            for (sum, p) in e.0.iter_mut().zip(st) {
-                *sum += f64::from(p);
+        if s.stance.is_some() {
+            a.stance_scored += 1;
+            if let Some(c) = s.stance_call {
+                a.stance_known[c] += 1;
             }
-            e.1 += 1;
         }
     }
     for x in &mut a.sentiment_shares {
@@ -483,27 +509,23 @@ pub fn article_stats(
             *sum /= *n as f32;
         }
     }
-    if stance_n > 0 {
+    if a.stance_scored > 0 {
         a.has_stance = true;
-        for x in &mut a.stance_shares {
-            *x /= stance_n as f64;
-        }
-        for (sums, n) in per_thread.values() {
-            for (w, sum) in a.stance_thread_weighted.iter_mut().zip(sums) {
-                *w += sum / *n as f64 / per_thread.len() as f64;
+        let known = a.stance_known_total();
+        if known > 0 {
+            for (x, n) in a.stance_shares.iter_mut().zip(a.stance_known) {
+                *x = n as f64 / known as f64;
             }
         }
-        // The comments leaning most to each side: by how much that side's probability
-        // exceeds the other side's (most comments on an unseen article are "none", so the
-        // argmax alone often finds nobody); a comment leaning the other way never shows.
+        // The most confident comments asserted to each side.
         for side in [0usize, 1] {
-            let lean = |i: usize| scores[i].stance.map_or(0.0, |s| s[side] - s[1 - side]);
+            let p = |i: usize| scores[i].stance.map_or(0.0, |s| s[side]);
             let mut c: Vec<usize> = members
                 .iter()
                 .copied()
-                .filter(|&i| lean(i) >= MIN_LEAN)
+                .filter(|&i| scores[i].stance_call == Some(side))
                 .collect();
-            c.sort_by(|&x, &y| lean(y).total_cmp(&lean(x)).then(x.cmp(&y)));
+            c.sort_by(|&x, &y| p(y).total_cmp(&p(x)).then(x.cmp(&y)));
             c.truncate(3);
             a.representative[side] = c;
         }
@@ -676,27 +698,63 @@ mod tests {
     }
 
     #[test]
-    fn representative_comments_lean_most_to_each_side_even_when_none_wins() {
-        let f = forest(&[None, None, None, None]);
-        let mut scores = vec![s(0.0); 4];
-        for (i, st) in [
-            [0.1, 0.0, 0.9],
-            [0.3, 0.1, 0.6],
-            [0.2, 0.5, 0.3],
-            [0.05, 0.05, 0.9],
+    fn shares_and_examples_count_only_asserted_stances() {
+        let f = forest(&[None, None, None, None, None]);
+        let mut scores = vec![s(0.0); 5];
+        // (probabilities, asserted label)
+        for (i, (st, call)) in [
+            ([0.8, 0.1, 0.1], Some(0)),
+            ([0.9, 0.05, 0.05], Some(0)),
+            ([0.2, 0.7, 0.1], Some(1)),
+            ([0.45, 0.1, 0.45], None),
+            ([0.6, 0.3, 0.1], None),
         ]
-        .iter()
+        .into_iter()
         .enumerate()
         {
-            scores[i].stance = Some(*st);
+            scores[i].stance = Some(st);
+            scores[i].stance_call = call;
         }
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
         let a = article_stats(&f, &scores, &v, None);
-        // favor − against: 0.1, 0.2, −0.3, 0.0 → c1, c0 lean to favor; only c2 to against.
-        assert_eq!(a.representative[0], vec![1, 0]);
-        assert_eq!(a.representative[1], vec![2]);
-        // Shares: argmax none 3 of 4, against 1 of 4.
-        assert_eq!(a.stance_shares, [0.0, 0.25, 0.75]);
+        assert_eq!((a.stance_scored, a.stance_known), (5, [2, 1, 0]));
+        // the most confident asserted favor first; an unclear comment leaning to favor never shows
+        assert_eq!(a.representative, [vec![1, 0], vec![2]]);
+        assert_eq!(a.stance_shares, [2.0 / 3.0, 1.0 / 3.0, 0.0]);
+        // 3 known: fewer than MIN_KNOWN_STANCES, so no table of shares
+        assert!(!a.stance_readable());
+    }
+
+    #[test]
+    fn stances_are_readable_with_enough_known_of_enough_comments() {
+        let n = 50;
+        let f = forest(&vec![None; n]);
+        let mut scores = vec![s(0.0); n];
+        for (i, sc) in scores.iter_mut().enumerate() {
+            sc.stance = Some([0.5, 0.3, 0.2]);
+            sc.stance_call = (i < 10).then_some(0);
+        }
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        // 10 of 50 known: exactly the least count and the least share
+        assert!(article_stats(&f, &scores, &v, None).stance_readable());
+        scores[9].stance_call = None;
+        assert!(!article_stats(&f, &scores, &v, None).stance_readable());
+    }
+
+    #[test]
+    fn disagreement_is_a_share_of_the_known_reply_stances() {
+        let f = forest(&[None, Some("c0"), Some("c0"), Some("c0"), Some("c0")]);
+        let mut scores = vec![s(0.0); 5];
+        for (i, call) in [(1, Some(1)), (2, Some(2)), (3, None), (4, Some(1))] {
+            scores[i].reply = Some([0.2, 0.5, 0.3]);
+            scores[i].reply_call = call;
+        }
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        let t = &threads(&f, &scores, &v)[0];
+        assert_eq!((t.replies_with_stance, t.replies_stance_known), (4, 3));
+        assert!((t.disagree_share - 2.0 / 3.0).abs() < 1e-9);
+        let a = article_stats(&f, &scores, &v, None);
+        assert_eq!((a.reply_counts, a.reply_unclear), ([0, 2, 1], 1));
     }
 
     #[test]

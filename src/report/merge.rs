@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::score::heads::ATTRIBUTES;
+use crate::score::heads::{ATTRIBUTES, REPLY_LABELS, STANCE_LABELS};
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::input::{CsvInput, InputError};
@@ -242,6 +242,9 @@ struct Columns {
     toxicity: [usize; ATTRIBUTES],
     stance: [usize; 3],
     reply: [usize; 3],
+    /// The asserted labels (`stance`, `reply_stance`: a label, `unclear` or empty).
+    stance_call: usize,
+    reply_call: usize,
 }
 
 impl Columns {
@@ -268,6 +271,8 @@ impl Columns {
             toxicity: std::array::from_fn(|k| tox[k]),
             stance: three(&STANCE)?,
             reply: three(&REPLY)?,
+            stance_call: input.require("stance")?,
+            reply_call: input.require("reply_stance")?,
         })
     }
 }
@@ -327,6 +332,22 @@ fn read_file(
             }
             Ok(Some([prob(cs[0])?, prob(cs[1])?, prob(cs[2])?]))
         };
+        // The label the scoring run asserted: one of `labels`, `unclear`, or empty with no
+        // probabilities.
+        let call = |c: usize, labels: &[&'static str; 3], present: bool| {
+            let raw = get(c);
+            if !present {
+                return Ok(None);
+            }
+            crate::score::calls::parse(raw, labels).map_err(|()| {
+                bad(format!(
+                    "id '{id}': {} is {raw:?}, expected one of {}, {}",
+                    header[c],
+                    labels.join(", "),
+                    crate::score::calls::UNCLEAR
+                ))
+            })
+        };
         let mut scores = Scores {
             sentiment: [
                 prob(cols.sentiment[0])?,
@@ -338,6 +359,8 @@ fn read_file(
             reply: optional(cols.reply)?,
             ..Default::default()
         };
+        scores.stance_call = call(cols.stance_call, &STANCE_LABELS, scores.stance.is_some())?;
+        scores.reply_call = call(cols.reply_call, &REPLY_LABELS, scores.reply.is_some())?;
         for (slot, &c) in scores.toxicity.iter_mut().zip(&cols.toxicity) {
             *slot = prob(c)?;
         }
@@ -401,6 +424,9 @@ mod tests {
             stance: Some([0.2, 0.3, 0.5]),
             stance_inferred: false,
             reply: reply.then_some([0.6, 0.3, 0.1]),
+            // one asserted, one unclear: both read back
+            stance_call: Some(2),
+            reply_call: None,
         }
     }
 
@@ -446,6 +472,7 @@ mod tests {
             assert_eq!(got.toxicity[0], (want.toxicity[0] * 1e4).round() / 1e4);
             assert_eq!(got.stance, want.stance);
             assert_eq!(got.reply, want.reply);
+            assert_eq!((got.stance_call, got.reply_call), (want.stance_call, want.reply_call));
         }
         assert_eq!(m.scores.len(), 4);
     }

@@ -16,6 +16,7 @@ use analysis::{Rules, ANONYMOUS};
 use outfile::{AtomicFile, FileSet};
 use safe::cell;
 
+use crate::score::calls::StanceCalls;
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::thresholds::Thresholds;
@@ -114,6 +115,7 @@ pub fn write_analysis(
     thresholds: &Thresholds,
     model_id: &str,
     precision: &str,
+    calls: &StanceCalls,
 ) -> Result<Written, ReportError> {
     outfile::check_dir(dir).map_err(|e| werr(&e.path)(&e.source))?;
     let charts = outfile::subdir(dir, "charts").map_err(|e| werr(&e.path)(&e.source))?;
@@ -183,8 +185,9 @@ pub fn write_analysis(
                 .map(|p| cell(&p.text).into_owned())
                 .unwrap_or_default(),
             s.reply
-                .map(|r| {
-                    crate::score::heads::REPLY_LABELS[crate::score::heads::argmax(&r)].to_string()
+                .map(|_| {
+                    crate::score::calls::label(s.reply_call, &crate::score::heads::REPLY_LABELS)
+                        .to_string()
                 })
                 .unwrap_or_default(),
             cell(forest.thread_id(i)).into_owned(),
@@ -214,6 +217,7 @@ pub fn write_analysis(
         "flagged_share",
         "excluded",
         "replies_with_stance",
+        "replies_stance_unclear",
         "disagree_share",
     ])
     .map_err(|x| e(&x))?;
@@ -232,7 +236,13 @@ pub fn write_analysis(
             format!("{:.4}", t.flagged_share),
             t.excluded.to_string(),
             t.replies_with_stance.to_string(),
-            format!("{:.4}", t.disagree_share),
+            (t.replies_with_stance - t.replies_stance_known).to_string(),
+            // Empty where this model never asserts disagreement (0 would read as "none").
+            if calls.disagreement() && t.replies_stance_known > 0 {
+                format!("{:.4}", t.disagree_share)
+            } else {
+                String::new()
+            },
         ])
         .map_err(|x| e(&x))?;
     }
@@ -254,16 +264,20 @@ pub fn write_analysis(
         "stance_favor",
         "stance_against",
         "stance_none",
+        "stance_unclear",
         "replies_received",
     ])
     .map_err(|x| e(&x))?;
     for a in analysis::authors(forest, scores, &v) {
-        let with_stance: usize = a.stance.iter().sum();
-        let stance = if with_stance == 0 {
+        // The author's most frequent asserted stance; unclear where none is asserted.
+        let known: usize = a.stance.iter().sum();
+        let stance = if known == 0 && a.stance_unclear == 0 {
             String::new()
         } else {
-            crate::score::heads::STANCE_LABELS
-                [crate::score::heads::argmax(&a.stance.map(|x| x as f32))]
+            crate::score::calls::label(
+                (known > 0).then(|| crate::score::heads::argmax(&a.stance.map(|x| x as f32))),
+                &crate::score::heads::STANCE_LABELS,
+            )
             .to_string()
         };
         w.write_record([
@@ -277,6 +291,7 @@ pub fn write_analysis(
             a.stance[0].to_string(),
             a.stance[1].to_string(),
             a.stance[2].to_string(),
+            a.stance_unclear.to_string(),
             a.replies_received.to_string(),
         ])
         .map_err(|x| e(&x))?;
@@ -286,7 +301,7 @@ pub fn write_analysis(
 
     // summaries and charts
     let s = summary::build(
-        forest, scores, &v, &threads, thresholds, model_id, precision,
+        forest, scores, &v, &threads, thresholds, model_id, precision, calls,
     );
     let mut put =
         |path: &Path, bytes: &[u8]| set.write(path, bytes).map_err(|e| werr(&e.path)(&e.source));

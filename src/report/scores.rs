@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+use crate::score::calls::label;
 use crate::score::heads::{argmax, REPLY_LABELS, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
@@ -98,7 +99,7 @@ pub fn write_scores_csv<W: Write>(
         row.extend(s.toxicity.iter().map(|v| p(*v)));
         match s.stance {
             Some(st) => {
-                row.push(STANCE_LABELS[argmax(&st)].to_string());
+                row.push(label(s.stance_call, &STANCE_LABELS).to_string());
                 row.extend(st.iter().map(|v| p(*v)));
             }
             None => row.extend(std::iter::repeat_n(String::new(), 4)),
@@ -113,7 +114,7 @@ pub fn write_scores_csv<W: Write>(
         );
         match s.reply {
             Some(r) => {
-                row.push(REPLY_LABELS[argmax(&r)].to_string());
+                row.push(label(s.reply_call, &REPLY_LABELS).to_string());
                 row.extend(r.iter().map(|v| p(*v)));
             }
             None => row.extend(std::iter::repeat_n(String::new(), 4)),

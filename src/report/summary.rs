@@ -9,25 +9,33 @@ use std::fmt::Write as _;
 use super::analysis::{article_stats, ArticleStats, Rules, ThreadStats, Verdicts};
 use super::charts::bar_chart;
 use super::safe::html;
+use crate::score::calls::StanceCalls;
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::thresholds::{Attribute, Thresholds};
 
 /// What the thread adds to stance: replies' stance toward their parents and how many
 /// stances were inferred through the thread.
-fn thread_note(st: &super::analysis::ArticleStats) -> String {
+fn thread_note(st: &super::analysis::ArticleStats, disagreement: bool) -> String {
     let r = st.reply_counts;
-    let replies: usize = r.iter().sum();
-    let mut s = if replies == 0 {
+    let known: usize = r.iter().sum();
+    let mut s = if known + st.reply_unclear == 0 {
         "No reply stance: there are no replies, or this run did not read it (--stance-model \
          embedding-reply or pair reads each reply's stance toward the comment it answers)."
             .to_string()
     } else {
         format!(
-            "Replies toward the comment they answer: {} agree, {} disagree, {} neutral.",
-            r[0], r[1], r[2]
+            "Replies toward the comment they answer: {} agree, {} disagree, {} neutral; {} unclear \
+             (the model is not sure enough to say).",
+            r[0], r[1], r[2], st.reply_unclear
         )
     };
+    if known + st.reply_unclear > 0 && !disagreement {
+        s.push_str(
+            " This model is never sure enough to say that a reply disagrees (models/README.md, \
+             stance v3), so contested threads cannot be read from reply stance.",
+        );
+    }
     if st.stance_inferred > 0 {
         s.push_str(&format!(
             " {} stance(s) inferred through the thread: replies that only agree or disagree with a parent whose stance is clear take it (or its opposite); `stance_source` = thread in comments.csv.",
@@ -37,12 +45,63 @@ fn thread_note(st: &super::analysis::ArticleStats) -> String {
     s
 }
 
-/// Said under every stance table: stance is the least reliable of the scores on news comments
-/// (models/README.md, the stance results: on held-out comments toward topics the model never
-/// saw it is well short of the toxicity figures), so a moderator reads the comments before the
-/// shares.
-const STANCE_CAVEAT: &str = "Stance is the least reliable of the scores on news comments: \
-     read the comments below before relying on these shares.";
+/// Said under every stance section: what "known" and "unclear" mean, and where the figures
+/// behind them are.
+const STANCE_CAVEAT: &str = "A stance is shown only where the model is sure enough that, on \
+     held-out comments, such labels were right at least 3 times in 4; the rest are unclear \
+     (models/README.md, stance v3). Read the comments before relying on the shares.";
+
+/// The stance part of an article's section, in words, rendered by both summaries.
+struct StanceText {
+    /// One line of counts: how many comments have a known stance, how many are unclear.
+    counts: String,
+    /// favor / against / none: count and share among known stances; `None` where too few
+    /// stances are known for shares ([`ArticleStats::stance_readable`]).
+    shares: Option<[String; 3]>,
+    /// What is said instead of the shares.
+    unreadable: Option<String>,
+}
+
+fn stance_text(st: &ArticleStats, sides: bool) -> StanceText {
+    let known = st.stance_known_total();
+    let unclear = st.stance_scored - known;
+    let counts = format!(
+        "{known} of {} comments have a known stance toward the article; {unclear} ({}) are unclear.",
+        st.stance_scored,
+        pct(unclear as f64 / st.stance_scored.max(1) as f64)
+    );
+    if !sides {
+        return StanceText {
+            counts,
+            shares: None,
+            unreadable: Some(
+                "Stance could not be read for most comments: this model is not sure enough of \
+                 favor or against on held-out comments to say either (models/README.md, stance \
+                 v3), so no shares are shown."
+                    .to_string(),
+            ),
+        };
+    }
+    if st.stance_readable() {
+        let cell = |c: usize| format!("{} ({})", pct(st.stance_shares[c]), st.stance_known[c]);
+        StanceText {
+            counts,
+            shares: Some([cell(0), cell(1), cell(2)]),
+            unreadable: None,
+        }
+    } else {
+        StanceText {
+            counts,
+            shares: None,
+            unreadable: Some(format!(
+                "Stance could not be read for most comments: no table of shares (it needs at \
+                 least {} comments with a known stance, and {} of them).",
+                super::analysis::MIN_KNOWN_STANCES,
+                pct(super::analysis::MIN_KNOWN_SHARE)
+            )),
+        }
+    }
+}
 
 /// Said above the heated-threads table when none of its threads has a flagged comment, so a
 /// moderator does not read the highest scores on a calm page as heat.
@@ -53,13 +112,15 @@ fn heated_note(threads: &[ThreadStats], heated: &[usize]) -> Option<&'static str
     )
 }
 
-/// "40 % of 5" (the share of a thread's replies that disagree with their parent), or "–" where
-/// no reply has a reply stance.
-fn disagreeing(t: &super::analysis::ThreadStats) -> String {
-    if t.replies_with_stance == 0 {
-        "–".to_string()
-    } else {
-        format!("{} of {}", pct(t.disagree_share), t.replies_with_stance)
+/// "40 % of 5, 2 unclear" (the share of a thread's replies with a known reply stance that
+/// disagree with their parent), or "–" where no reply has a reply stance.
+fn disagreeing(t: &super::analysis::ThreadStats, disagreement: bool) -> String {
+    let unclear = t.replies_with_stance - t.replies_stance_known;
+    match (t.replies_with_stance, t.replies_stance_known) {
+        (0, _) => "–".to_string(),
+        _ if !disagreement => "not read".to_string(),
+        (_, 0) => format!("unclear ({unclear})"),
+        (_, k) => format!("{} of {k}, {unclear} unclear", pct(t.disagree_share)),
     }
 }
 
@@ -86,6 +147,10 @@ pub struct Summary {
     pub rejects: Vec<String>,
     /// How comments were flagged: one line per attribute threshold, then the other rules.
     pub rules: Vec<String>,
+    /// Whether the model in use can assert favor and against ([`StanceCalls::sides`]), and a
+    /// reply's disagreement ([`StanceCalls::disagreement`]).
+    pub sides: bool,
+    pub disagreement: bool,
 }
 
 /// The flagging rules in force, in words: each attribute's threshold and where it came from,
@@ -152,6 +217,7 @@ pub fn build(
     thresholds: &Thresholds,
     model_id: &str,
     precision: &str,
+    calls: &StanceCalls,
 ) -> Summary {
     let mut keys: Vec<Option<usize>> = (0..forest.articles.len()).map(Some).collect();
     if forest.nodes.iter().any(|n| n.article.is_none()) {
@@ -190,12 +256,12 @@ pub fn build(
         let mut charts = Vec::new();
         if stats.comments > 0 {
             let labels = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            if stats.has_stance {
+            if stats.has_stance && stats.stance_readable() && calls.sides() {
                 charts.push((
                     "stance".to_string(),
                     bar_chart(
                         "Stance toward the article",
-                        &labels(&["favor", "against", "neutral"]),
+                        &labels(&["favor", "against", "none"]),
                         &stats.stance_shares,
                         1.0,
                         "share",
@@ -251,6 +317,8 @@ pub fn build(
         integrity_md: demote_headings(&forest.integrity.to_markdown(), 2),
         rejects: forest.rejects.iter().map(|r| r.to_string()).collect(),
         rules: rules_in_force(thresholds, &Rules::from_thresholds(thresholds)),
+        sides: calls.sides(),
+        disagreement: calls.disagreement(),
     }
 }
 
@@ -296,23 +364,23 @@ fn totals(s: &Summary) -> (usize, usize, usize) {
     })
 }
 
-fn other(side: usize) -> &'static str {
-    if side == 0 {
-        "against"
-    } else {
-        "favor"
-    }
-}
 
-fn stance_cells(st: &ArticleStats) -> [String; 3] {
-    if st.has_stance {
+/// The articles table's favor / against / none / unclear cells: shares among known stances
+/// where they can be read, and the share of comments whose stance is unclear.
+fn stance_cells(st: &ArticleStats, sides: bool) -> [String; 4] {
+    if !st.has_stance {
+        return ["–".into(), "–".into(), "–".into(), "–".into()];
+    }
+    let unclear = pct((st.stance_scored - st.stance_known_total()) as f64 / st.stance_scored as f64);
+    if sides && st.stance_readable() {
         [
             pct(st.stance_shares[0]),
             pct(st.stance_shares[1]),
             pct(st.stance_shares[2]),
+            unclear,
         ]
     } else {
-        ["–".into(), "–".into(), "–".into()]
+        ["–".into(), "–".into(), "–".into(), unclear]
     }
 }
 
@@ -336,9 +404,9 @@ pub fn markdown(
     if c == 0 {
         let _ = writeln!(m, "**No comments to score.** {}\n", nothing_to_score(s));
     }
-    let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | neutral |\n|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | none | stance unclear |\n|---|---:|---:|---:|---:|---:|---:|---:|");
     for sec in &s.sections {
-        let st = stance_cells(&sec.stats);
+        let st = stance_cells(&sec.stats, s.sides);
         let flagged = if sec.stats.comments > 0 {
             pct(sec.stats.flagged as f64 / sec.stats.comments as f64)
         } else {
@@ -346,7 +414,7 @@ pub fn markdown(
         };
         let _ = writeln!(
             m,
-            "| [{}](#{}) | {} | {} | {} | {} | {} | {} |",
+            "| [{}](#{}) | {} | {} | {} | {} | {} | {} | {} |",
             md_text(&sec.title),
             sec.anchor,
             sec.stats.comments,
@@ -354,7 +422,8 @@ pub fn markdown(
             flagged,
             st[0],
             st[1],
-            st[2]
+            st[2],
+            st[3]
         );
     }
     if !s.queue_top.is_empty() {
@@ -406,42 +475,35 @@ pub fn markdown(
         );
         let _ = writeln!(m, "### Stance toward the article\n");
         if st.has_stance {
-            let w = st.stance_thread_weighted;
-            let _ = writeln!(m, "| | favor | against | neutral |\n|---|---:|---:|---:|");
-            let _ = writeln!(
-                m,
-                "| by comment | {} | {} | {} |",
-                pct(st.stance_shares[0]),
-                pct(st.stance_shares[1]),
-                pct(st.stance_shares[2])
-            );
-            let _ = writeln!(
-                m,
-                "| each thread weighted equally | {} | {} | {} |\n",
-                pct(w[0]),
-                pct(w[1]),
-                pct(w[2])
-            );
-            let _ = writeln!(m, "{}\n", md_text(&thread_note(st)));
-            let _ = writeln!(m, "{STANCE_CAVEAT}\n");
+            let text = stance_text(st, s.sides);
+            let _ = writeln!(m, "{}\n", text.counts);
+            if let Some(c) = &text.shares {
+                let _ = writeln!(m, "| among known stances | favor | against | none |\n|---|---:|---:|---:|");
+                let _ = writeln!(m, "| share (comments) | {} | {} | {} |\n", c[0], c[1], c[2]);
+            }
+            if let Some(u) = &text.unreadable {
+                let _ = writeln!(m, "**{u}**\n");
+            }
+            let _ = writeln!(m, "{}\n", md_text(&thread_note(st, s.disagreement)));
             for (side, name) in [(0, "favor"), (1, "against")] {
-                let _ = writeln!(
-                    m,
-                    "Comments leaning most to {name} (probability of {name} vs. {}):\n",
-                    other(side)
-                );
+                if !s.sides {
+                    break;
+                }
+                if side == 0 {
+                    let _ = writeln!(m, "{STANCE_CAVEAT}\n");
+                }
+                let _ = writeln!(m, "Most confident {name} (probability of {name}):\n");
                 if st.representative[side].is_empty() {
-                    let _ = writeln!(m, "- no comment leans clearly to {name}");
+                    let _ = writeln!(m, "- no comment is known to be {name}");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
                     let p = scores[i].stance.map_or([0.0; 3], |x| x);
                     let _ = writeln!(
                         m,
-                        "- {} ({:.2} vs. {:.2}): {}",
+                        "- {} ({:.2}): {}",
                         md_text(n.author.as_deref().unwrap_or("(anonymous)")),
                         p[side],
-                        p[1 - side],
                         md_text(&snippet(&n.text, 200))
                     );
                 }
@@ -492,7 +554,7 @@ pub fn markdown(
                 t.max_toxicity,
                 t.escalation,
                 pct(t.flagged_share),
-                disagreeing(t)
+                disagreeing(t, s.disagreement)
             );
         }
     }
@@ -554,9 +616,9 @@ pub fn html_page(
             nothing_to_score(s)
         );
     }
-    h.push_str("<table><tr><th>article</th><th>comments</th><th>threads</th><th>flagged</th><th>favor</th><th>against</th><th>neutral</th></tr>\n");
+    h.push_str("<table><tr><th>article</th><th>comments</th><th>threads</th><th>flagged</th><th>favor</th><th>against</th><th>none</th><th>stance unclear</th></tr>\n");
     for sec in &s.sections {
-        let st = stance_cells(&sec.stats);
+        let st = stance_cells(&sec.stats, s.sides);
         let flagged = if sec.stats.comments > 0 {
             pct(sec.stats.flagged as f64 / sec.stats.comments as f64)
         } else {
@@ -564,7 +626,7 @@ pub fn html_page(
         };
         let _ = writeln!(
             h,
-            "<tr><td><a href=\"#{}\">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
             sec.anchor,
             html(&sec.title),
             sec.stats.comments,
@@ -572,7 +634,8 @@ pub fn html_page(
             flagged,
             st[0],
             st[1],
-            st[2]
+            st[2],
+            st[3]
         );
     }
     h.push_str("</table>\n");
@@ -622,29 +685,35 @@ pub fn html_page(
         );
         h.push_str("<h3>Stance toward the article</h3>\n");
         if st.has_stance {
-            let w = st.stance_thread_weighted;
-            let _ = writeln!(h, "<table><tr><th></th><th>favor</th><th>against</th><th>neutral</th></tr><tr><td>by comment</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr><tr><td>each thread weighted equally</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
-                pct(st.stance_shares[0]), pct(st.stance_shares[1]), pct(st.stance_shares[2]), pct(w[0]), pct(w[1]), pct(w[2]));
-            let _ = writeln!(h, "<p>{}</p>", html(&thread_note(st)));
-            let _ = writeln!(h, "<p>{STANCE_CAVEAT}</p>");
+            let text = stance_text(st, s.sides);
+            let _ = writeln!(h, "<p>{}</p>", html(&text.counts));
+            if let Some(c) = &text.shares {
+                let _ = writeln!(h, "<table><tr><th>among known stances</th><th>favor</th><th>against</th><th>none</th></tr><tr><td>share (comments)</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></table>",
+                    html(&c[0]), html(&c[1]), html(&c[2]));
+            }
+            if let Some(u) = &text.unreadable {
+                let _ = writeln!(h, "<p><strong>{}</strong></p>", html(u));
+            }
+            let _ = writeln!(h, "<p>{}</p>", html(&thread_note(st, s.disagreement)));
             for (side, name) in [(0, "favor"), (1, "against")] {
-                let _ = writeln!(
-                    h,
-                    "<h4>Comments leaning most to {name} (probability of {name} vs. {})</h4>",
-                    other(side)
-                );
+                if !s.sides {
+                    break;
+                }
+                if side == 0 {
+                    let _ = writeln!(h, "<p>{}</p>", html(STANCE_CAVEAT));
+                }
+                let _ = writeln!(h, "<h4>Most confident {name} (probability of {name})</h4>");
                 if st.representative[side].is_empty() {
-                    let _ = writeln!(h, "<p>No comment leans clearly to {name}.</p>");
+                    let _ = writeln!(h, "<p>No comment is known to be {name}.</p>");
                 }
                 for &i in &st.representative[side] {
                     let n = &forest.comments[i];
                     let p = scores[i].stance.map_or([0.0; 3], |x| x);
                     let _ = writeln!(
                         h,
-                        "<p><b>{}</b> ({:.2} vs. {:.2})</p><blockquote>{}</blockquote>",
+                        "<p><b>{}</b> ({:.2})</p><blockquote>{}</blockquote>",
                         html(n.author.as_deref().unwrap_or("(anonymous)")),
                         p[side],
-                        p[1 - side],
                         html(&snippet(&n.text, 400))
                     );
                 }
@@ -682,7 +751,7 @@ pub fn html_page(
             let t = &threads[ti];
             let root = &forest.comments[t.root];
             let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td><td class=n>{}</td></tr>",
-                html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share), html(&disagreeing(t)));
+                html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share), html(&disagreeing(t, s.disagreement)));
         }
         h.push_str("</table></section>\n");
     }
@@ -728,6 +797,7 @@ mod tests {
             escalation: 0.0,
             flagged_share,
             replies_with_stance: 0,
+            replies_stance_known: 0,
             disagree_share: 0.0,
         }
     }

@@ -2,6 +2,7 @@
 //! `encoder`, `int8`, `finetune` and `trainer` are the only modules that touch libtorch.
 
 pub mod batch;
+pub mod calls;
 pub mod distill;
 pub mod encoder;
 pub mod finetune;

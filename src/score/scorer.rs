@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::calls::{ArticleModel, StanceCalls};
 use super::batch::{embed_all, BatchOptions};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
@@ -63,6 +64,11 @@ pub struct Scores {
     /// A reply's stance toward its parent comment: agree, disagree, neutral (pair model only;
     /// `None` for roots and where no pair model is installed).
     pub reply: Option<[f32; 3]>,
+    /// The stance toward the article the product asserts (index into `STANCE_LABELS`), `None`
+    /// where it is unclear or there is no stance ([`super::calls`]).
+    pub stance_call: Option<usize>,
+    /// The asserted reply stance (index into `REPLY_LABELS`), `None` where unclear or no reply.
+    pub reply_call: Option<usize>,
 }
 
 /// Encoder plus heads, ready to score.
@@ -78,6 +84,8 @@ pub struct Scorer {
     /// [`StanceModel::EmbeddingReply`] only its reply model.
     pair: Option<PairScorer>,
     auto: AutoChoice,
+    /// When a stance is asserted, for this run's models.
+    calls: StanceCalls,
 }
 
 /// Which model gives stance toward the article.
@@ -162,6 +170,16 @@ impl Scorer {
             }
             None => model_id,
         };
+        let article = match &pair {
+            Some(p) if p.reads_article() => ArticleModel::Pair,
+            _ => ArticleModel::OnePass,
+        };
+        let calls = StanceCalls::load(&heads_dir, article);
+        // The asserted labels depend on the thresholds too: they are part of the model id.
+        let model_id = super::models::short_hash(
+            format!("{model_id}:calls:{:?}:{:?}", calls.article, calls.reply).as_bytes(),
+        )[..8]
+            .to_string();
         Ok(Scorer {
             encoder,
             heads,
@@ -171,12 +189,18 @@ impl Scorer {
             toxicity_plugin: None,
             pair,
             auto,
+            calls,
         })
     }
 
     /// How the precision was chosen (`--precision auto` resolves on loading).
     pub fn precision_choice(&self) -> &AutoChoice {
         &self.auto
+    }
+
+    /// When this run asserts a stance ([`super::calls`]).
+    pub fn calls(&self) -> &StanceCalls {
+        &self.calls
     }
 
     /// The stance pair model in use, if any.
