@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compares the stance column of an analyze run's comments.csv on the bundled Sputnik page with
-one careful reader's labels (data/samples/sputnik-stance-reader.csv): the counts each gives,
+one careful reader's labels (data/samples/sputnik-stance-reader.csv): the counts each gives
+(the model's "unclear", stance v3, counts as disagreeing with the reader),
 the agreement, and the 3-class macro-F1. Usage: scripts/stance_vs_reader.py OUT/comments.csv"""
 import csv
 import sys
@@ -11,7 +12,7 @@ reader = {r["id"]: r["reader_stance"] for r in csv.DictReader(
 rows = {r["id"]: r for r in csv.DictReader(open(sys.argv[1]))}
 labels = ["favor", "against", "none"]
 model = {i: rows[i]["stance"] for i in reader}
-count = lambda d: {l: sum(v == l for v in d.values()) for l in labels}
+count = lambda d: {l: sum(v == l for v in d.values()) for l in labels + ["unclear"]}
 f1s = []
 for l in labels:
     tp = sum(model[i] == l and reader[i] == l for i in reader)
