@@ -95,7 +95,7 @@ fn stance_text(st: &ArticleStats, sides: bool) -> StanceText {
             shares: None,
             unreadable: Some(format!(
                 "Stance could not be read for most comments: no table of shares (it needs at \
-                 least {} comments with a known stance, and {} of them).",
+                 least {} comments with a known stance, and at least {} of the comments).",
                 super::analysis::MIN_KNOWN_STANCES,
                 pct(super::analysis::MIN_KNOWN_SHARE)
             )),
