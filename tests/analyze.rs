@@ -131,7 +131,10 @@ fn analyze_sputnik_writes_every_report() {
     );
     assert!(md.contains("Stance toward the article"));
     // Stance says how many comments have a known stance, and where the rule for "known" is.
-    assert!(md.contains("comments have a known stance toward the article"), "{md}");
+    assert!(
+        md.contains("comments have a known stance toward the article"),
+        "{md}"
+    );
     let page = std::fs::read_to_string(out.join("summary.html")).unwrap();
     assert!(page.contains("comments have a known stance toward the article"));
     assert!(md.contains("stance v3") && page.contains("stance v3"));
@@ -637,13 +640,19 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
     for row in &rows {
         assert_eq!(
             &row[col(&h, "stance")],
-            label(call(&f32s(three(row, STANCE_P)), &calls.article), &STANCE_LABELS)
+            label(
+                call(&f32s(three(row, STANCE_P)), &calls.article),
+                &STANCE_LABELS
+            )
         );
     }
     for row in &rows[1..] {
         assert_eq!(
             &row[col(&h, "reply_stance")],
-            label(call(&f32s(three(row, REPLY_P)), &calls.reply), &REPLY_LABELS)
+            label(
+                call(&f32s(three(row, REPLY_P)), &calls.reply),
+                &REPLY_LABELS
+            )
         );
     }
     for row in &rows[1..] {
@@ -657,7 +666,11 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
             other => panic!("inferred under reply stance {other}"),
         };
         assert!(p(row, "reply_agree").max(p(row, "reply_disagree")) >= 0.5);
-        assert_ne!(most_likely(three(&rows[0], STANCE_P)), 2, "the parent is not none");
+        assert_ne!(
+            most_likely(three(&rows[0], STANCE_P)),
+            2,
+            "the parent is not none"
+        );
         assert_eq!(p(row, fa), p(&rows[0], "stance_favor"));
         assert_eq!(p(row, ag), p(&rows[0], "stance_against"));
         assert_eq!(p(row, "stance_none"), p(&rows[0], "stance_none"));
@@ -667,7 +680,9 @@ fn pair_stance_model_adds_reply_stance_to_replies_only() {
         "a root has no parent"
     );
     for row in &rows[1..] {
-        assert!(["agree", "disagree", "neutral", "unclear"].contains(&&row[col(&h, "reply_stance")]));
+        assert!(
+            ["agree", "disagree", "neutral", "unclear"].contains(&&row[col(&h, "reply_stance")])
+        );
         let sum: f64 = ["reply_agree", "reply_disagree", "reply_neutral"]
             .iter()
             .map(|c| row[col(&h, c)].parse::<f64>().unwrap())
@@ -734,7 +749,10 @@ fn embedding_reply_adds_reply_stance_and_leaves_article_stance_alone() {
     let calls = installed_calls(ArticleModel::OnePass);
     for k in 1..3 {
         let probs = [&ra[k], &rd[k], &rn[k]].map(|x| x.parse::<f64>().unwrap());
-        assert_eq!(reply[k], label(call(&f32s(probs), &calls.reply), &REPLY_LABELS));
+        assert_eq!(
+            reply[k],
+            label(call(&f32s(probs), &calls.reply), &REPLY_LABELS)
+        );
     }
     assert_eq!(reply[0], "");
     assert_eq!(

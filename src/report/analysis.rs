@@ -287,8 +287,14 @@ pub fn threads(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<ThreadSt
                         .map(|p| scores[i].toxicity[0] - scores[p].toxicity[0])
                 })
                 .fold(0f32, f32::max);
-            let with_reply = members.iter().filter(|&&i| scores[i].reply.is_some()).count();
-            let known: Vec<usize> = members.iter().filter_map(|&i| scores[i].reply_call).collect();
+            let with_reply = members
+                .iter()
+                .filter(|&&i| scores[i].reply.is_some())
+                .count();
+            let known: Vec<usize> = members
+                .iter()
+                .filter_map(|&i| scores[i].reply_call)
+                .collect();
             let per = |x: f64| {
                 if members.is_empty() {
                     0.0

@@ -472,7 +472,10 @@ mod tests {
             assert_eq!(got.toxicity[0], (want.toxicity[0] * 1e4).round() / 1e4);
             assert_eq!(got.stance, want.stance);
             assert_eq!(got.reply, want.reply);
-            assert_eq!((got.stance_call, got.reply_call), (want.stance_call, want.reply_call));
+            assert_eq!(
+                (got.stance_call, got.reply_call),
+                (want.stance_call, want.reply_call)
+            );
         }
         assert_eq!(m.scores.len(), 4);
     }

@@ -364,14 +364,14 @@ fn totals(s: &Summary) -> (usize, usize, usize) {
     })
 }
 
-
 /// The articles table's favor / against / none / unclear cells: shares among known stances
 /// where they can be read, and the share of comments whose stance is unclear.
 fn stance_cells(st: &ArticleStats, sides: bool) -> [String; 4] {
     if !st.has_stance {
         return ["–".into(), "–".into(), "–".into(), "–".into()];
     }
-    let unclear = pct((st.stance_scored - st.stance_known_total()) as f64 / st.stance_scored as f64);
+    let unclear =
+        pct((st.stance_scored - st.stance_known_total()) as f64 / st.stance_scored as f64);
     if sides && st.stance_readable() {
         [
             pct(st.stance_shares[0]),
@@ -478,7 +478,10 @@ pub fn markdown(
             let text = stance_text(st, s.sides);
             let _ = writeln!(m, "{}\n", text.counts);
             if let Some(c) = &text.shares {
-                let _ = writeln!(m, "| among known stances | favor | against | none |\n|---|---:|---:|---:|");
+                let _ = writeln!(
+                    m,
+                    "| among known stances | favor | against | none |\n|---|---:|---:|---:|"
+                );
                 let _ = writeln!(m, "| share (comments) | {} | {} | {} |\n", c[0], c[1], c[2]);
             }
             if let Some(u) = &text.unreadable {

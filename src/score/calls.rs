@@ -21,8 +21,14 @@ pub const UNCLEAR: &str = "unclear";
 
 /// Files each set of thresholds was fitted for, in `models/heads`.
 const ARTICLE_ONE_PASS_FILES: [&str; 2] = ["encoder-lora.safetensors", "heads.safetensors"];
-const ARTICLE_PAIR_FILES: [&str; 2] = ["stance-pair-lora.safetensors", "stance-pair-heads.safetensors"];
-const REPLY_FILES: [&str; 2] = ["stance-reply-lora.safetensors", "stance-reply-heads.safetensors"];
+const ARTICLE_PAIR_FILES: [&str; 2] = [
+    "stance-pair-lora.safetensors",
+    "stance-pair-heads.safetensors",
+];
+const REPLY_FILES: [&str; 2] = [
+    "stance-reply-lora.safetensors",
+    "stance-reply-heads.safetensors",
+];
 
 /// Which model gives stance toward the article (the thresholds differ per model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +88,9 @@ impl StanceCalls {
         let mut stale = Vec::new();
         let mut check = |files: &[&'static str], fitted: &Fitted, labels: [&str; 3]| -> Taus {
             for name in files {
-                let installed = describe_cached(&heads_dir.join(name)).ok().map(|i| i.sha256_12);
+                let installed = describe_cached(&heads_dir.join(name))
+                    .ok()
+                    .map(|i| i.sha256_12);
                 let fitted = file.fitted_for.get(*name);
                 if installed.is_none() || installed.as_ref() != fitted {
                     stale.push(*name);

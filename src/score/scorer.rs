@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::calls::{ArticleModel, StanceCalls};
 use super::batch::{embed_all, BatchOptions};
+use super::calls::{ArticleModel, StanceCalls};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
 use super::models::{describe, describe_cached, encoder_id, student_id, ADAPTER_FILE, ENCODER_DIR};
