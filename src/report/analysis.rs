@@ -367,12 +367,13 @@ pub fn authors(forest: &Forest, scores: &[Scores], v: &Verdicts) -> Vec<AuthorSt
         e.comments += 1;
         e.flagged += usize::from(v.flagged[i]);
         e.mean_toxicity += scores[i].toxicity[0];
-        if scores[i].stance.is_some() {
-            match scores[i].stance_call {
-                Some(c) => e.stance[c] += 1,
-                None => e.stance_unclear += 1,
-            }
-        }
+        let s = &scores[i];
+        tally(
+            s.stance,
+            s.stance_call,
+            &mut e.stance,
+            &mut e.stance_unclear,
+        );
         e.replies_received += n.children.len();
     }
     let mut out: Vec<AuthorStats> = map
@@ -405,14 +406,12 @@ pub struct ArticleStats {
     pub excluded: usize,
     pub threads: usize,
     pub flagged: usize,
-    /// Comments with a stance toward the article (an article or topic to take one on).
-    pub stance_scored: usize,
-    /// Of those, how many have an asserted favor / against / none (`score::calls`); the rest
-    /// are unclear.
+    /// Comments with a stance toward the article (an article or topic to take one on): how
+    /// many have an asserted favor / against / none (`score::calls`), and how many are unclear.
     pub stance_known: [usize; 3],
+    pub stance_unclear: usize,
     /// Shares of favor / against / none among the comments with an asserted stance.
     pub stance_shares: [f64; 3],
-    pub has_stance: bool,
     /// Shares of negative / neutral / positive.
     pub sentiment_shares: [f64; 3],
     /// Mean toxicity of comments at each reply depth (index 0 = top level) and their count;
@@ -435,11 +434,37 @@ impl ArticleStats {
         self.stance_known.iter().sum()
     }
 
+    /// Comments with a stance toward the article, known or unclear.
+    pub fn stance_scored(&self) -> usize {
+        self.stance_known_total() + self.stance_unclear
+    }
+
+    /// Whether any comment has a stance toward the article (there was a target).
+    pub fn has_stance(&self) -> bool {
+        self.stance_scored() > 0
+    }
+
     /// Whether enough stances are known for a table of shares ([`MIN_KNOWN_STANCES`],
     /// [`MIN_KNOWN_SHARE`]).
     pub fn stance_readable(&self) -> bool {
         let k = self.stance_known_total();
-        k >= MIN_KNOWN_STANCES && k as f64 >= MIN_KNOWN_SHARE * self.stance_scored as f64
+        k >= MIN_KNOWN_STANCES && k as f64 >= MIN_KNOWN_SHARE * self.stance_scored() as f64
+    }
+}
+
+/// Counts one stance output: its asserted label in `known`, or one more `unclear`; nothing
+/// where there is no stance (`probs` is `None`).
+fn tally(
+    probs: Option<[f32; 3]>,
+    call: Option<usize>,
+    known: &mut [usize; 3],
+    unclear: &mut usize,
+) {
+    if probs.is_some() {
+        match call {
+            Some(c) => known[c] += 1,
+            None => *unclear += 1,
+        }
     }
 }
 
@@ -493,19 +518,19 @@ pub fn article_stats(
         }
         a.toxicity_by_depth[d].0 += s.toxicity[0];
         a.toxicity_by_depth[d].1 += 1;
-        if s.reply.is_some() {
-            match s.reply_call {
-                Some(c) => a.reply_counts[c] += 1,
-                None => a.reply_unclear += 1,
-            }
-        }
+        tally(
+            s.reply,
+            s.reply_call,
+            &mut a.reply_counts,
+            &mut a.reply_unclear,
+        );
         a.stance_inferred += usize::from(s.stance_inferred && s.stance.is_some());
-        if s.stance.is_some() {
-            a.stance_scored += 1;
-            if let Some(c) = s.stance_call {
-                a.stance_known[c] += 1;
-            }
-        }
+        tally(
+            s.stance,
+            s.stance_call,
+            &mut a.stance_known,
+            &mut a.stance_unclear,
+        );
     }
     for x in &mut a.sentiment_shares {
         *x /= members.len() as f64;
@@ -515,8 +540,7 @@ pub fn article_stats(
             *sum /= *n as f32;
         }
     }
-    if a.stance_scored > 0 {
-        a.has_stance = true;
+    if a.has_stance() {
         let known = a.stance_known_total();
         if known > 0 {
             for (x, n) in a.stance_shares.iter_mut().zip(a.stance_known) {
@@ -723,7 +747,7 @@ mod tests {
         }
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
         let a = article_stats(&f, &scores, &v, None);
-        assert_eq!((a.stance_scored, a.stance_known), (5, [2, 1, 0]));
+        assert_eq!((a.stance_scored(), a.stance_known), (5, [2, 1, 0]));
         // the most confident asserted favor first; an unclear comment leaning to favor never shows
         assert_eq!(a.representative, [vec![1, 0], vec![2]]);
         assert_eq!(a.stance_shares, [2.0 / 3.0, 1.0 / 3.0, 0.0]);

@@ -51,6 +51,13 @@ const STANCE_CAVEAT: &str = "A stance is shown only where the model is sure enou
      held-out comments, such labels were right at least 3 times in 4; the rest are unclear \
      (models/README.md, stance v3). Read the comments before relying on the shares.";
 
+/// Whether an article's stance shares are shown: enough comments have a known stance
+/// ([`ArticleStats::stance_readable`]) and the model can assert both sides
+/// ([`StanceCalls::sides`]).
+fn shares_shown(st: &ArticleStats, sides: bool) -> bool {
+    sides && st.stance_readable()
+}
+
 /// The stance part of an article's section, in words, rendered by both summaries.
 struct StanceText {
     /// One line of counts: how many comments have a known stance, how many are unclear.
@@ -63,12 +70,11 @@ struct StanceText {
 }
 
 fn stance_text(st: &ArticleStats, sides: bool) -> StanceText {
-    let known = st.stance_known_total();
-    let unclear = st.stance_scored - known;
+    let (known, unclear) = (st.stance_known_total(), st.stance_unclear);
     let counts = format!(
         "{known} of {} comments have a known stance toward the article; {unclear} ({}) are unclear.",
-        st.stance_scored,
-        pct(unclear as f64 / st.stance_scored.max(1) as f64)
+        st.stance_scored(),
+        pct(unclear as f64 / st.stance_scored().max(1) as f64)
     );
     if !sides {
         return StanceText {
@@ -82,7 +88,7 @@ fn stance_text(st: &ArticleStats, sides: bool) -> StanceText {
             ),
         };
     }
-    if st.stance_readable() {
+    if shares_shown(st, sides) {
         let cell = |c: usize| format!("{} ({})", pct(st.stance_shares[c]), st.stance_known[c]);
         StanceText {
             counts,
@@ -256,7 +262,7 @@ pub fn build(
         let mut charts = Vec::new();
         if stats.comments > 0 {
             let labels = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            if stats.has_stance && stats.stance_readable() && calls.sides() {
+            if shares_shown(&stats, calls.sides()) {
                 charts.push((
                     "stance".to_string(),
                     bar_chart(
@@ -367,12 +373,11 @@ fn totals(s: &Summary) -> (usize, usize, usize) {
 /// The articles table's favor / against / none / unclear cells: shares among known stances
 /// where they can be read, and the share of comments whose stance is unclear.
 fn stance_cells(st: &ArticleStats, sides: bool) -> [String; 4] {
-    if !st.has_stance {
+    if !st.has_stance() {
         return ["–".into(), "–".into(), "–".into(), "–".into()];
     }
-    let unclear =
-        pct((st.stance_scored - st.stance_known_total()) as f64 / st.stance_scored as f64);
-    if sides && st.stance_readable() {
+    let unclear = pct(st.stance_unclear as f64 / st.stance_scored() as f64);
+    if shares_shown(st, sides) {
         [
             pct(st.stance_shares[0]),
             pct(st.stance_shares[1]),
@@ -474,7 +479,7 @@ pub fn markdown(
             excluded_note(st.excluded)
         );
         let _ = writeln!(m, "### Stance toward the article\n");
-        if st.has_stance {
+        if st.has_stance() {
             let text = stance_text(st, s.sides);
             let _ = writeln!(m, "{}\n", text.counts);
             if let Some(c) = &text.shares {
@@ -687,7 +692,7 @@ pub fn html_page(
             excluded_note(st.excluded)
         );
         h.push_str("<h3>Stance toward the article</h3>\n");
-        if st.has_stance {
+        if st.has_stance() {
             let text = stance_text(st, s.sides);
             let _ = writeln!(h, "<p>{}</p>", html(&text.counts));
             if let Some(c) = &text.shares {
