@@ -112,10 +112,23 @@ fn shown(x: f32) -> f64 {
 pub struct Verdicts {
     pub flagged: Vec<bool>,
     pub reasons: Vec<Vec<&'static str>>,
-    /// Most severe first: max attribute score, +0.1 for escalation, +0.05 for author history.
+    /// Most severe first: harm tier + score ([`HARM_TIER`], models/README.md "Queue order by
+    /// harm"); context rules add a reason, never severity.
     pub severity: Vec<f32>,
     /// Toxicity rise over the parent when the ESCALATION rule fired.
     pub escalation: Vec<Option<f32>>,
+}
+
+/// Harm tier of each attribute's reason, in [`ATTRS`] order: 3 identity attack, threat, severe
+/// toxicity, sexual content; 2 toxicity, insult; 1 profanity. FLAG (only the flag floor) is
+/// tier 1 and a context rule alone tier 0. A comment's severity is its highest tier plus the
+/// highest score among the attributes of that tier that crossed their thresholds, so a slur
+/// ranks above profanity however high the profanity scores.
+pub const HARM_TIER: [u8; crate::score::heads::ATTRIBUTES] = [2, 2, 3, 1, 3, 3, 3];
+
+/// Tier plus score, with the score kept below 1 so tiers never overlap.
+fn severity(tier: u8, score: f32) -> f32 {
+    f32::from(tier) + score.clamp(0.0, 0.9999)
 }
 
 fn max_attr(s: &Scores) -> f32 {
@@ -136,15 +149,20 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         if !scope[i] {
             continue;
         }
+        let mut worst: Option<(u8, f32)> = None;
         for (k, (attr, code)) in ATTRS.iter().enumerate() {
             if shown(s.toxicity[k]) >= th.get(*attr) {
                 v.reasons[i].push(code);
+                let here = (HARM_TIER[k], s.toxicity[k]);
+                worst = Some(worst.map_or(here, |w| if here > w { here } else { w }));
             }
         }
         if v.reasons[i].is_empty() && shown(max_attr(s)) >= th.get(Attribute::Flag) {
             v.reasons[i].push(FLAG);
+            worst = Some((1, max_attr(s)));
         }
-        v.severity[i] = max_attr(s);
+        // A comment flagged by no attribute (a context rule alone) is tier 0.
+        v.severity[i] = worst.map_or(severity(0, s.toxicity[0]), |(t, x)| severity(t, x));
     }
     // Escalation: toxicity rising along a reply chain (of comments in scope: a deleted
     // parent has no toxicity to rise from).
@@ -161,7 +179,6 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         {
             v.reasons[i].push(ESCALATION);
             v.escalation[i] = Some(t - tp);
-            v.severity[i] += 0.1;
         }
     }
     for i in 0..n {
@@ -193,7 +210,6 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
             && flagged as f64 / total as f64 >= rules.author_flagged_share
         {
             v.reasons[i].push(AUTHOR_HISTORY);
-            v.severity[i] += 0.05;
         }
     }
     v
@@ -623,7 +639,8 @@ mod tests {
         let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
         assert_eq!(v.reasons[0], vec![SEVERE_TOXICITY]);
         assert_eq!(v.reasons[1], vec![SEXUALLY_EXPLICIT]);
-        assert_eq!(v.severity[1], 1.0);
+        // tier 3 (sexual content), the score kept below the next tier
+        assert!((v.severity[1] - 3.9999).abs() < 1e-6, "{}", v.severity[1]);
         let th: Thresholds = toml::from_str(
             "[severe_toxicity]\nthreshold = 1\n[sexual_explicit]\nthreshold = 1\n[flag]\nthreshold = 0.6\n",
         )
@@ -631,7 +648,43 @@ mod tests {
         let v = judge(&f, &scores, &th, &Rules::default());
         assert_eq!(v.reasons[2], vec![FLAG], "flag is the highest of the seven");
         assert!(v.reasons[3].is_empty());
-        assert_eq!(v.severity[2], 0.6);
+        // tier 1: only the flag floor
+        assert!((v.severity[2] - 1.6).abs() < 1e-6, "{}", v.severity[2]);
+    }
+
+    /// The queue ranks by harm: an identity attack above insults, insults above profanity
+    /// alone, and a context rule alone last; ESCALATION and AUTHOR_HISTORY add a reason but
+    /// cannot lift profanity over a slur (issue 40).
+    #[test]
+    fn the_queue_ranks_by_harm_and_context_rules_do_not_lift_profanity() {
+        // c0 a profanity-only root, c1 its profane reply (escalates), c2 a slur, c3 an
+        // insult, c5 a reply that only escalates over its calm parent c4.
+        let f = forest(&[None, Some("c0"), None, None, None, Some("c4")]);
+        let th = Thresholds::default();
+        let at = |a: Attribute| th.get(a) as f32;
+        let mut sc = vec![s(0.0); 6];
+        sc[0].toxicity[3] = 0.99; // obscene
+        sc[1].toxicity[3] = 0.99;
+        sc[1].toxicity[0] = 0.95_f32.min(at(Attribute::Toxicity) - 0.01); // rises, not TOXIC
+        sc[2].toxicity[4] = at(Attribute::IdentityAttack); // just over its threshold
+        sc[3].toxicity[1] = at(Attribute::Insult);
+        sc[4].toxicity[0] = 0.0;
+        sc[5].toxicity[0] = (at(Attribute::Toxicity) - 0.01).max(0.5);
+        let mut rules = Rules::default();
+        rules.escalation_min = 0.5;
+        rules.escalation_rise = 0.3;
+        rules.author_min_comments = 1;
+        rules.author_flagged_share = 0.5;
+        let v = judge(&f, &sc, &th, &rules);
+        assert!(v.reasons[1].contains(&ESCALATION), "{:?}", v.reasons[1]);
+        // a context rule alone (and the author's history), no attribute
+        assert_eq!(v.reasons[5], vec![ESCALATION, AUTHOR_HISTORY]);
+        // the rules did fire on the profanity: they add a reason, not severity
+        assert!(v.reasons[0].contains(&AUTHOR_HISTORY), "{:?}", v.reasons[0]);
+        let q = queue(&v);
+        assert_eq!(q, vec![2, 3, 0, 1, 5], "severity {:?}", v.severity);
+        assert!(v.severity[2] >= 3.0 && v.severity[3] >= 2.0 && v.severity[3] < 3.0);
+        assert!(v.severity[0] < 2.0 && v.severity[5] < 1.0);
     }
 
     #[test]

@@ -58,6 +58,12 @@ fn shares_shown(st: &ArticleStats, sides: bool) -> bool {
     sides && st.stance_readable()
 }
 
+/// How the queue is ordered, said above its table (`analysis::HARM_TIER`).
+const SEVERITY_NOTE: &str = "Ordered by severity, a harm tier plus a score: 3 for an identity \
+     attack, threat, severe toxicity or sexual content, 2 for toxic or insulting, 1 for \
+     profanity (or only the flag floor), 0 for a context rule alone; context rules add a reason, \
+     never severity.";
+
 /// The stance part of an article's section, in words, rendered by both summaries.
 struct StanceText {
     /// One line of counts: how many comments have a known stance, how many are unclear.
@@ -145,8 +151,9 @@ pub struct Summary {
     pub sections: Vec<Section>,
     /// The top of the moderation queue (node indices, most severe first).
     pub queue_top: Vec<usize>,
-    /// Reason codes of every node.
+    /// Reason codes and severity of every node.
     pub reasons: Vec<String>,
+    pub severity: Vec<f32>,
     pub model_id: String,
     pub precision: String,
     pub integrity_md: String,
@@ -318,6 +325,7 @@ pub fn build(
         sections,
         queue_top,
         reasons: v.reasons.iter().map(|r| r.join(" ")).collect(),
+        severity: v.severity.clone(),
         model_id: model_id.to_string(),
         precision: precision.to_string(),
         integrity_md: demote_headings(&forest.integrity.to_markdown(), 2),
@@ -432,17 +440,18 @@ pub fn markdown(
         );
     }
     if !s.queue_top.is_empty() {
-        let _ = writeln!(m, "\n## Top of the moderation queue\n\nThe full queue, with parent comments as context, is in `queue.csv`.\n");
+        let _ = writeln!(m, "\n## Top of the moderation queue\n\nThe full queue, with parent comments as context, is in `queue.csv`. {SEVERITY_NOTE}\n");
         let _ = writeln!(
             m,
-            "| # | id | author | reasons | toxicity | comment |\n|---:|---|---|---|---:|---|"
+            "| # | severity | id | author | reasons | toxicity | comment |\n|---:|---:|---|---|---|---:|---|"
         );
         for (rank, &i) in s.queue_top.iter().enumerate() {
             let n = &forest.comments[i];
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {} | {:.2} | {} |",
+                "| {} | {:.2} | {} | {} | {} | {:.2} | {} |",
                 rank + 1,
+                s.severity[i],
                 md_text(&n.id),
                 md_text(n.author.as_deref().unwrap_or("(anonymous)")),
                 s.reasons[i],
@@ -648,13 +657,15 @@ pub fn html_page(
     }
     h.push_str("</table>\n");
     if !s.queue_top.is_empty() {
-        h.push_str("<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>.</p>\n<table><tr><th>#</th><th>id</th><th>author</th><th>reasons</th><th>toxicity</th><th>comment</th></tr>\n");
+        let _ = write!(h, "<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>. {}</p>\n", html(SEVERITY_NOTE));
+        h.push_str("<table><tr><th>#</th><th>severity</th><th>id</th><th>author</th><th>reasons</th><th>toxicity</th><th>comment</th></tr>\n");
         for (rank, &i) in s.queue_top.iter().enumerate() {
             let n = &forest.comments[i];
             let _ = writeln!(
                 h,
-                "<tr><td class=n>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{:.2}</td><td>{}</td></tr>",
+                "<tr><td class=n>{}</td><td class=n>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{:.2}</td><td>{}</td></tr>",
                 rank + 1,
+                s.severity[i],
                 html(&n.id),
                 html(n.author.as_deref().unwrap_or("(anonymous)")),
                 html(&s.reasons[i]),
