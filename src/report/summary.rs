@@ -874,7 +874,7 @@ mod tests {
                 Attribute::Flag.default_threshold()
             )
         );
-        assert!(r[8].starts_with("ESCALATION: a reply with toxicity ≥ 0.5"));
+        assert!(r[8].starts_with("ESCALATION: a reply with toxicity ≥ 0.75"));
         assert!(r[9].contains("≥ 3 comments here, ≥ 50 % of them flagged"));
     }
 

@@ -101,7 +101,7 @@ pub struct EscalationRule {
     /// `false` turns the rule off.
     #[serde(default = "on")]
     pub enabled: bool,
-    /// The reply's toxicity is at least this (0 to 1; default 0.5)…
+    /// The reply's toxicity is at least this (0 to 1; default 0.75)…
     pub min: Option<f64>,
     /// …and at least this much above its parent's (0 to 1; default 0.3).
     pub rise: Option<f64>,
