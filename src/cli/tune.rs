@@ -35,7 +35,8 @@ rates are reported by that rule, on the sample.\n\nExit status: 0 success; 1 don
 some labelled or scored records were rejected or had no match (each is listed with its file and line); 2 error."
 )]
 pub struct Args {
-    /// Labelled sample: CSV with `id`, `text` and 0/1 label columns (`-` for stdin).
+    /// Labelled sample: CSV with `id`, `text` and 0/1 label columns (`-` for stdin). Optional
+    /// `parent_id` and `author` columns let tune report what ESCALATION and AUTHOR_HISTORY add.
     #[arg(long, value_name = "FILE")]
     pub labels: PathBuf,
     /// Scores of the labelled comments, as written by `threadlens score` (joined on `id`).
@@ -332,6 +333,25 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             unlabelled.join(", ")
         ));
     }
+    let context = crate::tune::context::measure(&labels, &scores, &thresholds(results));
+    match &context {
+        Some(e) => {
+            for r in &e.rules {
+                ui.info(format!(
+                    "{} on the sample: gives its reason to {}, adds {} flags no other reason gives{}",
+                    r.code,
+                    r.fired,
+                    r.added,
+                    r.precision()
+                        .map(|p| format!(" ({:.0} % labelled 1)", p * 100.0))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        None => ui.info(
+            "ESCALATION and AUTHOR_HISTORY not measured: the labels file has no parent_id or author column",
+        ),
+    }
     let toml = thresholds(results).to_toml_with_note(&notes);
     write(&outputs.thresholds, &toml)?;
     write_curves_csv(&outputs.curves, results)?;
@@ -349,6 +369,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         unlabelled: joined.unlabelled.len(),
         combined: tuned.combined.clone(),
         warnings: tuned.warnings.clone(),
+        context,
         files: vec![
             (
                 "thresholds file (read by analyze)".into(),

@@ -2,6 +2,7 @@
 //! toxicity and stance heads with a validation split, measures them on held-out test sets that
 //! training never sees, and writes `models/heads/heads.safetensors` plus `metrics.json`.
 
+pub mod clear_cases;
 pub mod comment_sets;
 pub mod datasets;
 pub mod eval;
@@ -559,6 +560,7 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     } else {
         committed_defaults()
     };
+    record_clear_defaults(st, &scored, &thresholds);
     // Validation figures per source, for choosing between models (models/README.md, "v2.2").
     st.metrics.scores.extend(heldout::per_source(
         &scored,
@@ -650,6 +652,32 @@ fn derive_defaults(st: &mut Stage, scored: &[heldout::ScoredRow]) -> [f64; datas
             .insert(name.to_string(), d.sources);
     }
     thresholds
+}
+
+/// The clear-case search of models/README.md ("Defaults that catch the clear cases") from
+/// `start`, on the validation rows, recorded as `defaults.clear.*`: the thresholds it ends
+/// at, the objective before and after, each clear source's recall, and the binding source.
+fn record_clear_defaults(
+    st: &mut Stage,
+    scored: &[heldout::ScoredRow],
+    start: &[f64; datasets::ATTRS],
+) {
+    let d = clear_cases::derive(scored, start, THRESHOLD_MAX_SHARE, 100);
+    for (k, name) in heads::TOXICITY_LABELS.iter().enumerate() {
+        st.score(format!("defaults.clear.{name}"), d.thresholds[k]);
+    }
+    st.score("defaults.clear.objective_start".into(), d.objective_start);
+    st.score("defaults.clear.objective".into(), d.objective);
+    for (source, (rows, recall)) in &d.recall {
+        st.score(format!("defaults.clear.{source}.rows"), *rows as f64);
+        st.score(format!("defaults.clear.{source}.recall"), *recall);
+    }
+    if let Some((source, share)) = d.binding {
+        st.score("defaults.clear.binding_share".into(), share);
+        st.metrics
+            .threshold_binding
+            .insert("clear".to_string(), source);
+    }
 }
 
 /// The source whose labels are Perspective's rater fractions: the calibration target.

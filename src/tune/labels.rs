@@ -1,6 +1,8 @@
 //! Reads the moderator's labelled sample: a CSV with `id`, `text` and one 0/1 column per
 //! attribute it labels (any of `toxicity, insult, threat, obscene, identity_attack,
 //! severe_toxicity, sexual_explicit, flag`).
+//! Optional `parent_id` and `author` columns let `tune` measure the context rules
+//! (ESCALATION, AUTHOR_HISTORY) on the sample ([`super::context`]).
 //! Other columns are ignored and reported; a row with a bad label is rejected with its line,
 //! never dropped silently. A repeated id is a changed decision (Coral sends a new one when a
 //! moderator reverses a decision, and `serve --feedback` appends it): the latest row wins and
@@ -22,6 +24,10 @@ pub struct LabelledRow {
     pub text: String,
     /// One label per attribute, in the order of [`LabelledSample::attributes`].
     pub labels: Vec<bool>,
+    /// The parent comment's id (`parent_id` column; `None` when empty or absent).
+    pub parent_id: Option<String>,
+    /// The author (`author` column; `None` when empty or absent).
+    pub author: Option<String>,
 }
 
 /// The labelled sample as read.
@@ -34,6 +40,9 @@ pub struct LabelledSample {
     pub rows: Vec<LabelledRow>,
     /// Whether the file has a `text` column (needed to score the texts).
     pub has_text: bool,
+    /// Whether the file has `parent_id` and `author` columns.
+    pub has_parent: bool,
+    pub has_author: bool,
     /// Header columns that are neither `id`, `text` nor an attribute.
     pub ignored_columns: Vec<String>,
     pub rejected: Vec<Rejection>,
@@ -49,6 +58,9 @@ macro_rules! label_columns {
     };
 }
 
+/// Columns read besides the labels.
+const KNOWN: [&str; 4] = ["id", "text", "parent_id", "author"];
+
 const EXPECTED: &str = concat!("id, text and 0/1 columns among ", label_columns!());
 
 /// Reads a labelled sample from `path` (`-` for stdin).
@@ -56,6 +68,8 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
     let mut input = CsvInput::open(path, EXPECTED)?;
     let id_col = input.require("id")?;
     let text_col = input.columns.get("text").copied();
+    let parent_col = input.columns.get("parent_id").copied();
+    let author_col = input.columns.get("author").copied();
     let attributes: Vec<(Attribute, usize)> = Attribute::ALL
         .into_iter()
         .filter_map(|a| input.columns.get(a.name()).map(|&i| (a, i)))
@@ -73,7 +87,7 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
     let ignored_columns = input
         .names
         .iter()
-        .filter(|n| *n != "id" && *n != "text" && Attribute::from_name(n).is_none())
+        .filter(|n| !KNOWN.contains(&n.as_str()) && Attribute::from_name(n).is_none())
         .cloned()
         .collect();
     let mut sample = LabelledSample {
@@ -81,6 +95,8 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
         attributes: attributes.iter().map(|(a, _)| *a).collect(),
         rows: Vec::new(),
         has_text: text_col.is_some(),
+        has_parent: parent_col.is_some(),
+        has_author: author_col.is_some(),
         ignored_columns,
         rejected: Vec::new(),
         superseded: Vec::new(),
@@ -127,11 +143,18 @@ pub fn read_labels(path: &Path) -> Result<LabelledSample, InputError> {
                     .map(crate::report::safe::original)
                     .unwrap_or("")
                     .to_string();
+                let cell = |c: Option<usize>| {
+                    c.and_then(|c| record.get(c))
+                        .map(|v| crate::report::safe::original(v.trim()).trim().to_string())
+                        .filter(|v| !v.is_empty())
+                };
                 let row = LabelledRow {
                     line,
                     id: id.clone(),
                     text,
                     labels,
+                    parent_id: cell(parent_col),
+                    author: cell(author_col),
                 };
                 match at.get(&id) {
                     Some(&i) => {
@@ -192,6 +215,24 @@ mod tests {
             (3, vec![true, false])
         );
         assert!(s.rejected.is_empty());
+    }
+
+    /// `parent_id` and `author` are read (empty cells are none), not reported as ignored.
+    #[test]
+    fn parent_and_author_columns_are_read() {
+        let s = read("id,parent_id,author,toxicity\na,,ann,0\nb, a ,,1\n").unwrap();
+        assert!(s.ignored_columns.is_empty(), "{:?}", s.ignored_columns);
+        assert!(s.has_parent && s.has_author);
+        assert_eq!(
+            (s.rows[0].parent_id.as_deref(), s.rows[0].author.as_deref()),
+            (None, Some("ann"))
+        );
+        assert_eq!(
+            (s.rows[1].parent_id.as_deref(), s.rows[1].author.as_deref()),
+            (Some("a"), None)
+        );
+        let s = read("id,toxicity\na,0\n").unwrap();
+        assert!(!s.has_parent && !s.has_author);
     }
 
     #[test]

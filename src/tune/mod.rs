@@ -13,6 +13,7 @@
 pub mod bootstrap;
 pub mod budget;
 pub mod charts;
+pub mod context;
 pub mod input;
 pub mod labels;
 pub mod metrics;
@@ -485,15 +486,21 @@ mod tests {
                     id: "a".into(),
                     text: String::new(),
                     labels: vec![true, true],
+                    parent_id: None,
+                    author: None,
                 },
                 LabelledRow {
                     line: 3,
                     id: "b".into(),
                     text: String::new(),
                     labels: vec![false, false],
+                    parent_id: None,
+                    author: None,
                 },
             ],
             has_text: false,
+            has_parent: false,
+            has_author: false,
             ignored_columns: vec![],
             rejected: vec![],
             superseded: Vec::new(),

@@ -101,6 +101,60 @@ pub struct SummaryContext {
     pub warnings: Vec<String>,
     /// Output file names to list, as (what, file).
     pub files: Vec<(String, String)>,
+    /// What ESCALATION and AUTHOR_HISTORY add on the sample; `None` when the labels file has
+    /// no `parent_id` or `author` column.
+    pub context: Option<crate::tune::context::ContextEffects>,
+}
+
+/// "Context rules on this sample": what ESCALATION and AUTHOR_HISTORY add to the queue the
+/// tuned thresholds build, with the precision of the flags they add.
+fn context_section(effects: Option<&crate::tune::context::ContextEffects>) -> String {
+    let mut md = String::from("\n## Context rules on this sample\n\n");
+    let Some(e) = effects else {
+        md.push_str(
+            "ESCALATION and AUTHOR_HISTORY were not measured: the labels file has no \
+             `parent_id` or `author` column. Add them to see what each rule adds.\n",
+        );
+        return md;
+    };
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.0} %", a as f64 / b as f64 * 100.0)
+        }
+    };
+    let _ = writeln!(
+        md,
+        "Judged as `analyze` would, on the {} labelled comments that reply to another labelled \
+         comment and the {} with an author. The attributes alone flag {}, of which {} are \
+         labelled 1 for some attribute.\n",
+        e.replies,
+        e.with_author,
+        e.attribute_flagged,
+        pct(e.attribute_positive, e.attribute_flagged)
+    );
+    let _ = writeln!(
+        md,
+        "| rule | on | gives its reason to | flags no other reason does | of those labelled 1 |"
+    );
+    let _ = writeln!(md, "|---|---|--:|--:|--:|");
+    for r in &e.rules {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            r.code,
+            if r.enabled { "yes" } else { "no" },
+            r.fired,
+            r.added,
+            pct(r.added_positive, r.added)
+        );
+    }
+    md.push_str(
+        "\nAUTHOR_HISTORY only adds a reason to comments already flagged. Turn a rule off or \
+         change its floors in the thresholds file (`[escalation]`, `[author_history]`).\n",
+    );
+    md
 }
 
 /// The Markdown summary.
@@ -205,6 +259,7 @@ pub fn summary_markdown(results: &[AttributeResult], ctx: &SummaryContext) -> St
             rate, r.attribute
         );
     }
+    md.push_str(&context_section(ctx.context.as_ref()));
     let warnings: Vec<String> = ctx
         .warnings
         .iter()
@@ -345,6 +400,7 @@ mod tests {
             },
             warnings: vec!["the queue is long".into()],
             files: vec![("thresholds".into(), "t.toml".into())],
+            context: None,
         };
         let md = summary_markdown(&results(), &ctx);
         assert!(md.contains("| toxicity | 10 | 4 | 1.000 | 1.000 | 0.6 | 1.000 (1.00–1.00) | 1.000 (1.00–1.00) | 1.000 | 400.0 |"), "{md}");
@@ -403,5 +459,32 @@ mod tests {
         );
         assert!(md.contains("2 scored comments have no label"), "{md}");
         assert!(!md.to_lowercase().contains("nan"));
+    }
+
+    #[test]
+    fn the_context_rules_section_says_what_each_rule_adds_or_why_it_was_not_measured() {
+        use crate::tune::context::{ContextEffects, RuleEffect};
+        assert!(
+            context_section(None).contains("were not measured: the labels file has no `parent_id`")
+        );
+        let e = ContextEffects {
+            replies: 40,
+            with_author: 0,
+            attribute_flagged: 10,
+            attribute_positive: 7,
+            rules: vec![RuleEffect {
+                code: "ESCALATION",
+                enabled: true,
+                fired: 5,
+                added: 4,
+                added_positive: 1,
+            }],
+        };
+        let md = context_section(Some(&e));
+        assert!(
+            md.contains("The attributes alone flag 10, of which 70 % are"),
+            "{md}"
+        );
+        assert!(md.contains("| ESCALATION | yes | 5 | 4 | 25 % |"), "{md}");
     }
 }
