@@ -169,7 +169,14 @@ impl<R: Read> Records<R> {
         split_lines(span).enumerate().skip(1).find_map(|(k, line)| {
             let r = self.alone(line)?;
             let id_ok = match (self.id, own_id) {
-                (Some(i), Some(own)) => same_shape(own, r.get(i).unwrap_or_default().trim_ascii()),
+                // A line of text often starts with a space; a writer's id cell does not
+                // unless this record's own id does.
+                (Some(i), Some(own)) => {
+                    let raw = r.get(i).unwrap_or_default();
+                    let indented = |s: &[u8]| s.first().is_some_and(u8::is_ascii_whitespace);
+                    same_shape(own, raw.trim_ascii())
+                        && indented(raw) == indented(rec.get(i).unwrap_or_default())
+                }
                 _ => true,
             };
             (r.len() == self.width && id_ok).then_some(k)
@@ -320,8 +327,10 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Two ids of the same kind: both numbers, or both other tokens of the same length (Reddit's
-/// base-36 ids, hashes). Used to tell a swallowed row from a line of comment text.
+/// Two ids of the same kind: both numbers, or both other tokens of the same length with digits
+/// in both or in neither (Reddit's base-36 ids, hashes: `r3857` and `dx3k9a` have digits, the
+/// word `Sadly` starting a line of text does not). Used to tell a swallowed row from a line of
+/// comment text.
 fn same_shape(a: &[u8], b: &[u8]) -> bool {
     let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     let token = |s: &[u8]| {
@@ -329,9 +338,12 @@ fn same_shape(a: &[u8], b: &[u8]) -> bool {
             && s.iter()
                 .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
     };
+    let some_digit = |s: &[u8]| s.iter().any(u8::is_ascii_digit);
     match (digits(a), digits(b)) {
         (true, true) => true,
-        (false, false) => token(a) && token(b) && a.len() == b.len(),
+        (false, false) => {
+            token(a) && token(b) && a.len() == b.len() && some_digit(a) == some_digit(b)
+        }
         _ => false,
     }
 }
@@ -492,5 +504,42 @@ impl LineTracker {
         (before + 1)
             .saturating_sub(terminator + breaks_in(rec.as_slice()))
             .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<Next> {
+        let mut header = csv::ByteRecord::new();
+        let mut r = Records::new(text.as_bytes(), b',', &mut header)
+            .unwrap()
+            .unwrap();
+        r.set_id_column(Some(0));
+        let mut rec = csv::ByteRecord::new();
+        std::iter::from_fn(|| r.next(&mut rec).unwrap()).collect()
+    }
+
+    /// A valid quoted field whose later lines start with a word and a comma (CAD test row
+    /// r3857) is one record, not a runaway quote: the word has no digits, the ids do, and the
+    /// line is indented.
+    #[test]
+    fn a_line_of_text_with_a_comma_is_not_taken_for_a_row() {
+        let csv = "id,text\nr3856,\"one\n\n Otherwise, fine.\"\nr3857,\"The concept.\n  \n Sadly, the project was compromised.\n\n They can't win.\"\nr3858,last\n";
+        let got = read(csv);
+        assert_eq!(got, vec![Next::Row(2), Next::Row(5), Next::Row(10)]);
+    }
+
+    /// A real runaway quote is still caught: the next row's id has the same shape.
+    #[test]
+    fn a_quote_that_never_closes_is_still_rejected_at_the_next_row() {
+        let csv = "id,text\nr1001,\"broken\nr1002,fine\nr1003,also fine\n";
+        let got = read(csv);
+        assert!(
+            matches!(&got[0], Next::Reject { line: Some(2), .. }),
+            "{got:?}"
+        );
+        assert_eq!(got[1..], [Next::Row(3), Next::Row(4)]);
     }
 }

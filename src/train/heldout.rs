@@ -275,6 +275,19 @@ pub fn per_source(
             out.insert(key("toxic.rows".into()), toxic.len() as f64);
             out.insert(key("toxic.recall".into()), n as f64 / toxic.len() as f64);
         }
+        // The clear cases of models/README.md ("Defaults that catch the clear cases").
+        let clear: Vec<&&ScoredRow> = rs
+            .iter()
+            .filter(|r| super::clear_cases::is_clear(r.row))
+            .collect();
+        if !clear.is_empty() {
+            let n = clear
+                .iter()
+                .filter(|r| flagged(&r.probs, thresholds))
+                .count();
+            out.insert(key("clear.rows".into()), clear.len() as f64);
+            out.insert(key("clear.recall".into()), n as f64 / clear.len() as f64);
+        }
         // Sources labelled with rater fractions: also the comments most raters (≥ 70 %) call
         // toxic, the ones a default near Perspective's 0.7–0.8 is meant to queue.
         let fractions = rs

@@ -626,7 +626,8 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
 
 /// The default thresholds derived on the calibrated validation scores ("v2.1"), raised by the
 /// union bound ("v2.2") until no source's clean rows are flagged by any attribute beyond the
-/// same share; each attribute's deciding and binding sources are recorded.
+/// same share, then moved by the clear-case search within that bound (issue 40); each
+/// attribute's deciding and binding sources are recorded (those of the v2.1 step).
 fn derive_defaults(st: &mut Stage, scored: &[heldout::ScoredRow]) -> [f64; datasets::ATTRS] {
     let derived = heldout::derive_thresholds(scored, THRESHOLD_MAX_SHARE, 100);
     let mut thresholds: [f64; datasets::ATTRS] = std::array::from_fn(|k| derived[k].threshold);
@@ -638,6 +639,9 @@ fn derive_defaults(st: &mut Stage, scored: &[heldout::ScoredRow]) -> [f64; datas
             .threshold_binding
             .insert("union".to_string(), source);
     }
+    // Then the clear-case search within the same bound (models/README.md, "Defaults that
+    // catch the clear cases").
+    thresholds = clear_cases::derive(scored, &thresholds, THRESHOLD_MAX_SHARE, 100).thresholds;
     for (k, d) in derived.into_iter().enumerate() {
         let name = heads::TOXICITY_LABELS[k];
         st.score(format!("defaults.{name}"), thresholds[k]);

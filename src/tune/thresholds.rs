@@ -25,15 +25,17 @@ use std::str::FromStr;
 /// calibrated scores, the smallest of 0.50, 0.55, …, 0.95 that flags at most 1 % of the
 /// validation comments labelled negative for the attribute, in every non-tweet source; then
 /// "v2.2": raised until no source has more than 1 % of its clean validation comments flagged
-/// by any attribute), recorded as `defaults.*` in models/heads/metrics.json; `flag` takes the toxicity value. A
-/// test checks the two agree.
+/// by any attribute; then, within that bound, moved to catch the most clear cases: issue 40,
+/// "Defaults that catch the clear cases"), recorded as `defaults.clear.*` in
+/// models/heads/evaluation-metrics.json; `flag` takes the toxicity value. A test checks the
+/// two agree.
 pub const DEFAULTS: [(Attribute, f64); 8] = [
     (Attribute::Toxicity, 0.85),
-    (Attribute::Insult, 0.8),
-    (Attribute::Threat, 0.65),
+    (Attribute::Insult, 0.75),
+    (Attribute::Threat, 0.55),
     (Attribute::Obscene, 0.8),
-    (Attribute::IdentityAttack, 0.6),
-    (Attribute::SevereToxicity, 0.5),
+    (Attribute::IdentityAttack, 0.7),
+    (Attribute::SevereToxicity, 1.0),
     (Attribute::SexualExplicit, 0.5),
     (Attribute::Flag, 0.85),
 ];
@@ -750,10 +752,12 @@ mod tests {
         assert_eq!(s.len(), "2026-01-31 12:00 UTC".len(), "{s}");
         assert!(s.starts_with("20"), "{s}");
     }
-    /// The documented defaults are the ones `threadlens train` derived for the committed model.
+    /// The documented defaults are the ones the clear-case search derived for the committed
+    /// model (`threadlens train --evaluate`, recorded in models/heads/evaluation-metrics.json
+    /// as `defaults.clear.*`; models/README.md, "Defaults that catch the clear cases").
     #[test]
-    fn defaults_are_the_ones_train_derived_for_the_committed_model() {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads/metrics.json");
+    fn defaults_are_the_ones_derived_for_the_committed_model() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads/evaluation-metrics.json");
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         let scores = &v["metrics"]["scores"];
         for a in Attribute::ALL {
@@ -762,14 +766,19 @@ mod tests {
             } else {
                 a.name()
             };
-            let want = scores[format!("defaults.{name}")]
+            let want = scores[format!("defaults.clear.{name}")]
                 .as_f64()
-                .unwrap_or_else(|| panic!("metrics.json has no defaults.{name}"));
+                .unwrap_or_else(|| panic!("evaluation-metrics.json has no defaults.clear.{name}"));
             assert!(
                 (a.default_threshold() - want).abs() < 1e-9,
-                "{a}: DEFAULTS {} but train derived {want}",
+                "{a}: DEFAULTS {} but the search derived {want}",
                 a.default_threshold()
             );
         }
+        // The search ran from these defaults and moved nothing: they are its fixed point.
+        assert_eq!(
+            scores["defaults.clear.objective"],
+            scores["defaults.clear.objective_start"]
+        );
     }
 }
