@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 use std::io::BufRead;
 
-use super::reddit::strip_prefix;
 use super::{Article, ColumnOverrides, Comment, IngestError, Input, Location, MAX_RECORD_BYTES};
 use crate::csvread::{Next, Records};
 
@@ -379,10 +378,10 @@ fn row(
     };
     let text = get(Some(cols.text))?.unwrap_or_default().to_string();
     let id = match cols.id {
-        Some(_) => strip_prefix(get(cols.id)?.ok_or("empty id")?).to_string(),
+        Some(_) => comment_fullname(get(cols.id)?.ok_or("empty id")?).to_string(),
         None => format!("L{line}"),
     };
-    let mut thread_key = get(cols.thread)?.map(|t| strip_prefix(t).to_string());
+    let mut thread_key = get(cols.thread)?.map(|t| link_fullname(t).to_string());
     let parent_id = match get(cols.parent)? {
         None => None,
         Some(p)
@@ -394,10 +393,10 @@ fn row(
             None
         }
         Some(p) if p.starts_with("t3_") => {
-            thread_key.get_or_insert_with(|| strip_prefix(p).to_string());
+            thread_key.get_or_insert_with(|| link_fullname(p).to_string());
             None
         }
-        Some(p) => Some(strip_prefix(p).to_string()),
+        Some(p) => Some(comment_fullname(p).to_string()),
     };
     if thread_key.is_none() && cols.title_keys {
         thread_key = get(cols.title)?.map(str::to_string);
@@ -420,6 +419,19 @@ fn row(
         }),
         ..Comment::default()
     })
+}
+
+/// A Reddit comment's fullname (`t1_abc`) as its bare id (`abc`), for tables exported from
+/// Reddit where `parent_id` holds fullnames and `id` bare ids. Only the comment kind is
+/// stripped: an id such as `t6_3` in another table is kept as written, so two ids that differ
+/// only in such a prefix never merge.
+fn comment_fullname(id: &str) -> &str {
+    id.strip_prefix("t1_").unwrap_or(id)
+}
+
+/// A Reddit post's fullname (`t3_xyz`) as its bare id, for thread keys.
+fn link_fullname(id: &str) -> &str {
+    id.strip_prefix("t3_").unwrap_or(id)
 }
 
 #[cfg(test)]
@@ -564,6 +576,15 @@ mod tests {
         );
         assert_eq!(input.comments[1].text, "multi\nline");
         assert_eq!(input.comments[3].thread_key.as_deref(), Some("zz"));
+        // Only Reddit's comment and post prefixes are stripped: other `tN_` ids stay apart.
+        let csv = "id,parent_id,text\nt6_3,,a\n3,,b\nt2_1,t6_3,c\n";
+        let other = read_str(csv, &ColumnOverrides::default()).expect("reads");
+        let got: Vec<_> = other
+            .comments
+            .iter()
+            .map(|c| (c.id.as_str(), c.parent_id.as_deref()))
+            .collect();
+        assert_eq!(got, [("t6_3", None), ("3", None), ("t2_1", Some("t6_3"))]);
         let reasons: Vec<_> = input
             .rejects
             .iter()
