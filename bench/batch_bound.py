@@ -2,7 +2,7 @@
 comments scored alone and inside a 1,000-comment file, and the 1,000 scored with other batch
 sizes. Prints, per comparison, how many rows differ at the 4 printed decimals, the largest
 difference, and how many labels (sentiment, and each toxicity attribute at its default
-threshold) change. The README's stated bound comes from this script's output.
+threshold) change. The bound stated in docs/reliability.md comes from this script's output.
 
 Usage: python3 bench/batch_bound.py [--binary target/release/threadlens]"""
 import argparse

@@ -218,7 +218,7 @@ fn coral_shaped_analyze_answers_like_perspective_with_the_scores_of_threadlens_s
         .map(|rec| rec.expect("row")[col].parse().expect("number"))
         .collect();
     for (i, (a, b)) in served.iter().zip(&scored).enumerate() {
-        // score prints 4 decimals; batch composition moves the last digits (README bound).
+        // score prints 4 decimals; batch composition moves the last digits (docs/reliability.md bound).
         assert!((a - b).abs() < 2e-3, "text {i}: served {a}, scored {b}");
     }
     assert!(served[1] > served[0] && served[3] > served[2], "{served:?}");

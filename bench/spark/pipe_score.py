@@ -1,4 +1,4 @@
-"""The README's scale-out recipe, run end to end (issue 18): `threadlens score -` through
+"""The scale-out recipe of docs/scale-out.md, run end to end (issue 18): `threadlens score -` through
 Spark's RDD.pipe on a local master, partitioned by thread, checked row for row against one
 `threadlens score` process on the same input, and timed against it.
 
@@ -10,7 +10,7 @@ threads. Written as CSV with id, parent_id, thread_id and text.
 Check: every partition's output starts with the scores header; the union of the partitions'
 rows (headers dropped) has exactly the single process's ids; per row the structure columns
 (thread_id, parent_id, depth), author, labels (sentiment, stance, reply stance), model and
-text are equal, every probability is within the batch-composition bound (README,
+text are equal, every probability is within the batch-composition bound (docs/reliability.md,
 Reliability: 0.004 in bf16) and no toxicity flag at the default thresholds changes. Prints PASS or
 FAIL with the counts and the largest difference; exits 1 on FAIL.
 
@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TOXICHAT = os.path.join(REPO, "..", "shared", "data", "toxicity", "toxichat-reddit",
                         "toxichat_turns_flat.csv")
-BOUND = 0.004  # README, "Reliability": in bf16 scores depend on batch composition by at most this
+BOUND = 0.004  # docs/reliability.md: in bf16 scores depend on batch composition by at most this
 STRUCTURE = ["id", "thread_id", "parent_id", "depth", "author"]
 LABELS = ["sentiment", "stance", "stance_source", "reply_stance"]
 PROBS = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "toxicity", "insult",

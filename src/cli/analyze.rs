@@ -53,7 +53,7 @@ pub(super) fn default_thresholds_help() -> String {
 /// The stance models `analyze` reads stance with when `--stance-model` is not given: the
 /// one-pass head toward the article (models/README.md, "Amendment stance v2.7", says how it was
 /// chosen over the pair model) and the reply model for each reply's stance toward its parent
-/// (README, Stance: the report is where contested threads are read, and it is not bound by
+/// (docs/outputs.md, Stance: the report is where contested threads are read, and it is not bound by
 /// `score`'s throughput rule).
 pub const DEFAULT_STANCE_MODEL: StanceModel = StanceModel::EmbeddingReply;
 

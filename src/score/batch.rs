@@ -105,7 +105,7 @@ pub fn embed_all(
 /// later ones in the heap, where they interleave with the tokenizer thread's allocations and
 /// the freed pages stay resident. Trimming after each batch cut peak RSS at a million distinct
 /// comments from 1,115 to 934 MiB on this project's machine at no measurable cost in speed
-/// (README, performance; a fixed 1 MiB mmap threshold saved as much but cost 25–45 %).
+/// (docs/performance.md; a fixed 1 MiB mmap threshold saved as much but cost 25–45 %).
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel.

@@ -75,7 +75,7 @@ pub enum Precision {
     /// int8 matrix products (fbgemm; VNNI where the CPU has it) with one 7-bit weight scale
     /// per output channel and activations quantised per batch; fp32 everywhere else. The same
     /// scores on every CPU class (no kernel saturates: `int8.rs`), but NOT faithful: labels
-    /// agree with fp32 on only 97–98 % (README, performance), so auto never picks it.
+    /// agree with fp32 on only 97–98 % (docs/performance.md), so auto never picks it.
     Int8,
 }
 

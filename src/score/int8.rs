@@ -42,7 +42,7 @@ pub fn describe() -> String {
     };
     format!(
         "fbgemm's {kernel}; 7-bit weights (±{Q_MAX}) never saturate, so int8 scores are the \
-         same on every CPU class; not faithful to fp32 (label agreement in the README)"
+         same on every CPU class; not faithful to fp32 (label agreement in docs/performance.md)"
     )
 }
 
