@@ -80,7 +80,10 @@ fn analyze_sputnik_writes_every_report() {
     let at = col(&h, "sentiment_positive") + 1;
     assert_eq!(h[at..at + 7], toxicity, "{h:?}");
     assert_eq!(h[at + 7], "stance");
-    assert_eq!(h[h.len() - 4..], ["flagged", "reasons", "status", "points"]);
+    assert_eq!(
+        h[h.len() - 6..],
+        ["flagged", "reasons", "status", "points", "kind", "lang"]
+    );
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();
     assert_eq!(ids.len(), 18);
     for r in &rows {
@@ -476,6 +479,57 @@ fn the_model_v2_attributes_flag_with_their_own_reason_codes() {
         "{md}"
     );
     assert!(md.contains("flag (highest of the seven scores"), "{md}");
+}
+
+/// The detected language is in comments.csv and the summary; only with `[language]` on is a
+/// comment in another language queued as UNSCORED_LANGUAGE instead of judged by its scores.
+#[test]
+fn comments_in_other_languages_are_reported_and_unscored_only_on_request() {
+    let d = tmp();
+    std::fs::write(
+        d.path().join("c.csv"),
+        "id,text\n\
+         en,I think the council made the right call on the new bike lanes this spring.\n\
+         de,\"Das ist wirklich der dümmste Kommentar, den ich heute gelesen habe.\"\n",
+    )
+    .unwrap();
+    let lang_and_reasons = |out: &str| {
+        let (h, rows) = read_csv(&d.path().join(out).join("comments.csv"));
+        rows.iter()
+            .map(|r| (r[col(&h, "lang")].clone(), r[col(&h, "reasons")].clone()))
+            .collect::<Vec<_>>()
+    };
+    threadlens(d.path(), &["analyze", "c.csv", "-o", "a", "--quiet"], None).expect(0);
+    let got = lang_and_reasons("a");
+    assert_eq!(
+        (got[0].0.as_str(), got[1].0.as_str()),
+        ("eng", "deu"),
+        "{got:?}"
+    );
+    assert!(!got[1].1.contains("UNSCORED_LANGUAGE"), "{got:?}");
+    let md = std::fs::read_to_string(d.path().join("a/summary.md")).unwrap();
+    assert!(
+        md.contains("**1 comment(s) read as another language** (deu 1)"),
+        "{md}"
+    );
+    assert!(md.contains("UNSCORED\\_LANGUAGE: off"), "{md}");
+
+    std::fs::write(d.path().join("t.toml"), "[language]\nunscored = true\n").unwrap();
+    let args = [
+        "analyze",
+        "c.csv",
+        "-o",
+        "b",
+        "--quiet",
+        "--thresholds",
+        "t.toml",
+    ];
+    threadlens(d.path(), &args, None).expect(0);
+    let got = lang_and_reasons("b");
+    assert_eq!(got[1].1, "UNSCORED_LANGUAGE", "{got:?}");
+    assert!(!got[0].1.contains("UNSCORED_LANGUAGE"), "{got:?}");
+    let (h, q) = read_csv(&d.path().join("b/queue.csv"));
+    assert_eq!(q.last().map(|r| r[col(&h, "id")].as_str()), Some("de"));
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub const SEXUALLY_EXPLICIT: &str = "SEXUALLY_EXPLICIT";
 pub const FLAG: &str = "FLAG";
 pub const ESCALATION: &str = "ESCALATION";
 pub const AUTHOR_HISTORY: &str = "AUTHOR_HISTORY";
+/// A comment in a language the models were not trained on (`score::lang`): queued, unscored,
+/// so a person reads it.
+pub const UNSCORED_LANGUAGE: &str = "UNSCORED_LANGUAGE";
 
 /// Each toxicity attribute and its reason code, in the model's output order
 /// (`Scores::toxicity`).
@@ -54,6 +57,9 @@ pub struct Rules {
     pub author_min_comments: usize,
     /// …of which at least this share is flagged.
     pub author_flagged_share: f64,
+    /// UNSCORED_LANGUAGE: comments read as another language with at least this many words are
+    /// not judged by their scores (`None`: off, the default; `score::lang`).
+    pub language_min_words: Option<usize>,
 }
 
 impl Rules {
@@ -73,6 +79,14 @@ impl Rules {
             });
             r.author_flagged_share = a.flagged_share.unwrap_or(r.author_flagged_share);
         }
+        if let Some(l) = th.language.as_ref().filter(|l| l.unscored) {
+            r.language_min_words = Some(
+                l.min_words
+                    .map_or(crate::score::lang::DEFAULT_MIN_WORDS, |v| {
+                        usize::try_from(v).unwrap_or(usize::MAX)
+                    }),
+            );
+        }
         r
     }
 }
@@ -88,6 +102,9 @@ impl Default for Rules {
             escalation_rise: 0.3,
             author_min_comments: 3,
             author_flagged_share: 0.5,
+            // Measured: the detector reads some English as French (models/README.md,
+            // "Comments in other languages"), so it takes no scores away unless asked to.
+            language_min_words: None,
         }
     }
 }
@@ -147,8 +164,23 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
         escalation: vec![None; n],
     };
     let scope: Vec<bool> = forest.comments.iter().map(in_scope).collect();
+    let unscored: Vec<bool> = scores
+        .iter()
+        .zip(&forest.comments)
+        .map(|(s, c)| {
+            rules
+                .language_min_words
+                .and_then(|w| crate::score::lang::unscored(s.lang, &c.text, w))
+                .is_some()
+        })
+        .collect();
     for (i, s) in scores.iter().enumerate().take(n) {
         if !scope[i] {
+            continue;
+        }
+        if unscored[i] {
+            // Its scores mean nothing: a person looks at it, below every scored flag.
+            v.reasons[i].push(UNSCORED_LANGUAGE);
             continue;
         }
         let mut worst: Option<(u8, f32)> = None;
@@ -170,7 +202,8 @@ pub fn judge(forest: &Forest, scores: &[Scores], th: &Thresholds, rules: &Rules)
     // parent has no toxicity to rise from).
     for (i, node) in forest.nodes.iter().enumerate() {
         let Some(p) = node.parent else { continue };
-        if !scope[i] || !scope[p] {
+        // An unscored comment's toxicity means nothing, as a reply or as a parent.
+        if !scope[i] || !scope[p] || unscored[i] || unscored[p] {
             continue;
         }
         let (t, tp) = (scores[i].toxicity[0], scores[p].toxicity[0]);
@@ -717,6 +750,33 @@ mod tests {
             &Rules::default(),
         );
         assert!(v.reasons[2].is_empty());
+    }
+
+    /// With `[language]` on, a comment in another language is queued as UNSCORED_LANGUAGE
+    /// only, at the bottom, whatever its scores (c3 at 0.95); no ESCALATION is read off an
+    /// unscored parent (c2 rises 0.7 over c1, which escalates with the rule off).
+    #[test]
+    fn comments_in_other_languages_are_queued_unscored_below_every_flag() {
+        let f = forest(&[None, Some("c0"), Some("c1"), None]);
+        let other = |tox| Scores {
+            lang: Some("spa"),
+            ..s(tox)
+        };
+        let on = Rules {
+            language_min_words: Some(1),
+            ..Rules::default()
+        };
+        let scores = [s(0.1), other(0.2), s(0.9), other(0.95)];
+        let v = judge(&f, &scores, &Thresholds::default(), &on);
+        assert_eq!(v.reasons[3], vec![UNSCORED_LANGUAGE]);
+        assert_eq!(v.reasons[1], vec![UNSCORED_LANGUAGE]);
+        assert_eq!(v.reasons[2], vec![TOXIC]);
+        assert_eq!(queue(&v), vec![2, 1, 3]);
+        // With the rule off (the default) the detected language changes nothing: the chain
+        // escalates and the Spanish root is flagged by its score.
+        let v = judge(&f, &scores, &Thresholds::default(), &Rules::default());
+        assert!(v.reasons[2].contains(&ESCALATION), "{:?}", v.reasons[2]);
+        assert_eq!(v.reasons[3], vec![TOXIC]);
     }
 
     #[test]

@@ -175,7 +175,11 @@ pub fn merge(forest: &Forest, paths: &[PathBuf]) -> Result<Merged, MergeError> {
         {
             merged.restructured.push(c.id.to_string());
         }
-        merged.scores.push(row.scores);
+        // The language is read off the text as the scorer reads it (`score::lang`), so a
+        // merged report treats other languages as `analyze` does.
+        let mut scores = row.scores;
+        scores.lang = crate::score::lang::detect(&c.text);
+        merged.scores.push(scores);
     }
     if !missing.is_empty() {
         return Err(MergeError::Missing {
@@ -427,6 +431,7 @@ mod tests {
             // one asserted, one unclear: both read back
             stance_call: Some(2),
             reply_call: None,
+            ..Default::default()
         }
     }
 

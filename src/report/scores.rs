@@ -1,5 +1,5 @@
 //! The per-comment scores CSV (`threadlens score`) and its extension `comments.csv`
-//! (`analyze`: plus `flagged`, `reasons`, `status` and the source's `points`). Columns are stable and documented in
+//! (`analyze`: plus `flagged`, `reasons`, `status`, the source's `points`, `kind` and `lang`). Columns are stable and documented in
 //! [`SCORE_COLUMNS`]; probabilities are written with 4 decimals so the same input and models
 //! give byte-identical files.
 
@@ -41,8 +41,10 @@ pub const SCORE_COLUMNS: [&str; 27] = [
     "text",
 ];
 
-/// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status` (then `points`,
-/// the votes the source showed, from the comment itself).
+/// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status` (then, from the
+/// comment and the scorer: `points`, the votes the source showed; `kind`, comment, pingback,
+/// trackback or collapsed; `lang`, the language the detector found, ISO 639-3, empty where it
+/// was unsure).
 pub struct Flags<'a> {
     pub flagged: &'a [bool],
     pub reasons: &'a [Vec<&'static str>],
@@ -66,7 +68,7 @@ pub fn write_scores_csv<W: Write>(
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<&str> = SCORE_COLUMNS.to_vec();
     if flags.is_some() {
-        header.extend(["flagged", "reasons", "status", "points"]);
+        header.extend(["flagged", "reasons", "status", "points", "kind", "lang"]);
     }
     w.write_record(&header)?;
     let cell = |s: &str| -> String {
@@ -126,6 +128,8 @@ pub fn write_scores_csv<W: Write>(
             row.push(f.reasons[i].join(" "));
             row.push(f.status[i].to_string());
             row.push(c.points.map(|p| p.to_string()).unwrap_or_default());
+            row.push(c.kind.name().to_string());
+            row.push(s.lang.unwrap_or_default().to_string());
         }
         w.write_record(&row)?;
     }

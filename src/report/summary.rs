@@ -164,6 +164,48 @@ pub struct Summary {
     /// reply's disagreement ([`StanceCalls::disagreement`]).
     pub sides: bool,
     pub disagreement: bool,
+    /// Comments in scope the detector reads as a language other than English, per ISO 639-3
+    /// code, most first ([`languages`]).
+    pub languages: Vec<(&'static str, usize)>,
+    /// Whether UNSCORED_LANGUAGE is on (`[language]` in the thresholds file).
+    pub language_rule: bool,
+}
+
+/// Counts the comments in scope that the detector reads as another language than English.
+fn languages(forest: &Forest, scores: &[Scores]) -> Vec<(&'static str, usize)> {
+    let mut n: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    for (c, s) in forest.comments.iter().zip(scores) {
+        if let Some(code) = s.lang.filter(|&l| l != crate::score::lang::ENGLISH) {
+            if super::analysis::in_scope(c) {
+                *n.entry(code).or_default() += 1;
+            }
+        }
+    }
+    let mut v: Vec<_> = n.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
+/// The sentence about comments in other languages, if any: how many, which, and what it means.
+fn languages_note(s: &Summary, on: bool) -> Option<String> {
+    let total: usize = s.languages.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let list: Vec<String> = s
+        .languages
+        .iter()
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    let what = if on {
+        "those with enough words are queued as UNSCORED_LANGUAGE for a person to read"
+    } else {
+        "their scores come from models trained on English and may mean nothing; the `lang` column in comments.csv marks them"
+    };
+    Some(format!(
+        "**{total} comment(s) read as another language** ({}): {what}.",
+        list.join(", ")
+    ))
 }
 
 /// The flagging rules in force, in words: each attribute's threshold and where it came from,
@@ -203,6 +245,12 @@ fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
         )
     } else {
         "AUTHOR_HISTORY: off (thresholds file)".to_string()
+    });
+    out.push(match rules.language_min_words {
+        Some(w) => format!(
+            "UNSCORED_LANGUAGE: a comment of ≥ {w} words the detector reads as another language is queued for a person instead of being judged by its scores"
+        ),
+        None => "UNSCORED_LANGUAGE: off (the default; comments in other languages are judged by their scores, which the English models cannot give them; `[language]` turns it on)".to_string(),
     });
     out
 }
@@ -333,6 +381,10 @@ pub fn build(
         rules: rules_in_force(thresholds, &Rules::from_thresholds(thresholds)),
         sides: calls.sides(),
         disagreement: calls.disagreement(),
+        languages: languages(forest, scores),
+        language_rule: Rules::from_thresholds(thresholds)
+            .language_min_words
+            .is_some(),
     }
 }
 
@@ -416,6 +468,9 @@ pub fn markdown(
     );
     if c == 0 {
         let _ = writeln!(m, "**No comments to score.** {}\n", nothing_to_score(s));
+    }
+    if let Some(note) = languages_note(s, s.language_rule) {
+        let _ = writeln!(m, "{note}\n");
     }
     let _ = writeln!(m, "| article | comments | threads | flagged | favor | against | none | stance unclear |\n|---|---:|---:|---:|---:|---:|---:|---:|");
     for sec in &s.sections {
@@ -850,7 +905,7 @@ mod tests {
         )
         .unwrap();
         let r = rules_in_force(&th, &Rules::default());
-        assert_eq!(r.len(), Attribute::ALL.len() + 2);
+        assert_eq!(r.len(), Attribute::ALL.len() + 3);
         assert_eq!(
             r[0],
             format!(
@@ -876,6 +931,18 @@ mod tests {
         );
         assert!(r[8].starts_with("ESCALATION: a reply with toxicity ≥ 0.75"));
         assert!(r[9].contains("≥ 3 comments here, ≥ 50 % of them flagged"));
+        assert!(
+            r[10].starts_with("UNSCORED_LANGUAGE: off (the default"),
+            "{}",
+            r[10]
+        );
+        let on = Rules {
+            language_min_words: Some(8),
+            ..Rules::default()
+        };
+        assert!(
+            rules_in_force(&th, &on)[10].starts_with("UNSCORED_LANGUAGE: a comment of ≥ 8 words")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod encoder;
 pub mod finetune;
 pub mod heads;
 mod int8;
+pub mod lang;
 pub mod models;
 pub mod pair;
 pub mod plugin;

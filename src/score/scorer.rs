@@ -69,6 +69,8 @@ pub struct Scores {
     pub stance_call: Option<usize>,
     /// The asserted reply stance (index into `REPLY_LABELS`), `None` where unclear or no reply.
     pub reply_call: Option<usize>,
+    /// The language the detector found (ISO 639-3), `None` where it was unsure ([`super::lang`]).
+    pub lang: Option<&'static str>,
 }
 
 /// Encoder plus heads, ready to score.
@@ -313,7 +315,7 @@ impl Scorer {
             let mut scores: Vec<Scores> = chunk
                 .iter()
                 .enumerate()
-                .map(|(k, (_, article))| {
+                .map(|(k, (text, article))| {
                     let e = &emb[k * DIM..(k + 1) * DIM];
                     let stance = article
                         .map(|a| self.heads.stance(e, &article_embs[a * DIM..(a + 1) * DIM]));
@@ -321,6 +323,7 @@ impl Scorer {
                         sentiment: self.heads.sentiment(e),
                         toxicity: self.heads.toxicity(e),
                         stance,
+                        lang: super::lang::detect(text),
                         ..Default::default()
                     }
                 })

@@ -89,6 +89,9 @@ pub struct Thresholds {
     /// The AUTHOR_HISTORY context rule (absent: on, with its defaults).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_history: Option<AuthorHistoryRule>,
+    /// Comments in other languages (absent: off; their detected language is still reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<LanguageRule>,
 }
 
 fn on() -> bool {
@@ -121,6 +124,19 @@ pub struct AuthorHistoryRule {
     pub min_comments: Option<u64>,
     /// …of which at least this share is flagged (0 to 1; default 0.5).
     pub flagged_share: Option<f64>,
+}
+
+/// `[language]`: queue a comment the detector reads as another language as UNSCORED_LANGUAGE
+/// instead of acting on its scores (models/README.md, "Comments in other languages": off by
+/// default, because the detector reads some English as French).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageRule {
+    /// `true` turns the rule on.
+    #[serde(default)]
+    pub unscored: bool,
+    /// Only comments with at least this many words (default 5).
+    pub min_words: Option<u64>,
 }
 
 /// One attribute's threshold and, informationally, how it was chosen.
@@ -256,6 +272,7 @@ struct RawThresholds {
     flag: Option<RawThreshold>,
     escalation: Option<toml::Spanned<EscalationRule>>,
     author_history: Option<toml::Spanned<AuthorHistoryRule>>,
+    language: Option<LanguageRule>,
 }
 
 #[derive(serde::Deserialize)]
@@ -310,6 +327,7 @@ impl Thresholds {
             share("author_history.flagged_share", rule.flagged_share, span)?;
             out.author_history = Some(rule);
         }
+        out.language = raw.language;
         let fields = [
             (Attribute::Toxicity, raw.toxicity),
             (Attribute::Insult, raw.insult),
@@ -500,6 +518,15 @@ mod tests {
             err.to_string(),
             "t.toml: line 4: escalation.rise is 1.5, but must be between 0 and 1"
         );
+        let th = parse("[language]\nunscored = true\nmin_words = 8\n").unwrap();
+        assert_eq!(
+            th.language,
+            Some(LanguageRule {
+                unscored: true,
+                min_words: Some(8)
+            })
+        );
+        assert!(parse("[language]\nwords = 8\n").is_err());
         let err = parse("[escalation]\nfloor = 0.5\n")
             .unwrap_err()
             .to_string();
