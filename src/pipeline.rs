@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::ingest::{self, IngestError, IngestOptions};
+use crate::ingest::{self, CommentKind, IngestError, IngestOptions};
 use crate::score::encoder::DIM;
 use crate::score::scorer::{article_text, Scorer, ScorerError, Scores};
 use crate::thread::{self, Forest};
@@ -44,8 +44,17 @@ pub fn score_forest(
     forest: &Forest,
     scorer: &Scorer,
     target: &StanceTarget,
+    score_pingbacks: bool,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<Scores>, ScorerError> {
+    // Pingbacks and trackbacks are links from other sites: left unscored unless asked.
+    let skip: Vec<bool> = forest
+        .comments
+        .iter()
+        .map(|c| {
+            !score_pingbacks && matches!(c.kind, CommentKind::Pingback | CommentKind::Trackback)
+        })
+        .collect();
     // Stance targets: one embedding per distinct target text; comments without an article
     // use the override when one is given.
     let targets = article_targets(forest, target);
@@ -74,7 +83,12 @@ pub fn score_forest(
     };
     let target_embs = scorer.embed_distinct(&target_texts, &mut |_| {})?;
     debug_assert_eq!(target_embs.len(), target_texts.len() * DIM);
-    let texts: Vec<&str> = forest.comments.iter().map(|c| c.text.as_str()).collect();
+    let texts: Vec<&str> = forest
+        .comments
+        .iter()
+        .zip(&skip)
+        .map(|(c, &skip)| if skip { "" } else { c.text.as_str() })
+        .collect();
     let article_of: Vec<Option<usize>> = forest
         .nodes
         .iter()
@@ -101,6 +115,12 @@ pub fn score_forest(
         let texts: Vec<&str> = forest.comments.iter().map(|c| c.text.as_str()).collect();
         let parents: Vec<Option<usize>> = forest.nodes.iter().map(|n| n.parent).collect();
         pair_stance(scorer, &texts, &node_target, &parents, &mut scores)?;
+    }
+    for (s, _) in scores.iter_mut().zip(&skip).filter(|(_, &skip)| skip) {
+        *s = Scores {
+            not_scored: true,
+            ..Scores::default()
+        };
     }
     scorer.calls().apply(&mut scores);
     Ok(scores)

@@ -532,6 +532,52 @@ fn comments_in_other_languages_are_reported_and_unscored_only_on_request() {
     assert_eq!(q.last().map(|r| r[col(&h, "id")].as_str()), Some("de"));
 }
 
+/// A WordPress export with pingbacks: they are listed (`kind`), unscored and counted apart,
+/// and the CLI line and the summary give the same thread count; `--score-pingbacks` scores
+/// them.
+#[test]
+fn pingbacks_are_listed_apart_and_unscored_unless_asked() {
+    let wxr = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/threads/samples/wordpress/cc-labs-wxr.xml"
+    );
+    let d = tmp();
+    let run = threadlens(d.path(), &["analyze", wxr, "-o", "a"], None).expect(0);
+    assert!(
+        run.stderr.contains(
+            "119 comments in 116 threads, 0 flagged; 62 pingbacks/trackbacks listed apart"
+        ),
+        "{}",
+        run.stderr
+    );
+    let md = std::fs::read_to_string(d.path().join("a/summary.md")).unwrap();
+    assert!(md.contains("119 comments in 116 threads across"), "{md}");
+    let (h, rows) = read_csv(&d.path().join("a/comments.csv"));
+    let pingbacks: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[col(&h, "kind")] == "pingback")
+        .collect();
+    assert_eq!(pingbacks.len(), 62);
+    for r in &pingbacks {
+        assert_eq!(
+            (
+                r[col(&h, "toxicity")].as_str(),
+                r[col(&h, "sentiment")].as_str()
+            ),
+            ("", "")
+        );
+        assert_eq!(r[col(&h, "flagged")], "0");
+    }
+    let args = ["analyze", wxr, "-o", "b", "--quiet", "--score-pingbacks"];
+    threadlens(d.path(), &args, None).expect(0);
+    let (h, rows) = read_csv(&d.path().join("b/comments.csv"));
+    let scored = rows
+        .iter()
+        .filter(|r| r[col(&h, "kind")] == "pingback")
+        .all(|r| r[col(&h, "toxicity")].parse::<f32>().is_ok());
+    assert!(scored);
+}
+
 #[test]
 fn bad_thresholds_file_is_a_located_error() {
     let d = tmp();

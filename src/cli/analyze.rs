@@ -31,6 +31,10 @@ pub struct Args {
     /// Thresholds file written by `threadlens tune` (TOML); missing attributes keep defaults.
     #[arg(long, value_name = "FILE")]
     pub thresholds: Option<PathBuf>,
+    /// Score pingbacks and trackbacks too. By default they are listed (`kind`), counted apart
+    /// and left unscored: they are links from other sites, not readers' comments.
+    #[arg(long)]
+    pub score_pingbacks: bool,
     #[command(flatten)]
     pub stance: StanceArgs,
     #[command(flatten)]
@@ -80,6 +84,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         &args.stance,
         &args.model,
         DEFAULT_STANCE_MODEL,
+        args.score_pingbacks,
         ui,
     )?;
     let w = write_analysis(

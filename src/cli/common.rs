@@ -225,6 +225,7 @@ pub fn read_and_score(
     stance: &StanceArgs,
     model: &ModelArgs,
     default_stance: StanceModel,
+    score_pingbacks: bool,
     ui: &Ui,
 ) -> anyhow::Result<(
     crate::thread::Forest,
@@ -236,8 +237,10 @@ pub fn read_and_score(
     let scorer = model.load_scorer(ui, default_stance)?;
     let bar = ui.progress(forest.nodes.len() as u64, "scoring");
     let scores =
-        crate::pipeline::score_forest(&forest, &scorer, &target, &mut |n| bar.inc(n as u64))
-            .context("scoring comments")?;
+        crate::pipeline::score_forest(&forest, &scorer, &target, score_pingbacks, &mut |n| {
+            bar.inc(n as u64)
+        })
+        .context("scoring comments")?;
     bar.finish_and_clear();
     Ok((forest, scores, scorer))
 }
@@ -255,8 +258,12 @@ pub fn report_written(
         ui.info("no comments in the input: wrote an empty report");
     }
     let how = how.map(|h| format!(" ({h})")).unwrap_or_default();
+    let links = match w.pingbacks {
+        0 => String::new(),
+        n => format!("; {n} pingbacks/trackbacks listed apart"),
+    };
     ui.info(format!(
-        "{} comments in {} threads, {} flagged{how}; wrote {}",
+        "{} comments in {} threads, {} flagged{how}{links}; wrote {}",
         w.comments,
         w.threads,
         w.flagged,

@@ -26,6 +26,10 @@ use crate::score::scorer::StanceModel;
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Score pingbacks and trackbacks too. By default they are listed (`kind`), counted apart
+    /// and left unscored: they are links from other sites, not readers' comments.
+    #[arg(long)]
+    pub score_pingbacks: bool,
     /// Write the CSV here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -54,6 +58,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         &args.stance,
         &args.model,
         StanceModel::Embedding,
+        args.score_pingbacks,
         ui,
     )?;
     match &args.output {

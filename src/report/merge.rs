@@ -178,7 +178,9 @@ pub fn merge(forest: &Forest, paths: &[PathBuf]) -> Result<Merged, MergeError> {
         // The language is read off the text as the scorer reads it (`score::lang`), so a
         // merged report treats other languages as `analyze` does.
         let mut scores = row.scores;
-        scores.lang = crate::score::lang::detect(&c.text);
+        if !scores.not_scored {
+            scores.lang = crate::score::lang::detect(&c.text);
+        }
         merged.scores.push(scores);
     }
     if !missing.is_empty() {
@@ -352,22 +354,36 @@ fn read_file(
                 ))
             })
         };
-        let mut scores = Scores {
-            sentiment: [
-                prob(cols.sentiment[0])?,
-                prob(cols.sentiment[1])?,
-                prob(cols.sentiment[2])?,
-            ],
-            stance: optional(cols.stance)?,
-            stance_inferred: get(cols.stance_source) == "thread",
-            reply: optional(cols.reply)?,
-            ..Default::default()
+        // A row left unscored on purpose (a pingback) has every score cell empty.
+        let unscored = cols
+            .sentiment
+            .iter()
+            .chain(&cols.toxicity)
+            .all(|&c| get(c).is_empty());
+        let scores = if unscored {
+            Scores {
+                not_scored: true,
+                ..Default::default()
+            }
+        } else {
+            let mut scores = Scores {
+                sentiment: [
+                    prob(cols.sentiment[0])?,
+                    prob(cols.sentiment[1])?,
+                    prob(cols.sentiment[2])?,
+                ],
+                stance: optional(cols.stance)?,
+                stance_inferred: get(cols.stance_source) == "thread",
+                reply: optional(cols.reply)?,
+                ..Default::default()
+            };
+            scores.stance_call = call(cols.stance_call, &STANCE_LABELS, scores.stance.is_some())?;
+            scores.reply_call = call(cols.reply_call, &REPLY_LABELS, scores.reply.is_some())?;
+            for (slot, &c) in scores.toxicity.iter_mut().zip(&cols.toxicity) {
+                *slot = prob(c)?;
+            }
+            scores
         };
-        scores.stance_call = call(cols.stance_call, &STANCE_LABELS, scores.stance.is_some())?;
-        scores.reply_call = call(cols.reply_call, &REPLY_LABELS, scores.reply.is_some())?;
-        for (slot, &c) in scores.toxicity.iter_mut().zip(&cols.toxicity) {
-            *slot = prob(c)?;
-        }
         let row = Row {
             file: k,
             line,
@@ -483,6 +499,24 @@ mod tests {
             );
         }
         assert_eq!(m.scores.len(), 4);
+    }
+
+    /// A row written unscored (a pingback: empty score cells) reads back as unscored, not as
+    /// a bad record.
+    #[test]
+    fn unscored_rows_read_back_unscored() {
+        let whole = forest(&[("a", None), ("b", Some("a"))]);
+        let s = [
+            scores(0.3, false),
+            Scores {
+                not_scored: true,
+                ..Default::default()
+            },
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let text = scores_csv(&whole, &s, "m1");
+        let m = merge(&whole, &[file(dir.path(), "part-0", &text)]).unwrap();
+        assert!(!m.scores[0].not_scored && m.scores[1].not_scored);
     }
 
     /// The (id, parent) pairs of some of a forest's nodes, to build a partition's forest.

@@ -41,8 +41,12 @@ fn werr(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> ReportError + '_ {
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub flagged: usize,
+    /// Comments in scope (`analysis::in_scope`), and the threads that hold at least one: the
+    /// counts the summary gives.
     pub comments: usize,
     pub threads: usize,
+    /// Pingbacks and trackbacks, listed but counted apart.
+    pub pingbacks: usize,
 }
 
 fn csv_file(path: &Path) -> Result<csv::Writer<AtomicFile>, ReportError> {
@@ -133,7 +137,17 @@ pub fn write_analysis(
             .iter()
             .filter(|c| analysis::in_scope(c))
             .count(),
-        threads: threads.len(),
+        threads: threads.iter().filter(|t| t.size > t.excluded).count(),
+        pingbacks: forest
+            .comments
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    crate::ingest::CommentKind::Pingback | crate::ingest::CommentKind::Trackback
+                )
+            })
+            .count(),
         flagged: v.flagged.iter().filter(|f| **f).count(),
         ..Default::default()
     };

@@ -96,6 +96,15 @@ pub fn write_scores_csv<W: Write>(
         );
         row.push(node.depth.to_string());
         row.push(cell(c.author.as_deref().unwrap_or("")));
+        if s.not_scored {
+            // Sentiment (4), toxicity (7), stance (5 with its source), reply stance (4).
+            row.extend(std::iter::repeat_n(String::new(), 20));
+            row.push(model_id.to_string());
+            row.push(cell(&c.text));
+            push_flags(&mut row, flags, i, c, s);
+            w.write_record(&row)?;
+            continue;
+        }
         row.push(SENTIMENT_LABELS[argmax(&s.sentiment)].to_string());
         row.extend(s.sentiment.iter().map(|v| p(*v)));
         row.extend(s.toxicity.iter().map(|v| p(*v)));
@@ -123,18 +132,29 @@ pub fn write_scores_csv<W: Write>(
         }
         row.push(model_id.to_string());
         row.push(cell(&c.text));
-        if let Some(f) = flags {
-            row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
-            row.push(f.reasons[i].join(" "));
-            row.push(f.status[i].to_string());
-            row.push(c.points.map(|p| p.to_string()).unwrap_or_default());
-            row.push(c.kind.name().to_string());
-            row.push(s.lang.unwrap_or_default().to_string());
-        }
+        push_flags(&mut row, flags, i, c, s);
         w.write_record(&row)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// `analyze`'s extra cells ([`Flags`]) for node `i`, when it writes them.
+fn push_flags(
+    row: &mut Vec<String>,
+    flags: Option<&Flags<'_>>,
+    i: usize,
+    c: &crate::ingest::Comment,
+    s: &Scores,
+) {
+    if let Some(f) = flags {
+        row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
+        row.push(f.reasons[i].join(" "));
+        row.push(f.status[i].to_string());
+        row.push(c.points.map(|p| p.to_string()).unwrap_or_default());
+        row.push(c.kind.name().to_string());
+        row.push(s.lang.unwrap_or_default().to_string());
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,9 @@ pub struct Scores {
     pub reply_call: Option<usize>,
     /// The language the detector found (ISO 639-3), `None` where it was unsure ([`super::lang`]).
     pub lang: Option<&'static str>,
+    /// Left unscored on purpose (a pingback or trackback, `pipeline::score_forest`): the
+    /// numbers above are not scores and are written as empty cells.
+    pub not_scored: bool,
 }
 
 /// Encoder plus heads, ready to score.

@@ -505,7 +505,8 @@ fn finish_report(
         if matches!(c.kind, CommentKind::Pingback | CommentKind::Trackback) {
             report.pingbacks += 1;
         }
-        if c.approved == Some(false) && !c.spam && !c.deleted {
+        // Pingbacks and trackbacks are counted apart, awaiting approval or not.
+        if c.approved == Some(false) && !c.spam && !c.deleted && c.kind == CommentKind::Comment {
             report.unapproved += 1;
         }
         let flagged = || integrity::Flagged {

@@ -115,6 +115,13 @@ pub fn read_scores(path: &Path) -> Result<ScoreTable, InputError> {
             table.rejected.push(reject(reason));
             continue;
         }
+        // A row left unscored on purpose (a pingback: every score cell empty) is no score.
+        if cols
+            .iter()
+            .all(|&c| record.get(c).unwrap_or("").trim().is_empty())
+        {
+            continue;
+        }
         let mut scores = [0.0; SCORED.len()];
         let mut bad = None;
         for ((slot, &col), a) in scores.iter_mut().zip(&cols).zip(SCORED) {
