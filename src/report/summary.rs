@@ -115,6 +115,9 @@ fn stance_text(st: &ArticleStats, sides: bool) -> StanceText {
     }
 }
 
+/// Said under "Most heated threads" when no thread has two comments or more.
+const NO_DISCUSSION: &str = "No thread here has two comments or more.";
+
 /// Said above the heated-threads table when none of its threads has a flagged comment, so a
 /// moderator does not read the highest scores on a calm page as heat.
 fn heated_note(threads: &[ThreadStats], heated: &[usize]) -> Option<&'static str> {
@@ -299,8 +302,9 @@ pub fn build(
             }
             None => ("Comments without an article".to_string(), None),
         };
+        // A thread of one comment is not a discussion: heated threads have two or more.
         let mut heated: Vec<usize> = (0..threads.len())
-            .filter(|&t| threads[t].article == key)
+            .filter(|&t| threads[t].article == key && threads[t].size - threads[t].excluded >= 2)
             .collect();
         // Threads with flagged comments first (most flagged first), then by toxicity.
         let flagged =
@@ -326,6 +330,7 @@ pub fn build(
                         &stats.stance_shares,
                         1.0,
                         "share",
+                        &super::charts::STANCE_COLORS,
                     ),
                 ));
             }
@@ -337,6 +342,7 @@ pub fn build(
                     &stats.sentiment_shares,
                     1.0,
                     "share",
+                    &super::charts::SENTIMENT_COLORS,
                 ),
             ));
             let depth_labels: Vec<String> = (0..stats.toxicity_by_depth.len())
@@ -355,6 +361,7 @@ pub fn build(
                     &depth_values,
                     1.0,
                     "toxicity",
+                    &super::charts::SINGLE_COLOR,
                 ),
             ));
         }
@@ -607,10 +614,15 @@ pub fn markdown(
             let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
         }
         let _ = writeln!(m, "\n### Most heated threads\n");
+        if sec.heated.is_empty() {
+            let _ = writeln!(m, "{NO_DISCUSSION}\n");
+        }
         if let Some(note) = heated_note(threads, &sec.heated) {
             let _ = writeln!(m, "{note}\n");
         }
-        let _ = writeln!(m, "| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if !sec.heated.is_empty() {
+            let _ = writeln!(m, "| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
@@ -679,7 +691,7 @@ pub fn html_page(
     let (c, t, f) = totals(s);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
-    h.push_str("<title>threadlens summary</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}td.n{text-align:right}blockquote{margin:.3em 0 .3em 1em;color:#444;white-space:pre-wrap}section{border-top:2px solid #888;margin-top:2em}.charts svg{margin:.5em}</style></head><body>\n");
+    h.push_str("<title>threadlens summary</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}td.n{text-align:right}blockquote{margin:.3em 0 .3em 1em;color:#444;white-space:pre-wrap}section{border-top:2px solid #888;margin-top:2em}.charts svg{margin:.5em}</style></head><body>\n");
     let _ = writeln!(h, "<h1>threadlens summary</h1>\n<p>{c} comments in {t} threads across {} article(s); {f} flagged. Model <code>{}</code> ({}).</p>", s.sections.len(), html(&s.model_id), html(&s.precision));
     if c == 0 {
         let _ = writeln!(
@@ -817,17 +829,25 @@ pub fn html_page(
             );
         }
         h.push_str("</table>\n<h3>Most heated threads</h3>");
+        if sec.heated.is_empty() {
+            let _ = write!(h, "<p>{}</p>", html(NO_DISCUSSION));
+        }
         if let Some(note) = heated_note(threads, &sec.heated) {
             let _ = write!(h, "<p>{}</p>", html(note));
         }
-        h.push_str("<table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th><th>replies disagreeing</th></tr>\n");
+        if !sec.heated.is_empty() {
+            h.push_str("<table><tr><th>thread</th><th>size</th><th>depth</th><th>participants</th><th>mean tox.</th><th>max tox.</th><th>escalation</th><th>flagged</th><th>replies disagreeing</th></tr>\n");
+        }
         for &ti in &sec.heated {
             let t = &threads[ti];
             let root = &forest.comments[t.root];
             let _ = writeln!(h, "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{:.2}</td><td class=n>{}</td><td class=n>{}</td></tr>",
                 html(&root.id), html(&snippet(&root.text, 60)), t.size, t.depth, t.participants, t.mean_toxicity, t.max_toxicity, t.escalation, pct(t.flagged_share), html(&disagreeing(t, s.disagreement)));
         }
-        h.push_str("</table></section>\n");
+        if !sec.heated.is_empty() {
+            h.push_str("</table>");
+        }
+        h.push_str("</section>\n");
     }
     h.push_str("<section><h2>How comments were flagged</h2><ul>\n");
     for r in &s.rules {
