@@ -514,7 +514,10 @@ fn comments_in_other_languages_are_reported_and_unscored_only_on_request() {
     );
     assert!(md.contains("UNSCORED\\_LANGUAGE: off"), "{md}");
     // Two single-comment threads: nothing to list as heated.
-    assert!(md.contains("No thread here has two comments or more."), "{md}");
+    assert!(
+        md.contains("No thread here has two comments or more."),
+        "{md}"
+    );
     assert!(!md.contains("| thread | size |"), "{md}");
 
     std::fs::write(d.path().join("t.toml"), "[language]\nunscored = true\n").unwrap();

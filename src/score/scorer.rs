@@ -115,8 +115,8 @@ impl Scorer {
         Scorer::load_with(models, opts, StanceModel::default())
     }
 
-    /// Loads as [`Scorer::load`], with stance from `stance`: `Embedding` leaves the pair model
-    /// out (and out of the model id).
+    /// Loads as [`Scorer::load`], with stance from `stance`: `Embedding` leaves the pair and
+    /// reply models out (the model id names the optional models that take part).
     pub fn load_with(
         models: &Path,
         opts: &EncoderOptions,
@@ -151,15 +151,17 @@ impl Scorer {
                 source,
             })?;
         }
-        let model_id = super::models::short_hash(format!("{enc_hash}:{}", heads.hash).as_bytes())
-            [..8]
-            .to_string();
+        let heads_dir = models.join("heads");
+        let installed =
+            installed_identity(&enc_hash, &heads_dir).map_err(|source| ScorerError::Io {
+                path: heads_dir.clone(),
+                source,
+            })?;
         let pair_opts = EncoderOptions {
             adapter: None,
             student: None,
             ..opts.clone()
         };
-        let heads_dir = models.join("heads");
         let pair = match stance {
             StanceModel::Pair => PairScorer::load(&enc_dir, &heads_dir, &pair_opts)?,
             StanceModel::EmbeddingReply => {
@@ -167,24 +169,18 @@ impl Scorer {
             }
             StanceModel::Embedding => None,
         };
+        // The identity of the installed files, plus the optional models that take part.
         let model_id = match &pair {
-            Some(p) => {
-                let kind = if p.reads_article() { "pair" } else { "reply" };
-                super::models::short_hash(format!("{model_id}:{kind}:{}", p.hash).as_bytes())[..8]
-                    .to_string()
-            }
-            None => model_id,
+            Some(p) if p.reads_article() => format!("{installed}+pair"),
+            Some(_) => format!("{installed}+reply"),
+            None => installed,
         };
         let article = match &pair {
             Some(p) if p.reads_article() => ArticleModel::Pair,
             _ => ArticleModel::OnePass,
         };
+        // The stance thresholds file is one of the installed files, so it is in the identity.
         let calls = StanceCalls::load(&heads_dir, article);
-        // The asserted labels depend on the thresholds too: they are part of the model id.
-        let model_id = super::models::short_hash(
-            format!("{model_id}:calls:{:?}:{:?}", calls.article, calls.reply).as_bytes(),
-        )[..8]
-            .to_string();
         Ok(Scorer {
             encoder,
             heads,
@@ -234,10 +230,8 @@ impl Scorer {
                     vec![Some(c[0]), None, Some(c[1])]
                 }
             };
-            self.model_id = super::models::short_hash(
-                format!("{}:sentiment:{}", self.model_id, dir_hash(dir)).as_bytes(),
-            )[..8]
-                .to_string();
+            let h = super::models::short_hash(dir_hash(dir).as_bytes());
+            self.model_id = format!("{}+sentiment-{}", self.model_id, &h[..8]);
             self.sentiment_plugin = Some(Plugged { model, columns });
         }
         if let Some(dir) = toxicity {
@@ -248,10 +242,8 @@ impl Scorer {
                     path: dir.join("config.json"),
                     message,
                 })?;
-            self.model_id = super::models::short_hash(
-                format!("{}:toxicity:{}", self.model_id, dir_hash(dir)).as_bytes(),
-            )[..8]
-                .to_string();
+            let h = super::models::short_hash(dir_hash(dir).as_bytes());
+            self.model_id = format!("{}+toxicity-{}", self.model_id, &h[..8]);
             self.toxicity_plugin = Some(Plugged { model, columns });
         }
         Ok(self)
@@ -390,6 +382,32 @@ fn dedupe(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> (Vec<u3
     (slots, firsts)
 }
 
+/// The model identity every command prints and writes for the same installed files (issue
+/// 37 item 6): `threadlens-VERSION-minilm-HASH`, where HASH covers the encoder (with its
+/// adapter, `enc_hash`) and every file in the heads folder, loaded by this command or not
+/// (the pair and reply models, the stance thresholds), except the training records
+/// (`*metrics.json`). The optional models a command uses are appended (`+reply`, `+pair`).
+fn installed_identity(enc_hash: &str, heads_dir: &Path) -> std::io::Result<String> {
+    let mut names: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(heads_dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p)))
+        .filter(|(n, _)| !n.ends_with("metrics.json"))
+        .collect();
+    names.sort();
+    let mut all = enc_hash.to_string();
+    for (name, path) in names {
+        all.push_str(&format!(";{name}={}", describe_cached(&path)?.sha256_12));
+    }
+    let h = super::models::short_hash(all.as_bytes());
+    Ok(format!(
+        "threadlens-{}-minilm-{}",
+        env!("CARGO_PKG_VERSION"),
+        &h[..8]
+    ))
+}
+
 fn dir_hash(dir: &Path) -> String {
     ["config.json", "model.safetensors", "rust_model.ot"]
         .iter()
@@ -429,6 +447,31 @@ pub fn article_text(title: Option<&str>, body: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::installed_identity;
+
+    /// The identity covers every heads file but the training records, whatever was loaded.
+    #[test]
+    fn the_identity_covers_the_installed_files_but_not_the_records() {
+        let d = tempfile::tempdir().unwrap();
+        let put = |name: &str, text: &str| std::fs::write(d.path().join(name), text).unwrap();
+        put("heads.safetensors", "h");
+        put("stance-reply-heads.safetensors", "r");
+        put("metrics.json", "1");
+        let id = installed_identity("enc", d.path()).unwrap();
+        assert!(
+            id.starts_with(&format!("threadlens-{}-minilm-", env!("CARGO_PKG_VERSION"))),
+            "{id}"
+        );
+        put("metrics.json", "2");
+        put("evaluation-metrics.json", "3");
+        assert_eq!(installed_identity("enc", d.path()).unwrap(), id);
+        put("stance-reply-heads.safetensors", "r2");
+        assert_ne!(installed_identity("enc", d.path()).unwrap(), id);
+        assert_ne!(
+            installed_identity("enc2", d.path()).unwrap(),
+            installed_identity("enc", d.path()).unwrap()
+        );
+    }
     use super::{article_text, dedupe, expand};
 
     #[test]
