@@ -395,6 +395,38 @@ pub fn build(
     }
 }
 
+/// The integrity report's Markdown (headings, bullet lists, lines of text: all it uses) as
+/// HTML, every piece of text escaped: ids and file names come from the input.
+fn integrity_html(md: &str) -> String {
+    let mut out = String::new();
+    let mut in_list = false;
+    for line in md.lines() {
+        let hashes = line.chars().take_while(|&c| c == '#').count();
+        let item = line.strip_prefix("- ");
+        if in_list && item.is_none() {
+            out.push_str("</ul>\n");
+            in_list = false;
+        }
+        if hashes > 0 && line[hashes..].starts_with(' ') {
+            // The section sits under an <h2> (the Markdown is demoted to match): <h3> and below.
+            let level = hashes.clamp(3, 6);
+            let _ = writeln!(out, "<h{level}>{}</h{level}>", html(line[hashes..].trim()));
+        } else if let Some(item) = item {
+            if !in_list {
+                out.push_str("<ul>\n");
+                in_list = true;
+            }
+            let _ = writeln!(out, "<li>{}</li>", html(item));
+        } else if !line.trim().is_empty() {
+            let _ = writeln!(out, "<p>{}</p>", html(line.trim()));
+        }
+    }
+    if in_list {
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
 /// Moves Markdown headings `by` levels down, so a report embedded under an `##` heading
 /// keeps a sensible outline.
 fn demote_headings(md: &str, by: usize) -> String {
@@ -856,8 +888,8 @@ pub fn html_page(
     h.push_str("</ul></section>\n");
     let _ = writeln!(
         h,
-        "<section><h2>Integrity of the threads</h2><pre>{}</pre></section>",
-        html(&s.integrity_md)
+        "<section><h2>Integrity of the threads</h2>\n{}</section>",
+        integrity_html(&s.integrity_md)
     );
     if !s.rejects.is_empty() {
         let _ = writeln!(
@@ -963,6 +995,16 @@ mod tests {
         assert!(
             rules_in_force(&th, &on)[10].starts_with("UNSCORED_LANGUAGE: a comment of ≥ 8 words")
         );
+    }
+
+    #[test]
+    fn the_integrity_report_is_html_with_its_text_escaped() {
+        let md = "# Thread integrity\n\n3 comments in 2 threads\n\n## orphans (1):\n\n- <b>x</b> (parent y) at f.csv:2\n- z\n";
+        let h = integrity_html(&demote_headings(md, 2));
+        assert!(h.contains("<h3>Thread integrity</h3>"), "{h}");
+        assert!(h.contains("<p>3 comments in 2 threads</p>"), "{h}");
+        assert!(h.contains("<h4>orphans (1):</h4>\n<ul>\n<li>&lt;b&gt;x&lt;/b&gt; (parent y) at f.csv:2</li>\n<li>z</li>\n</ul>"), "{h}");
+        assert!(!h.contains('#') && !h.contains("<pre>"), "{h}");
     }
 
     #[test]
