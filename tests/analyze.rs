@@ -367,6 +367,79 @@ fn summary_html_runs_no_script_in_a_real_browser() {
     eprintln!("screenshot of the hostile summary: {}", shot.display());
 }
 
+/// At 1280 px the summary does not scroll sideways, even with a long unbroken comment and id
+/// (issue 37 item 7). Measured in Chromium: a page beside the report loads it in a 1280 px
+/// frame and writes the frame's scroll and client widths into its own title.
+#[test]
+fn summary_html_fits_1280_px_without_sideways_scroll() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(chromium) = chromium else {
+        eprintln!("skipping: chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let d = tmp();
+    let long = "x".repeat(600);
+    std::fs::write(
+        d.path().join("long.csv"),
+        format!("id,parent_id,text\n{long},,You are an idiot {long}\nb,{long},and you are a moron too\n"),
+    )
+    .unwrap();
+    threadlens(
+        d.path(),
+        &["analyze", "long.csv", "-o", "out", "--quiet"],
+        None,
+    )
+    .expect(0);
+    std::fs::write(
+        d.path().join("out/measure.html"),
+        "<html><head><title>pending</title></head><body style=margin:0>\
+         <iframe id=f src=summary.html style=width:1280px;height:900px;border:0></iframe>\
+         <script>document.getElementById('f').onload = function () {\
+           var e = this.contentDocument.documentElement;\
+           document.title = 'widths ' + e.scrollWidth + ' ' + e.clientWidth; };</script>\
+         </body></html>",
+    )
+    .unwrap();
+    let out = Command::new(chromium)
+        .args(CHROMIUM_FLAGS)
+        .args([
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--window-size=1300,1000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            d.path().join("profile").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!(
+            "file://{}",
+            d.path().join("out/measure.html").display()
+        ))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let title = dom
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or("");
+    let widths: Vec<u32> = title
+        .strip_prefix("widths ")
+        .unwrap_or_else(|| panic!("the frame was not measured: {title:?} {dom:.300}"))
+        .split(' ')
+        .map(|w| w.parse().unwrap())
+        .collect();
+    assert!(
+        widths[0] <= widths[1],
+        "scroll width {} > client width {}",
+        widths[0],
+        widths[1]
+    );
+}
+
 #[test]
 fn score_is_byte_identical_across_runs_and_streams_stdin_to_stdout() {
     let d = tmp();
