@@ -5,6 +5,7 @@
 //! work list instead of recursing, so a reply chain of any depth is read.
 
 use serde_json::Value;
+use std::rc::Rc;
 
 use super::{json, text, Article, Comment, Input, Location, Partial, PartialSource};
 
@@ -29,6 +30,12 @@ pub(crate) fn strip_prefix(id: &str) -> &str {
     }
 }
 
+/// The comment whose `replies` the walk is inside.
+struct Enclosing {
+    id: String,
+    thread_key: Option<String>,
+}
+
 struct Walker<'a> {
     file: &'a str,
     /// Set for JSON lines: every record found on the line gets that line.
@@ -43,31 +50,42 @@ impl Walker<'_> {
     }
 
     /// Visits `root` and everything under it in document order (pre-order), without
-    /// recursion: each value pushes what it contains onto the work list, last first.
+    /// recursion: each value pushes what it contains onto the work list, last first, with the
+    /// comment whose replies they are (for a "more" stub that does not name its parent).
     fn walk<'v>(&mut self, root: &'v Value) {
-        let mut todo: Vec<&'v Value> = vec![root];
-        while let Some(value) = todo.pop() {
-            self.visit(value, &mut todo);
+        let mut todo: Vec<(&'v Value, Option<Rc<Enclosing>>)> = vec![(root, None)];
+        while let Some((value, within)) = todo.pop() {
+            self.visit(value, within, &mut todo);
         }
     }
 
-    fn visit<'v>(&mut self, value: &'v Value, todo: &mut Vec<&'v Value>) {
+    fn visit<'v>(
+        &mut self,
+        value: &'v Value,
+        within: Option<Rc<Enclosing>>,
+        todo: &mut Vec<(&'v Value, Option<Rc<Enclosing>>)>,
+    ) {
+        let mut push = |v: &'v Value, w: &Option<Rc<Enclosing>>| todo.push((v, w.clone()));
         match value {
-            Value::Array(items) => todo.extend(items.iter().rev()),
+            Value::Array(items) => items.iter().rev().for_each(|v| push(v, &within)),
             Value::Object(map) => {
                 if let Some(kind) = map.get("kind").and_then(Value::as_str) {
                     let data = map.get("data").unwrap_or(&Value::Null);
                     match kind {
                         "Listing" => match data.get("children") {
-                            Some(children) => todo.push(children),
+                            Some(children) => push(children, &within),
                             None => {
                                 let loc = self.loc();
                                 self.input.reject(loc, "Reddit Listing without children");
                             }
                         },
-                        "t1" => todo.extend(self.comment(data)),
+                        "t1" => {
+                            if let Some((replies, me)) = self.comment(data) {
+                                push(replies, &me);
+                            }
+                        }
                         "t3" => self.article(data),
-                        "more" => self.more(data),
+                        "more" => self.more(data, within.as_deref()),
                         other => {
                             let loc = self.loc();
                             self.input
@@ -79,9 +97,11 @@ impl Walker<'_> {
                     .and_then(|j| j.get("data"))
                     .and_then(|d| d.get("things"))
                 {
-                    todo.push(things);
+                    push(things, &within);
                 } else if map.contains_key("body") || map.contains_key("parent_id") {
-                    todo.extend(self.comment(value));
+                    if let Some((replies, me)) = self.comment(value) {
+                        push(replies, &me);
+                    }
                 } else if map.contains_key("title") {
                     self.article(value);
                 } else if let Some(errors) = map.get("json").and_then(|j| j.get("errors")) {
@@ -108,8 +128,9 @@ impl Walker<'_> {
         }
     }
 
-    /// Reads one comment and returns its `replies` listing, for the walk to visit next.
-    fn comment<'v>(&mut self, data: &'v Value) -> Option<&'v Value> {
+    /// Reads one comment and returns its `replies` listing, for the walk to visit next, with
+    /// the comment they reply to (`None` when it was rejected: its replies become orphans).
+    fn comment<'v>(&mut self, data: &'v Value) -> Option<(&'v Value, Option<Rc<Enclosing>>)> {
         let loc = self.loc();
         // `replies` is "" when empty, else a Listing; visited even when this comment is
         // rejected, so its replies are still read (as orphans).
@@ -118,7 +139,7 @@ impl Walker<'_> {
             .or_else(|| json::id(data, "name").map(|n| strip_prefix(&n).to_string()))
         else {
             self.input.reject(loc, "Reddit comment without an id");
-            return replies;
+            return replies.map(|r| (r, None));
         };
         let fields = json::reference(data, "parent_id")
             .and_then(|p| Ok((p, json::text(data, "body")?)))
@@ -127,7 +148,7 @@ impl Walker<'_> {
             Ok((parent, body)) => (parent, body.unwrap_or_default()),
             Err(why) => {
                 self.input.reject(loc, why);
-                return replies;
+                return replies.map(|r| (r, None));
             }
         };
         let link = json::string(data, "link_id").map(|l| strip_prefix(&l).to_string());
@@ -153,6 +174,10 @@ impl Walker<'_> {
                 });
             }
         }
+        let me = Rc::new(Enclosing {
+            id: id.clone(),
+            thread_key: thread_key.clone(),
+        });
         self.input.comments.push(Comment {
             id: id.into(),
             parent_id: parent_id.map(Into::into),
@@ -167,7 +192,7 @@ impl Walker<'_> {
             loc,
             ..Comment::default()
         });
-        replies
+        replies.map(|r| (r, Some(me)))
     }
 
     fn article(&mut self, data: &Value) {
@@ -187,13 +212,18 @@ impl Walker<'_> {
         });
     }
 
-    fn more(&mut self, data: &Value) {
+    /// A "more" stub: the replies it stands for hang under its `parent_id`, or, where it names
+    /// none (older dumps), under the comment whose replies listing holds it.
+    fn more(&mut self, data: &Value, within: Option<&Enclosing>) {
         let loc = self.loc();
         let parent = json::string(data, "parent_id");
         let (parent_id, link) = match parent.as_deref() {
             Some(p) if p.starts_with("t3_") => (None, Some(strip_prefix(p).to_string())),
             Some(p) => (Some(strip_prefix(p).to_string()), None),
-            None => (None, None),
+            None => (
+                within.map(|w| w.id.clone()),
+                within.and_then(|w| w.thread_key.clone()),
+            ),
         };
         let child_ids: Vec<String> = data
             .get("children")
@@ -277,6 +307,42 @@ mod tests {
         assert!(input.comments[1].deleted);
         assert_eq!(input.partials[0].declared_missing, 3);
         assert_eq!(input.partials[0].child_ids, ["c", "d"]);
+    }
+
+    /// A "more" stub that names no parent (older dumps) hangs under the comment whose replies
+    /// hold it; one at the top level under none; a named parent still wins.
+    #[test]
+    fn a_more_stub_without_parent_id_hangs_under_its_enclosing_comment() {
+        let doc = r#"[{"kind":"Listing","data":{"children":[
+              {"kind":"t1","data":{"id":"a","parent_id":"t3_p","link_id":"t3_p","body":"x","replies":
+                {"kind":"Listing","data":{"children":[
+                  {"kind":"t1","data":{"id":"b","parent_id":"t1_a","link_id":"t3_p","body":"y","replies":
+                    {"kind":"Listing","data":{"children":[{"kind":"more","data":{"count":2,"children":["e"]}}]}}}},
+                  {"kind":"more","data":{"count":3,"children":["c","d"]}},
+                  {"kind":"more","data":{"parent_id":"t1_z","count":1,"children":["f"]}}]}}}},
+              {"kind":"more","data":{"count":5,"children":["g"]}}]}}]"#;
+        let mut input = Input::default();
+        read(doc.as_bytes(), "r.json", &mut input).expect("reads");
+        let got: Vec<_> = input
+            .partials
+            .iter()
+            .map(|p| {
+                (
+                    p.parent_id.as_deref(),
+                    p.thread_key.as_deref(),
+                    p.declared_missing,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("b"), Some("p"), 2),
+                (Some("a"), Some("p"), 3),
+                (Some("z"), None, 1),
+                (None, None, 5)
+            ]
+        );
     }
 
     #[test]
