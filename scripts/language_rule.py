@@ -12,11 +12,9 @@ Usage: language_rule.py THREADLENS_BINARY [--data DIR] [--show N]
 import argparse
 import csv
 import json
-import subprocess
-import tempfile
 from pathlib import Path
 
-import sexual_remarks  # the training split's bucket(), shared
+import sexual_remarks  # shared: the training split's bucket() and analyze()
 
 ROOT = Path(__file__).resolve().parent.parent
 CANDIDATES = [1, 3, 5, 8, 12]
@@ -55,18 +53,9 @@ def fresh_sets(data):
 
 
 def langs(binary, texts):
-    with tempfile.TemporaryDirectory() as d:
-        inp = Path(d) / "in.csv"
-        with open(inp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["id", "text"])
-            for k, t in enumerate(texts):
-                w.writerow([f"r{k}", t])
-        out = Path(d) / "out"
-        subprocess.run([binary, "analyze", str(inp), "-o", str(out), "--quiet",
-                        "--stance-model", "embedding"], check=True)
-        rows = {r["id"]: r for r in csv.DictReader(open(out / "comments.csv", encoding="utf-8"))}
-    return [(t, rows[f"r{k}"]["lang"], rows[f"r{k}"]["reasons"]) for k, t in enumerate(texts)]
+    """(text, lang, reasons) of each text, from `threadlens analyze` (sexual_remarks.analyze)."""
+    comments, _ = sexual_remarks.analyze(binary, texts, None)
+    return [(t, comments[f"r{k}"]["lang"], comments[f"r{k}"]["reasons"]) for k, t in enumerate(texts)]
 
 
 def main():
