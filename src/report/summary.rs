@@ -496,6 +496,17 @@ pub fn markdown(
     threads: &[ThreadStats],
 ) -> String {
     let mut m = String::new();
+    md_overview(&mut m, s);
+    md_queue_top(&mut m, s, forest, scores);
+    for sec in &s.sections {
+        md_article(&mut m, s, sec, forest, scores, threads);
+    }
+    md_rules_and_integrity(&mut m, s);
+    m
+}
+
+/// The headline, the note on other languages and the table of articles.
+fn md_overview(m: &mut String, s: &Summary) {
     let (c, t, f) = totals(s);
     let _ = writeln!(m, "# threadlens summary\n");
     let _ = writeln!(
@@ -533,6 +544,10 @@ pub fn markdown(
             st[3]
         );
     }
+}
+
+/// The first rows of the moderation queue.
+fn md_queue_top(m: &mut String, s: &Summary, forest: &Forest, scores: &[Scores]) {
     if !s.queue_top.is_empty() {
         let _ = writeln!(m, "\n## Top of the moderation queue\n\nThe full queue, with parent comments as context, is in `queue.csv`. {SEVERITY_NOTE}\n");
         let _ = writeln!(
@@ -554,126 +569,150 @@ pub fn markdown(
             );
         }
     }
-    for sec in &s.sections {
+}
+
+/// One article's section: counts, stance, charts, sentiment, toxicity by depth, heated threads.
+fn md_article(
+    m: &mut String,
+    s: &Summary,
+    sec: &Section,
+    forest: &Forest,
+    scores: &[Scores],
+    threads: &[ThreadStats],
+) {
+    let _ = writeln!(
+        m,
+        "\n<a id=\"{}\"></a>\n## {}\n",
+        sec.anchor,
+        md_text(&sec.title)
+    );
+    if let Some(u) = &sec.url {
+        let _ = writeln!(m, "<{}>\n", md_text(u));
+    }
+    let st = &sec.stats;
+    if st.comments == 0 {
         let _ = writeln!(
             m,
-            "\n<a id=\"{}\"></a>\n## {}\n",
-            sec.anchor,
-            md_text(&sec.title)
-        );
-        if let Some(u) = &sec.url {
-            let _ = writeln!(m, "<{}>\n", md_text(u));
-        }
-        let st = &sec.stats;
-        if st.comments == 0 {
-            let _ = writeln!(
-                m,
-                "No comments on this article{}.",
-                excluded_note(st.excluded)
-            );
-            continue;
-        }
-        let _ = writeln!(
-            m,
-            "{} comments in {} threads; {} flagged{}.\n",
-            st.comments,
-            st.threads,
-            st.flagged,
+            "No comments on this article{}.",
             excluded_note(st.excluded)
         );
-        let _ = writeln!(m, "### Stance toward the article\n");
-        if st.has_stance() {
-            let text = stance_text(st, s.sides);
-            let _ = writeln!(m, "{}\n", text.counts);
-            if let Some(c) = &text.shares {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "{} comments in {} threads; {} flagged{}.\n",
+        st.comments,
+        st.threads,
+        st.flagged,
+        excluded_note(st.excluded)
+    );
+    md_stance(m, s, sec, forest, scores);
+    for (name, _) in &sec.charts {
+        let _ = writeln!(m, "![{name}](charts/{}-{name}.svg)", sec.anchor);
+    }
+    let sh = st.sentiment_shares;
+    let _ = writeln!(
+        m,
+        "\n### Sentiment\n\nnegative {} · neutral {} · positive {}\n",
+        pct(sh[0]),
+        pct(sh[1]),
+        pct(sh[2])
+    );
+    let _ = writeln!(
+        m,
+        "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|"
+    );
+    for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
+        let d = super::analysis::depth_label(d);
+        let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
+    }
+    md_heated(m, s, sec, forest, threads);
+}
+
+/// An article's stance: counts, shares where they can be read, the most confident comments.
+fn md_stance(m: &mut String, s: &Summary, sec: &Section, forest: &Forest, scores: &[Scores]) {
+    let st = &sec.stats;
+    let _ = writeln!(m, "### Stance toward the article\n");
+    if st.has_stance() {
+        let text = stance_text(st, s.sides);
+        let _ = writeln!(m, "{}\n", text.counts);
+        if let Some(c) = &text.shares {
+            let _ = writeln!(
+                m,
+                "| among known stances | favor | against | none |\n|---|---:|---:|---:|"
+            );
+            let _ = writeln!(m, "| share (comments) | {} | {} | {} |\n", c[0], c[1], c[2]);
+        }
+        if let Some(u) = &text.unreadable {
+            let _ = writeln!(m, "**{u}**\n");
+        }
+        let _ = writeln!(m, "{}\n", md_text(&thread_note(st, s.disagreement)));
+        for (side, name) in [(0, "favor"), (1, "against")] {
+            if !s.sides {
+                break;
+            }
+            if side == 0 {
+                let _ = writeln!(m, "{STANCE_CAVEAT}\n");
+            }
+            let _ = writeln!(m, "Most confident {name} (probability of {name}):\n");
+            if st.representative[side].is_empty() {
+                let _ = writeln!(m, "- no comment is known to be {name}");
+            }
+            for &i in &st.representative[side] {
+                let n = &forest.comments[i];
+                let p = scores[i].stance.map_or([0.0; 3], |x| x);
                 let _ = writeln!(
                     m,
-                    "| among known stances | favor | against | none |\n|---|---:|---:|---:|"
+                    "- {} ({:.2}): {}",
+                    md_text(n.author.as_deref().unwrap_or("(anonymous)")),
+                    p[side],
+                    md_text(&snippet(&n.text, 200))
                 );
-                let _ = writeln!(m, "| share (comments) | {} | {} | {} |\n", c[0], c[1], c[2]);
             }
-            if let Some(u) = &text.unreadable {
-                let _ = writeln!(m, "**{u}**\n");
-            }
-            let _ = writeln!(m, "{}\n", md_text(&thread_note(st, s.disagreement)));
-            for (side, name) in [(0, "favor"), (1, "against")] {
-                if !s.sides {
-                    break;
-                }
-                if side == 0 {
-                    let _ = writeln!(m, "{STANCE_CAVEAT}\n");
-                }
-                let _ = writeln!(m, "Most confident {name} (probability of {name}):\n");
-                if st.representative[side].is_empty() {
-                    let _ = writeln!(m, "- no comment is known to be {name}");
-                }
-                for &i in &st.representative[side] {
-                    let n = &forest.comments[i];
-                    let p = scores[i].stance.map_or([0.0; 3], |x| x);
-                    let _ = writeln!(
-                        m,
-                        "- {} ({:.2}): {}",
-                        md_text(n.author.as_deref().unwrap_or("(anonymous)")),
-                        p[side],
-                        md_text(&snippet(&n.text, 200))
-                    );
-                }
-                m.push('\n');
-            }
-        } else {
-            let _ = writeln!(
-                m,
-                "No article text to take a stance on (pass --article or --topic).\n"
-            );
+            m.push('\n');
         }
-        for (name, _) in &sec.charts {
-            let _ = writeln!(m, "![{name}](charts/{}-{name}.svg)", sec.anchor);
-        }
-        let sh = st.sentiment_shares;
+    } else {
         let _ = writeln!(
             m,
-            "\n### Sentiment\n\nnegative {} · neutral {} · positive {}\n",
-            pct(sh[0]),
-            pct(sh[1]),
-            pct(sh[2])
+            "No article text to take a stance on (pass --article or --topic).\n"
         );
-        let _ = writeln!(
-            m,
-            "### Toxicity by reply depth\n\n| depth | comments | mean toxicity |\n|---:|---:|---:|"
-        );
-        for (d, (mean, n)) in st.toxicity_by_depth.iter().enumerate() {
-            let d = super::analysis::depth_label(d);
-            let _ = writeln!(m, "| {d} | {n} | {mean:.2} |");
-        }
-        let _ = writeln!(m, "\n### Most heated threads\n");
-        if sec.heated.is_empty() {
-            let _ = writeln!(m, "{NO_DISCUSSION}\n");
-        }
-        if let Some(note) = heated_note(threads, &sec.heated) {
-            let _ = writeln!(m, "{note}\n");
-        }
-        if !sec.heated.is_empty() {
-            let _ = writeln!(m, "| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        }
-        for &ti in &sec.heated {
-            let t = &threads[ti];
-            let root = &forest.comments[t.root];
-            let _ = writeln!(
-                m,
-                "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
-                md_text(&root.id),
-                md_text(&snippet(&root.text, 60)),
-                t.size,
-                t.depth,
-                t.participants,
-                t.mean_toxicity,
-                t.max_toxicity,
-                t.escalation,
-                pct(t.flagged_share),
-                disagreeing(t, s.disagreement)
-            );
-        }
     }
+}
+
+/// An article's most heated threads (two comments or more).
+fn md_heated(m: &mut String, s: &Summary, sec: &Section, forest: &Forest, threads: &[ThreadStats]) {
+    let _ = writeln!(m, "\n### Most heated threads\n");
+    if sec.heated.is_empty() {
+        let _ = writeln!(m, "{NO_DISCUSSION}\n");
+    }
+    if let Some(note) = heated_note(threads, &sec.heated) {
+        let _ = writeln!(m, "{note}\n");
+    }
+    if !sec.heated.is_empty() {
+        let _ = writeln!(m, "| thread | size | depth | participants | mean tox. | max tox. | escalation | flagged | replies disagreeing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    }
+    for &ti in &sec.heated {
+        let t = &threads[ti];
+        let root = &forest.comments[t.root];
+        let _ = writeln!(
+            m,
+            "| {} ({}) | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
+            md_text(&root.id),
+            md_text(&snippet(&root.text, 60)),
+            t.size,
+            t.depth,
+            t.participants,
+            t.mean_toxicity,
+            t.max_toxicity,
+            t.escalation,
+            pct(t.flagged_share),
+            disagreeing(t, s.disagreement)
+        );
+    }
+}
+
+/// The rules in force, the integrity report and the rejected records.
+fn md_rules_and_integrity(m: &mut String, s: &Summary) {
     let _ = writeln!(m, "\n## How comments were flagged\n");
     for r in &s.rules {
         let _ = writeln!(m, "- {}", md_text(r));
@@ -689,7 +728,6 @@ pub fn markdown(
             let _ = writeln!(m, "- {}", md_text(r));
         }
     }
-    m
 }
 
 /// Escapes text for Markdown table cells and inline text: no raw HTML, no table breaks.
