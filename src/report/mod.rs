@@ -131,26 +131,7 @@ pub fn write_analysis(
         &Rules::from_thresholds(thresholds),
     );
     let threads = analysis::threads(forest, scores, &v);
-    let mut written = Written {
-        comments: forest
-            .comments
-            .iter()
-            .filter(|c| analysis::in_scope(c))
-            .count(),
-        threads: threads.iter().filter(|t| t.size > t.excluded).count(),
-        pingbacks: forest
-            .comments
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.kind,
-                    crate::ingest::CommentKind::Pingback | crate::ingest::CommentKind::Trackback
-                )
-            })
-            .count(),
-        flagged: v.flagged.iter().filter(|f| **f).count(),
-        ..Default::default()
-    };
+    let mut written = counts(forest, &threads, &v);
 
     // comments.csv
     let path = dir.join(FILES[0]);
@@ -166,152 +147,15 @@ pub fn write_analysis(
     set.add(f).map_err(|e| werr(&path)(&e.source))?;
     written.files.push(path.clone());
 
-    let article_title = |a: Option<usize>| -> String {
-        a.and_then(|a| forest.articles.get(a))
-            .map(|a| a.title.clone().unwrap_or_else(|| a.key.clone()))
-            .unwrap_or_default()
-    };
-
-    // queue.csv
-    let path = dir.join(FILES[1]);
-    let mut w = csv_file(&path)?;
-    let e = werr(&path);
-    w.write_record(QUEUE_COLUMNS).map_err(|x| e(&x))?;
-    for (rank, i) in analysis::queue(&v).into_iter().enumerate() {
-        let (n, c) = (&forest.nodes[i], &forest.comments[i]);
-        let s = &scores[i];
-        let parent = n.parent.map(|p| &forest.comments[p]);
-        let mut row: Vec<String> = vec![
-            (rank + 1).to_string(),
-            f4(v.severity[i]),
-            v.reasons[i].join(" "),
-            cell(&c.id).into_owned(),
-            cell(c.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
-            cell(&c.text).into_owned(),
-        ];
-        row.extend(s.toxicity.iter().map(|t| f4(*t)));
-        row.extend([
-            parent.map(|p| cell(&p.id).into_owned()).unwrap_or_default(),
-            parent
-                .map(|p| cell(p.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
-                .unwrap_or_default(),
-            parent
-                .map(|p| cell(&p.text).into_owned())
-                .unwrap_or_default(),
-            s.reply
-                .map(|_| {
-                    crate::score::calls::label(s.reply_call, &crate::score::heads::REPLY_LABELS)
-                        .to_string()
-                })
-                .unwrap_or_default(),
-            cell(forest.thread_id(i)).into_owned(),
-            n.depth.to_string(),
-            cell(&analysis::path_to_root(forest, i)).into_owned(),
-            cell(&article_title(n.article)).into_owned(),
-        ]);
-        w.write_record(&row).map_err(|x| e(&x))?;
-    }
-    commit(w, &path, &mut set)?;
-    written.files.push(path.clone());
-
-    // threads.csv
-    let path = dir.join(FILES[2]);
-    let mut w = csv_file(&path)?;
-    let e = werr(&path);
-    w.write_record([
-        "thread_id",
-        "article",
-        "root_author",
-        "size",
-        "depth",
-        "participants",
-        "mean_toxicity",
-        "max_toxicity",
-        "escalation",
-        "flagged_share",
-        "excluded",
-        "replies_with_stance",
-        "replies_stance_unclear",
-        "disagree_share",
-    ])
-    .map_err(|x| e(&x))?;
-    for t in &threads {
-        let root = &forest.comments[t.root];
-        w.write_record([
-            cell(&root.id).into_owned(),
-            cell(&article_title(t.article)).into_owned(),
-            cell(root.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
-            t.size.to_string(),
-            t.depth.to_string(),
-            t.participants.to_string(),
-            f4(t.mean_toxicity),
-            f4(t.max_toxicity),
-            f4(t.escalation),
-            format!("{:.4}", t.flagged_share),
-            t.excluded.to_string(),
-            t.replies_with_stance.to_string(),
-            (t.replies_with_stance - t.replies_stance_known).to_string(),
-            // Empty where this model never asserts disagreement (0 would read as "none").
-            if calls.disagreement() && t.replies_stance_known > 0 {
-                format!("{:.4}", t.disagree_share)
-            } else {
-                String::new()
-            },
-        ])
-        .map_err(|x| e(&x))?;
-    }
-    commit(w, &path, &mut set)?;
-    written.files.push(path.clone());
-
-    // authors.csv
-    let path = dir.join(FILES[3]);
-    let mut w = csv_file(&path)?;
-    let e = werr(&path);
-    w.write_record([
-        "author",
-        "author_inferred",
-        "comments",
-        "flagged",
-        "flagged_share",
-        "mean_toxicity",
-        "stance",
-        "stance_favor",
-        "stance_against",
-        "stance_none",
-        "stance_unclear",
-        "replies_received",
-    ])
-    .map_err(|x| e(&x))?;
-    for a in analysis::authors(forest, scores, &v) {
-        // The author's most frequent asserted stance; unclear where none is asserted.
-        let known: usize = a.stance.iter().sum();
-        let stance = if known == 0 && a.stance_unclear == 0 {
-            String::new()
-        } else {
-            crate::score::calls::label(
-                (known > 0).then(|| crate::score::heads::argmax(&a.stance.map(|x| x as f32))),
-                &crate::score::heads::STANCE_LABELS,
-            )
-            .to_string()
-        };
-        w.write_record([
-            cell(&a.author).into_owned(),
-            if a.inferred { "1" } else { "0" }.to_string(),
-            a.comments.to_string(),
-            a.flagged.to_string(),
-            format!("{:.4}", a.flagged as f64 / a.comments as f64),
-            f4(a.mean_toxicity),
-            stance,
-            a.stance[0].to_string(),
-            a.stance[1].to_string(),
-            a.stance[2].to_string(),
-            a.stance_unclear.to_string(),
-            a.replies_received.to_string(),
-        ])
-        .map_err(|x| e(&x))?;
-    }
-    commit(w, &path, &mut set)?;
-    written.files.push(path.clone());
+    written
+        .files
+        .push(write_queue(dir, forest, scores, &v, &mut set)?);
+    written
+        .files
+        .push(write_threads(dir, forest, &threads, calls, &mut set)?);
+    written
+        .files
+        .push(write_authors(dir, forest, scores, &v, &mut set)?);
 
     // summaries and charts
     let s = summary::build(
@@ -344,4 +188,201 @@ pub fn write_analysis(
     // Charts of an earlier run that this one did not draw would sit beside the new ones.
     outfile::remove_stale(&charts, &drawn).map_err(|e| werr(&e.path)(&e.source))?;
     Ok(written)
+}
+
+/// The counts `analyze` reports: comments in scope, the threads holding them, pingbacks
+/// apart, flagged comments.
+fn counts(forest: &Forest, threads: &[analysis::ThreadStats], v: &analysis::Verdicts) -> Written {
+    Written {
+        comments: forest
+            .comments
+            .iter()
+            .filter(|c| analysis::in_scope(c))
+            .count(),
+        threads: threads.iter().filter(|t| t.size > t.excluded).count(),
+        pingbacks: forest
+            .comments
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    crate::ingest::CommentKind::Pingback | crate::ingest::CommentKind::Trackback
+                )
+            })
+            .count(),
+        flagged: v.flagged.iter().filter(|f| **f).count(),
+        ..Default::default()
+    }
+}
+
+/// An article's title (else its key) for the CSV files; empty for comments without one.
+fn article_title(forest: &Forest, a: Option<usize>) -> String {
+    a.and_then(|a| forest.articles.get(a))
+        .map(|a| a.title.clone().unwrap_or_else(|| a.key.clone()))
+        .unwrap_or_default()
+}
+
+/// queue.csv: the flagged comments, most severe first, with their parent as context.
+fn write_queue(
+    dir: &Path,
+    forest: &Forest,
+    scores: &[Scores],
+    v: &analysis::Verdicts,
+    set: &mut FileSet,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(FILES[1]);
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record(QUEUE_COLUMNS).map_err(|x| e(&x))?;
+    for (rank, i) in analysis::queue(v).into_iter().enumerate() {
+        let (n, c) = (&forest.nodes[i], &forest.comments[i]);
+        let s = &scores[i];
+        let parent = n.parent.map(|p| &forest.comments[p]);
+        let mut row: Vec<String> = vec![
+            (rank + 1).to_string(),
+            f4(v.severity[i]),
+            v.reasons[i].join(" "),
+            cell(&c.id).into_owned(),
+            cell(c.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            cell(&c.text).into_owned(),
+        ];
+        row.extend(s.toxicity.iter().map(|t| f4(*t)));
+        row.extend([
+            parent.map(|p| cell(&p.id).into_owned()).unwrap_or_default(),
+            parent
+                .map(|p| cell(p.author.as_deref().unwrap_or(ANONYMOUS)).into_owned())
+                .unwrap_or_default(),
+            parent
+                .map(|p| cell(&p.text).into_owned())
+                .unwrap_or_default(),
+            s.reply
+                .map(|_| {
+                    crate::score::calls::label(s.reply_call, &crate::score::heads::REPLY_LABELS)
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            cell(forest.thread_id(i)).into_owned(),
+            n.depth.to_string(),
+            cell(&analysis::path_to_root(forest, i)).into_owned(),
+            cell(&article_title(forest, n.article)).into_owned(),
+        ]);
+        w.write_record(&row).map_err(|x| e(&x))?;
+    }
+    commit(w, &path, set)?;
+    Ok(path.clone())
+}
+
+/// threads.csv: one row per thread.
+fn write_threads(
+    dir: &Path,
+    forest: &Forest,
+    threads: &[analysis::ThreadStats],
+    calls: &StanceCalls,
+    set: &mut FileSet,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(FILES[2]);
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record([
+        "thread_id",
+        "article",
+        "root_author",
+        "size",
+        "depth",
+        "participants",
+        "mean_toxicity",
+        "max_toxicity",
+        "escalation",
+        "flagged_share",
+        "excluded",
+        "replies_with_stance",
+        "replies_stance_unclear",
+        "disagree_share",
+    ])
+    .map_err(|x| e(&x))?;
+    for t in threads {
+        let root = &forest.comments[t.root];
+        w.write_record([
+            cell(&root.id).into_owned(),
+            cell(&article_title(forest, t.article)).into_owned(),
+            cell(root.author.as_deref().unwrap_or(ANONYMOUS)).into_owned(),
+            t.size.to_string(),
+            t.depth.to_string(),
+            t.participants.to_string(),
+            f4(t.mean_toxicity),
+            f4(t.max_toxicity),
+            f4(t.escalation),
+            format!("{:.4}", t.flagged_share),
+            t.excluded.to_string(),
+            t.replies_with_stance.to_string(),
+            (t.replies_with_stance - t.replies_stance_known).to_string(),
+            // Empty where this model never asserts disagreement (0 would read as "none").
+            if calls.disagreement() && t.replies_stance_known > 0 {
+                format!("{:.4}", t.disagree_share)
+            } else {
+                String::new()
+            },
+        ])
+        .map_err(|x| e(&x))?;
+    }
+    commit(w, &path, set)?;
+    Ok(path.clone())
+}
+
+/// authors.csv: one row per author.
+fn write_authors(
+    dir: &Path,
+    forest: &Forest,
+    scores: &[Scores],
+    v: &analysis::Verdicts,
+    set: &mut FileSet,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(FILES[3]);
+    let mut w = csv_file(&path)?;
+    let e = werr(&path);
+    w.write_record([
+        "author",
+        "author_inferred",
+        "comments",
+        "flagged",
+        "flagged_share",
+        "mean_toxicity",
+        "stance",
+        "stance_favor",
+        "stance_against",
+        "stance_none",
+        "stance_unclear",
+        "replies_received",
+    ])
+    .map_err(|x| e(&x))?;
+    for a in analysis::authors(forest, scores, v) {
+        // The author's most frequent asserted stance; unclear where none is asserted.
+        let known: usize = a.stance.iter().sum();
+        let stance = if known == 0 && a.stance_unclear == 0 {
+            String::new()
+        } else {
+            crate::score::calls::label(
+                (known > 0).then(|| crate::score::heads::argmax(&a.stance.map(|x| x as f32))),
+                &crate::score::heads::STANCE_LABELS,
+            )
+            .to_string()
+        };
+        w.write_record([
+            cell(&a.author).into_owned(),
+            if a.inferred { "1" } else { "0" }.to_string(),
+            a.comments.to_string(),
+            a.flagged.to_string(),
+            format!("{:.4}", a.flagged as f64 / a.comments as f64),
+            f4(a.mean_toxicity),
+            stance,
+            a.stance[0].to_string(),
+            a.stance[1].to_string(),
+            a.stance[2].to_string(),
+            a.stance_unclear.to_string(),
+            a.replies_received.to_string(),
+        ])
+        .map_err(|x| e(&x))?;
+    }
+    commit(w, &path, set)?;
+    Ok(path.clone())
 }
