@@ -1218,3 +1218,40 @@ fn tree_of_a_deep_chain_grows_linearly() {
         "deep lines state their depth; shallow ones are indented",
     );
 }
+
+/// `threads -o` writes its file whole or not at all: stopped part-way by a file-size limit
+/// (as a full disk would), it leaves the earlier output as it was.
+#[test]
+fn an_output_cut_short_leaves_the_earlier_file_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small = "id,parent_id,text\na,,first\nb,a,second\n";
+    std::fs::write(dir.path().join("small.csv"), small).unwrap();
+    let bin = env!("CARGO_BIN_EXE_threadlens");
+    let ok = Command::new(bin)
+        .args(["threads", "small.csv", "--format", "csv", "-o", "out.csv"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = std::fs::read(dir.path().join("out.csv")).unwrap();
+    let mut big = String::from("id,parent_id,text\n");
+    for i in 0..3000 {
+        big.push_str(&format!(
+            "c{i},,a comment long enough to make the output large {i}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("big.csv"), big).unwrap();
+    let cut = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 40; exec \"$0\" threads big.csv --format csv -o out.csv")
+        .arg(bin)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(!cut.status.success(), "the limit should stop it");
+    assert_eq!(std::fs::read(dir.path().join("out.csv")).unwrap(), before);
+}

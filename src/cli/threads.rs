@@ -79,7 +79,9 @@ impl Settings {
 /// Runs the command: read, build, write, report.
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
     let settings = Settings::resolve(args);
-    if let Some(path) = &settings.output {
+    for path in settings.output.iter().chain(&settings.report) {
+        // A destination that cannot be written fails now, not after the reading.
+        crate::report::outfile::check_file(path)?;
         crate::report::outfile::refuse_input(path, &settings.inputs)?;
     }
     let input = ingest::read_inputs(&settings.inputs, &settings.ingest)?;
@@ -87,11 +89,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
 
     match &settings.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut out = std::io::BufWriter::new(file);
-            thread::write(&forest, settings.format, &mut out)
+            // Written whole under a temporary name, then renamed: an error part-way (a full
+            // disk) leaves any earlier file as it was, never half a forest.
+            let mut f = crate::report::outfile::AtomicFile::create(path)?;
+            thread::write(&forest, settings.format, &mut f)
                 .with_context(|| format!("writing {}", path.display()))?;
+            f.commit()?;
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -100,8 +103,10 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         }
     }
     if let Some(path) = &settings.report {
-        std::fs::write(path, forest.integrity.to_markdown())
+        let mut f = crate::report::outfile::AtomicFile::create(path)?;
+        f.write_all(forest.integrity.to_markdown().as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
+        f.commit()?;
     }
 
     let mut stderr = std::io::stderr().lock();
