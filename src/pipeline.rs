@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::ingest::{self, CommentKind, IngestError, IngestOptions};
+use crate::ingest::{self, IngestError, IngestOptions};
 use crate::score::encoder::DIM;
 use crate::score::scorer::{article_text, Scorer, ScorerError, Scores};
 use crate::thread::{self, Forest};
@@ -51,9 +51,7 @@ pub fn score_forest(
     let skip: Vec<bool> = forest
         .comments
         .iter()
-        .map(|c| {
-            !score_pingbacks && matches!(c.kind, CommentKind::Pingback | CommentKind::Trackback)
-        })
+        .map(|c| !score_pingbacks && c.kind.is_link())
         .collect();
     // Stance targets: one embedding per distinct target text; comments without an article
     // use the override when one is given.

@@ -179,6 +179,11 @@ pub enum CommentKind {
 }
 
 impl CommentKind {
+    /// A pingback or trackback: a link from another site, not a reader's comment.
+    pub fn is_link(self) -> bool {
+        matches!(self, CommentKind::Pingback | CommentKind::Trackback)
+    }
+
     /// The lowercase name, as in the output columns.
     pub fn name(self) -> &'static str {
         match self {

@@ -200,16 +200,8 @@ fn counts(forest: &Forest, threads: &[analysis::ThreadStats], v: &analysis::Verd
             .filter(|c| analysis::in_scope(c))
             .count(),
         threads: threads.iter().filter(|t| t.size > t.excluded).count(),
-        pingbacks: forest
-            .comments
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.kind,
-                    crate::ingest::CommentKind::Pingback | crate::ingest::CommentKind::Trackback
-                )
-            })
-            .count(),
+        // Counted once, by the thread builder.
+        pingbacks: forest.integrity.pingbacks,
         flagged: v.flagged.iter().filter(|f| **f).count(),
         ..Default::default()
     }

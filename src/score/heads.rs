@@ -183,8 +183,6 @@ impl Mlp {
 pub struct Heads {
     heads: HashMap<HeadKind, Mlp>,
     dim: usize,
-    /// Short hash of the heads file.
-    pub hash: String,
 }
 
 impl Heads {
@@ -214,11 +212,7 @@ impl Heads {
                 read_mlp(&st, kind.name(), kind.input_width(dim), kind.outputs())?,
             );
         }
-        Ok(Heads {
-            heads,
-            dim,
-            hash: super::models::short_hash(bytes),
-        })
+        Ok(Heads { heads, dim })
     }
 
     fn head(&self, kind: HeadKind) -> &Mlp {

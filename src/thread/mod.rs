@@ -502,7 +502,7 @@ fn finish_report(
             Resolution::Inferred => r.inferred += 1,
             Resolution::None => r.none += 1,
         }
-        if matches!(c.kind, CommentKind::Pingback | CommentKind::Trackback) {
+        if c.kind.is_link() {
             report.pingbacks += 1;
         }
         // Pingbacks and trackbacks are counted apart, awaiting approval or not.

@@ -254,59 +254,36 @@ pub fn per_source(
                 out.insert(key(format!("{name}.roc_auc_vs_unanimous")), auc);
             }
         }
-        let clean: Vec<&&ScoredRow> = rs.iter().filter(|r| is_clean(r.row)).collect();
-        if !clean.is_empty() {
-            let n = clean
+        // The rows of a kind, and the share of them the thresholds flag: `KIND.rows` and
+        // `KIND.MEASURE`.
+        let mut share = |kind: &str, measure: &str, keep: &dyn Fn(&AttrExample) -> bool| {
+            let rows: Vec<&&ScoredRow> = rs.iter().filter(|r| keep(r.row)).collect();
+            if rows.is_empty() {
+                return;
+            }
+            let n = rows
                 .iter()
                 .filter(|r| flagged(&r.probs, thresholds))
                 .count();
-            out.insert(key("clean.rows".into()), clean.len() as f64);
+            out.insert(key(format!("{kind}.rows")), rows.len() as f64);
             out.insert(
-                key("clean.flagged_share".into()),
-                n as f64 / clean.len() as f64,
+                key(format!("{kind}.{measure}")),
+                n as f64 / rows.len() as f64,
             );
-        }
-        let toxic: Vec<&&ScoredRow> = rs.iter().filter(|r| is_toxic(r.row)).collect();
-        if !toxic.is_empty() {
-            let n = toxic
-                .iter()
-                .filter(|r| flagged(&r.probs, thresholds))
-                .count();
-            out.insert(key("toxic.rows".into()), toxic.len() as f64);
-            out.insert(key("toxic.recall".into()), n as f64 / toxic.len() as f64);
-        }
+        };
+        share("clean", "flagged_share", &is_clean);
+        share("toxic", "recall", &is_toxic);
         // The clear cases of models/README.md ("Defaults that catch the clear cases").
-        let clear: Vec<&&ScoredRow> = rs
-            .iter()
-            .filter(|r| super::clear_cases::is_clear(r.row))
-            .collect();
-        if !clear.is_empty() {
-            let n = clear
-                .iter()
-                .filter(|r| flagged(&r.probs, thresholds))
-                .count();
-            out.insert(key("clear.rows".into()), clear.len() as f64);
-            out.insert(key("clear.recall".into()), n as f64 / clear.len() as f64);
-        }
+        share("clear", "recall", &super::clear_cases::is_clear);
         // Sources labelled with rater fractions: also the comments most raters (≥ 70 %) call
         // toxic, the ones a default near Perspective's 0.7–0.8 is meant to queue.
         let fractions = rs
             .iter()
             .any(|r| r.row.labels[TOX].is_some_and(|v| v > 0.0 && v < 1.0));
-        let most: Vec<&&ScoredRow> = rs
-            .iter()
-            .filter(|r| r.row.labels[TOX].is_some_and(|v| v >= MOST_RATERS))
-            .collect();
-        if fractions && !most.is_empty() {
-            let n = most
-                .iter()
-                .filter(|r| flagged(&r.probs, thresholds))
-                .count();
-            out.insert(key("toxic_most_raters.rows".into()), most.len() as f64);
-            out.insert(
-                key("toxic_most_raters.recall".into()),
-                n as f64 / most.len() as f64,
-            );
+        if fractions {
+            share("toxic_most_raters", "recall", &|row| {
+                row.labels[TOX].is_some_and(|v| v >= MOST_RATERS)
+            });
         }
     }
     out

@@ -108,13 +108,9 @@ pub fn measure(
     let rules = Rules::from_thresholds(th);
     let v = analysis::judge(&forest, &node_scores, th, &rules);
     let pos = |i: usize| positive.get(forest.comments[i].id.as_str()) == Some(&true);
-    let by_attribute = |i: usize| {
-        v.reasons[i]
-            .iter()
-            .any(|&c| c != ESCALATION && c != AUTHOR_HISTORY)
-    };
     // Flagged for some reason other than `code`: AUTHOR_HISTORY never flags by itself (it
-    // only joins comments already flagged), so it does not count as another reason.
+    // only joins comments already flagged), so it does not count as another reason. Other
+    // than ESCALATION, that leaves the attributes' reasons.
     let by_other = |i: usize, code: &str| {
         v.reasons[i]
             .iter()
@@ -136,7 +132,7 @@ pub fn measure(
             added_positive: added.iter().filter(|&&i| pos(i)).count() as u64,
         }
     };
-    let attribute: Vec<usize> = (0..n).filter(|&i| by_attribute(i)).collect();
+    let attribute: Vec<usize> = (0..n).filter(|&i| by_other(i, ESCALATION)).collect();
     Some(ContextEffects {
         replies: forest
             .nodes
