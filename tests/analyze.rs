@@ -81,8 +81,18 @@ fn analyze_sputnik_writes_every_report() {
     assert_eq!(h[at..at + 7], toxicity, "{h:?}");
     assert_eq!(h[at + 7], "stance");
     assert_eq!(
-        h[h.len() - 6..],
-        ["flagged", "reasons", "status", "points", "kind", "lang"]
+        h[h.len() - 9..],
+        [
+            "flagged",
+            "reasons",
+            "status",
+            "points",
+            "kind",
+            "lang",
+            "time",
+            "time_raw",
+            "permalink"
+        ]
     );
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();
     assert_eq!(ids.len(), 18);
@@ -231,11 +241,13 @@ fn empty_file_gives_a_valid_empty_report_a_warning_and_status_1() {
     assert_eq!(r.records().count(), 0);
 }
 
-const HOSTILE: &str = "id,parent_id,author,text\n\
-1,,=cmd|' /C calc'!A0,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"\n\
-2,1,mallory,<script>document.title='pwned'</script> you are a stupid idiot\n\
-3,1,eve,\"<img src=x onerror=\"\"document.title='pwned'\"\"> @everyone\"\n\
-4,3,bob,+1 -1 @SUM(A1:A2)\n";
+const HOSTILE: &str = "id,parent_id,author,text,time,permalink\n\
+1,,=cmd|' /C calc'!A0,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",1439801151,https://x.example/c/1\n\
+2,1,mallory,<script>document.title='pwned'</script> you are a stupid idiot,-1+2,=HYPERLINK(\"\"http://evil.example\"\")\n\
+3,1,eve,\"<img src=x onerror=\"\"document.title='pwned'\"\"> @everyone\",,\n\
+4,3,bob,+1 -1 @SUM(A1:A2),,\n\
+5,1,zed,you are a stupid idiot,,https://x.example/c/5\n\
+6,1,kim,you are a stupid idiot and a moron,,javascript:alert(1)\n";
 
 #[test]
 fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
@@ -255,6 +267,32 @@ fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
         None,
     )
     .expect(0);
+    // The time and link of each comment reach comments.csv and the queue, as ISO 8601 with
+    // the raw value beside it.
+    let (h, rows) = read_csv(&d.path().join("out/comments.csv"));
+    let first = rows.iter().find(|r| r[col(&h, "id")] == "1").unwrap();
+    assert_eq!(
+        [
+            &first[col(&h, "time")],
+            &first[col(&h, "time_raw")],
+            &first[col(&h, "permalink")]
+        ],
+        [
+            "2015-08-17T08:45:51Z",
+            "1439801151",
+            "https://x.example/c/1"
+        ]
+    );
+    let (h, rows) = read_csv(&d.path().join("out/queue.csv"));
+    let second = rows
+        .iter()
+        .find(|r| r[col(&h, "id")] == "2")
+        .expect("2 is queued");
+    assert_eq!(
+        [&second[col(&h, "time")], &second[col(&h, "time_raw")]],
+        ["", "'-1+2"]
+    );
+    assert!(second[col(&h, "permalink")].starts_with("'=HYPERLINK"));
     for f in ["comments.csv", "queue.csv", "threads.csv", "authors.csv"] {
         let (_, rows) = read_csv(&d.path().join("out").join(f));
         for cell in rows.iter().flatten() {
@@ -265,6 +303,14 @@ fn csv_cells_are_spreadsheet_safe_and_html_is_escaped() {
         }
     }
     let html = std::fs::read_to_string(d.path().join("out/summary.html")).unwrap();
+    // Queued comments link to their site by their permalink, only where it is http(s).
+    assert!(
+        html.contains("<a href=\"https://x.example/c/5\" rel=\"noopener noreferrer\">5</a>"),
+        "{html}"
+    );
+    assert!(!html.contains("javascript:"), "a script link in HTML");
+    let md = std::fs::read_to_string(d.path().join("out/summary.md")).unwrap();
+    assert!(md.contains("| [5](<https://x.example/c/5>) |"), "{md}");
     assert!(!html.contains("<script>document"), "raw script tag in HTML");
     assert!(!html.contains("<img src=x"), "raw img tag in HTML");
     assert!(

@@ -456,6 +456,133 @@ fn saved_pages_give_the_points_they_show() {
     }
 }
 
+/// Issue 37: each saved page gives its comments' times as ISO 8601 (UTC where the page states
+/// the zone, its local time where it does not, a year taken from the article where the page
+/// leaves it out) and each comment's own address. Relative times ("8 hours ago") need the
+/// moment the page was saved: without `--saved-at` they keep only their raw value.
+#[test]
+fn saved_pages_give_times_and_permalinks() {
+    if truth_pages().is_empty() {
+        eprintln!("SKIPPED: {} not found", pages_dir().display());
+        return;
+    }
+    // (page, id, raw time, ISO time, permalink), read from the markup by eye.
+    let cases = [
+        (
+            "reddit-old/reddit-aww-8dyrb3.html",
+            "dxr0evr",
+            "2018-04-21T21:36:45+00:00",
+            "2018-04-21T21:36:45Z",
+            "https://www.reddit.com/r/aww/comments/8dyrb3/ben_is_very_proud_of_himself_for_learning_to_go/dxr0evr/",
+        ),
+        (
+            "wordpress/netzpolitik-2016-cc-abmahnungen.html",
+            "2058226",
+            "2016-06-23T17:21:09+02:00",
+            "2016-06-23T15:21:09Z",
+            "https://netzpolitik.org/2016/die-cider-connection-abmahnungen-gegen-nutzer-von-creative-commons-bildern/#comment-2058226",
+        ),
+        (
+            "wordpress/wordpress-com-2019-diverse-contributors.html",
+            "411811",
+            "Jun 20th at 2:41 am",
+            "2019-06-20T02:41:00",
+            "https://en.blog.wordpress.com/2019/06/19/want-to-see-a-more-diverse-wordpress-contributor-community-so-do-we/#comment-411811",
+        ),
+        (
+            "disqus/disqus-mobile-review-54479.html",
+            "3869143902",
+            "вторник, 24 апреля 2018 г., 07:12",
+            "2018-04-24T07:12:00",
+            "http://android.mobile-review.com/articles/54479/#comment-3869143902",
+        ),
+        (
+            "livejournal/lj-lozga-170880.html",
+            "7121792",
+            "April 12 2018, 04:34:23 UTC",
+            "2018-04-12T04:34:23Z",
+            "https://lozga.livejournal.com/170880.html?thread=7121792#t7121792",
+        ),
+        (
+            "slashdot/slashdot-2007-ms-gplv3.html",
+            "19766655",
+            "Friday July 06, @08:55AM",
+            "",
+            "https://linux.slashdot.org/comments.pl?sid=246319&cid=19766655",
+        ),
+        (
+            "hackernews/hn-2018-tech-company-career-ladders.html",
+            "16909828",
+            "8 hours ago",
+            "",
+            "https://news.ycombinator.com/item?id=16909828",
+        ),
+        (
+            "youtube/youtube-2018-thinkpad-x1-t480.html",
+            "UgwxU_rG6LuDaKqLn1t4AaABAg",
+            "1 week ago",
+            "",
+            "https://www.youtube.com/watch?v=gOsERJzMhLc&lc=UgwxU_rG6LuDaKqLn1t4AaABAg",
+        ),
+    ];
+    let field = |f: &Option<threadlens::ingest::Short>| f.as_deref().unwrap_or("").to_string();
+    for (page, id, raw, iso, link) in cases {
+        let input = read(&pages_dir().join(page));
+        let c = input
+            .comments
+            .iter()
+            .find(|c| &*c.id == id)
+            .unwrap_or_else(|| panic!("{page}: no comment {id}"));
+        assert_eq!(
+            (field(&c.time), field(&c.when), field(&c.permalink)),
+            (raw.to_string(), iso.to_string(), link.to_string()),
+            "{page} {id}"
+        );
+    }
+    // The moment the page was saved anchors relative times and gives year-less dates a year.
+    let saved = |page: &str, at: &str, id: &str| {
+        let opts = IngestOptions {
+            saved_at: threadlens::ingest::moment(at),
+            ..IngestOptions::default()
+        };
+        let input = read_inputs(&[pages_dir().join(page)], &opts).expect("reads");
+        let c = input.comments.iter().find(|c| &*c.id == id).expect(id);
+        field(&c.when)
+    };
+    let hn = "hackernews/hn-2018-tech-company-career-ladders.html";
+    assert_eq!(
+        saved(hn, "2018-04-24T12:00:00Z", "16909828"),
+        "2018-04-24T04:00:00Z"
+    );
+    let slashdot = "slashdot/slashdot-2007-ms-gplv3.html";
+    assert_eq!(
+        saved(slashdot, "2007-07-08", "19766655"),
+        "2007-07-06T08:55:00"
+    );
+    // Every comment on the pages whose times are absolute has one, and every comment with an
+    // id on every page has a link.
+    for (page, _) in truth_pages() {
+        let input = read(&page);
+        let name = page.display();
+        let timeless = input
+            .comments
+            .iter()
+            .filter(|c| c.time.is_some() && c.when.is_none());
+        let relative =
+            |c: &&threadlens::ingest::Comment| c.time.as_deref().is_some_and(|t| t.contains("ago"));
+        let absolute_without = timeless
+            .filter(|c| !relative(c) && !name.to_string().contains("slashdot"))
+            .count();
+        assert_eq!(absolute_without, 0, "{name}: absolute times not read");
+        let unlinked = input
+            .comments
+            .iter()
+            .filter(|c| c.permalink.is_none())
+            .count();
+        assert_eq!(unlinked, 0, "{name}: comments without a permalink");
+    }
+}
+
 /// Runs `threadlens threads FILE` under an address-space cap (`ulimit -v`, KiB) and a deadline;
 /// returns the exit code (None when killed at the deadline) and the comments CSV it wrote.
 fn threads_capped(file: &Path, cap_kib: u64, deadline: Duration) -> (Option<i32>, String, String) {

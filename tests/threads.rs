@@ -327,6 +327,96 @@ fn sputnik_seed_date_line_is_read_as_iso_8601() {
     );
 }
 
+// ---------------------------------------------------------------- times and links
+
+/// Issue 37: every export gives its comments' times as ISO 8601 (UTC where the zone is known),
+/// the value as written in `time_raw`, and each comment's own address where the export gives
+/// or implies one.
+#[test]
+fn exports_give_iso_times_raw_times_and_permalinks() {
+    let cases = [
+        (
+            "reddit/3hahrw_submission_comments.json",
+            "cu5pebp",
+            "1439801151",
+            "2015-08-17T08:45:51Z",
+            "https://www.reddit.com/comments/3hahrw/_/cu5pebp/",
+        ),
+        (
+            "hackernews/hn-comments-1000-sample.jsonl",
+            "33223750",
+            "1665929544",
+            "2022-10-16T14:12:24Z",
+            "https://news.ycombinator.com/item?id=33223750",
+        ),
+        (
+            "youtube/EZBeo_k1k-A_commentthreads.jsonl",
+            "Ugxzxq55VC7KW391adN4AaABAg",
+            "2019-09-04T03:28:43.000Z",
+            "2019-09-04T03:28:43Z",
+            "https://www.youtube.com/watch?v=EZBeo_k1k-A&lc=Ugxzxq55VC7KW391adN4AaABAg",
+        ),
+        (
+            "wordpress/cc-labs-wxr.xml",
+            "2",
+            "2007-04-11 23:18:48",
+            "2007-04-11T23:18:48Z",
+            "http://labs.creativecommons.org/2007/04/11/wplicense-076/#comment-2",
+        ),
+        (
+            "disqus/isso-fixture-disqus.xml",
+            "8",
+            "2013-10-11T06:51:33Z",
+            "2013-10-11T06:51:33Z",
+            "http://localhost:4000/blog/2013/02/12/redacted/index.html#comment-8",
+        ),
+        // Its thread is not in the export: no page to link to.
+        (
+            "disqus/isso-fixture-disqus.xml",
+            "6",
+            "2013-10-10T19:20:29Z",
+            "2013-10-10T19:20:29Z",
+            "",
+        ),
+    ];
+    for (file, id, raw, iso, link) in cases {
+        let run = jsonl(&[sample(file)], &[]);
+        let (rows, _) = run.jsonl();
+        let rows = by_id(&rows);
+        let Some(row) = rows.get(id) else {
+            run.fail(&format!("{file}: no comment {id}"));
+        };
+        let got = [s(row, "time_raw"), s(row, "time"), s(row, "permalink")];
+        run.check(got == [raw, iso, link], &format!("{file} {id}: {got:?}"));
+    }
+    // Through the binary: --saved-at anchors a page's relative times; a bad value is refused.
+    let page = root()
+        .join("../shared/data/threads/html-pages/hackernews/hn-2012-ask-hn-who-is-hiring.html");
+    if page.exists() {
+        let run = jsonl(std::slice::from_ref(&page), &["--saved-at", "2013-01-05"]).expect_code(0);
+        let (rows, _) = run.jsonl();
+        let days = rows
+            .iter()
+            .find(|r| s(r, "time_raw") == "368 days ago")
+            .expect("a row");
+        run.check(s(days, "time") == "2012-01-03", &format!("{days}"));
+    }
+    let run = threadlens(
+        &[
+            "--saved-at",
+            "last tuesday",
+            path(&sample("reddit/3hahrw_submission_comments.json")),
+        ],
+        None,
+    )
+    .expect_code(2);
+    run.check(
+        run.stderr()
+            .contains("cannot read \"last tuesday\" as a time"),
+        "the error says why",
+    );
+}
+
 // ---------------------------------------------------------------- reddit
 
 /// (id, parent id or None) pairs from the nesting of a Reddit submission page.
@@ -587,8 +677,9 @@ fn wordpress_status_column_and_pending_in_the_tree() {
     run.check(
         header
             == "id,parent_id,thread_id,article,depth,author,author_inferred,resolution,confidence,\
-                reply_to,source_parent_id,time,kind,deleted,spam,location,text,status,points",
-        "existing columns keep their order; status, then points, are appended",
+                reply_to,source_parent_id,time,kind,deleted,spam,location,text,status,points,\
+                time_raw,permalink",
+        "existing columns keep their order; status, points, time_raw and permalink are appended",
     );
     let tree = threadlens(&["--as", "tree", path(&file)], None).expect_code(0);
     tree.check(

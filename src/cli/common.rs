@@ -135,6 +135,17 @@ pub struct InputArgs {
     /// CSV/TSV: column holding the thread or article id.
     #[arg(long, value_name = "COL")]
     pub thread_col: Option<String>,
+    /// When the pages were saved (2018-04-24T12:00:00Z, or a date): relative times such as
+    /// "8 hours ago" count back from it. Without it, and where a page does not say when it was
+    /// saved, they keep only their raw value (`time_raw`).
+    #[arg(long, value_name = "TIME", value_parser = saved_at)]
+    pub saved_at: Option<jiff::Timestamp>,
+}
+
+fn saved_at(raw: &str) -> Result<jiff::Timestamp, String> {
+    crate::ingest::moment(raw).ok_or_else(|| {
+        format!("cannot read {raw:?} as a time: give RFC 3339 (2018-04-24T12:00:00Z) or a date")
+    })
 }
 
 impl InputArgs {
@@ -150,6 +161,7 @@ impl InputArgs {
                 time: self.time_col.clone(),
                 thread: self.thread_col.clone(),
             },
+            saved_at: self.saved_at,
         }
     }
 }

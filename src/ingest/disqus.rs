@@ -5,16 +5,18 @@
 //! that is left to the integrity report, never merged here.
 
 use super::xml::{self, Element, Record};
-use super::{text, Article, Comment, IngestError, Input};
+use super::{link, text, Article, Comment, IngestError, Input};
 
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     text::utf8(bytes, file)?;
+    let before = (input.comments.len(), input.articles.len());
     let root = xml::records(
         bytes,
         file,
         |path| path.len() == 2,
         |record| one(record, input),
     )?;
+    link::comment_anchors(&mut input.comments[before.0..], &input.articles[before.1..]);
     match root.as_deref() {
         Some("disqus") | None => Ok(()),
         Some(other) => Err(IngestError::format(
@@ -55,6 +57,7 @@ fn one(record: Record, input: &mut Input) {
             body: message.map(text::html_to_text).filter(|b| !b.is_empty()),
             url: elem.child_text("link").map(str::to_string),
             time: elem.child_text("createdAt").map(str::to_string),
+            saved_at: None,
         });
         return;
     }

@@ -77,6 +77,7 @@ fn item(value: &Value, loc: Location, input: &mut Input) {
             body: Some(text::html_to_text(&html)).filter(|b| !b.is_empty()),
             url: json::string(value, "url"),
             time: json::time(value, "time").or_else(|| json::time(value, "created_at")),
+            saved_at: None,
         });
     } else {
         let story = json::id(value, "story_id");
@@ -91,6 +92,10 @@ fn item(value: &Value, loc: Location, input: &mut Input) {
                 .or_else(|| json::time(value, "created_at"))
                 .map(Into::into),
             thread_key: story.map(Into::into),
+            permalink: id
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| format!("https://news.ycombinator.com/item?id={id}").into()),
             deleted: json::flag(value, "deleted"),
             // Dead items were killed by moderators or user flags: the closest thing to spam.
             spam: json::flag(value, "dead"),

@@ -19,15 +19,18 @@ mod error;
 mod hackernews;
 mod html;
 mod json;
+mod link;
 mod page;
 mod reddit;
 mod table;
 mod text;
+mod when;
 mod wxr;
 mod xml;
 mod youtube;
 
 pub use error::IngestError;
+pub use when::moment;
 
 /// The longest single record (CSV record, JSON line) accepted; longer ones are rejected.
 pub const MAX_RECORD_BYTES: usize = crate::csvread::MAX_RECORD_BYTES;
@@ -95,6 +98,9 @@ pub struct ColumnOverrides {
 pub struct IngestOptions {
     pub format: Format,
     pub columns: ColumnOverrides,
+    /// When the pages were saved (`--saved-at`): relative times ("8 hours ago") count back
+    /// from it. A page that states its own saving moment uses its own.
+    pub saved_at: Option<jiff::Timestamp>,
 }
 
 /// Where a record came from: a file and a line (text formats) or a record number.
@@ -216,7 +222,12 @@ pub struct Comment {
     pub reply_to: Option<Short>,
     pub author: Option<Short>,
     pub text: String,
+    /// The time as the source wrote it (epoch seconds, a stamp, "8 hours ago").
     pub time: Option<Short>,
+    /// `time` as ISO 8601 (`when::iso`): UTC with a `Z` where the zone is known.
+    pub when: Option<Short>,
+    /// The comment's own address on its site, where the source gives or implies one.
+    pub permalink: Option<Short>,
     /// The article or thread this comment belongs to, as keyed in the source.
     pub thread_key: Option<Short>,
     pub deleted: bool,
@@ -265,6 +276,10 @@ pub struct Article {
     pub body: Option<String>,
     pub url: Option<String>,
     pub time: Option<String>,
+    /// When the page was saved, where the page says (a SingleFile note, an archive's
+    /// address): relative comment times count back from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_at: Option<String>,
 }
 
 /// A record that could not be used, with where it was and why.
@@ -448,6 +463,8 @@ fn strip_nul(input: &mut Input) {
             &mut c.reply_to,
             &mut c.author,
             &mut c.time,
+            &mut c.when,
+            &mut c.permalink,
             &mut c.thread_key,
         ]
         .into_iter()
@@ -458,9 +475,15 @@ fn strip_nul(input: &mut Input) {
     }
     for a in &mut input.articles {
         clean(&mut a.key);
-        for field in [&mut a.title, &mut a.body, &mut a.url, &mut a.time]
-            .into_iter()
-            .flatten()
+        for field in [
+            &mut a.title,
+            &mut a.body,
+            &mut a.url,
+            &mut a.time,
+            &mut a.saved_at,
+        ]
+        .into_iter()
+        .flatten()
         {
             clean(field);
         }
@@ -531,6 +554,11 @@ fn dispatch(
         input.articles.len(),
     );
     read_as(format, name, reader, opts, input)?;
+    when::fill(
+        &mut input.comments[before.0..],
+        &input.articles[before.3..],
+        opts.saved_at,
+    );
     let found_nothing = input.comments.len() == before.0
         && input.rejects.len() == before.1
         && input.partials.len() == before.2;
@@ -623,6 +651,7 @@ fn merge_articles(articles: Vec<Article>) -> Vec<Article> {
                 kept.body = kept.body.take().or(article.body);
                 kept.url = kept.url.take().or(article.url);
                 kept.time = kept.time.take().or(article.time);
+                kept.saved_at = kept.saved_at.take().or(article.saved_at);
             }
             None => {
                 index.insert(article.key.clone(), out.len());

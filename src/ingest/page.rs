@@ -356,6 +356,7 @@ fn parse_article(lines: &[&str], key: &str) -> Article {
         body: Some(body).filter(|b| !b.is_empty()),
         url: None,
         time,
+        saved_at: None,
     }
 }
 

@@ -178,12 +178,14 @@ impl Walker<'_> {
             id: id.clone(),
             thread_key: thread_key.clone(),
         });
+        let permalink = permalink(data, thread_key.as_deref(), &id);
         self.input.comments.push(Comment {
             id: id.into(),
             parent_id: parent_id.map(Into::into),
             author: author.filter(|a| a != "[deleted]").map(Into::into),
             text: text::unescape_reddit(&body),
             time: json::time(data, "created_utc").map(Into::into),
+            permalink: permalink.map(Into::into),
             thread_key: thread_key.map(Into::into),
             deleted,
             spam: json::flag(data, "spam"),
@@ -209,6 +211,7 @@ impl Walker<'_> {
             body: json::string(data, "selftext").map(|s| text::unescape_reddit(&s)),
             url: json::string(data, "url"),
             time: json::time(data, "created_utc"),
+            saved_at: None,
         });
     }
 
@@ -249,6 +252,16 @@ impl Walker<'_> {
             declared_missing: count.max(child_ids.len() as u64),
             child_ids,
         });
+    }
+}
+
+/// The comment's address: the dump's `permalink` (relative to reddit.com), else the short
+/// form Reddit answers for any comment, `/comments/POST/_/ID/`.
+fn permalink(data: &Value, post: Option<&str>, id: &str) -> Option<String> {
+    match json::string(data, "permalink") {
+        Some(p) if p.starts_with('/') => Some(format!("https://www.reddit.com{p}")),
+        Some(p) if p.starts_with("http") => Some(p),
+        _ => Some(format!("https://www.reddit.com/comments/{}/_/{id}/", post?)),
     }
 }
 

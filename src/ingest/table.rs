@@ -95,6 +95,14 @@ const POINTS: &[&str] = &[
     "votes",
 ];
 
+/// The comment's own address (a bare `url` is the article's, under THREAD).
+const PERMALINK: &[&str] = &[
+    "permalink",
+    "comment_url",
+    "comment_link",
+    "comment_permalink",
+];
+
 /// Lowercase, trimmed, BOM-free, with spaces, dashes and dots as underscores.
 pub(crate) fn normalize_header(name: &str) -> String {
     name.trim()
@@ -126,6 +134,7 @@ struct Columns {
     /// same title then belong to the same article.
     title_keys: bool,
     points: Option<usize>,
+    permalink: Option<usize>,
 }
 
 fn columns(
@@ -180,6 +189,9 @@ fn columns(
         points: POINTS
             .iter()
             .find_map(|n| headers.iter().position(|h| h == n)),
+        permalink: PERMALINK
+            .iter()
+            .find_map(|n| headers.iter().position(|h| h == n)),
     };
     // A column found by name for two roles serves the one it was given to explicitly, or text.
     for role in [
@@ -190,6 +202,7 @@ fn columns(
         &mut cols.thread,
         &mut cols.title,
         &mut cols.points,
+        &mut cols.permalink,
     ] {
         if *role == Some(text) {
             *role = None;
@@ -408,6 +421,11 @@ fn row(
         text,
         time: get(cols.time)?.map(Into::into),
         thread_key: thread_key.map(Into::into),
+        // Reddit tables give `/r/…/comments/…` paths.
+        permalink: get(cols.permalink)?.map(|p| match p.starts_with("/r/") {
+            true => format!("https://www.reddit.com{p}").into(),
+            false => p.into(),
+        }),
         parent_known: cols.parent.is_some(),
         // Whole numbers only ("12", "-3", "12.0"); anything else in the column is not a vote
         // count and is left out rather than guessed.

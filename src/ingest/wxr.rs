@@ -4,12 +4,14 @@
 //! (pingbacks and trackbacks are kept and marked as such).
 
 use super::xml::{self, Element, Record};
-use super::{text, Article, Comment, CommentKind, IngestError, Input, Location};
+use super::{link, text, when, Article, Comment, CommentKind, IngestError, Input, Location};
 
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     text::utf8(bytes, file)?;
+    let before = (input.comments.len(), input.articles.len());
     let is_item = |path: &[String]| path.len() >= 2 && path.last().is_some_and(|n| n == "item");
     let root = xml::records(bytes, file, is_item, |record| item(record, input))?;
+    link::comment_anchors(&mut input.comments[before.0..], &input.articles[before.1..]);
     match root.as_deref() {
         Some("rss") | None => Ok(()),
         Some(other) => Err(IngestError::format(
@@ -49,6 +51,7 @@ fn item(record: Record, input: &mut Input) {
             .child_text("post_date_gmt")
             .or_else(|| elem.child_text("post_date"))
             .map(str::to_string),
+        saved_at: None,
     });
     for c in comments {
         let loc = Location::line(&loc.file, c.line);
@@ -73,6 +76,9 @@ fn comment(c: &Element, record: &Record, key: &str, loc: Location, input: &mut I
     let content = record
         .child_all_text(c, "comment_content")
         .unwrap_or_default();
+    let gmt = c
+        .child_text("comment_date_gmt")
+        .filter(|g| !g.starts_with("0000"));
     input.comments.push(Comment {
         id: id.into(),
         parent_id: c
@@ -88,9 +94,11 @@ fn comment(c: &Element, record: &Record, key: &str, loc: Location, input: &mut I
         } else {
             text::decode_entities(content)
         },
-        time: c
-            .child_text("comment_date_gmt")
-            .or_else(|| c.child_text("comment_date"))
+        // `comment_date_gmt` is UTC (all zeros on some drafts); `comment_date` is the
+        // blog's local time.
+        time: gmt.or_else(|| c.child_text("comment_date")).map(Into::into),
+        when: gmt
+            .and_then(|g| when::iso(g, &when::Anchor::default(), true))
             .map(Into::into),
         thread_key: Some(key.into()),
         deleted: approved == "trash",
@@ -143,6 +151,41 @@ Second line, AT&T.]]></wp:comment_content><wp:comment_parent>0</wp:comment_paren
         assert_eq!(
             input.comments[0].text,
             "I don\u{2019}t think 3 > 2 & so on.\nSecond line, AT&T."
+        );
+    }
+
+    /// Issue 37: `comment_date_gmt` is UTC; a draft's all-zero one falls back to the local
+    /// `comment_date`, written without a zone. Each comment links to its post's `#comment-ID`.
+    #[test]
+    fn gmt_dates_are_utc_local_ones_are_not_and_each_comment_has_its_anchor() {
+        let doc = r#"<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><item><title>P</title>
+<link>https://blog.example/2016/p/</link><wp:post_id>7</wp:post_id>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_content>a</wp:comment_content>
+<wp:comment_date>2016-06-23 17:21:09</wp:comment_date><wp:comment_date_gmt>2016-06-23 15:21:09</wp:comment_date_gmt></wp:comment>
+<wp:comment><wp:comment_id>2</wp:comment_id><wp:comment_content>b</wp:comment_content>
+<wp:comment_date>2016-06-24 08:00:00</wp:comment_date><wp:comment_date_gmt>0000-00-00 00:00:00</wp:comment_date_gmt></wp:comment>
+</item></channel></rss>"#;
+        let input =
+            crate::ingest::read_bytes("w.xml", doc.as_bytes(), &Default::default()).expect("reads");
+        let got: Vec<(Option<&str>, Option<&str>, Option<&str>)> = input
+            .comments
+            .iter()
+            .map(|c| (c.time.as_deref(), c.when.as_deref(), c.permalink.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some("2016-06-23 15:21:09"),
+                    Some("2016-06-23T15:21:09Z"),
+                    Some("https://blog.example/2016/p/#comment-1")
+                ),
+                (
+                    Some("2016-06-24 08:00:00"),
+                    Some("2016-06-24T08:00:00"),
+                    Some("https://blog.example/2016/p/#comment-2")
+                ),
+            ]
         );
     }
 }

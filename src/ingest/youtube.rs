@@ -120,15 +120,17 @@ fn comment(
         }
     };
     let parent_id = parent.or_else(|| id.split_once('.').map(|(p, _)| p.to_string()));
+    let video = video.or_else(|| json::string(snippet, "videoId"));
     input.comments.push(Comment {
         id: id.as_str().into(),
         parent_id: parent_id.map(Into::into),
         author: json::string(snippet, "authorDisplayName").map(Into::into),
         text,
         time: json::string(snippet, "publishedAt").map(Into::into),
-        thread_key: video
-            .or_else(|| json::string(snippet, "videoId"))
-            .map(Into::into),
+        permalink: video
+            .as_deref()
+            .map(|v| format!("https://www.youtube.com/watch?v={v}&lc={id}").into()),
+        thread_key: video.map(Into::into),
         points: snippet.get("likeCount").and_then(Value::as_i64),
         parent_known: true,
         loc,

@@ -62,7 +62,7 @@ fn commit(w: csv::Writer<AtomicFile>, path: &Path, set: &mut FileSet) -> Result<
 
 /// queue.csv's columns, in order: the toxicity attributes are those of
 /// [`crate::score::heads::TOXICITY_LABELS`], in the same order as in the scores CSV.
-pub const QUEUE_COLUMNS: [&str; 21] = [
+pub const QUEUE_COLUMNS: [&str; 24] = [
     "rank",
     "severity",
     "reasons",
@@ -84,6 +84,9 @@ pub const QUEUE_COLUMNS: [&str; 21] = [
     "depth",
     "path",
     "article",
+    "time",
+    "time_raw",
+    "permalink",
 ];
 
 fn f4(v: f32) -> String {
@@ -258,6 +261,9 @@ fn write_queue(
             cell(&analysis::path_to_root(forest, i)).into_owned(),
             cell(&article_title(forest, n.article)).into_owned(),
         ]);
+        for field in [&c.when, &c.time, &c.permalink] {
+            row.push(cell(field.as_deref().unwrap_or_default()).into_owned());
+        }
         w.write_record(&row).map_err(|x| e(&x))?;
     }
     commit(w, &path, set)?;

@@ -41,10 +41,23 @@ pub const SCORE_COLUMNS: [&str; 27] = [
     "text",
 ];
 
+/// The columns `analyze` appends to [`SCORE_COLUMNS`] in `comments.csv`.
+pub const FLAG_COLUMNS: [&str; 9] = [
+    "flagged",
+    "reasons",
+    "status",
+    "points",
+    "kind",
+    "lang",
+    "time",
+    "time_raw",
+    "permalink",
+];
+
 /// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status` (then, from the
 /// comment and the scorer: `points`, the votes the source showed; `kind`, comment, pingback,
 /// trackback or collapsed; `lang`, the language the detector found, ISO 639-3, empty where it
-/// was unsure).
+/// was unsure; `time`, ISO 8601, and `time_raw`, as the source wrote it; `permalink`).
 pub struct Flags<'a> {
     pub flagged: &'a [bool],
     pub reasons: &'a [Vec<&'static str>],
@@ -68,7 +81,7 @@ pub fn write_scores_csv<W: Write>(
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<&str> = SCORE_COLUMNS.to_vec();
     if flags.is_some() {
-        header.extend(["flagged", "reasons", "status", "points", "kind", "lang"]);
+        header.extend(FLAG_COLUMNS);
     }
     w.write_record(&header)?;
     let cell = |s: &str| -> String {
@@ -101,7 +114,7 @@ pub fn write_scores_csv<W: Write>(
             row.extend(std::iter::repeat_n(String::new(), 20));
             row.push(model_id.to_string());
             row.push(cell(&c.text));
-            push_flags(&mut row, flags, i, c, s);
+            push_flags(&mut row, flags, i, c, s, &cell);
             w.write_record(&row)?;
             continue;
         }
@@ -132,7 +145,7 @@ pub fn write_scores_csv<W: Write>(
         }
         row.push(model_id.to_string());
         row.push(cell(&c.text));
-        push_flags(&mut row, flags, i, c, s);
+        push_flags(&mut row, flags, i, c, s, &cell);
         w.write_record(&row)?;
     }
     w.flush()?;
@@ -146,6 +159,7 @@ fn push_flags(
     i: usize,
     c: &crate::ingest::Comment,
     s: &Scores,
+    cell: &dyn Fn(&str) -> String,
 ) {
     if let Some(f) = flags {
         row.push(if f.flagged[i] { "1" } else { "0" }.to_string());
@@ -154,6 +168,9 @@ fn push_flags(
         row.push(c.points.map(|p| p.to_string()).unwrap_or_default());
         row.push(c.kind.name().to_string());
         row.push(s.lang.unwrap_or_default().to_string());
+        for field in [&c.when, &c.time, &c.permalink] {
+            row.push(cell(field.as_deref().unwrap_or_default()));
+        }
     }
 }
 

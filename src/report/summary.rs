@@ -561,7 +561,10 @@ fn md_queue_top(m: &mut String, s: &Summary, forest: &Forest, scores: &[Scores])
                 "| {} | {:.2} | {} | {} | {} | {:.2} | {} |",
                 rank + 1,
                 s.severity[i],
-                md_text(&n.id),
+                match web_link(n) {
+                    Some(url) => format!("[{}](<{url}>)", md_text(&n.id)),
+                    None => md_text(&n.id),
+                },
                 md_text(n.author.as_deref().unwrap_or("(anonymous)")),
                 s.reasons[i],
                 scores[i].toxicity[0],
@@ -731,6 +734,16 @@ fn md_rules_and_integrity(m: &mut String, s: &Summary) {
 }
 
 /// Escapes text for Markdown table cells and inline text: no raw HTML, no table breaks.
+/// The comment's permalink where it is a plain http(s) address that can stand in a link as it
+/// is (no spaces, quotes or angle brackets), so the queue's ids open the comment on its site.
+fn web_link(c: &crate::ingest::Comment) -> Option<&str> {
+    let url = c.permalink.as_deref()?;
+    let plain = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url
+            .contains(|ch: char| ch.is_whitespace() || matches!(ch, '"' | '\'' | '<' | '>' | '`'));
+    plain.then_some(url)
+}
+
 fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -803,7 +816,14 @@ pub fn html_page(
                 "<tr><td class=n>{}</td><td class=n>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{:.2}</td><td>{}</td></tr>",
                 rank + 1,
                 s.severity[i],
-                html(&n.id),
+                match web_link(n) {
+                    Some(url) => format!(
+                        "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                        html(url),
+                        html(&n.id)
+                    ),
+                    None => html(&n.id),
+                },
                 html(n.author.as_deref().unwrap_or("(anonymous)")),
                 html(&s.reasons[i]),
                 scores[i].toxicity[0],

@@ -55,6 +55,8 @@ pub const COLUMNS: &[&str] = &[
     "text",
     "status",
     "points",
+    "time_raw",
+    "permalink",
 ];
 
 /// One output row; shared by CSV and JSON lines (field order = `COLUMNS`).
@@ -71,6 +73,7 @@ struct Row<'a> {
     confidence: f64,
     reply_to: Cow<'a, str>,
     source_parent_id: Cow<'a, str>,
+    /// ISO 8601 (`ingest::when`); the value as the source wrote it is `time_raw`.
     time: Cow<'a, str>,
     kind: &'a str,
     deleted: bool,
@@ -81,6 +84,8 @@ struct Row<'a> {
     status: &'a str,
     /// The score, points or likes the source showed, where it did.
     points: Option<i64>,
+    time_raw: Cow<'a, str>,
+    permalink: Cow<'a, str>,
 }
 
 fn row(forest: &Forest, i: usize) -> Row<'_> {
@@ -105,7 +110,7 @@ fn row(forest: &Forest, i: usize) -> Row<'_> {
         confidence: (f64::from(node.confidence) * 100.0).round() / 100.0,
         reply_to: Cow::Borrowed(c.reply_to.as_deref().unwrap_or_default()),
         source_parent_id: Cow::Borrowed(c.parent_id.as_deref().unwrap_or_default()),
-        time: Cow::Borrowed(c.time.as_deref().unwrap_or_default()),
+        time: Cow::Borrowed(c.when.as_deref().unwrap_or_default()),
         kind: c.kind.name(),
         deleted: c.deleted,
         spam: c.spam,
@@ -113,6 +118,8 @@ fn row(forest: &Forest, i: usize) -> Row<'_> {
         text: Cow::Borrowed(&c.text),
         status: c.status(),
         points: c.points,
+        time_raw: Cow::Borrowed(c.time.as_deref().unwrap_or_default()),
+        permalink: Cow::Borrowed(c.permalink.as_deref().unwrap_or_default()),
     }
 }
 
@@ -135,6 +142,8 @@ impl Row<'_> {
             reply_to: safe(self.reply_to),
             source_parent_id: safe(self.source_parent_id),
             time: safe(self.time),
+            time_raw: safe(self.time_raw),
+            permalink: safe(self.permalink),
             location: safe(self.location),
             text: safe(self.text),
             ..self
@@ -411,6 +420,7 @@ mod tests {
         let mut c = comment("=1+1", None, "@k", "=cmd|'/C calc'!A0");
         c.author = Some("+mallory".into());
         c.time = Some("-2+3".into());
+        c.permalink = Some("=HYPERLINK(\"x\")".into());
         let forest = super::super::build(Input {
             comments: vec![c, comment("2", Some("=1+1"), "@k", "fine")],
             ..Input::default()
@@ -435,7 +445,8 @@ mod tests {
             (0, "thread_id", "'=1+1"),
             (0, "article", "'@k"),
             (0, "author", "'+mallory"),
-            (0, "time", "'-2+3"),
+            (0, "time_raw", "'-2+3"),
+            (0, "permalink", "'=HYPERLINK(\"x\")"),
             (0, "text", "'=cmd|'/C calc'!A0"),
             (1, "parent_id", "'=1+1"),
             (1, "source_parent_id", "'=1+1"),

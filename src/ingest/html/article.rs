@@ -12,7 +12,7 @@ use super::dom::{self, attr, has_class, tag, N};
 /// Paragraphs shorter than this are bylines or captions, not a lead.
 const LEAD_MIN_WORDS: usize = 8;
 
-pub(super) fn read(doc: &Html, key: &str) -> Article {
+pub(super) fn read(doc: &Html, html: &str, key: &str) -> Article {
     let mut meta = Meta::default();
     let mut h1 = None;
     let mut title = None;
@@ -53,7 +53,45 @@ pub(super) fn read(doc: &Html, key: &str) -> Article {
         body,
         url: meta.url.filter(|u| !u.is_empty()),
         time: meta.time,
+        saved_at: saved_at(html),
     }
+}
+
+/// When the page says it was saved: SingleFile's "saved date:" note, or the 14-digit moment in
+/// a Wayback Machine address (`web.archive.org/web/20180424120000/…`), both in UTC. Only the
+/// page's head (the first 64 KiB) is searched.
+pub(super) fn saved_at(html: &str) -> Option<String> {
+    let mut end = html.len().min(1 << 16);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &html[..end];
+    if let Some(at) = head.find("saved date:") {
+        let line = head[at + 11..].lines().next().unwrap_or("").trim();
+        let line = line.split(" (").next().unwrap_or(line);
+        if let Some(t) = crate::ingest::moment(line) {
+            return Some(t.to_string());
+        }
+    }
+    let at = head.find("web.archive.org/web/")?;
+    let digits: String = head[at + 20..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if digits.len() < 14 {
+        return None;
+    }
+    let (d, t) = digits.split_at(8);
+    let raw = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &d[..4],
+        &d[4..6],
+        &d[6..8],
+        &t[..2],
+        &t[2..4],
+        &t[4..6]
+    );
+    crate::ingest::moment(&raw).map(|t| t.to_string())
 }
 
 #[derive(Default)]
@@ -125,4 +163,23 @@ fn in_article_body(p: N<'_>) -> bool {
             || has_class(a, "article-body");
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::saved_at;
+
+    #[test]
+    fn a_page_says_when_it_was_saved() {
+        let singlefile =
+            "<!DOCTYPE html> <html><!--\n Page saved with SingleFile \n url: https://x/ \n \
+            saved date: Tue Apr 24 2018 14:00:00 GMT+0200 (Central European Summer Time)\n-->";
+        assert_eq!(
+            saved_at(singlefile).as_deref(),
+            Some("2018-04-24T12:00:00Z")
+        );
+        let wayback = r#"<link rel="canonical" href="https://web.archive.org/web/20180424120000/https://news.ycombinator.com/item?id=1">"#;
+        assert_eq!(saved_at(wayback).as_deref(), Some("2018-04-24T12:00:00Z"));
+        assert_eq!(saved_at("<html><body>saved date: soon</body></html>"), None);
+    }
 }

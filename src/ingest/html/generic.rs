@@ -229,6 +229,21 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
     let time = dom::find(n, own, |x| tag(x) == "time")
         .or_else(|| dom::find(n, own, |x| class_has(x, &["date", "time"])));
     item.time = time.map(|t| super::sites::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
+    item.anchor = id_attr(n).map(str::to_string);
+    // The link around the time, or one to this block's own id, is the comment's permalink.
+    item.permalink = time
+        .and_then(|t| {
+            t.ancestors()
+                .take_while(|a| a.id() != n.id())
+                .find(|a| tag(*a) == "a")
+        })
+        .or_else(|| {
+            let anchor = item.anchor.as_deref()?;
+            dom::find(n, own, |x| {
+                tag(x) == "a" && attr(x, "href").and_then(super::sites::fragment) == Some(anchor)
+            })
+        })
+        .and_then(|a| super::sites::attr_str(a, "href"));
     let body = dom::find(n, own, |x| {
         attr(x, "itemprop") == Some("text")
             || class_has(x, &["body", "content", "text", "message", "cooked"])

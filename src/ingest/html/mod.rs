@@ -64,6 +64,10 @@ pub(super) struct Item {
     pub kind: ItemKind,
     /// Score, points or likes shown beside the comment.
     pub points: Option<i64>,
+    /// The comment's link as the markup gives it (absolute, or relative to the page).
+    pub permalink: Option<String>,
+    /// The element's `id`, for a `page#id` link where the markup gives none.
+    pub anchor: Option<String>,
 }
 
 impl Item {
@@ -76,6 +80,8 @@ impl Item {
             text: String::new(),
             kind: ItemKind::Comment,
             points: None,
+            permalink: None,
+            anchor: None,
         }
     }
 }
@@ -121,14 +127,15 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
     let mut doc = Html::parse_document(&shallow::bounded(&html));
     drop_templates(&mut doc);
     let key = page::article_key(file);
-    let article = article::read(&doc, &key);
+    let article = article::read(&doc, &html, &key);
     let extract = match sites::extract(&doc) {
         Some(found) if !found.is_empty() => Some(found),
         _ => Some(generic::extract(&doc)).filter(|g| !g.is_empty()),
     };
     if let Some(extract) = extract {
+        let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
         input.articles.push(article);
-        add(extract, file, &key, input);
+        add(extract, file, &key, base.as_ref(), input);
         return Ok(());
     }
     // The text layout of scraped pages: "All comments" and bulleted names.
@@ -173,7 +180,7 @@ fn drop_templates(doc: &mut Html) {
 
 /// Turns extracted items into comments (ids, parents by id) and stubs into partial-thread
 /// notes, in page order.
-fn add(extract: Extract, file: &str, key: &str, input: &mut Input) {
+fn add(extract: Extract, file: &str, key: &str, base: Option<&url::Url>, input: &mut Input) {
     let ids: Vec<String> = extract
         .items
         .iter()
@@ -208,6 +215,7 @@ fn add(extract: Extract, file: &str, key: &str, input: &mut Input) {
             parent_known: true,
             confidence: extract.confidence,
             points: item.points,
+            permalink: permalink(item, base).map(Into::into),
             loc: Location::record(file, i as u64 + 1),
             ..Comment::default()
         });
@@ -225,6 +233,26 @@ fn add(extract: Extract, file: &str, key: &str, input: &mut Input) {
     for (pos, reason) in extract.rejects {
         input.reject(Location::record(file, pos as u64 + 1), reason);
     }
+}
+
+/// The comment's address: its link from the markup, made absolute against the page's own
+/// address (`//host/…` takes https); else the page's address with the element's id as the
+/// fragment. None where neither can be made absolute.
+fn permalink(item: &Item, base: Option<&url::Url>) -> Option<String> {
+    let absolute = |href: &str| -> Option<url::Url> {
+        let href = href.trim();
+        match href.strip_prefix("//") {
+            Some(rest) => url::Url::parse(&format!("https://{rest}")).ok(),
+            None => url::Url::parse(href).ok().or_else(|| base?.join(href).ok()),
+        }
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    if let Some(link) = item.permalink.as_deref().and_then(absolute) {
+        return Some(link.to_string());
+    }
+    let mut page = base?.clone();
+    page.set_fragment(Some(item.anchor.as_deref()?));
+    Some(page.to_string())
 }
 
 /// The page as text: UTF-8, or the single-byte charset its `<meta>` declares (ISO-8859-1 and

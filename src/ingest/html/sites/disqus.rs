@@ -41,8 +41,9 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     item.author = dom::find(n, own, |x| has_class(x, "author"))
         .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
-    item.time = dom::find(n, own, |x| has_class(x, "time-ago"))
-        .map(|t| attr(t, "title").map_or_else(|| dom::line(t), str::to_string));
+    let time = dom::find(n, own, |x| has_class(x, "time-ago"));
+    item.time = time.map(|t| attr(t, "title").map_or_else(|| dom::line(t), str::to_string));
+    item.permalink = time.and_then(|t| super::attr_str(t, "href"));
     item.points = dom::find(n, own, |x| attr(x, "data-role") == Some("likes"))
         .and_then(|l| points_in(&dom::line(l)));
     item.text = dom::find(n, own, |x| has_class(x, "post-message"))

@@ -78,6 +78,11 @@ fn comment(head: N<'_>) -> Option<(Item, u32)> {
             .map(str::to_string)
         });
     let mut item = Item::new(id, Parent::Top);
+    item.permalink = item
+        .id
+        .as_deref()
+        .filter(|i| i.bytes().all(|b| b.is_ascii_digit()))
+        .map(|i| format!("https://news.ycombinator.com/item?id={i}"));
     let user = dom::find(
         head,
         |_| false,

@@ -51,13 +51,19 @@ fn comment(entry: N<'_>) -> Item {
     item.author = attr_str(entry, "data-username").or_else(|| {
         dom::find(entry, |_| false, |x| has_class(x, "i-ljuser-username")).map(dom::line)
     });
-    item.time = dom::find(
+    let ctime = dom::find(
         entry,
         |_| false,
         |x| has_class(x, "mdspost-comment-time--ctime"),
-    )
-    .or_else(|| dom::find(entry, |_| false, |x| tag(x) == "time"))
-    .map(dom::line);
+    );
+    // A collapsed comment shows no time link; LiveJournal's own form of it is relative to the
+    // post's address.
+    item.permalink = ctime
+        .and_then(|a| attr_str(a, "href"))
+        .or_else(|| item.id.as_ref().map(|i| format!("?thread={i}#t{i}")));
+    item.time = ctime
+        .or_else(|| dom::find(entry, |_| false, |x| tag(x) == "time"))
+        .map(dom::line);
     if has_class(entry, "mdspost-comment--collapsed") {
         item.kind = ItemKind::Collapsed;
     } else if has_class(entry, "mdspost-comment--deleted") {

@@ -63,6 +63,12 @@ fn full(n: N<'_>) -> Item {
     .and_then(|a| query(attr(a, "href")?, "cid"))
     .map_or(Parent::Top, |p| Parent::Id(p.to_string()));
     let mut item = Item::new(id.clone(), parent);
+    item.permalink = dom::find(n, own, |x| {
+        tag(x) == "a"
+            && dom::line(x) != "Parent"
+            && attr(x, "href").and_then(|h| query(h, "cid")) == id.as_deref()
+    })
+    .and_then(|a| super::attr_str(a, "href"));
     let details = dom::find(n, own, |x| has_class(x, "details"));
     item.author = details.map(|d| {
         dom::find(d, |_| false, |x| tag(x) == "a")
@@ -97,6 +103,7 @@ fn collapsed(link: N<'_>) -> Result<Item, String> {
     let parent = query(href, "pid").map_or(Parent::Top, |p| Parent::Id(p.to_string()));
     let mut item = Item::new(Some(id.to_string()), parent);
     item.kind = ItemKind::Collapsed;
+    item.permalink = Some(href.to_string());
     // "Re:Title by author (Score:1) Friday July 06, @08:58AM", up to the nested list.
     let mut byline = String::new();
     for sibling in link.next_siblings() {

@@ -62,6 +62,13 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
         .map(str::to_string);
     let mut item = Item::new(id, parent);
     let own = |x: N<'_>| is_comment(x) || has_class(x, "children");
+    item.anchor = id_attr(n).map(str::to_string);
+    item.permalink = item.anchor.as_deref().and_then(|anchor| {
+        let link = dom::find(n, own, |x| {
+            tag(x) == "a" && super::attr(x, "href").and_then(super::fragment) == Some(anchor)
+        })?;
+        super::attr_str(link, "href")
+    });
     if has_class(n, "pingback") {
         item.kind = ItemKind::Pingback;
     } else if has_class(n, "trackback") {
@@ -76,8 +83,17 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
     item.author = author
         .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
+    // Themes without a <time> element show the date in the comment's metadata line.
     item.time = dom::find(n, own, |x| tag(x) == "time")
-        .map(|t| super::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
+        .map(|t| super::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)))
+        .or_else(|| {
+            let meta = dom::find(n, own, |x| {
+                ["commentmetadata", "comment-meta", "comment-date"]
+                    .iter()
+                    .any(|c| has_class(x, c))
+            })?;
+            Some(dom::line(meta)).filter(|t| !t.is_empty())
+        });
     let body = dom::find(n, own, |x| {
         [
             "comment-content",

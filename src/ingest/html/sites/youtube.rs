@@ -78,6 +78,12 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
         .map(str::to_string);
     let mut item = Item::new(id, parent);
     item.time = time_link.map(dom::line).filter(|t| !t.is_empty());
+    item.permalink = time_link
+        .and_then(|a| attr(a, "href"))
+        .map(|h| match h.starts_with('/') {
+            true => format!("https://www.youtube.com{h}"),
+            false => h.to_string(),
+        });
     item.author = dom::find(n, own, |x| id_attr(x) == Some("author-text"))
         .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
