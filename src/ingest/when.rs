@@ -178,7 +178,12 @@ fn relative(raw: &str, anchor: &Anchor) -> Option<String> {
         n => n.parse().ok().filter(|n| (0..100_000).contains(n))?,
     };
     let saved = anchor.saved?;
-    let unit = unit.trim_end_matches('s');
+    // "hours", "hr.", "mins", "s": the unit without its plural or its abbreviating dot.
+    let unit = unit.trim_end_matches('.');
+    let unit = match unit.strip_suffix('s') {
+        Some(one) if !one.is_empty() => one,
+        _ => unit,
+    };
     let back = |d: SignedDuration| saved.checked_sub(d).ok();
     let day = saved.to_zoned(jiff::tz::TimeZone::UTC).date();
     Some(match unit {
@@ -593,6 +598,8 @@ mod tests {
         );
         assert_eq!(iso("2 months ago", &a, false).as_deref(), Some("2018-02"));
         assert_eq!(iso("3y ago", &a, false).as_deref(), Some("2015"));
+        assert_eq!(iso("3 hr. ago", &a, false).as_deref(), Some("2018-04-24T09:00:00Z"));
+        assert_eq!(iso("30s ago", &a, false).as_deref(), Some("2018-04-24T11:59:30Z"));
         assert_eq!(read("8 hours ago"), None, "no saved moment, no time");
     }
 
