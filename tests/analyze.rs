@@ -81,7 +81,7 @@ fn analyze_sputnik_writes_every_report() {
     assert_eq!(h[at..at + 7], toxicity, "{h:?}");
     assert_eq!(h[at + 7], "stance");
     assert_eq!(
-        h[h.len() - 9..],
+        h[h.len() - 10..],
         [
             "flagged",
             "reasons",
@@ -91,7 +91,8 @@ fn analyze_sputnik_writes_every_report() {
             "lang",
             "time",
             "time_raw",
-            "permalink"
+            "permalink",
+            "quoted"
         ]
     );
     let ids: std::collections::HashSet<&String> = rows.iter().map(|r| &r[col(&h, "id")]).collect();

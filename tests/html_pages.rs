@@ -238,6 +238,55 @@ fn pairs(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// Issue 36: a Discourse topic saved in its crawler view (posts as schema.org microdata inside
+/// `<noscript>`): every post read once with its author and time, posts that quote another
+/// (`aside.quote data-post`) hang under it as `quote` edges, and quoted text is kept out of the
+/// scored text. Parent truth read from the markup by hand (tests/fixtures/html/README.md).
+#[test]
+fn a_discourse_crawler_page_gives_every_post_and_its_quote_edges() {
+    let input = read(&fixture("discourse-ionic-177814-crawler.html"));
+    let ids: Vec<&str> = input.comments.iter().map(|c| c.id.as_str()).collect();
+    let want: Vec<String> = (1..=22)
+        .filter(|n| ![4, 21].contains(n))
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(ids, want, "every post once, in page order, by its number");
+    let by_id = |id: &str| input.comments.iter().find(|c| &*c.id == id).expect(id);
+    assert_eq!(by_id("1").author.as_deref(), Some("SwapnilP133"));
+    assert_eq!(by_id("1").when.as_deref(), Some("2019-11-18T06:49:00Z"));
+    for (id, quoted, quoted_from) in [
+        ("15", "12", "YOUR_KEYSTORE_PASS"),
+        ("19", "9", "android/app/build"),
+    ] {
+        let c = by_id(id);
+        assert_eq!(
+            (c.parent_id.as_deref(), c.by_quote),
+            (Some(quoted), true),
+            "{id}"
+        );
+        let q = c.quoted.as_deref().unwrap_or_default();
+        assert!(q.contains(quoted_from), "{id} quoted: {q:?}");
+        assert!(
+            !c.text.contains(quoted_from),
+            "{id} text keeps the quote: {:?}",
+            c.text
+        );
+    }
+    let replies = input
+        .comments
+        .iter()
+        .filter(|c| c.parent_id.is_some())
+        .count();
+    assert_eq!(replies, 2, "only the quoting posts have a parent");
+    let forest = threadlens::thread::build(input);
+    let quote_edges = forest
+        .nodes
+        .iter()
+        .filter(|n| n.resolution == threadlens::thread::Resolution::Quote)
+        .count();
+    assert_eq!(quote_edges, 2);
+}
+
 #[test]
 fn generic_fallback_reads_an_unknown_forum_by_containment() {
     let input = read(&fixture("unknown-forum.html"));

@@ -678,7 +678,7 @@ fn wordpress_status_column_and_pending_in_the_tree() {
         header
             == "id,parent_id,thread_id,article,depth,author,author_inferred,resolution,confidence,\
                 reply_to,source_parent_id,time,kind,deleted,spam,location,text,status,points,\
-                time_raw,permalink",
+                time_raw,permalink,quoted",
         "existing columns keep their order; status, points, time_raw and permalink are appended",
     );
     let tree = threadlens(&["--as", "tree", path(&file)], None).expect_code(0);

@@ -228,6 +228,10 @@ pub struct Comment {
     pub when: Option<Short>,
     /// The comment's own address on its site, where the source gives or implies one.
     pub permalink: Option<Short>,
+    /// The text of the posts it quotes (forum quotes), kept out of `text` and so not scored.
+    pub quoted: Option<Box<str>>,
+    /// `parent_id` is the post it quotes, not a reply the source states.
+    pub by_quote: bool,
     /// The article or thread this comment belongs to, as keyed in the source.
     pub thread_key: Option<Short>,
     pub deleted: bool,

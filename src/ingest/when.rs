@@ -598,8 +598,14 @@ mod tests {
         );
         assert_eq!(iso("2 months ago", &a, false).as_deref(), Some("2018-02"));
         assert_eq!(iso("3y ago", &a, false).as_deref(), Some("2015"));
-        assert_eq!(iso("3 hr. ago", &a, false).as_deref(), Some("2018-04-24T09:00:00Z"));
-        assert_eq!(iso("30s ago", &a, false).as_deref(), Some("2018-04-24T11:59:30Z"));
+        assert_eq!(
+            iso("3 hr. ago", &a, false).as_deref(),
+            Some("2018-04-24T09:00:00Z")
+        );
+        assert_eq!(
+            iso("30s ago", &a, false).as_deref(),
+            Some("2018-04-24T11:59:30Z")
+        );
         assert_eq!(read("8 hours ago"), None, "no saved moment, no time");
     }
 

@@ -42,7 +42,7 @@ pub const SCORE_COLUMNS: [&str; 27] = [
 ];
 
 /// The columns `analyze` appends to [`SCORE_COLUMNS`] in `comments.csv`.
-pub const FLAG_COLUMNS: [&str; 9] = [
+pub const FLAG_COLUMNS: [&str; 10] = [
     "flagged",
     "reasons",
     "status",
@@ -52,12 +52,14 @@ pub const FLAG_COLUMNS: [&str; 9] = [
     "time",
     "time_raw",
     "permalink",
+    "quoted",
 ];
 
 /// Per-comment extras that `analyze` appends: `flagged`, `reasons` and `status` (then, from the
 /// comment and the scorer: `points`, the votes the source showed; `kind`, comment, pingback,
 /// trackback or collapsed; `lang`, the language the detector found, ISO 639-3, empty where it
-/// was unsure; `time`, ISO 8601, and `time_raw`, as the source wrote it; `permalink`).
+/// was unsure; `time`, ISO 8601, and `time_raw`, as the source wrote it; `permalink`;
+/// `quoted`, the text a forum post quotes, which is not scored).
 pub struct Flags<'a> {
     pub flagged: &'a [bool],
     pub reasons: &'a [Vec<&'static str>],
@@ -171,6 +173,7 @@ fn push_flags(
         for field in [&c.when, &c.time, &c.permalink] {
             row.push(cell(field.as_deref().unwrap_or_default()));
         }
+        row.push(cell(c.quoted.as_deref().unwrap_or_default()));
     }
 }
 

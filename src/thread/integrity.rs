@@ -50,6 +50,7 @@ pub struct ResolutionCounts {
     pub explicit: usize,
     pub name: usize,
     pub mention: usize,
+    pub quote: usize,
     pub inferred: usize,
     pub none: usize,
 }
@@ -203,11 +204,12 @@ impl Integrity {
         let r = &self.resolutions;
         let _ = writeln!(
             out,
-            "{}edges: {} explicit, {} by name, {} by mention, {} inferred, {} roots",
+            "{}edges: {} explicit, {} by name, {} by mention, {} by quote, {} inferred, {} roots",
             if md { "\n" } else { "" },
             r.explicit,
             r.name,
             r.mention,
+            r.quote,
             r.inferred,
             r.none
         );

@@ -31,6 +31,8 @@ pub enum Resolution {
     Name,
     /// "@Y …" or "Y, …" at the start of the text.
     Mention,
+    /// A forum post that quotes an earlier post, which names it (`ingest::html::quote`).
+    Quote,
     /// The parent's author was inferred from what the replies echo.
     Inferred,
     /// No parent: a root (or an orphan, cycle member, unresolved reply; see the report).
@@ -43,6 +45,7 @@ impl fmt::Display for Resolution {
             Resolution::Explicit => "explicit",
             Resolution::Name => "name",
             Resolution::Mention => "mention",
+            Resolution::Quote => "quote",
             Resolution::Inferred => "inferred",
             Resolution::None => "none",
         })
@@ -499,6 +502,7 @@ fn finish_report(
             Resolution::Explicit => r.explicit += 1,
             Resolution::Name => r.name += 1,
             Resolution::Mention => r.mention += 1,
+            Resolution::Quote => r.quote += 1,
             Resolution::Inferred => r.inferred += 1,
             Resolution::None => r.none += 1,
         }

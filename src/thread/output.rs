@@ -57,6 +57,7 @@ pub const COLUMNS: &[&str] = &[
     "points",
     "time_raw",
     "permalink",
+    "quoted",
 ];
 
 /// One output row; shared by CSV and JSON lines (field order = `COLUMNS`).
@@ -86,6 +87,8 @@ struct Row<'a> {
     points: Option<i64>,
     time_raw: Cow<'a, str>,
     permalink: Cow<'a, str>,
+    /// Text the comment quotes from other posts (forums), kept out of `text`.
+    quoted: Cow<'a, str>,
 }
 
 fn row(forest: &Forest, i: usize) -> Row<'_> {
@@ -120,6 +123,7 @@ fn row(forest: &Forest, i: usize) -> Row<'_> {
         points: c.points,
         time_raw: Cow::Borrowed(c.time.as_deref().unwrap_or_default()),
         permalink: Cow::Borrowed(c.permalink.as_deref().unwrap_or_default()),
+        quoted: Cow::Borrowed(c.quoted.as_deref().unwrap_or_default()),
     }
 }
 
@@ -144,6 +148,7 @@ impl Row<'_> {
             time: safe(self.time),
             time_raw: safe(self.time_raw),
             permalink: safe(self.permalink),
+            quoted: safe(self.quoted),
             location: safe(self.location),
             text: safe(self.text),
             ..self

@@ -17,6 +17,9 @@ const ROOT_STATED: f32 = 1.0;
 /// Confidence of a root in a source without reply structure and no address found.
 const ROOT_IMPLICIT: f32 = 0.8;
 /// At most this many earlier comments by one author are compared.
+/// Confidence of a parent found because the post quotes it: the quote names the post, but a
+/// post may quote one comment and answer another.
+const QUOTE: f32 = 0.9;
 const MAX_CANDIDATES: usize = 50;
 
 /// The resolved parent (index), method and confidence of every comment.
@@ -103,6 +106,11 @@ fn explicit(
                 ids: vec![c.id.to_string()],
                 broken_at: c.id.to_string(),
             });
+        }
+        Some(j) if c.by_quote => {
+            links.parent[i] = Some(j);
+            links.resolution[i] = Resolution::Quote;
+            links.confidence[i] = f32::min(confidence, QUOTE);
         }
         Some(j) => {
             links.parent[i] = Some(j);

@@ -248,8 +248,12 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
         attr(x, "itemprop") == Some("text")
             || class_has(x, &["body", "content", "text", "message", "cooked"])
     });
+    if let Some(b) = body {
+        super::quote::take(&mut item, b);
+    }
     let skip = |x: N<'a>| {
         own(x)
+            || super::quote::is_quote(x)
             || is_more(x)
             || Some(x.id()) == author.map(|a| a.id())
             || Some(x.id()) == time.map(|t| t.id())

@@ -2,7 +2,10 @@
 //! section in the markup and rebuilds the reply tree from it. The page is parsed once with
 //! html5ever (through scraper); the site engine is recognised from the markup, never from the
 //! file name, and read by its own extractor (old Reddit, Hacker News, WordPress, Disqus,
-//! Slashdot, YouTube, LiveJournal). A page of an unknown site goes to the generic extractor
+//! Slashdot, YouTube, LiveJournal). A page that states its comments as schema.org data
+//! (microdata, JSON-LD) goes to the structured reader, forum quotes becoming reply edges; one
+//! whose posts sit inside `<noscript>` (Discourse) is read again as with scripts off. A page
+//! of an unknown site goes to the generic extractor
 //! (repeated comment blocks), then to the text layout the page reader has always understood (a
 //! "Comments" heading followed by bulleted names). A page where none of these finds a comment
 //! section is reported like an empty file: a warning naming what was looked for, and exit 1.
@@ -20,14 +23,17 @@ use super::{
 mod article;
 mod dom;
 mod generic;
+mod quote;
 mod shallow;
 mod sites;
+mod structured;
 
 /// What the extractors look for, named in the warning when a page has none of it.
 const LOOKED_FOR: &str = "old Reddit (div.thing.comment), Hacker News (span.comhead rows), \
     WordPress (li.comment in ol.commentlist), Disqus (li.post in #post-list), Slashdot \
     (#commentlisting), YouTube (ytd-comment-renderer), LiveJournal (div.mdspost-thread), \
-    repeated comment blocks with author, time and text, or a \"Comments\" heading followed by \
+    schema.org Comment / DiscussionForumPosting / Answer posts as microdata or JSON-LD (also \
+    inside <noscript>), repeated comment blocks with author, time and text, or a \"Comments\" heading followed by \
     bulleted names";
 
 /// Where an extracted comment's parent is.
@@ -68,6 +74,12 @@ pub(super) struct Item {
     pub permalink: Option<String>,
     /// The element's `id`, for a `page#id` link where the markup gives none.
     pub anchor: Option<String>,
+    /// The text of the posts it quotes (forums), kept out of `text`.
+    pub quoted: Option<String>,
+    /// The element id of the post its first quote names.
+    pub quotes_post: Option<String>,
+    /// Its parent is the post it quotes (`quote::link`), not one the markup nests it under.
+    pub by_quote: bool,
 }
 
 impl Item {
@@ -82,6 +94,9 @@ impl Item {
             points: None,
             permalink: None,
             anchor: None,
+            quoted: None,
+            quotes_post: None,
+            by_quote: false,
         }
     }
 }
@@ -124,14 +139,21 @@ pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
 /// Reads a saved HTML page.
 pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
-    let mut doc = Html::parse_document(&shallow::bounded(&html));
+    let bounded = shallow::bounded(&html);
+    let mut doc = Html::parse_document(&bounded);
     drop_templates(&mut doc);
     let key = page::article_key(file);
     let article = article::read(&doc, &html, &key);
-    let extract = match sites::extract(&doc) {
-        Some(found) if !found.is_empty() => Some(found),
-        _ => Some(generic::extract(&doc)).filter(|g| !g.is_empty()),
-    };
+    let mut extract = comments(&doc);
+    if extract.is_none() && html.contains("<noscript") {
+        // What the page shows without scripts: Discourse and other script-built forums put
+        // their server-rendered posts (the crawler view) inside <noscript>, which a parser with
+        // scripting on, like a browser, reads as text.
+        let mut plain = parse_without_scripts(&bounded);
+        drop_templates(&mut plain);
+        extract = comments(&plain);
+        doc = plain;
+    }
     if let Some(extract) = extract {
         let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
         input.articles.push(article);
@@ -157,6 +179,30 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
     Ok(())
 }
 
+/// The comments of a parsed page: a known engine's, else those it states as data, else the
+/// generic reader's.
+fn comments(doc: &Html) -> Option<Extract> {
+    match sites::extract(doc) {
+        Some(found) if !found.is_empty() => Some(found),
+        _ => structured::extract(doc)
+            .or_else(|| Some(generic::extract(doc)).filter(|g| !g.is_empty())),
+    }
+}
+
+/// The page parsed as a browser with scripts off builds it: `<noscript>` content is markup.
+fn parse_without_scripts(html: &str) -> Html {
+    use html5ever::tendril::TendrilSink;
+    let opts = html5ever::ParseOpts {
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
+            scripting_enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    html5ever::driver::parse_document(scraper::HtmlTreeSink::new(Html::new_document()), opts)
+        .one(html)
+}
+
 /// Removes every `<template>` and what it holds: a browser never shows template content
 /// (scripts clone it into the page, and a saved page holds the clones), so comment-like markup
 /// there is not a comment on the page (issue 34 case 11).
@@ -180,7 +226,8 @@ fn drop_templates(doc: &mut Html) {
 
 /// Turns extracted items into comments (ids, parents by id) and stubs into partial-thread
 /// notes, in page order.
-fn add(extract: Extract, file: &str, key: &str, base: Option<&url::Url>, input: &mut Input) {
+fn add(mut extract: Extract, file: &str, key: &str, base: Option<&url::Url>, input: &mut Input) {
+    quote::link(&mut extract.items);
     let ids: Vec<String> = extract
         .items
         .iter()
@@ -216,6 +263,8 @@ fn add(extract: Extract, file: &str, key: &str, base: Option<&url::Url>, input: 
             confidence: extract.confidence,
             points: item.points,
             permalink: permalink(item, base).map(Into::into),
+            quoted: item.quoted.as_deref().map(Into::into),
+            by_quote: item.by_quote,
             loc: Location::record(file, i as u64 + 1),
             ..Comment::default()
         });

@@ -1,0 +1,176 @@
+//! Forum quoting (issue 36): flat forums show a reply by quoting the post it answers. A quote
+//! block is recognised from the markup the engines write (`blockquote`, Discourse's
+//! `aside.quote`, XenForo's `bbCodeBlock--quote`, phpBB's and SMF's quote boxes), kept out of
+//! the quoting post's own text (someone who quotes an abusive post is not abusive), and kept
+//! apart; where the quote names the post it comes from (Discourse's `data-post`, XenForo's
+//! `data-source="post: N"`, a "X wrote:" header linking to `#pN` / `#postN` / `#msgN`), the
+//! quoting post becomes a reply to it.
+
+use super::dom::{self, attr, has_class, tag, N};
+use super::{Item, Parent};
+
+/// Keeps the quotes in `body` apart on `item`: their text in `quoted`, and the post the first
+/// of them names (if any) in `quotes_post`. The caller renders the body without them.
+pub(super) fn take(item: &mut Item, body: N<'_>) {
+    let found = quotes(body);
+    let text: Vec<String> = found
+        .iter()
+        .map(|q| dom::render(*q, |_| false))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if !text.is_empty() {
+        item.quoted = Some(text.join("\n\n"));
+    }
+    item.quotes_post = found.iter().find_map(|q| source(*q));
+}
+
+/// A top-level post that quotes an earlier post on the page becomes a reply to it.
+pub(super) fn link(items: &mut [Item]) {
+    // Each post by the number in its id, else in its element id.
+    let mut numbered: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        for key in [item.id.as_deref(), item.anchor.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = number_of(key) {
+                numbered.entry(n).or_insert(i);
+            }
+        }
+    }
+    let anchors = numbered;
+    let found: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| item.parent == Parent::Top)
+        .filter_map(|(i, item)| {
+            let j = *anchors.get(item.quotes_post.as_deref()?)?;
+            (j < i).then_some((i, j))
+        })
+        .collect();
+    for (i, j) in found {
+        items[i].parent = Parent::Index(j);
+        items[i].by_quote = true;
+    }
+}
+
+/// Whether `n` is a quote of another post.
+pub(super) fn is_quote(n: N<'_>) -> bool {
+    tag(n) == "blockquote"
+        || (tag(n) == "aside" && has_class(n, "quote"))
+        || has_class(n, "bbCodeBlock--quote")
+        || has_class(n, "quotecontent")
+        || has_class(n, "bbc_standard_quote")
+}
+
+/// The post a quote names, as the number the engine gives it: Discourse's `data-post="3"`,
+/// XenForo's `data-source="post: 123"`, or a header link to `#p123`, `#post123` or `#msg123`.
+/// [`link`] finds the post whose id or element id carries that number.
+pub(super) fn source(n: N<'_>) -> Option<String> {
+    if let Some(number) = attr(n, "data-post").map(str::trim).filter(|p| is_number(p)) {
+        return Some(number.to_string());
+    }
+    if let Some(post) = attr(n, "data-source")
+        .and_then(|s| s.trim().strip_prefix("post:"))
+        .map(str::trim)
+        .filter(|p| is_number(p))
+    {
+        return Some(post.to_string());
+    }
+    // A header ("cite", ".attribution", ".title") whose link points at the quoted post.
+    let header = dom::find(
+        n,
+        |_| false,
+        |x| tag(x) == "cite" || has_class(x, "title") || has_class(x, "bbCodeBlock-title"),
+    )?;
+    dom::walk(header, |_| false)
+        .filter(|x| tag(*x) == "a")
+        .find_map(|a| number_of(super::sites::fragment(attr(a, "href")?)?))
+        .map(str::to_string)
+}
+
+/// The number in a post's id or anchor: `123`, `p123`, `post123`, `post-123`, `post_3`, `msg12`.
+fn number_of(id: &str) -> Option<&str> {
+    let digits = id
+        .strip_prefix("post")
+        .or_else(|| id.strip_prefix("msg"))
+        .or_else(|| id.strip_prefix('p'))
+        .unwrap_or(id)
+        .trim_start_matches(['-', '_']);
+    is_number(digits).then_some(digits)
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The quotes inside a post's body (not inside a quote: a quote of a quote belongs to the
+/// outer one), in order.
+pub(super) fn quotes<'a>(body: N<'a>) -> Vec<N<'a>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<N<'a>> = body.children().rev().collect();
+    while let Some(x) = stack.pop() {
+        if !x.value().is_element() {
+            continue;
+        }
+        if is_quote(x) {
+            found.push(x);
+        } else {
+            stack.extend(x.children().rev());
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+
+    /// The quote blocks of a body, each with the post number it names.
+    fn sources(body: &str) -> Vec<Option<String>> {
+        let doc = Html::parse_fragment(body);
+        quotes(doc.tree.root()).into_iter().map(source).collect()
+    }
+
+    #[test]
+    fn quotes_name_their_post_in_each_engines_markup() {
+        let phpbb = r##"<blockquote><div><cite><a href="./memberlist.php?u=5">ann</a> wrote:
+            <a href="./viewtopic.php?p=56829#p56829" data-post-id="56829">↑</a></cite>text</div></blockquote>"##;
+        let xenforo =
+            r#"<div class="bbCodeBlock bbCodeBlock--quote" data-source="post: 123">x</div>"#;
+        let discourse = r#"<aside class="quote" data-post="3" data-username="bob"><blockquote>y</blockquote></aside>"#;
+        let bare = "<blockquote>Someone said this.</blockquote>";
+        assert_eq!(sources(phpbb), [Some("56829".to_string())]);
+        assert_eq!(sources(xenforo), [Some("123".to_string())]);
+        // The blockquote inside Discourse's aside belongs to the aside: one quote.
+        assert_eq!(sources(discourse), [Some("3".to_string())]);
+        assert_eq!(sources(bare), [None]);
+    }
+
+    #[test]
+    fn a_top_level_post_hangs_under_the_earlier_post_it_quotes() {
+        let post = |id: &str, quotes: Option<&str>| {
+            let mut item = Item::new(Some(id.to_string()), Parent::Top);
+            item.quotes_post = quotes.map(str::to_string);
+            item
+        };
+        let mut items = vec![
+            post("p10", None),
+            post("p11", Some("10")),
+            post("p12", Some("13")), // a later post: not its parent
+            post("p13", Some("99")), // not on the page
+        ];
+        link(&mut items);
+        let parents: Vec<(&Parent, bool)> = items.iter().map(|i| (&i.parent, i.by_quote)).collect();
+        assert_eq!(
+            parents,
+            [
+                (&Parent::Top, false),
+                (&Parent::Index(0), true),
+                (&Parent::Top, false),
+                (&Parent::Top, false)
+            ]
+        );
+    }
+}
