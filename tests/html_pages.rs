@@ -287,6 +287,148 @@ fn a_discourse_crawler_page_gives_every_post_and_its_quote_edges() {
     assert_eq!(quote_edges, 2);
 }
 
+/// A self-made phpBB 3 page in prosilver's markup (as on the real pages listed in the issue 36
+/// note): the theme's "Message / Author" header row is not a post, signatures are not text, a
+/// quote is kept out of the text, and a quote that links its post (`#p101`) or names an author
+/// whose earlier post holds the quoted words makes the reply; "Page 1 of 3" marks the topic
+/// partial.
+#[test]
+fn a_phpbb_topic_page_gives_posts_quote_replies_and_its_pagination() {
+    let post = |id: u32, who: &str, date: &str, body: &str| {
+        format!(
+            r##"<div id="p{id}" class="post bg2"><div class="inner"><div class="postbody">
+            <h3><a href="#p{id}">Re: Topic</a></h3>
+            <p class="author"><a href="./viewtopic.php?p={id}#p{id}">Post</a> by <strong><a href="./memberlist.php?mode=viewprofile&amp;u=5" class="username">{who}</a></strong> &raquo; {date}</p>
+            <div class="content">{body}</div>
+            <div id="sig{id}" class="signature">my signature line</div></div>
+            <dl class="postprofile"><dt><a href="./memberlist.php?mode=viewprofile&amp;u=5" class="username">{who}</a></dt></dl></div></div>"##
+        )
+    };
+    let page = [
+        r#"<html><head><link rel="canonical" href="https://forum.example/viewtopic.php?t=9"></head><body>
+        <div class="pagination">31 posts &bull; Page <strong>1</strong> of <strong>3</strong></div>
+        <div class="post has-profile"><div class="postbody">Message</div><div class="postprofile">Author</div></div>"#
+            .to_string(),
+        post(101, "ann", "20 May 2018 18:07", "Cats are better than dogs, and that is final."),
+        post(102, "bob", "20 May 2018 18:30",
+            r##"<blockquote><div><cite><a href="./memberlist.php?u=5">ann</a> wrote: <a href="./viewtopic.php?p=101#p101">↑</a></cite>Cats are better than dogs</div></blockquote>No, you idiot."##),
+        post(103, "cy", "Sun May 26, 2019 4:34 pm",
+            "<blockquote><div><cite>bob wrote:</cite>No, you idiot.</div></blockquote>Be nice."),
+        "</body></html>".to_string(),
+    ]
+    .concat();
+    let input =
+        read_bytes("topic.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let got: Vec<(&str, Option<&str>, Option<&str>, &str)> = input
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "101",
+                None,
+                Some("ann"),
+                "Cats are better than dogs, and that is final."
+            ),
+            ("102", Some("101"), Some("bob"), "No, you idiot."),
+            ("103", Some("102"), Some("cy"), "Be nice."),
+        ]
+    );
+    let c = &input.comments[1];
+    assert!(
+        c.by_quote
+            && c.quoted
+                .as_deref()
+                .is_some_and(|q| q.contains("Cats are better"))
+    );
+    assert_eq!(c.when.as_deref(), Some("2018-05-20T18:30:00"));
+    assert_eq!(
+        c.permalink.as_deref(),
+        Some("https://forum.example/viewtopic.php?p=102#p102")
+    );
+    assert_eq!(
+        input.comments[2].when.as_deref(),
+        Some("2019-05-26T16:34:00")
+    );
+    assert!(
+        input
+            .partials
+            .iter()
+            .any(|p| p.source == PartialSource::Pagination),
+        "{:?}",
+        input.partials
+    );
+}
+
+/// A self-made XenForo 2 page: `data-author`, `time[datetime]`, the `.bbWrapper` text, and a
+/// quote naming its post (`data-source="post: 11"`) kept out of the text and made the parent.
+#[test]
+fn a_xenforo_thread_page_gives_posts_and_quote_replies() {
+    let message = |id: u32, who: &str, body: &str| {
+        format!(
+            r#"<article class="message message--post" data-author="{who}" data-content="post-{id}" id="js-post-{id}">
+            <h4 class="message-name"><a class="username">{who}</a></h4><h5 class="userTitle">Well-known member</h5>
+            <header><a href="/threads/t.1/post-{id}"><time class="u-dt" datetime="2010-11-21T10:51:58+0000">Nov 21, 2010</time></a></header>
+            <article class="message-body"><div class="bbWrapper">{body}</div></article>
+            <aside class="message-signature">sig</aside></article>"#
+        )
+    };
+    let page = [
+        "<!DOCTYPE html><html><body>".to_string(),
+        message(11, "ann", "A dark theme option would be great."),
+        message(
+            12,
+            "bob",
+            r#"<blockquote class="bbCodeBlock bbCodeBlock--quote" data-source="post: 11"><div class="bbCodeBlock-title">ann said:</div>A dark theme option</blockquote>Agreed."#,
+        ),
+        "</body></html>".to_string(),
+    ]
+    .concat();
+    let input = read_bytes("xf.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+                c.when.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "11",
+                None,
+                Some("ann"),
+                "A dark theme option would be great.",
+                Some("2010-11-21T10:51:58Z")
+            ),
+            (
+                "12",
+                Some("11"),
+                Some("bob"),
+                "Agreed.",
+                Some("2010-11-21T10:51:58Z")
+            ),
+        ]
+    );
+}
+
 #[test]
 fn generic_fallback_reads_an_unknown_forum_by_containment() {
     let input = read(&fixture("unknown-forum.html"));

@@ -333,6 +333,8 @@ pub enum PartialSource {
     HackerNewsKids,
     /// A saved page's "load more comments" / "N more replies" link.
     PageMore,
+    /// A saved page that is one page of a longer topic ("Page 2 of 10", a `rel=next` link).
+    Pagination,
 }
 
 impl fmt::Display for PartialSource {
@@ -343,6 +345,9 @@ impl fmt::Display for PartialSource {
             PartialSource::YouTubeReplies => "youtube totalReplyCount",
             PartialSource::HackerNewsKids => "hacker news kids",
             PartialSource::PageMore => "page load-more link",
+            PartialSource::Pagination => {
+                "one page of a longer topic: the other pages were not read"
+            }
         })
     }
 }

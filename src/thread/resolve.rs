@@ -70,7 +70,8 @@ pub(crate) fn resolve(
             names.add(i, comments);
         }
         // A reader unsure of the structure it stated (a page of no known layout) says so.
-        if let Some(stated) = c.confidence {
+        // (Not for a quote edge: the quote is its own signal, whatever the list's layout.)
+        if let Some(stated) = c.confidence.filter(|_| !c.by_quote) {
             links.confidence[i] = links.confidence[i].min(stated);
         }
     }

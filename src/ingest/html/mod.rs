@@ -23,6 +23,7 @@ use super::{
 mod article;
 mod dom;
 mod generic;
+mod pages;
 mod quote;
 mod shallow;
 mod sites;
@@ -32,6 +33,7 @@ mod structured;
 const LOOKED_FOR: &str = "old Reddit (div.thing.comment), Hacker News (span.comhead rows), \
     WordPress (li.comment in ol.commentlist), Disqus (li.post in #post-list), Slashdot \
     (#commentlisting), YouTube (ytd-comment-renderer), LiveJournal (div.mdspost-thread), \
+    phpBB (div.post#pN), XenForo (article.message / li.message#post-N), \
     schema.org Comment / DiscussionForumPosting / Answer posts as microdata or JSON-LD (also \
     inside <noscript>), repeated comment blocks with author, time and text, or a \"Comments\" heading followed by \
     bulleted names";
@@ -78,6 +80,9 @@ pub(super) struct Item {
     pub quoted: Option<String>,
     /// The element id of the post its first quote names.
     pub quotes_post: Option<String>,
+    /// The author its first quote is attributed to, and the quote's first words.
+    pub quotes_author: Option<String>,
+    pub quote_head: Option<String>,
     /// Its parent is the post it quotes (`quote::link`), not one the markup nests it under.
     pub by_quote: bool,
 }
@@ -96,6 +101,8 @@ impl Item {
             anchor: None,
             quoted: None,
             quotes_post: None,
+            quotes_author: None,
+            quote_head: None,
             by_quote: false,
         }
     }
@@ -120,6 +127,8 @@ pub(super) struct Extract {
     pub rejects: Vec<(usize, String)>,
     /// How sure the extractor is of the parents, when less than a known engine (generic).
     pub confidence: Option<f32>,
+    /// The page is one page of a longer topic: its thread-level stub is pagination.
+    pub paginated: bool,
 }
 
 impl Extract {
@@ -154,7 +163,15 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
         extract = comments(&plain);
         doc = plain;
     }
-    if let Some(extract) = extract {
+    if let Some(mut extract) = extract {
+        if pages::is_partial(&doc) {
+            extract.stubs.push(Stub {
+                parent: Parent::Top,
+                missing: 0,
+                child_ids: Vec::new(),
+            });
+            extract.paginated = true;
+        }
         let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
         input.articles.push(article);
         add(extract, file, &key, base.as_ref(), input);
@@ -265,14 +282,24 @@ fn add(mut extract: Extract, file: &str, key: &str, base: Option<&url::Url>, inp
             permalink: permalink(item, base).map(Into::into),
             quoted: item.quoted.as_deref().map(Into::into),
             by_quote: item.by_quote,
+            // A quote that names only its author: the thread builder's by-name rule.
+            reply_to: match item.parent {
+                Parent::Top => item.quotes_author.as_deref().map(Into::into),
+                _ => None,
+            },
             loc: Location::record(file, i as u64 + 1),
             ..Comment::default()
         });
     }
-    for stub in extract.stubs {
+    let last = extract.stubs.len().wrapping_sub(1);
+    for (n, stub) in extract.stubs.into_iter().enumerate() {
         input.partials.push(Partial {
             loc: Location::file(file),
-            source: PartialSource::PageMore,
+            source: if extract.paginated && n == last {
+                PartialSource::Pagination
+            } else {
+                PartialSource::PageMore
+            },
             thread_key: Some(key.to_string()),
             parent_id: parent_id(&stub.parent),
             declared_missing: stub.missing,

@@ -22,9 +22,66 @@ pub(super) fn take(item: &mut Item, body: N<'_>) {
         item.quoted = Some(text.join("\n\n"));
     }
     item.quotes_post = found.iter().find_map(|q| source(*q));
+    if let Some(first) = found.first() {
+        item.quotes_author = author(*first);
+        let body = dom::render(*first, is_header);
+        item.quote_head = Some(words(&body, HEAD_WORDS)).filter(|h| !h.is_empty());
+    }
 }
 
-/// A top-level post that quotes an earlier post on the page becomes a reply to it.
+/// How many words of a quote are compared with the quoted post's text.
+const HEAD_WORDS: usize = 8;
+
+/// The first `n` words, lowercased: what a quote and its source share however either is
+/// wrapped.
+fn words(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A quote's header ("X wrote:", "X said: ↑", Discourse's "X:" title): not quoted text.
+fn is_header(x: N<'_>) -> bool {
+    tag(x) == "cite"
+        || has_class(x, "title")
+        || has_class(x, "attribution")
+        || has_class(x, "bbCodeBlock-title")
+        || has_class(x, "bbcode_postedby")
+}
+
+/// The name a quote is attributed to: `data-username` (Discourse), `data-author` (XenForo),
+/// or its header: "X wrote:", "X said:", "Originally Posted by X", "Quote from: X".
+fn author(q: N<'_>) -> Option<String> {
+    let named = attr(q, "data-username").or_else(|| attr(q, "data-author"));
+    if let Some(name) = named.map(str::trim).filter(|n| !n.is_empty()) {
+        return Some(name.to_string());
+    }
+    let header = dom::line(dom::find(q, |_| false, is_header)?);
+    let header = header
+        .trim()
+        .trim_end_matches(['↑', ' '])
+        .trim_end_matches(':');
+    let name = if let Some((name, _)) = header.split_once(" wrote") {
+        name
+    } else if let Some((name, _)) = header.split_once(" said") {
+        name
+    } else if let Some((_, name)) = header.split_once("Posted by") {
+        name
+    } else if let Some((_, name)) = header.split_once("Quote from:") {
+        name.split(" on ").next().unwrap_or(name)
+    } else {
+        return None;
+    };
+    Some(name.trim().to_string()).filter(|n| !n.is_empty() && n.len() < 80)
+}
+
+/// A top-level post that quotes an earlier post becomes a reply to it: the post the quote
+/// names (by its number, which is its id, when it is not on the page: an earlier page of the
+/// topic, reported as a missing parent), else the latest earlier post of the quoted author
+/// whose text holds the quote's first words. A quote that names only an author leaves it to
+/// the thread builder's by-name rule (`Comment::reply_to`).
 pub(super) fn link(items: &mut [Item]) {
     // Each post by the number in its id, else in its element id.
     let mut numbered: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -39,17 +96,24 @@ pub(super) fn link(items: &mut [Item]) {
         }
     }
     let anchors = numbered;
-    let found: Vec<(usize, usize)> = items
+    let found: Vec<(usize, Parent)> = items
         .iter()
         .enumerate()
         .filter(|(_, item)| item.parent == Parent::Top)
         .filter_map(|(i, item)| {
-            let j = *anchors.get(item.quotes_post.as_deref()?)?;
-            (j < i).then_some((i, j))
+            let parent = match item.quotes_post.as_deref() {
+                Some(p) => match anchors.get(p) {
+                    Some(&j) if j < i => Some(Parent::Index(j)),
+                    Some(_) => None,
+                    None => Some(Parent::Id(p.to_string())),
+                },
+                None => by_text(items, i).map(Parent::Index),
+            };
+            parent.map(|p| (i, p))
         })
         .collect();
-    for (i, j) in found {
-        items[i].parent = Parent::Index(j);
+    for (i, parent) in found {
+        items[i].parent = parent;
         items[i].by_quote = true;
     }
 }
@@ -59,6 +123,7 @@ pub(super) fn is_quote(n: N<'_>) -> bool {
     tag(n) == "blockquote"
         || (tag(n) == "aside" && has_class(n, "quote"))
         || has_class(n, "bbCodeBlock--quote")
+        || has_class(n, "bbCodeQuote")
         || has_class(n, "quotecontent")
         || has_class(n, "bbc_standard_quote")
 }
@@ -81,7 +146,12 @@ pub(super) fn source(n: N<'_>) -> Option<String> {
     let header = dom::find(
         n,
         |_| false,
-        |x| tag(x) == "cite" || has_class(x, "title") || has_class(x, "bbCodeBlock-title"),
+        |x| {
+            tag(x) == "cite"
+                || has_class(x, "title")
+                || has_class(x, "bbCodeBlock-title")
+                || has_class(x, "attribution")
+        },
     )?;
     dom::walk(header, |_| false)
         .filter(|x| tag(*x) == "a")
@@ -98,6 +168,17 @@ fn number_of(id: &str) -> Option<&str> {
         .unwrap_or(id)
         .trim_start_matches(['-', '_']);
     is_number(digits).then_some(digits)
+}
+
+/// The latest post before `i` by the author `i` quotes whose text holds the quote's head.
+fn by_text(items: &[Item], i: usize) -> Option<usize> {
+    let (who, head) = (
+        items[i].quotes_author.as_deref()?,
+        items[i].quote_head.as_deref()?,
+    );
+    (0..i).rev().find(|&j| {
+        items[j].author.as_deref() == Some(who) && words(&items[j].text, usize::MAX).contains(head)
+    })
 }
 
 fn is_number(s: &str) -> bool {
@@ -159,7 +240,7 @@ mod tests {
             post("p10", None),
             post("p11", Some("10")),
             post("p12", Some("13")), // a later post: not its parent
-            post("p13", Some("99")), // not on the page
+            post("p13", Some("99")), // not on the page: an earlier page's post
         ];
         link(&mut items);
         let parents: Vec<(&Parent, bool)> = items.iter().map(|i| (&i.parent, i.by_quote)).collect();
@@ -169,7 +250,7 @@ mod tests {
                 (&Parent::Top, false),
                 (&Parent::Index(0), true),
                 (&Parent::Top, false),
-                (&Parent::Top, false)
+                (&Parent::Id("99".to_string()), true)
             ]
         );
     }

@@ -16,9 +16,11 @@ use super::{Extract, Parent};
 mod disqus;
 mod hackernews;
 mod livejournal;
+mod phpbb;
 mod reddit;
 mod slashdot;
 mod wordpress;
+mod xenforo;
 mod youtube;
 
 /// The comment engines read by their own extractor.
@@ -31,9 +33,11 @@ pub(in crate::ingest) enum Engine {
     Slashdot,
     YouTube,
     LiveJournal,
+    PhpBb,
+    XenForo,
 }
 
-const ENGINES: [Engine; 7] = [
+const ENGINES: [Engine; 9] = [
     Engine::OldReddit,
     Engine::HackerNews,
     Engine::WordPress,
@@ -41,6 +45,8 @@ const ENGINES: [Engine; 7] = [
     Engine::Slashdot,
     Engine::YouTube,
     Engine::LiveJournal,
+    Engine::PhpBb,
+    Engine::XenForo,
 ];
 
 impl Engine {
@@ -59,6 +65,8 @@ impl Engine {
             }
             Engine::YouTube => tag(n) == "ytd-comment-renderer",
             Engine::LiveJournal => livejournal::is_thread(n),
+            Engine::PhpBb => phpbb::is_post(n),
+            Engine::XenForo => xenforo::is_message(n),
         }
     }
 
@@ -72,6 +80,8 @@ impl Engine {
             Engine::Slashdot => slashdot::extract(root),
             Engine::YouTube => youtube::extract(root),
             Engine::LiveJournal => livejournal::extract(root),
+            Engine::PhpBb => phpbb::extract(root),
+            Engine::XenForo => xenforo::extract(root),
         }
     }
 }
