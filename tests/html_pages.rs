@@ -429,6 +429,85 @@ fn a_xenforo_thread_page_gives_posts_and_quote_replies() {
     );
 }
 
+/// Self-made vBulletin 4 and 3 pages in their markup: the post text without the user menu, the
+/// date, and the "Originally Posted by X" quote (a `bbcode_container` in 4, a "Quote:" box in 3)
+/// kept out of the text and linked to the quoted post by its `#postID` link.
+#[test]
+fn vbulletin_pages_give_posts_and_quote_replies() {
+    let v4 = |id: u32, who: &str, body: &str| {
+        format!(
+            r#"<li class="postbitlegacy postcontainer" id="post_{id}"><div class="posthead"><span class="date">06-15-2016,&nbsp;<span class="time">03:03 PM</span></span>
+            <a name="post{id}" href="showthread.php?p={id}#post{id}">#1</a></div>
+            <div class="userinfo"><a class="username" href="member.php/1"><strong>{who}</strong></a><ul><li><a>View Profile</a></li></ul></div>
+            <div class="content"><blockquote class="postcontent restore">{body}</blockquote></div></li>"#
+        )
+    };
+    let page = [
+        r#"<!DOCTYPE html><html><body><ol id="posts">"#.to_string(),
+        v4(1, "ann", "Sad news today."),
+        v4(
+            2,
+            "bob",
+            r#"<div class="bbcode_container"><div class="bbcode_quote"><div class="bbcode_postedby">Originally Posted by <strong>ann</strong> <a href="showthread.php?p=1#post1">View Post</a></div><div class="message">Sad news today.</div></div></div>Indeed."#,
+        ),
+        "</ol></body></html>".to_string(),
+    ]
+    .concat();
+    let input = read_bytes("vb4.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+                c.when.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "1",
+                None,
+                Some("ann"),
+                "Sad news today.",
+                Some("2016-06-15T15:03:00")
+            ),
+            (
+                "2",
+                Some("1"),
+                Some("bob"),
+                "Indeed.",
+                Some("2016-06-15T15:03:00")
+            ),
+        ]
+    );
+    let v3 = r#"<!DOCTYPE html><html><body><div id="posts">
+        <table id="post10"><tr><td class="thead">2016-02-01, 02:21</td></tr><tr><td><a class="bigusername">ann</a></td>
+        <td><div id="post_message_10">Loving without being sexual.</div></td></tr></table>
+        <table id="post11"><tr><td class="thead">2016-02-01, 02:29</td></tr><tr><td><a class="bigusername">bob</a></td>
+        <td><div id="post_message_11"><div style="margin:20px"><div class="smallfont">Quote:</div><table><tr><td>
+        <div>Originally Posted by <strong>ann</strong> <a href="showthread.php?p=10#post10">View</a></div>
+        <div>Loving without being sexual.</div></td></tr></table></div>A loose reading.</div></td></tr></table>
+        </div></body></html>"#;
+    let input = read_bytes("vb3.html", v3.as_bytes(), &IngestOptions::default()).expect("reads");
+    let c = &input.comments[1];
+    assert_eq!(
+        (
+            c.id.as_str(),
+            c.parent_id.as_deref(),
+            c.text.as_str(),
+            c.by_quote
+        ),
+        ("11", Some("10"), "A loose reading.", true)
+    );
+    assert_eq!(c.when.as_deref(), Some("2016-02-01T02:29:00"));
+}
+
 #[test]
 fn generic_fallback_reads_an_unknown_forum_by_containment() {
     let input = read(&fixture("unknown-forum.html"));

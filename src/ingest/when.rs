@@ -285,14 +285,15 @@ impl Parts {
         Some(())
     }
 
-    /// `2018-04-24`, `24.04.2018`, `2018/04/24`; `04/24/2018` only where the day is over 12.
+    /// `2018-04-24`, `24.04.2018`, `2018/04/24`; `04/24/2018` and `06-15-2016` (vBulletin) only
+    /// where one of the first two numbers is over 12.
     fn numeric_date(&mut self, t: &str) -> Option<()> {
         let parts: Vec<&str> = t.split(['-', '.', '/']).filter(|s| !s.is_empty()).collect();
         let n: Vec<i32> = parts
             .iter()
             .map(|s| s.parse().ok())
             .collect::<Option<_>>()?;
-        let (y, m, d) = match (parts.as_slice(), n.as_slice(), t.contains('/')) {
+        let (y, m, d) = match (parts.as_slice(), n.as_slice(), !t.contains('.')) {
             ([y, _, _], &[yn, mn, dn], _) if y.len() == 4 => (yn, mn, dn),
             ([_, _, y], &[dn, mn, yn], false) if y.len() == 4 => (yn, mn, dn),
             ([_, _, y], &[a, b, yn], true) if y.len() == 4 => match (a > 12, b > 12) {
@@ -649,6 +650,11 @@ mod tests {
             assert_eq!(read(raw), None, "{raw}");
         }
         assert_eq!(read("04/24/2018").as_deref(), Some("2018-04-24"));
+        assert_eq!(
+            read("06-15-2016, 03:03 PM").as_deref(),
+            Some("2016-06-15T15:03:00")
+        );
+        assert_eq!(read("03-04-2016"), None);
         let singlefile = "Tue Apr 24 2018 14:00:00 GMT+0200";
         assert_eq!(read(singlefile).as_deref(), Some("2018-04-24T12:00:00Z"));
         assert_eq!(

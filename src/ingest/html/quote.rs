@@ -58,7 +58,15 @@ fn author(q: N<'_>) -> Option<String> {
     if let Some(name) = named.map(str::trim).filter(|n| !n.is_empty()) {
         return Some(name.to_string());
     }
-    let header = dom::line(dom::find(q, |_| false, is_header)?);
+    let header = header(q)?;
+    // "Originally posted by <strong>X</strong> View Post": the name is the bold part.
+    if let Some(bold) = dom::find(header, |_| false, |x| matches!(tag(x), "strong" | "b")) {
+        let name = dom::line(bold);
+        if !name.is_empty() && name.len() < 80 {
+            return Some(name);
+        }
+    }
+    let header = dom::line(header);
     let header = header
         .trim()
         .trim_end_matches(['↑', ' '])
@@ -126,6 +134,32 @@ pub(super) fn is_quote(n: N<'_>) -> bool {
         || has_class(n, "bbCodeQuote")
         || has_class(n, "quotecontent")
         || has_class(n, "bbc_standard_quote")
+        || has_class(n, "bbcode_container")
+        || is_vb3_quote(n)
+}
+
+/// vBulletin 3's quote: an unclassed `div` that opens with a `div.smallfont` "Quote:".
+fn is_vb3_quote(n: N<'_>) -> bool {
+    tag(n) == "div"
+        && n.children()
+            .find(|c| c.value().is_element())
+            .is_some_and(|c| has_class(c, "smallfont") && dom::line(c).starts_with("Quote"))
+}
+
+/// The part of a quote that says whose it is: a `cite`, a title or attribution line, or
+/// vBulletin's "Originally Posted by X" line.
+fn header(q: N<'_>) -> Option<N<'_>> {
+    dom::find(q, |_| false, is_header).or_else(|| {
+        dom::find(
+            q,
+            |_| false,
+            |x| {
+                tag(x) == "div"
+                    && dom::line(x).starts_with("Originally Posted by")
+                    && dom::line(x).len() < 120
+            },
+        )
+    })
 }
 
 /// The post a quote names, as the number the engine gives it: Discourse's `data-post="3"`,
@@ -143,16 +177,7 @@ pub(super) fn source(n: N<'_>) -> Option<String> {
         return Some(post.to_string());
     }
     // A header ("cite", ".attribution", ".title") whose link points at the quoted post.
-    let header = dom::find(
-        n,
-        |_| false,
-        |x| {
-            tag(x) == "cite"
-                || has_class(x, "title")
-                || has_class(x, "bbCodeBlock-title")
-                || has_class(x, "attribution")
-        },
-    )?;
+    let header = header(n)?;
     dom::walk(header, |_| false)
         .filter(|x| tag(*x) == "a")
         .find_map(|a| number_of(super::sites::fragment(attr(a, "href")?)?))

@@ -145,17 +145,46 @@ fn post(n: N<'_>, parent: Parent) -> Item {
         .map(str::to_string)
         .or_else(|| first_value(n, &["identifier"]))
         .or_else(|| {
+            [
+                "data-pid",
+                "data-node-id",
+                "data-post-id",
+                "data-comment-id",
+                "data-id",
+            ]
+            .iter()
+            .find_map(|a| super::sites::attr_str(n, a))
+        })
+        .or_else(|| {
             let position = first_value(n, &["position"])?;
             Some(position.trim_start_matches('#').to_string())
         });
     let mut item = Item::new(id, parent);
     item.anchor = id_attr(n).map(str::to_string);
+    // A linked author (`<a itemprop="author" href="/user/x">x</a>`) is its text, not its link.
+    // A person without a `name` property (vBulletin 5): the first link with text in it.
     item.author = props(n, "author")
         .into_iter()
         .find_map(|a| match attr(a, "itemscope") {
-            Some(_) => first_value(a, &["name", "alternateName"]),
-            None => value(a),
+            Some(_) => first_value(a, &["name", "alternateName"]).or_else(|| {
+                dom::walk(a, |_| false)
+                    .filter(|x| tag(*x) == "a")
+                    .map(dom::line)
+                    .find(|l| !l.is_empty())
+            }),
+            None if tag(a) == "meta" => value(a),
+            None => Some(dom::line(a)).filter(|l| !l.is_empty()),
         });
+    // A parent the markup states beside the post (NodeBB's `component="post/parent"` link).
+    if item.parent == Parent::Top {
+        let stated = dom::find(n, is_post, |x| attr(x, "component") == Some("post/parent"))
+            .and_then(|a| attr(a, "data-topid").or_else(|| attr(a, "href")?.rsplit('/').next()))
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if let Some(p) = stated {
+            item.parent = Parent::Id(p.to_string());
+        }
+    }
     item.time = first_value(
         n,
         &["dateCreated", "datePublished", "commentTime", "uploadDate"],
@@ -364,6 +393,33 @@ mod tests {
             ]
         );
         assert_eq!(e.items[1].author.as_deref(), Some("bob"));
+    }
+
+    /// NodeBB's layout: flat `Comment`s keyed by `data-pid`, a linked author, and the parent in
+    /// a `component="post/parent"` link.
+    #[test]
+    fn flat_posts_take_the_parent_their_markup_states() {
+        let page = r#"<ul component="topic">
+            <li component="post" data-pid="73812" itemscope itemtype="http://schema.org/Comment">
+              <a href="/user/ann" itemprop="author">ann</a><div component="post/content" itemprop="text">First.</div></li>
+            <li component="post" data-pid="73817" itemscope itemtype="http://schema.org/Comment">
+              <a href="/user/bob" itemprop="author">bob</a>
+              <a component="post/parent" data-topid="73812" href="/post/73812">@ann</a>
+              <div itemprop="text">Second.</div></li></ul>"#;
+        let e = read(page);
+        let got: Vec<(Option<&str>, &Parent, Option<&str>)> = e
+            .items
+            .iter()
+            .map(|i| (i.id.as_deref(), &i.parent, i.author.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("73812"), &Parent::Top, Some("ann")),
+                (Some("73817"), &Parent::Id("73812".to_string()), Some("bob")),
+            ]
+        );
+        assert_eq!(e.confidence, None, "a stated parent: not a flat list");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod livejournal;
 mod phpbb;
 mod reddit;
 mod slashdot;
+mod vbulletin;
 mod wordpress;
 mod xenforo;
 mod youtube;
@@ -35,9 +36,10 @@ pub(in crate::ingest) enum Engine {
     LiveJournal,
     PhpBb,
     XenForo,
+    VBulletin,
 }
 
-const ENGINES: [Engine; 9] = [
+const ENGINES: [Engine; 10] = [
     Engine::OldReddit,
     Engine::HackerNews,
     Engine::WordPress,
@@ -47,6 +49,7 @@ const ENGINES: [Engine; 9] = [
     Engine::LiveJournal,
     Engine::PhpBb,
     Engine::XenForo,
+    Engine::VBulletin,
 ];
 
 impl Engine {
@@ -67,6 +70,7 @@ impl Engine {
             Engine::LiveJournal => livejournal::is_thread(n),
             Engine::PhpBb => phpbb::is_post(n),
             Engine::XenForo => xenforo::is_message(n),
+            Engine::VBulletin => vbulletin::is_post(n),
         }
     }
 
@@ -82,6 +86,7 @@ impl Engine {
             Engine::LiveJournal => livejournal::extract(root),
             Engine::PhpBb => phpbb::extract(root),
             Engine::XenForo => xenforo::extract(root),
+            Engine::VBulletin => vbulletin::extract(root),
         }
     }
 }
