@@ -21,7 +21,9 @@ pub enum StanceTarget {
 
 /// Reads and threads the inputs.
 pub fn read_forest(paths: &[PathBuf], opts: &IngestOptions) -> Result<Forest, IngestError> {
-    Ok(thread::build(ingest::read_inputs(paths, opts)?))
+    let mut forest = thread::build(ingest::read_inputs(paths, opts)?);
+    forest.integrity.selectors = opts.selectors.as_ref().map(|s| s.flags());
+    Ok(forest)
 }
 
 /// The stance target text of each article (`None`: nothing to take a stance on).

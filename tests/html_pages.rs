@@ -508,6 +508,100 @@ fn vbulletin_pages_give_posts_and_quote_replies() {
     assert_eq!(c.when.as_deref(), Some("2016-02-01T02:29:00"));
 }
 
+/// Issue 36 item 3: the user says where the comments are. Containment gives replies unless a
+/// parent attribute is named; author, text and time come from their selectors; the selectors
+/// are recorded in the integrity report; a bad selector is refused at the start, naming its
+/// flag; a selector that matches nothing is a located warning with exit status 1.
+#[test]
+fn comment_selectors_point_at_the_comments() {
+    let page = r#"<!DOCTYPE html><html><body><section>
+        <div class="c" id="c1" data-up=""><b class="who">ann</b><i class="when" title="2020-01-02T03:04:05Z">Jan 2</i>
+          <p class="body">First.</p>
+          <div class="c" id="c2"><b class="who">bob</b><p class="body">Inside ann's.</p></div></div>
+        <div class="c" id="c3" data-up="c1"><b class="who">cy</b><p class="body">Names its parent.</p></div>
+        </section></body></html>"#;
+    let selectors = |parent_attr: Option<&str>| threadlens::ingest::Selectors {
+        comment: "div.c".into(),
+        author: Some(".who".into()),
+        text: Some(".body".into()),
+        time: Some(".when".into()),
+        id_attr: None,
+        parent_attr: parent_attr.map(Into::into),
+    };
+    let read_with = |s| {
+        let opts = IngestOptions {
+            selectors: Some(s),
+            ..IngestOptions::default()
+        };
+        read_bytes("s.html", page.as_bytes(), &opts).expect("reads")
+    };
+    let input = read_with(selectors(None));
+    let got: Vec<(&str, Option<&str>, Option<&str>, &str)> = input
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("c1", None, Some("ann"), "First."),
+            ("c2", Some("c1"), Some("bob"), "Inside ann's."),
+            ("c3", None, Some("cy"), "Names its parent."),
+        ]
+    );
+    assert_eq!(
+        input.comments[0].when.as_deref(),
+        Some("2020-01-02T03:04:05Z")
+    );
+    let input = read_with(selectors(Some("data-up")));
+    let parents: Vec<Option<&str>> = input
+        .comments
+        .iter()
+        .map(|c| c.parent_id.as_deref())
+        .collect();
+    assert_eq!(parents, [None, None, Some("c1")]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.html");
+    std::fs::write(&file, page).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_threadlens"))
+            .arg("threads")
+            .args(args)
+            .arg(&file)
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["--as", "csv", "--comment-selector", "div.c"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("comments found with: --comment-selector \"div.c\""),
+        "{err}"
+    );
+    let out = run(&["--comment-selector", "div["]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--comment-selector") && err.contains("is not a CSS selector"),
+        "{err}"
+    );
+    let out = run(&["--as", "csv", "--comment-selector", "div.none"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--comment-selector \"div.none\" matched no element"),
+        "{err}"
+    );
+}
+
 #[test]
 fn generic_fallback_reads_an_unknown_forum_by_containment() {
     let input = read(&fixture("unknown-forum.html"));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Ui;
-use crate::ingest::{ColumnOverrides, Format, IngestOptions};
+use crate::ingest::{ColumnOverrides, Format, IngestOptions, Selectors};
 use crate::pipeline::StanceTarget;
 use crate::score::encoder::{Backend, EncoderOptions, Precision};
 use crate::score::models::resolve_models_dir;
@@ -140,6 +140,40 @@ pub struct InputArgs {
     /// saved, they keep only their raw value (`time_raw`).
     #[arg(long, value_name = "TIME", value_parser = saved_at)]
     pub saved_at: Option<jiff::Timestamp>,
+    /// Saved HTML pages: a CSS selector for the comment elements, for a site no reader knows
+    /// (the page readers are then not used). A comment inside another replies to it.
+    #[arg(long, value_name = "CSS", value_parser = css)]
+    pub comment_selector: Option<String>,
+    /// With --comment-selector: the author's element inside each comment.
+    #[arg(long, value_name = "CSS", requires = "comment_selector", value_parser = css)]
+    pub author_selector: Option<String>,
+    /// With --comment-selector: the text's element inside each comment (default: the whole
+    /// comment less its author, time and replies).
+    #[arg(long, value_name = "CSS", requires = "comment_selector", value_parser = css)]
+    pub text_selector: Option<String>,
+    /// With --comment-selector: the time's element inside each comment (its `datetime` or
+    /// `title`, else its text).
+    #[arg(long, value_name = "CSS", requires = "comment_selector", value_parser = css)]
+    pub time_selector: Option<String>,
+    /// With --comment-selector: the attribute holding each comment's id (default: its `id`).
+    #[arg(long, value_name = "ATTR", requires = "comment_selector")]
+    pub id_attr: Option<String>,
+    /// With --comment-selector: the attribute holding the id of the comment it replies to
+    /// (default: the comment it sits inside).
+    #[arg(long, value_name = "ATTR", requires = "comment_selector")]
+    pub parent_attr: Option<String>,
+}
+
+/// A CSS selector that parses.
+fn css(raw: &str) -> Result<String, String> {
+    let probe = Selectors {
+        comment: raw.to_string(),
+        ..Selectors::default()
+    };
+    probe
+        .check()
+        .map(|()| raw.to_string())
+        .map_err(|e| e.replace("--comment-selector ", ""))
 }
 
 fn saved_at(raw: &str) -> Result<jiff::Timestamp, String> {
@@ -162,6 +196,14 @@ impl InputArgs {
                 thread: self.thread_col.clone(),
             },
             saved_at: self.saved_at,
+            selectors: self.comment_selector.as_ref().map(|comment| Selectors {
+                comment: comment.clone(),
+                author: self.author_selector.clone(),
+                text: self.text_selector.clone(),
+                time: self.time_selector.clone(),
+                id_attr: self.id_attr.clone(),
+                parent_attr: self.parent_attr.clone(),
+            }),
         }
     }
 }

@@ -85,7 +85,8 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         crate::report::outfile::refuse_input(path, &settings.inputs)?;
     }
     let input = ingest::read_inputs(&settings.inputs, &settings.ingest)?;
-    let forest = thread::build(input);
+    let mut forest = thread::build(input);
+    forest.integrity.selectors = settings.ingest.selectors.as_ref().map(|s| s.flags());
 
     match &settings.output {
         Some(path) => {

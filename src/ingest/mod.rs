@@ -93,6 +93,48 @@ pub struct ColumnOverrides {
     pub thread: Option<String>,
 }
 
+/// Where the comments of a saved page are, when the user says (`--comment-selector` etc.): CSS
+/// selectors for the comment elements and, inside each, its author, text and time; the
+/// attributes holding its id and its parent's id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Selectors {
+    pub comment: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_attr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_attr: Option<String>,
+}
+
+impl Selectors {
+    /// The flags that give these selectors, for repeating the run.
+    pub fn flags(&self) -> String {
+        let mut out = format!("--comment-selector {:?}", self.comment);
+        for (flag, v) in [
+            ("--author-selector", &self.author),
+            ("--text-selector", &self.text),
+            ("--time-selector", &self.time),
+            ("--id-attr", &self.id_attr),
+            ("--parent-attr", &self.parent_attr),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!(" {flag} {v:?}"));
+            }
+        }
+        out
+    }
+
+    /// Checks that every selector parses; the error names the flag.
+    pub fn check(&self) -> Result<(), String> {
+        html::check_selectors(self)
+    }
+}
+
 /// How inputs are read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestOptions {
@@ -101,6 +143,9 @@ pub struct IngestOptions {
     /// When the pages were saved (`--saved-at`): relative times ("8 hours ago") count back
     /// from it. A page that states its own saving moment uses its own.
     pub saved_at: Option<jiff::Timestamp>,
+    /// Where the comments of saved HTML pages are, when the user says; the page readers are
+    /// not used then.
+    pub selectors: Option<Selectors>,
 }
 
 /// Where a record came from: a file and a line (text formats) or a record number.
@@ -619,7 +664,7 @@ fn read_as(
             source,
         })?;
     match format {
-        Format::Page => page::read(&bytes, name, input),
+        Format::Page => page::read(&bytes, name, opts.selectors.as_ref(), input),
         Format::Reddit => reddit::read(&bytes, name, input),
         Format::HackerNews => hackernews::read(&bytes, name, input),
         Format::YouTube => youtube::read(&bytes, name, input),

@@ -9,9 +9,14 @@
 
 use super::{text, Article, Comment, IngestError, Input, Location};
 
-pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    file: &str,
+    selectors: Option<&super::Selectors>,
+    input: &mut Input,
+) -> Result<(), IngestError> {
     if is_html(bytes) {
-        return super::html::read(bytes, file, input);
+        return super::html::read(bytes, file, selectors, input);
     }
     let raw = text::utf8(bytes, file)?;
     let (article, comments) = parse_text(raw, file);

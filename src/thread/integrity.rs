@@ -42,6 +42,10 @@ pub struct Integrity {
     pub unresolved_replies: Vec<Unresolved>,
     pub missing_articles: Vec<MissingArticle>,
     pub duplicate_articles: Vec<DuplicateArticle>,
+    /// The selectors the user pointed at the comments with, as flags, so the run can be
+    /// repeated (`--comment-selector`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selectors: Option<String>,
 }
 
 /// How many edges (comments) were resolved each way.
@@ -187,6 +191,13 @@ impl Integrity {
             self.max_depth,
             self.rejected
         );
+        if let Some(flags) = &self.selectors {
+            let _ = writeln!(
+                out,
+                "{}comments found with: {flags}",
+                if md { "\n" } else { "" }
+            );
+        }
         let depths: Vec<String> = self
             .depth_histogram
             .iter()

@@ -25,6 +25,7 @@ mod dom;
 mod generic;
 mod pages;
 mod quote;
+mod selected;
 mod shallow;
 mod sites;
 mod structured;
@@ -145,15 +146,31 @@ pub(crate) fn shallow(html: &str) -> Cow<'_, str> {
     shallow::shallow(html)
 }
 
+/// Whether every selector the user gave parses (the error names the flag).
+pub(crate) fn check_selectors(s: &super::Selectors) -> Result<(), String> {
+    selected::parse(s).map(|_| ())
+}
+
 /// Reads a saved HTML page.
-pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    file: &str,
+    selectors: Option<&super::Selectors>,
+    input: &mut Input,
+) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
     let bounded = shallow::bounded(&html);
     let mut doc = Html::parse_document(&bounded);
     drop_templates(&mut doc);
     let key = page::article_key(file);
     let article = article::read(&doc, &html, &key);
-    let mut extract = comments(&doc);
+    let mut extract = match selectors {
+        Some(s) => {
+            let parsed = selected::parse(s).map_err(|why| IngestError::format(file, why))?;
+            Some(selected::extract(&doc, s, &parsed))
+        }
+        None => comments(&doc),
+    };
     if extract.is_none() && html.contains("<noscript") {
         // What the page shows without scripts: Discourse and other script-built forums put
         // their server-rendered posts (the crawler view) inside <noscript>, which a parser with
@@ -162,6 +179,17 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
         drop_templates(&mut plain);
         extract = comments(&plain);
         doc = plain;
+    }
+    if let (Some(s), Some(found)) = (selectors, &extract) {
+        if found.items.is_empty() {
+            input.articles.push(article);
+            input.rejects.push(Reject {
+                loc: Location::file(file),
+                reason: format!("no comments read: {} matched no element", s.flags()),
+                kind: RejectKind::EmptyFile,
+            });
+            return Ok(());
+        }
     }
     if let Some(mut extract) = extract {
         if pages::is_partial(&doc) {
@@ -189,7 +217,10 @@ pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), In
     input.rejects.push(Reject {
         loc: Location::file(file),
         reason: format!(
-            "no comments read: an HTML page with no comment section found; looked for {LOOKED_FOR}"
+            "no comments read: an HTML page with no comment section found; say where the \
+             comments are with --comment-selector CSS (and --author-selector, --text-selector, \
+             --time-selector; for example --comment-selector '.comment' --author-selector \
+             '.author'); looked for {LOOKED_FOR}"
         ),
         kind: RejectKind::EmptyFile,
     });
@@ -398,7 +429,7 @@ mod tests {
                     <meta property=\"og:description\" content=\"The lead.\"></head>\
                     <body><h1>A Title</h1><p>Some text of the article here.</p></body></html>";
         let mut input = Input::default();
-        read(page.as_bytes(), "dir/a.html", &mut input).expect("reads");
+        read(page.as_bytes(), "dir/a.html", None, &mut input).expect("reads");
         assert!(input.comments.is_empty());
         assert_eq!(input.articles[0].title.as_deref(), Some("A Title"));
         assert_eq!(input.articles[0].body.as_deref(), Some("The lead."));
