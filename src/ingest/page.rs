@@ -607,7 +607,7 @@ mod tests {
     fn small_page() {
         let page = "March 3, 2020\nBig News About Things Today\nThe first paragraph says a thing.\n\nRelated Headline Number One Here\n\nAll comments\n• alice\n  Hello there.\n\n  Second paragraph.\n• avatar\n  bobin reply toalice(Show commentHide comment)\n  alice, hi\n• Сomment\nShow new comments (0)\n";
         let mut input = Input::default();
-        read(page.as_bytes(), "dir/p.txt", &mut input).expect("reads");
+        read(page.as_bytes(), "dir/p.txt", None, &mut input).expect("reads");
         let a = &input.articles[0];
         assert_eq!(
             (a.key.as_str(), a.title.as_deref(), a.time.as_deref()),
