@@ -191,6 +191,23 @@ fn append(out: &mut Extract, more: Extract) {
     };
 }
 
+/// A flat forum's posts in page order, each read by `read`, all top-level until their quotes
+/// are linked (`quote::link`).
+pub(super) fn flat<'a>(
+    root: N<'a>,
+    is_post: impl Fn(N<'a>) -> bool,
+    read: impl Fn(N<'a>) -> super::Item,
+) -> Extract {
+    Extract {
+        items: root
+            .descendants()
+            .filter(|n| is_post(*n))
+            .map(read)
+            .collect(),
+        ..Extract::default()
+    }
+}
+
 /// The first number in `text` ("load more comments (3 replies)" → 3; "1,024" → 1024).
 pub(super) fn number_in(text: &str) -> Option<u64> {
     let start = text.find(|c: char| c.is_ascii_digit())?;

@@ -17,11 +17,7 @@ pub(super) fn is_post(n: N<'_>) -> bool {
 }
 
 pub(super) fn extract(root: N<'_>) -> Extract {
-    let mut out = Extract::default();
-    for n in root.descendants().filter(|n| is_post(*n)) {
-        out.items.push(post(n));
-    }
-    out
+    super::flat(root, is_post, post)
 }
 
 fn post(n: N<'_>) -> Item {

@@ -24,11 +24,7 @@ pub(super) fn is_message(n: N<'_>) -> bool {
 }
 
 pub(super) fn extract(root: N<'_>) -> Extract {
-    let mut out = Extract::default();
-    for n in root.descendants().filter(|n| is_message(*n)) {
-        out.items.push(message(n));
-    }
-    out
+    super::flat(root, is_message, message)
 }
 
 fn message(n: N<'_>) -> Item {
