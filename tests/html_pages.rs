@@ -602,6 +602,55 @@ fn comment_selectors_point_at_the_comments() {
     );
 }
 
+/// A self-made Stack Exchange question page in the 2016 markup: answers and the comments under
+/// each (a comment under an answer replies to it), the answerer from the last signature and
+/// the "answered" time, not the editor's.
+#[test]
+fn a_stack_exchange_page_gives_answers_and_their_comments() {
+    let page = r#"<!DOCTYPE html><html><body><div id="question" data-questionid="1"><div class="post-text">Q?</div></div>
+        <div id="answer-7" class="answer" data-answerid="7"><table><tr><td><div class="post-text">Use X.</div></td></tr>
+        <tr><td class="post-signature"><div class="user-action-time"><a href="/revisions">edited <span title="2014-08-17 21:57:23Z" class="relativetime">x</span></a></div>
+          <div class="user-details"><a href="/users/2">editor</a></div></td>
+          <td class="post-signature"><div class="user-action-time">answered <span title="2014-08-17 18:31:08Z" class="relativetime">y</span></div>
+          <div class="user-details"><a href="/users/1">ann</a></div></td></tr>
+        <tr><td><table><tr id="comment-9" class="comment"><td><span class="comment-copy">Thanks!</span> &ndash; <a class="comment-user">bob</a>
+          <span class="comment-date"><span title="2014-08-17 21:17:22Z" class="relativetime-clean">z</span></span></td></tr></table></td></tr></table></div>
+        </body></html>"#;
+    let input = read_bytes("so.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
+    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.parent_id.as_deref(),
+                c.author.as_deref(),
+                c.text.as_str(),
+                c.when.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "answer-7",
+                None,
+                Some("ann"),
+                "Use X.",
+                Some("2014-08-17T18:31:08Z")
+            ),
+            (
+                "comment-9",
+                Some("answer-7"),
+                Some("bob"),
+                "Thanks!",
+                Some("2014-08-17T21:17:22Z")
+            ),
+        ]
+    );
+}
+
 #[test]
 fn generic_fallback_reads_an_unknown_forum_by_containment() {
     let input = read(&fixture("unknown-forum.html"));

@@ -34,7 +34,8 @@ mod structured;
 const LOOKED_FOR: &str = "old Reddit (div.thing.comment), Hacker News (span.comhead rows), \
     WordPress (li.comment in ol.commentlist), Disqus (li.post in #post-list), Slashdot \
     (#commentlisting), YouTube (ytd-comment-renderer), LiveJournal (div.mdspost-thread), \
-    phpBB (div.post#pN), XenForo (article.message / li.message#post-N), \
+    phpBB (div.post#pN), XenForo (article.message / li.message#post-N), vBulletin \
+    (li.postcontainer / table#postN), Stack Exchange (div.answer), \
     schema.org Comment / DiscussionForumPosting / Answer posts as microdata or JSON-LD (also \
     inside <noscript>), repeated comment blocks with author, time and text, or a \"Comments\" heading followed by \
     bulleted names";
@@ -167,7 +168,7 @@ pub(crate) fn read(
     let mut extract = match selectors {
         Some(s) => {
             let parsed = selected::parse(s).map_err(|why| IngestError::format(file, why))?;
-            Some(selected::extract(&doc, s, &parsed))
+            Some(selected::extract(doc.tree.root(), s, &parsed))
         }
         None => comments(&doc),
     };

@@ -5,9 +5,9 @@
 //! another selected comment replies to it. What is nested inside a comment's own replies is
 //! never taken for its author, text or time.
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Selector};
 
-use super::dom::{self, attr, id_attr, N};
+use super::dom::{self, id_attr, N};
 use super::{quote, Extract, Item, Parent};
 use crate::ingest::Selectors;
 
@@ -32,12 +32,16 @@ pub(crate) fn parse(s: &Selectors) -> Result<Parsed, String> {
     })
 }
 
-pub(super) fn extract(doc: &Html, s: &Selectors, p: &Parsed) -> Extract {
-    let picked: std::collections::HashSet<ego_tree::NodeId> =
-        doc.select(&p.comment).map(|e| e.id()).collect();
+pub(super) fn extract(root: N<'_>, s: &Selectors, p: &Parsed) -> Extract {
+    let picked: std::collections::HashSet<ego_tree::NodeId> = root
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| p.comment.matches(e))
+        .map(|e| e.id())
+        .collect();
     let is_item = |n: N<'_>| picked.contains(&n.id());
     let mut out = Extract::default();
-    for (n, contained_in) in dom::nest(doc.tree.root(), is_item) {
+    for (n, contained_in) in dom::nest(root, is_item) {
         let id = s
             .id_attr
             .as_deref()
@@ -73,7 +77,6 @@ pub(super) fn extract(doc: &Html, s: &Selectors, p: &Parsed) -> Extract {
                         || Some(x.id()) == time.map(|t| t.id())))
         };
         item.text = dom::render(body, skip);
-        let _ = attr;
         out.items.push(item);
     }
     out

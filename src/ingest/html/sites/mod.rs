@@ -19,6 +19,7 @@ mod livejournal;
 mod phpbb;
 mod reddit;
 mod slashdot;
+mod stackexchange;
 mod vbulletin;
 mod wordpress;
 mod xenforo;
@@ -37,9 +38,10 @@ pub(in crate::ingest) enum Engine {
     PhpBb,
     XenForo,
     VBulletin,
+    StackExchange,
 }
 
-const ENGINES: [Engine; 10] = [
+const ENGINES: [Engine; 11] = [
     Engine::OldReddit,
     Engine::HackerNews,
     Engine::WordPress,
@@ -50,6 +52,7 @@ const ENGINES: [Engine; 10] = [
     Engine::PhpBb,
     Engine::XenForo,
     Engine::VBulletin,
+    Engine::StackExchange,
 ];
 
 impl Engine {
@@ -71,6 +74,7 @@ impl Engine {
             Engine::PhpBb => phpbb::is_post(n),
             Engine::XenForo => xenforo::is_message(n),
             Engine::VBulletin => vbulletin::is_post(n),
+            Engine::StackExchange => stackexchange::is_answer(n),
         }
     }
 
@@ -87,6 +91,7 @@ impl Engine {
             Engine::PhpBb => phpbb::extract(root),
             Engine::XenForo => xenforo::extract(root),
             Engine::VBulletin => vbulletin::extract(root),
+            Engine::StackExchange => stackexchange::extract(root),
         }
     }
 }
