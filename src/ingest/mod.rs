@@ -429,6 +429,15 @@ impl Input {
         });
     }
 
+    /// Notes a page that gave no comments, with why: reported like an empty file.
+    pub(crate) fn empty_page(&mut self, file: &str, reason: String) {
+        self.rejects.push(Reject {
+            loc: Location::file(file),
+            reason,
+            kind: RejectKind::EmptyFile,
+        });
+    }
+
     /// Notes an input file with nothing in it (`size` bytes of whitespace).
     fn empty_file(&mut self, file: &str, size: usize) {
         let reason = match size {

@@ -15,10 +15,7 @@ use std::borrow::Cow;
 
 use scraper::Html;
 
-use super::{
-    page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource, Reject,
-    RejectKind,
-};
+use super::{page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource};
 
 mod article;
 mod dom;
@@ -160,11 +157,47 @@ pub(crate) fn read(
     input: &mut Input,
 ) -> Result<(), IngestError> {
     let html = decode(bytes, file)?;
-    let bounded = shallow::bounded(&html);
+    let key = page::article_key(file);
+    let (doc, article, extract) = parse(&html, file, &key, selectors)?;
+    match extract {
+        Some(found) if found.items.is_empty() && selectors.is_some() => {
+            let flags = selectors.map(|s| s.flags()).unwrap_or_default();
+            input.articles.push(article);
+            input.empty_page(
+                file,
+                format!("no comments read: {flags} matched no element"),
+            );
+        }
+        Some(mut found) => {
+            if pages::is_partial(&doc) {
+                found.stubs.push(Stub {
+                    parent: Parent::Top,
+                    missing: 0,
+                    child_ids: Vec::new(),
+                });
+                found.paginated = true;
+            }
+            let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+            input.articles.push(article);
+            add(found, file, &key, base.as_ref(), input);
+        }
+        None => text_layout(&doc, article, file, input),
+    }
+    Ok(())
+}
+
+/// The page parsed, its article, and its comments: where the selectors say, else by the
+/// readers; a page whose posts are all inside `<noscript>` is parsed again with scripts off.
+fn parse(
+    html: &str,
+    file: &str,
+    key: &str,
+    selectors: Option<&super::Selectors>,
+) -> Result<(Html, super::Article, Option<Extract>), IngestError> {
+    let bounded = shallow::bounded(html);
     let mut doc = Html::parse_document(&bounded);
     drop_templates(&mut doc);
-    let key = page::article_key(file);
-    let article = article::read(&doc, &html, &key);
+    let article = article::read(&doc, html, key);
     let mut extract = match selectors {
         Some(s) => {
             let parsed = selected::parse(s).map_err(|why| IngestError::format(file, why))?;
@@ -181,51 +214,29 @@ pub(crate) fn read(
         extract = comments(&plain);
         doc = plain;
     }
-    if let (Some(s), Some(found)) = (selectors, &extract) {
-        if found.items.is_empty() {
-            input.articles.push(article);
-            input.rejects.push(Reject {
-                loc: Location::file(file),
-                reason: format!("no comments read: {} matched no element", s.flags()),
-                kind: RejectKind::EmptyFile,
-            });
-            return Ok(());
-        }
-    }
-    if let Some(mut extract) = extract {
-        if pages::is_partial(&doc) {
-            extract.stubs.push(Stub {
-                parent: Parent::Top,
-                missing: 0,
-                child_ids: Vec::new(),
-            });
-            extract.paginated = true;
-        }
-        let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-        input.articles.push(article);
-        add(extract, file, &key, base.as_ref(), input);
-        return Ok(());
-    }
-    // The text layout of scraped pages: "All comments" and bulleted names.
+    Ok((doc, article, extract))
+}
+
+/// The text layout of scraped pages ("All comments" and bulleted names), the last resort;
+/// a page without it is reported like an empty file, saying what was looked for.
+fn text_layout(doc: &Html, article: super::Article, file: &str, input: &mut Input) {
     let text = dom::render(doc.tree.root(), |_| false);
     let (text_article, comments) = page::parse_text(&text, file);
     if !comments.is_empty() {
         input.articles.push(text_article);
         input.comments.extend(comments);
-        return Ok(());
+        return;
     }
     input.articles.push(article);
-    input.rejects.push(Reject {
-        loc: Location::file(file),
-        reason: format!(
+    input.empty_page(
+        file,
+        format!(
             "no comments read: an HTML page with no comment section found; say where the \
              comments are with --comment-selector CSS (and --author-selector, --text-selector, \
              --time-selector; for example --comment-selector '.comment' --author-selector \
              '.author'); looked for {LOOKED_FOR}"
         ),
-        kind: RejectKind::EmptyFile,
-    });
-    Ok(())
+    );
 }
 
 /// The comments of a parsed page: a known engine's, else those it states as data, else the
@@ -413,6 +424,7 @@ fn windows_1252(b: u8) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::RejectKind;
 
     #[test]
     fn latin1_pages_are_decoded_by_their_meta_charset() {

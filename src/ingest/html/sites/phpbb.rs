@@ -2,7 +2,7 @@
 //! author and date in `p.author` ("by X » date", or a `<time datetime>` from 3.2 on), the text
 //! in `div.content`, the signature and the profile box beside it. A theme's "Message / Author"
 //! header row has the class but no post id, so it is not a post. phpBB is flat: a post replies
-//! to the one it quotes where the quote links to it (`forum::quote`).
+//! to the one it quotes where the quote links to it (`quote::link`).
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
 use super::super::{quote, Extract, Item, Parent};
