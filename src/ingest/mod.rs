@@ -673,7 +673,10 @@ fn read_as(
             source,
         })?;
     match format {
-        Format::Page => page::read(&bytes, name, opts.selectors.as_ref(), input),
+        Format::Page if page::is_html(&bytes) => {
+            html::read(&bytes, name, opts.selectors.as_ref(), input)
+        }
+        Format::Page => page::read(&bytes, name, input),
         Format::Reddit => reddit::read(&bytes, name, input),
         Format::HackerNews => hackernews::read(&bytes, name, input),
         Format::YouTube => youtube::read(&bytes, name, input),

@@ -9,15 +9,9 @@
 
 use super::{text, Article, Comment, IngestError, Input, Location};
 
-pub(crate) fn read(
-    bytes: &[u8],
-    file: &str,
-    selectors: Option<&super::Selectors>,
-    input: &mut Input,
-) -> Result<(), IngestError> {
-    if is_html(bytes) {
-        return super::html::read(bytes, file, selectors, input);
-    }
+/// Reads a page in the text layout (an HTML page goes to `html::read` instead, chosen by
+/// `ingest`, so the two readers do not import each other).
+pub(crate) fn read(bytes: &[u8], file: &str, input: &mut Input) -> Result<(), IngestError> {
     let raw = text::utf8(bytes, file)?;
     let (article, comments) = parse_text(raw, file);
     if article.title.is_some() || article.body.is_some() || !comments.is_empty() {
@@ -29,7 +23,7 @@ pub(crate) fn read(
 
 /// Markup rather than text: the first character that is not whitespace (after a byte-order
 /// mark) opens a tag.
-fn is_html(bytes: &[u8]) -> bool {
+pub(crate) fn is_html(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
@@ -607,7 +601,7 @@ mod tests {
     fn small_page() {
         let page = "March 3, 2020\nBig News About Things Today\nThe first paragraph says a thing.\n\nRelated Headline Number One Here\n\nAll comments\n• alice\n  Hello there.\n\n  Second paragraph.\n• avatar\n  bobin reply toalice(Show commentHide comment)\n  alice, hi\n• Сomment\nShow new comments (0)\n";
         let mut input = Input::default();
-        read(page.as_bytes(), "dir/p.txt", None, &mut input).expect("reads");
+        read(page.as_bytes(), "dir/p.txt", &mut input).expect("reads");
         let a = &input.articles[0];
         assert_eq!(
             (a.key.as_str(), a.title.as_deref(), a.time.as_deref()),
