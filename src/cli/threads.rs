@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::cli::common::InputArgs;
 use crate::cli::{Outcome, Ui};
-use crate::ingest::{self, IngestOptions, RejectKind};
+use crate::ingest::{IngestOptions, RejectKind};
 use crate::thread::{self, OutputFormat};
 
 /// How many rejected records are listed on stderr (all of them are counted, and all are in the
@@ -84,9 +84,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         crate::report::outfile::check_file(path)?;
         crate::report::outfile::refuse_input(path, &settings.inputs)?;
     }
-    let input = ingest::read_inputs(&settings.inputs, &settings.ingest)?;
-    let mut forest = thread::build(input);
-    forest.integrity.selectors = settings.ingest.selectors.as_ref().map(|s| s.flags());
+    let forest = crate::pipeline::read_forest(&settings.inputs, &settings.ingest)?;
 
     match &settings.output {
         Some(path) => {

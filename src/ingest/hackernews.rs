@@ -92,10 +92,7 @@ fn item(value: &Value, loc: Location, input: &mut Input) {
                 .or_else(|| json::time(value, "created_at"))
                 .map(Into::into),
             thread_key: story.map(Into::into),
-            permalink: id
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| format!("https://news.ycombinator.com/item?id={id}").into()),
+            permalink: super::link::hacker_news(&id).map(Into::into),
             deleted: json::flag(value, "deleted"),
             // Dead items were killed by moderators or user flags: the closest thing to spam.
             spam: json::flag(value, "dead"),

@@ -259,8 +259,7 @@ impl Walker<'_> {
 /// form Reddit answers for any comment, `/comments/POST/_/ID/`.
 fn permalink(data: &Value, post: Option<&str>, id: &str) -> Option<String> {
     match json::string(data, "permalink") {
-        Some(p) if p.starts_with('/') => Some(format!("https://www.reddit.com{p}")),
-        Some(p) if p.starts_with("http") => Some(p),
+        Some(p) if p.starts_with('/') || p.starts_with("http") => Some(super::link::reddit(&p)),
         _ => Some(format!("https://www.reddit.com/comments/{}/_/{id}/", post?)),
     }
 }

@@ -423,7 +423,7 @@ fn row(
         thread_key: thread_key.map(Into::into),
         // Reddit tables give `/r/…/comments/…` paths.
         permalink: get(cols.permalink)?.map(|p| match p.starts_with("/r/") {
-            true => format!("https://www.reddit.com{p}").into(),
+            true => super::link::reddit(p).into(),
             false => p.into(),
         }),
         parent_known: cols.parent.is_some(),

@@ -16,34 +16,39 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
-use super::{Article, Comment, Short};
+use std::collections::HashMap;
+
+use super::{Article, Comment};
 
 /// Gives every comment a file just gave, and that has a raw time but no `when` yet, its ISO
 /// time: anchored to `--saved-at`, else to the saving moment its article states, with the
 /// year of either (or of the article's own time) for year-less dates.
 pub(super) fn fill(comments: &mut [Comment], articles: &[Article], saved_at: Option<Timestamp>) {
-    let anchor_of = |key: Option<&str>| {
-        let article = articles.iter().find(|a| Some(a.key.as_str()) == key);
-        let saved = saved_at.or_else(|| article?.saved_at.as_deref().and_then(moment));
-        let year = saved
-            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year())
-            .or_else(|| year_of(article?.time.as_deref()?));
-        Anchor { saved, year }
+    // Each article's anchor, once (the first article of a key, as `merge_articles` keeps).
+    let mut anchors: HashMap<&str, Anchor> = HashMap::new();
+    for a in articles {
+        anchors.entry(a.key.as_str()).or_insert_with(|| {
+            let saved = saved_at.or_else(|| a.saved_at.as_deref().and_then(moment));
+            let year = saved
+                .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year())
+                .or_else(|| year_of(a.time.as_deref()?));
+            Anchor { saved, year }
+        });
+    }
+    let unanchored = Anchor {
+        saved: saved_at,
+        year: saved_at.map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year()),
     };
-    let mut last: Option<(Option<Short>, Anchor)> = None;
     for c in comments.iter_mut().filter(|c| c.when.is_none()) {
         let Some(raw) = c.time.as_deref() else {
             continue;
         };
-        let anchor = match &last {
-            Some((key, anchor)) if *key == c.thread_key => *anchor,
-            _ => {
-                let anchor = anchor_of(c.thread_key.as_deref());
-                last = Some((c.thread_key.clone(), anchor));
-                anchor
-            }
-        };
-        c.when = iso(raw, &anchor, false).map(Into::into);
+        let anchor = c
+            .thread_key
+            .as_deref()
+            .and_then(|k| anchors.get(k))
+            .unwrap_or(&unanchored);
+        c.when = iso(raw, anchor, false).map(Into::into);
     }
 }
 

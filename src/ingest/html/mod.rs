@@ -126,8 +126,6 @@ pub(super) struct Extract {
     pub rejects: Vec<(usize, String)>,
     /// How sure the extractor is of the parents, when less than a known engine (generic).
     pub confidence: Option<f32>,
-    /// The page is one page of a longer topic: its thread-level stub is pagination.
-    pub paginated: bool,
 }
 
 impl Extract {
@@ -168,18 +166,20 @@ pub(crate) fn read(
                 format!("no comments read: {flags} matched no element"),
             );
         }
-        Some(mut found) => {
-            if pages::is_partial(&doc) {
-                found.stubs.push(Stub {
-                    parent: Parent::Top,
-                    missing: 0,
-                    child_ids: Vec::new(),
-                });
-                found.paginated = true;
-            }
+        Some(found) => {
             let base = article.url.as_deref().and_then(|u| url::Url::parse(u).ok());
             input.articles.push(article);
             add(found, file, &key, base.as_ref(), input);
+            if pages::is_partial(&doc) {
+                input.partials.push(Partial {
+                    loc: Location::file(file),
+                    source: PartialSource::Pagination,
+                    thread_key: Some(key.clone()),
+                    parent_id: None,
+                    declared_missing: 0,
+                    child_ids: Vec::new(),
+                });
+            }
         }
         None => text_layout(&doc, article, file, input),
     }
@@ -334,15 +334,10 @@ fn add(mut extract: Extract, file: &str, key: &str, base: Option<&url::Url>, inp
             ..Comment::default()
         });
     }
-    let last = extract.stubs.len().wrapping_sub(1);
-    for (n, stub) in extract.stubs.into_iter().enumerate() {
+    for stub in extract.stubs {
         input.partials.push(Partial {
             loc: Location::file(file),
-            source: if extract.paginated && n == last {
-                PartialSource::Pagination
-            } else {
-                PartialSource::PageMore
-            },
+            source: PartialSource::PageMore,
             thread_key: Some(key.to_string()),
             parent_id: parent_id(&stub.parent),
             declared_missing: stub.missing,

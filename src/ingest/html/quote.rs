@@ -6,6 +6,8 @@
 //! `data-source="post: N"`, a "X wrote:" header linking to `#pN` / `#postN` / `#msgN`), the
 //! quoting post becomes a reply to it.
 
+use std::collections::HashMap;
+
 use super::dom::{self, attr, has_class, tag, N};
 use super::{Item, Parent};
 
@@ -91,8 +93,9 @@ fn author(q: N<'_>) -> Option<String> {
 /// whose text holds the quote's first words. A quote that names only an author leaves it to
 /// the thread builder's by-name rule (`Comment::reply_to`).
 pub(super) fn link(items: &mut [Item]) {
-    // Each post by the number in its id, else in its element id.
-    let mut numbered: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    // Each post by the number in its id, else in its element id; each author's posts in order.
+    let mut numbered: HashMap<&str, usize> = HashMap::new();
+    let mut by_author: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         for key in [item.id.as_deref(), item.anchor.as_deref()]
             .into_iter()
@@ -102,20 +105,22 @@ pub(super) fn link(items: &mut [Item]) {
                 numbered.entry(n).or_insert(i);
             }
         }
+        if let Some(a) = item.author.as_deref() {
+            by_author.entry(a).or_default().push(i);
+        }
     }
-    let anchors = numbered;
     let found: Vec<(usize, Parent)> = items
         .iter()
         .enumerate()
         .filter(|(_, item)| item.parent == Parent::Top)
         .filter_map(|(i, item)| {
             let parent = match item.quotes_post.as_deref() {
-                Some(p) => match anchors.get(p) {
+                Some(p) => match numbered.get(p) {
                     Some(&j) if j < i => Some(Parent::Index(j)),
                     Some(_) => None,
                     None => Some(Parent::Id(p.to_string())),
                 },
-                None => by_text(items, i).map(Parent::Index),
+                None => by_text(items, i, &by_author).map(Parent::Index),
             };
             parent.map(|p| (i, p))
         })
@@ -195,15 +200,24 @@ fn number_of(id: &str) -> Option<&str> {
     is_number(digits).then_some(digits)
 }
 
+/// How many of the quoted author's earlier posts are compared with a quote, newest first: a
+/// page of one prolific author cannot make the linking quadratic.
+const CANDIDATES: usize = 50;
+
 /// The latest post before `i` by the author `i` quotes whose text holds the quote's head.
-fn by_text(items: &[Item], i: usize) -> Option<usize> {
+fn by_text(items: &[Item], i: usize, by_author: &HashMap<&str, Vec<usize>>) -> Option<usize> {
     let (who, head) = (
         items[i].quotes_author.as_deref()?,
         items[i].quote_head.as_deref()?,
     );
-    (0..i).rev().find(|&j| {
-        items[j].author.as_deref() == Some(who) && words(&items[j].text, usize::MAX).contains(head)
-    })
+    let theirs = by_author.get(who)?;
+    let before = theirs.partition_point(|&j| j < i);
+    theirs[..before]
+        .iter()
+        .rev()
+        .take(CANDIDATES)
+        .copied()
+        .find(|&j| words(&items[j].text, usize::MAX).contains(head))
 }
 
 fn is_number(s: &str) -> bool {

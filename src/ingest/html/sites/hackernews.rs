@@ -81,8 +81,7 @@ fn comment(head: N<'_>) -> Option<(Item, u32)> {
     item.permalink = item
         .id
         .as_deref()
-        .filter(|i| i.bytes().all(|b| b.is_ascii_digit()))
-        .map(|i| format!("https://news.ycombinator.com/item?id={i}"));
+        .and_then(crate::ingest::link::hacker_news);
     let user = dom::find(
         head,
         |_| false,

@@ -47,10 +47,7 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
         .or_else(|| dom::id_attr(n).map(|i| i.strip_prefix("thing_t1_").unwrap_or(i).to_string()));
     let mut item = Item::new(id, parent);
     let own = |x: N<'_>| is_thing(x) || has_class(x, "child");
-    item.permalink = attr_str(n, "data-permalink").map(|p| match p.starts_with('/') {
-        true => format!("https://www.reddit.com{p}"),
-        false => p,
-    });
+    item.permalink = attr_str(n, "data-permalink").map(|p| crate::ingest::link::reddit(&p));
     item.author = attr_str(n, "data-author")
         .or_else(|| dom::find(n, own, |x| has_class(x, "author")).map(|a| dom::own_line(a, own)));
     item.time = dom::find(n, own, |x| {
