@@ -50,9 +50,8 @@ fn main() -> anyhow::Result<()> {
 
     let mut tox = comment_sets::toxicity_comments(&data)?;
     tox.extend(datasets::toxicity_train(&data)?);
-    let mut w = std::io::BufWriter::new(std::fs::File::create(
-        out.join("stage1_val_sources.jsonl"),
-    )?);
+    let mut w =
+        std::io::BufWriter::new(std::fs::File::create(out.join("stage1_val_sources.jsonl"))?);
     let mut seen = HashSet::new();
     for e in &tox {
         let key = datasets::normalize(&e.text);
@@ -61,7 +60,11 @@ fn main() -> anyhow::Result<()> {
             continue;
         }
         if seen.insert((e.source, key)) {
-            writeln!(w, "{}", json!({"text": e.text, "source": e.source, "toxicity": label}))?;
+            writeln!(
+                w,
+                "{}",
+                json!({"text": e.text, "source": e.source, "toxicity": label})
+            )?;
         }
     }
     w.flush()?;
@@ -72,7 +75,8 @@ fn main() -> anyhow::Result<()> {
         if p.task != PairTask::Article {
             continue;
         }
-        let line = json!({"target": p.first, "text": p.second, "label": p.label, "source": p.source});
+        let line =
+            json!({"target": p.first, "text": p.second, "label": p.label, "source": p.source});
         match p.split {
             datasets::Split::Train => writeln!(train, "{line}")?,
             datasets::Split::Validation => writeln!(val, "{line}")?,

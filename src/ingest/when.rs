@@ -164,13 +164,20 @@ fn epoch(raw: &str) -> Option<Timestamp> {
     }
 }
 
-/// "8 hours ago", "a minute ago", "1 week ago", "2y ago", "just now", against the saved moment.
+/// "8 hours ago", "a minute ago", "1 week ago", "2y ago", "just now", and German's "vor 8
+/// Stunden", "vor einem Tag", "gerade eben", against the saved moment.
 fn relative(raw: &str, anchor: &Anchor) -> Option<String> {
     let lower = raw.to_lowercase();
-    if lower == "just now" || lower == "now" {
+    if matches!(
+        lower.as_str(),
+        "just now" | "now" | "gerade eben" | "soeben"
+    ) {
         return anchor.saved.map(stamp);
     }
-    let body = lower.strip_suffix("ago")?.trim_end();
+    let (body, german) = match lower.strip_suffix("ago") {
+        Some(body) => (body.trim_end(), false),
+        None => (lower.strip_prefix("vor ")?.trim_start(), true),
+    };
     let (count, unit) = match body.split_once(' ') {
         Some((n, unit)) => (n, unit.trim()),
         None => {
@@ -179,15 +186,19 @@ fn relative(raw: &str, anchor: &Anchor) -> Option<String> {
         }
     };
     let n: i64 = match count {
-        "a" | "an" | "one" => 1,
+        "a" | "an" | "one" | "ein" | "eine" | "einer" | "einem" => 1,
         n => n.parse().ok().filter(|n| (0..100_000).contains(n))?,
     };
     let saved = anchor.saved?;
     // "hours", "hr.", "mins", "s": the unit without its plural or its abbreviating dot.
     let unit = unit.trim_end_matches('.');
-    let unit = match unit.strip_suffix('s') {
-        Some(one) if !one.is_empty() => one,
-        _ => unit,
+    let unit = if german {
+        german_unit(unit)?
+    } else {
+        match unit.strip_suffix('s') {
+            Some(one) if !one.is_empty() => one,
+            _ => unit,
+        }
     };
     let back = |d: SignedDuration| saved.checked_sub(d).ok();
     let day = saved.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -210,6 +221,28 @@ fn relative(raw: &str, anchor: &Anchor) -> Option<String> {
         "year" | "yr" | "y" => day.checked_sub(n.years()).ok()?.year().to_string(),
         _ => return None,
     })
+}
+
+/// A German time unit, any case ending ("Stunden", "Tagen", "Min."), as its English name.
+fn german_unit(unit: &str) -> Option<&'static str> {
+    const UNITS: [(&str, &str); 7] = [
+        ("sek", "second"),
+        ("min", "minute"),
+        ("std", "hour"),
+        ("tag", "day"),
+        ("woche", "week"),
+        ("monat", "month"),
+        ("jahr", "year"),
+    ];
+    let unit = if unit.starts_with("stunde") {
+        "std"
+    } else {
+        unit
+    };
+    UNITS
+        .iter()
+        .find(|(de, _)| unit.starts_with(de))
+        .map(|(_, en)| *en)
 }
 
 /// A date (and time) written with words and numbers: the month by name in English, German,
@@ -612,6 +645,16 @@ mod tests {
             iso("30s ago", &a, false).as_deref(),
             Some("2018-04-24T11:59:30Z")
         );
+        assert_eq!(
+            iso("vor 8 Stunden", &a, false).as_deref(),
+            iso("8 hours ago", &a, false).as_deref()
+        );
+        assert_eq!(
+            iso("vor einem Tag", &a, false).as_deref(),
+            iso("1 day ago", &a, false).as_deref()
+        );
+        assert_eq!(iso("vor 2 Monaten", &a, false).as_deref(), Some("2018-02"));
+        assert_eq!(iso("vor 5 Min.", &a, false), iso("5 mins ago", &a, false));
         assert_eq!(read("8 hours ago"), None, "no saved moment, no time");
     }
 

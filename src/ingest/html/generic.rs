@@ -205,27 +205,14 @@ fn levels(indents: &[Option<u32>]) -> Option<Vec<u32>> {
 /// parts whose class names say what they are.
 fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item {
     let own = |x: N<'a>| is_item(x);
-    let class_has = |x: N<'_>, words: &[&str]| {
-        let class = attr(x, "class").unwrap_or("").to_ascii_lowercase();
-        words.iter().any(|w| class.contains(w))
-    };
     let id = id_attr(n).map(str::to_string).or_else(|| {
         ["data-comment-id", "data-post-id", "data-id", "data-cid"]
             .iter()
             .find_map(|a| super::sites::attr_str(n, a))
     });
     let mut item = Item::new(id, parent);
-    let author = dom::find(n, own, |x| {
-        attr(x, "itemprop") == Some("author")
-            || attr(x, "rel").is_some_and(|r| r.contains("author"))
-            || class_has(
-                x,
-                &["author", "username", "user-name", "user-link", "byline"],
-            )
-    });
-    item.author = author
-        .map(|a| dom::own_line(a, own))
-        .filter(|a| !a.is_empty());
+    let (author, name) = author(n, own);
+    item.author = name;
     let time = dom::find(n, own, |x| tag(x) == "time")
         .or_else(|| dom::find(n, own, |x| class_has(x, &["date", "time"])));
     item.time = time.map(|t| super::sites::attr_str(t, "datetime").unwrap_or_else(|| dom::line(t)));
@@ -244,10 +231,7 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
             })
         })
         .and_then(|a| super::sites::attr_str(a, "href"));
-    let body = dom::find(n, own, |x| {
-        attr(x, "itemprop") == Some("text")
-            || class_has(x, &["body", "content", "text", "message", "cooked"])
-    });
+    let body = body(n, own, author);
     if let Some(b) = body {
         super::quote::take(&mut item, b);
     }
@@ -260,4 +244,73 @@ fn block<'a>(n: N<'a>, parent: Parent, is_item: &dyn Fn(N<'a>) -> bool) -> Item 
     };
     item.text = dom::render(body.unwrap_or(n), skip);
     item
+}
+
+/// Whether `x`'s class names hold any of `words` (lower case).
+fn class_has(x: N<'_>, words: &[&str]) -> bool {
+    let class = attr(x, "class").unwrap_or("").to_ascii_lowercase();
+    words.iter().any(|w| class.contains(w))
+}
+
+/// The author part of a comment block and the name in it: the first part marked as the
+/// author (`itemprop=author`, `rel=author`, or a class such as `author`, `username`,
+/// `comment-user`) that shows a name. Where the part holds a link with text, the name is that
+/// link's (HuffPost's author box also holds a rank, a bio and "830 Fans"); a part with no text
+/// (an avatar link) is passed over.
+fn author<'a>(n: N<'a>, own: impl Fn(N<'a>) -> bool + Copy) -> (Option<N<'a>>, Option<String>) {
+    let marked = |x: N<'_>| {
+        attr(x, "itemprop") == Some("author")
+            || attr(x, "rel").is_some_and(|r| r.contains("author"))
+            || class_has(
+                x,
+                &[
+                    "author",
+                    "username",
+                    "user-name",
+                    "user-link",
+                    "byline",
+                    "commenter",
+                    "-user",
+                    "_user",
+                ],
+            )
+    };
+    for part in dom::walk(n, own)
+        .filter(|&x| x.id() != n.id() && marked(x))
+        .take(CANDIDATES)
+    {
+        let link = dom::find(part, own, |x| tag(x) == "a" && !dom::line(x).is_empty())
+            .filter(|_| tag(part) != "a");
+        let name = link.map_or_else(|| dom::own_line(part, own), dom::line);
+        if !name.is_empty() && name.chars().count() <= 80 {
+            return (Some(part), Some(name));
+        }
+    }
+    (None, None)
+}
+
+/// At most this many marked parts of one block are weighed as its author or text (a hostile
+/// page's thousands of nested "content" elements cost a bounded number of renderings).
+const CANDIDATES: usize = 16;
+
+/// The text part of a comment block: of the parts marked as its text (`itemprop=text`, or a
+/// class naming a body, content, text, message or msg) that do not hold the author, the one
+/// with the most text, so a wrapper around the whole comment or a "text" of the page's chrome
+/// (HuffPost's `badges_opt_out_text`) is not taken for it.
+fn body<'a>(n: N<'a>, own: impl Fn(N<'a>) -> bool + Copy, author: Option<N<'a>>) -> Option<N<'a>> {
+    let marked = |x: N<'_>| {
+        attr(x, "itemprop") == Some("text")
+            || class_has(x, &["body", "content", "text", "message", "cooked", "msg"])
+                && !class_has(x, &["badge", "opt_out", "opt-out", "teaser", "bio"])
+    };
+    let holds_author = |x: N<'a>| author.is_some_and(|a| a.ancestors().any(|p| p.id() == x.id()));
+    dom::walk(n, own)
+        .filter(|&x| x.id() != n.id() && marked(x) && !holds_author(x))
+        .take(CANDIDATES)
+        .map(|x| (dom::render(x, own).len(), x))
+        .fold(None, |best: Option<(usize, N<'a>)>, (len, x)| match best {
+            Some((b, _)) if b >= len => best,
+            _ => Some((len, x)),
+        })
+        .map(|(_, x)| x)
 }

@@ -6,7 +6,7 @@
 //! `data-source="post: N"`, a "X wrote:" header linking to `#pN` / `#postN` / `#msgN`), the
 //! quoting post becomes a reply to it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::dom::{self, attr, has_class, tag, N};
 use super::{Item, Parent};
@@ -90,8 +90,11 @@ fn author(q: N<'_>) -> Option<String> {
 /// A top-level post that quotes an earlier post becomes a reply to it: the post the quote
 /// names (by its number, which is its id, when it is not on the page: an earlier page of the
 /// topic, reported as a missing parent), else the latest earlier post of the quoted author
-/// whose text holds the quote's first words. A quote that names only an author leaves it to
-/// the thread builder's by-name rule (`Comment::reply_to`).
+/// whose text or own quote holds the quote's first words. A quote that names only an author
+/// and holds no words (a quoted picture) is left to the thread builder's by-name rule
+/// (`Comment::reply_to`); one whose words none of the author's posts here holds quotes a post
+/// on another page, so it makes no edge at all rather than a wrong one to that author's latest
+/// post.
 pub(super) fn link(items: &mut [Item]) {
     // Each post by the number in its id, else in its element id; each author's posts in order.
     let mut numbered: HashMap<&str, usize> = HashMap::new();
@@ -125,6 +128,12 @@ pub(super) fn link(items: &mut [Item]) {
             parent.map(|p| (i, p))
         })
         .collect();
+    let found_at: HashSet<usize> = found.iter().map(|(i, _)| *i).collect();
+    for (i, item) in items.iter_mut().enumerate() {
+        if item.parent == Parent::Top && item.quote_head.is_some() && !found_at.contains(&i) {
+            item.quotes_author = None;
+        }
+    }
     for (i, parent) in found {
         items[i].parent = parent;
         items[i].by_quote = true;
@@ -217,7 +226,14 @@ fn by_text(items: &[Item], i: usize, by_author: &HashMap<&str, Vec<usize>>) -> O
         .rev()
         .take(CANDIDATES)
         .copied()
-        .find(|&j| words(&items[j].text, usize::MAX).contains(head))
+        .find(|&j| {
+            // A post that itself only quotes (its words all in a quote) is quoted whole.
+            words(&items[j].text, usize::MAX).contains(head)
+                || items[j]
+                    .quoted
+                    .as_deref()
+                    .is_some_and(|q| words(q, usize::MAX).contains(head))
+        })
 }
 
 fn is_number(s: &str) -> bool {

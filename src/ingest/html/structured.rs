@@ -76,7 +76,8 @@ fn is_post(n: N<'_>) -> bool {
 fn microdata(doc: &Html) -> Extract {
     let mut out = Extract::default();
     let root = doc.tree.root();
-    let nested = dom::nest(root, is_post);
+    let shapes = post_shapes(root);
+    let nested = dom::nest(root, |n| is_post(n) || is_shaped_like_a_post(n, &shapes));
     // Which posts are the page's article: outermost ones that hold other posts.
     let mut holds = vec![false; nested.len()];
     for &(_, parent) in &nested {
@@ -96,6 +97,42 @@ fn microdata(doc: &Html) -> Extract {
             .push(post(n, parent.map_or(Parent::Top, Parent::Index)));
     }
     out
+}
+
+/// Where top-level posts sit and what they look like: (the parent element, tag, first class).
+type Shape<'a> = (ego_tree::NodeId, &'a str, &'a str);
+
+fn post_shapes(root: N<'_>) -> Vec<Shape<'_>> {
+    let mut shapes: Vec<Shape<'_>> = Vec::new();
+    for (n, parent) in dom::nest(root, is_post) {
+        let (Some(holder), Some(class)) = (n.parent(), first_class(n)) else {
+            continue;
+        };
+        let shape = (holder.id(), tag(n), class);
+        if parent.is_none() && !shapes.contains(&shape) {
+            shapes.push(shape);
+        }
+    }
+    shapes
+}
+
+fn first_class(n: N<'_>) -> Option<&str> {
+    attr(n, "class")?.split_whitespace().next()
+}
+
+/// A `CreativeWork` (schema.org's type above `Comment`) among the posts and shaped like them,
+/// as vBulletin 5's opening post (`li.b-post` beside the replies' `Comment`s): a post too, not
+/// lost. Other types shaped like a post are not (Discourse's "next page" link is a
+/// `SiteNavigationElement` in a post's classes).
+fn is_shaped_like_a_post(n: N<'_>, shapes: &[Shape<'_>]) -> bool {
+    if shapes.is_empty() || attr(n, "itemscope").is_none() || !types(n).any(|t| t == "CreativeWork")
+    {
+        return false;
+    }
+    let (Some(holder), Some(class)) = (n.parent(), first_class(n)) else {
+        return false;
+    };
+    shapes.contains(&(holder.id(), tag(n), class))
 }
 
 /// The elements holding `n`'s property `name` (itemprop lists it), not looking inside nested

@@ -24,6 +24,7 @@ mod vbulletin;
 mod wordpress;
 mod xenforo;
 mod youtube;
+mod zeit;
 
 /// The comment engines read by their own extractor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +40,10 @@ pub(in crate::ingest) enum Engine {
     XenForo,
     VBulletin,
     StackExchange,
+    Zeit,
 }
 
-const ENGINES: [Engine; 11] = [
+const ENGINES: [Engine; 12] = [
     Engine::OldReddit,
     Engine::HackerNews,
     Engine::WordPress,
@@ -53,6 +55,7 @@ const ENGINES: [Engine; 11] = [
     Engine::XenForo,
     Engine::VBulletin,
     Engine::StackExchange,
+    Engine::Zeit,
 ];
 
 impl Engine {
@@ -75,6 +78,7 @@ impl Engine {
             Engine::XenForo => xenforo::is_message(n),
             Engine::VBulletin => vbulletin::is_post(n),
             Engine::StackExchange => stackexchange::is_answer(n),
+            Engine::Zeit => zeit::is_comment(n),
         }
     }
 
@@ -92,6 +96,7 @@ impl Engine {
             Engine::XenForo => xenforo::extract(root),
             Engine::VBulletin => vbulletin::extract(root),
             Engine::StackExchange => stackexchange::extract(root),
+            Engine::Zeit => zeit::extract(root),
         }
     }
 }
