@@ -20,6 +20,7 @@ use super::{page, Comment, CommentKind, IngestError, Input, Location, Partial, P
 mod article;
 mod dom;
 mod generic;
+mod microformats;
 mod pages;
 mod quote;
 mod selected;

@@ -1,6 +1,8 @@
 //! Comments a page publishes as data (issue 36): schema.org microdata (`itemscope`
 //! `itemtype=".../Comment"`, `DiscussionForumPosting`, `Answer`, `SocialMediaPosting`, with
-//! `itemprop="comment"` nesting, `author`, `dateCreated` and `text`) and JSON-LD
+//! `itemprop="comment"` nesting, `author`, `dateCreated` and `text`), the same vocabulary in
+//! RDFa (`typeof="schema:Comment"`, `property="schema:author"`), microformats2 (`h-entry` /
+//! `h-cite` with `p-comment` and `u-in-reply-to`, in `microformats.rs`) and JSON-LD
 //! (`<script type="application/ld+json">` objects of the same types with `comment`,
 //! `suggestedAnswer` and `acceptedAnswer` arrays). It runs after the known engines and before
 //! the generic reader's guesses: where a page states its comments, nothing is guessed.
@@ -39,10 +41,12 @@ const ARTICLES: &[&str] = &[
     "SocialMediaPosting",
 ];
 
-/// The comments of the page's microdata, else of its JSON-LD; None where it states none.
+/// The comments of the page's microdata or RDFa, else its microformats, else its JSON-LD;
+/// None where it states none.
 pub(super) fn extract(doc: &Html) -> Option<Extract> {
     let mut found = Some(microdata(doc))
         .filter(|m| !m.items.is_empty())
+        .or_else(|| Some(super::microformats::extract(doc)).filter(|m| !m.items.is_empty()))
         .or_else(|| {
             Some(json_ld(doc)).filter(|ld| !ld.items.is_empty() || !ld.rejects.is_empty())
         })?;
@@ -54,21 +58,40 @@ pub(super) fn extract(doc: &Html) -> Option<Extract> {
     Some(found)
 }
 
-/// The last path segment of each `itemtype` URL ("https://schema.org/Comment" → "Comment").
+/// The type names of an item: the last segment of each `itemtype` URL (microdata) or `typeof`
+/// term (RDFa): "https://schema.org/Comment", "schema:Comment" and "Comment" → "Comment".
 fn types(n: N<'_>) -> impl Iterator<Item = &str> {
-    attr(n, "itemtype")
-        .unwrap_or("")
-        .split_whitespace()
-        .map(|t| {
-            t.trim_end_matches('/')
-                .rsplit(['/', '#'])
-                .next()
-                .unwrap_or(t)
-        })
+    [attr(n, "itemtype"), attr(n, "typeof")]
+        .into_iter()
+        .flatten()
+        .flat_map(str::split_whitespace)
+        .map(term)
+}
+
+/// A vocabulary term without its namespace (`schema:author`, `http://schema.org/author`).
+fn term(t: &str) -> &str {
+    t.trim_end_matches('/')
+        .rsplit(['/', '#', ':'])
+        .next()
+        .unwrap_or(t)
+}
+
+/// Whether `n` opens an item: microdata's `itemscope` or RDFa's `typeof`.
+fn is_item(n: N<'_>) -> bool {
+    attr(n, "itemscope").is_some() || attr(n, "typeof").is_some()
+}
+
+/// Whether `n` is property `name` of its item: microdata's `itemprop` or RDFa's `property`.
+fn is_prop(n: N<'_>, name: &str) -> bool {
+    [attr(n, "itemprop"), attr(n, "property")]
+        .into_iter()
+        .flatten()
+        .flat_map(str::split_whitespace)
+        .any(|p| term(p) == name)
 }
 
 fn is_post(n: N<'_>) -> bool {
-    attr(n, "itemscope").is_some() && types(n).any(|t| POSTS.contains(&t))
+    is_item(n) && types(n).any(|t| POSTS.contains(&t))
 }
 
 // ---------------------------------------------------------------- microdata
@@ -135,7 +158,7 @@ fn is_shaped_like_a_post(n: N<'_>, shapes: &[Shape<'_>]) -> bool {
     shapes.contains(&(holder.id(), tag(n), class))
 }
 
-/// The elements holding `n`'s property `name` (itemprop lists it), not looking inside nested
+/// The elements holding `n`'s property `name` (`itemprop` or `property` lists it), not looking inside nested
 /// items, which hold their own properties; a nested item that is the property is returned.
 fn props<'a>(n: N<'a>, name: &str) -> Vec<N<'a>> {
     let mut found = Vec::new();
@@ -144,10 +167,10 @@ fn props<'a>(n: N<'a>, name: &str) -> Vec<N<'a>> {
         if !x.value().is_element() {
             continue;
         }
-        if attr(x, "itemprop").is_some_and(|p| p.split_whitespace().any(|p| p == name)) {
+        if is_prop(x, name) {
             found.push(x);
         }
-        if attr(x, "itemscope").is_none() {
+        if !is_item(x) {
             stack.extend(x.children().rev());
         }
     }
@@ -200,18 +223,20 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     item.anchor = id_attr(n).map(str::to_string);
     // A linked author (`<a itemprop="author" href="/user/x">x</a>`) is its text, not its link.
     // A person without a `name` property (vBulletin 5): the first link with text in it.
-    item.author = props(n, "author")
-        .into_iter()
-        .find_map(|a| match attr(a, "itemscope") {
-            Some(_) => first_value(a, &["name", "alternateName"]).or_else(|| {
+    item.author = props(n, "author").into_iter().find_map(|a| {
+        if is_item(a) {
+            first_value(a, &["name", "alternateName"]).or_else(|| {
                 dom::walk(a, |_| false)
                     .filter(|x| tag(*x) == "a")
                     .map(dom::line)
                     .find(|l| !l.is_empty())
-            }),
-            None if tag(a) == "meta" => value(a),
-            None => Some(dom::line(a)).filter(|l| !l.is_empty()),
-        });
+            })
+        } else if tag(a) == "meta" {
+            value(a)
+        } else {
+            Some(dom::line(a)).filter(|l| !l.is_empty())
+        }
+    });
     // A parent the markup states beside the post (NodeBB's `component="post/parent"` link).
     if item.parent == Parent::Top {
         let stated = dom::find(n, is_post, |x| attr(x, "component") == Some("post/parent"))
@@ -405,6 +430,39 @@ mod tests {
             ]
         );
         assert_eq!(e.items[0].time.as_deref(), Some("2020-01-02T03:04:05Z"));
+    }
+
+    #[test]
+    fn rdfa_is_read_as_microdata_is() {
+        let page = r#"<article vocab="https://schema.org/" typeof="Article"><h1 property="headline">A</h1>
+            <div id="r1" property="comment" typeof="Comment"><span property="author">ann</span>
+              <time property="dateCreated" datetime="2021-05-06T07:08:09Z">May 6</time>
+              <div property="text">First.</div>
+              <div id="r2" property="schema:comment" typeof="schema:Comment">
+                <span property="schema:author" typeof="Person"><span property="name">bob</span></span>
+                <p property="schema:text">Reply.</p></div></div>
+          </article>"#;
+        let e = read(page);
+        let got: Vec<_> = e
+            .items
+            .iter()
+            .map(|i| {
+                (
+                    i.id.as_deref(),
+                    &i.parent,
+                    i.author.as_deref(),
+                    i.text.trim(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("r1"), &Parent::Top, Some("ann"), "First."),
+                (Some("r2"), &Parent::Index(0), Some("bob"), "Reply."),
+            ]
+        );
+        assert_eq!(e.items[0].time.as_deref(), Some("2021-05-06T07:08:09Z"));
     }
 
     #[test]
