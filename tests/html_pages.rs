@@ -898,6 +898,51 @@ fn hundred_thousand_nested_elements_in_a_wxr_comment_body_read_in_linear_time() 
     assert!(input.comments.iter().any(|c| c.text.starts_with("deep")));
 }
 
+/// Issue 36: on threaded sites too, a comment's quote of another is kept out of the text that
+/// is scored (Slashdot's `div.quote`, blockquotes on WordPress, Disqus and old Reddit) and
+/// written in `quoted`; the parent stays the one the markup nests it under.
+#[test]
+fn threaded_pages_keep_quotes_out_of_the_scored_text() {
+    if truth_pages().is_empty() {
+        eprintln!("SKIPPED: {} not found", pages_dir().display());
+        return;
+    }
+    let cases = [
+        (
+            "slashdot/slashdot-2007-ms-gplv3.html",
+            "19766989",
+            "Thus it will not automatically be subjected to GPL",
+        ),
+        (
+            "wordpress/netzpolitik-2016-cc-abmahnungen.html",
+            "2058297",
+            "Warum werden die Namen eigentlich nicht",
+        ),
+        (
+            "reddit-old/reddit-aww-8dyrb3.html",
+            "dxrrk8f",
+            "Right now I'm living in an apartment",
+        ),
+        (
+            "disqus/disqus-mobile-review-54479.html",
+            "3865223644",
+            "Это дает компании больший контроль",
+        ),
+    ];
+    for (page, id, quote) in cases {
+        let input = read(&pages_dir().join(page));
+        let c = input
+            .comments
+            .iter()
+            .find(|c| &*c.id == id)
+            .unwrap_or_else(|| panic!("{page}: no comment {id}"));
+        let quoted = c.quoted.as_deref().unwrap_or_default();
+        assert!(quoted.contains(quote), "{page} {id}: quoted {quoted:?}");
+        assert!(!c.text.contains(quote), "{page} {id}: text {:?}", c.text);
+        assert!(!c.text.trim().is_empty(), "{page} {id}: its own words stay");
+    }
+}
+
 #[test]
 fn saved_pages_give_the_points_they_show() {
     if truth_pages().is_empty() {

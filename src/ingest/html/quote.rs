@@ -15,20 +15,32 @@ use super::{Item, Parent};
 /// of them names (if any) in `quotes_post`. The caller renders the body without them.
 pub(super) fn take(item: &mut Item, body: N<'_>) {
     let found = quotes(body);
-    let text: Vec<String> = found
-        .iter()
-        .map(|q| dom::render(*q, |_| false))
-        .filter(|t| !t.is_empty())
-        .collect();
-    if !text.is_empty() {
-        item.quoted = Some(text.join("\n\n"));
-    }
+    item.quoted = joined(&found);
     item.quotes_post = found.iter().find_map(|q| source(*q));
     if let Some(first) = found.first() {
         item.quotes_author = author(*first);
         let body = dom::render(*first, is_header);
         item.quote_head = Some(words(&body, HEAD_WORDS)).filter(|h| !h.is_empty());
     }
+}
+
+/// The text of `found` quotes, apart; None where they hold none.
+fn joined(found: &[N<'_>]) -> Option<String> {
+    let text: Vec<String> = found
+        .iter()
+        .map(|q| dom::render(*q, |_| false))
+        .filter(|t| !t.is_empty())
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n\n"))
+}
+
+/// A comment's own text on a threaded site (WordPress, Disqus, Reddit, Slashdot,
+/// LiveJournal), whose replies the markup nests: `body` rendered without `prune`d parts and
+/// without its quotes, whose text goes to `quoted`, so quoting an abusive comment is not
+/// scored as abuse. The parent stays the one the markup states.
+pub(super) fn own_text<'a>(item: &mut Item, body: N<'a>, prune: impl Fn(N<'a>) -> bool) -> String {
+    item.quoted = joined(&quotes(body));
+    dom::render(body, |x| prune(x) || is_quote(x))
 }
 
 /// How many words of a quote are compared with the quoted post's text.
@@ -143,7 +155,7 @@ pub(super) fn link(items: &mut [Item]) {
 /// Whether `n` is a quote of another post.
 pub(super) fn is_quote(n: N<'_>) -> bool {
     tag(n) == "blockquote"
-        || (tag(n) == "aside" && has_class(n, "quote"))
+        || (matches!(tag(n), "aside" | "div") && has_class(n, "quote"))
         || has_class(n, "bbCodeBlock--quote")
         || has_class(n, "bbCodeQuote")
         || has_class(n, "quotecontent")

@@ -4,7 +4,7 @@
 //! article: the page holds only the first posts of the thread.
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
-use super::super::{Extract, Item, ItemKind, Parent, Stub};
+use super::super::{quote, Extract, Item, ItemKind, Parent, Stub};
 use super::points_in;
 
 pub(super) fn is_post(n: N<'_>) -> bool {
@@ -47,7 +47,7 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     item.points = dom::find(n, own, |x| attr(x, "data-role") == Some("likes"))
         .and_then(|l| points_in(&dom::line(l)));
     item.text = dom::find(n, own, |x| has_class(x, "post-message"))
-        .map(|m| dom::render(m, |_| false))
+        .map(|m| quote::own_text(&mut item, m, |_| false))
         .unwrap_or_default();
     if has_class(n, "is-deleted") || dom::find(n, own, |x| has_class(x, "post-deleted")).is_some() {
         item.kind = ItemKind::Deleted;

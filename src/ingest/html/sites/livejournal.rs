@@ -6,7 +6,7 @@
 //! name their parent in `data-parent` and are stubs.
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
-use super::super::{Extract, Item, ItemKind, Parent, Stub};
+use super::super::{quote, Extract, Item, ItemKind, Parent, Stub};
 use super::{attr_str, number_in};
 
 const LEVEL: &str = "mdspost-thread--level-";
@@ -70,7 +70,7 @@ fn comment(entry: N<'_>) -> Item {
         item.kind = ItemKind::Deleted;
     }
     item.text = dom::find(entry, |_| false, |x| has_class(x, "mdspost-comment__body"))
-        .map(|b| dom::render(b, |_| false))
+        .map(|b| quote::own_text(&mut item, b, |_| false))
         .unwrap_or_default();
     item
 }

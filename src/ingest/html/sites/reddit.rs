@@ -4,7 +4,7 @@
 //! `morechildren` ("load more comments (N replies)") is a stub, not a comment.
 
 use super::super::dom::{self, attr, has_class, tag, N};
-use super::super::{Extract, Item, ItemKind, Parent, Stub};
+use super::super::{quote, Extract, Item, ItemKind, Parent, Stub};
 use super::{attr_str, number_in, points_in};
 
 /// A comment or a "load more comments" stub.
@@ -58,7 +58,9 @@ fn comment(n: N<'_>, parent: Parent) -> Item {
     item.points = dom::find(n, own, |x| has_class(x, "score") && has_class(x, "unvoted"))
         .and_then(|s| attr(s, "title").map_or_else(|| points_in(&dom::line(s)), points_in));
     let body = dom::find(n, own, |x| has_class(x, "usertext-body"));
-    item.text = body.map(|b| dom::render(b, |_| false)).unwrap_or_default();
+    item.text = body
+        .map(|b| quote::own_text(&mut item, b, |_| false))
+        .unwrap_or_default();
     let deleted = has_class(n, "deleted")
         || item.author.as_deref().is_some_and(|a| a == "[deleted]")
         || matches!(item.text.as_str(), "[deleted]" | "[removed]");

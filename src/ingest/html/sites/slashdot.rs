@@ -7,7 +7,7 @@
 //! that is not on the page stays as named (the thread builder reports it as an orphan).
 
 use super::super::dom::{self, attr, has_class, id_attr, tag, N};
-use super::super::{Extract, Item, ItemKind, Parent};
+use super::super::{quote, Extract, Item, ItemKind, Parent};
 use super::{fragment, points_in, query};
 
 pub(super) fn extract(root: N<'_>) -> Extract {
@@ -85,7 +85,7 @@ fn full(n: N<'_>) -> Item {
         .and_then(|s| points_in(s.split_once("Score:")?.1));
     let body_id = id.map(|i| format!("comment_body_{i}"));
     item.text = dom::find(n, own, |x| id_attr(x) == body_id.as_deref())
-        .map(|b| dom::render(b, |_| false))
+        .map(|b| quote::own_text(&mut item, b, |_| false))
         .unwrap_or_default();
     item
 }

@@ -6,7 +6,7 @@
 //! where an entry has no depth class.
 
 use super::super::dom::{self, has_class, id_attr, tag, N};
-use super::super::{Extract, Item, ItemKind, Parent};
+use super::super::{quote, Extract, Item, ItemKind, Parent};
 
 /// Classes of elements inside an entry that are not its text.
 const NOT_TEXT: &[&str] = &[
@@ -106,7 +106,7 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
         .any(|c| has_class(x, c))
     })
     .unwrap_or(n);
-    item.text = dom::render(body, |x| {
+    item.text = quote::own_text(&mut item, body, |x| {
         own(x) || NOT_TEXT.iter().any(|c| has_class(x, c)) || tag(x) == "footer"
     });
     item
