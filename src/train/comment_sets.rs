@@ -13,8 +13,8 @@
 use std::path::Path;
 
 use super::datasets::{
-    err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY, INSULT,
-    OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
+    col, err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY,
+    INSULT, OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
 };
 
 /// Sources held out whole: never trained on, never used to choose anything.
@@ -24,18 +24,6 @@ fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes())
-}
-
-/// Column index by header name.
-pub(super) fn col(
-    headers: &csv::StringRecord,
-    name: &str,
-    path: &Path,
-) -> Result<usize, DataError> {
-    headers
-        .iter()
-        .position(|h| h == name)
-        .ok_or_else(|| err(path, format!("no column {name}")))
 }
 
 fn fraction(s: Option<&str>) -> Option<f32> {

@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-pub use super::comment_sets::{sentiment_comments, toxicity_comments};
-
 /// Sentiment classes: 0 negative, 1 neutral, 2 positive.
 /// Stance classes: 0 favor, 1 against, 2 none.
 #[derive(Debug, Clone)]
@@ -93,6 +91,18 @@ pub enum Split {
 pub struct DataError {
     pub path: PathBuf,
     pub message: String,
+}
+
+/// Column index by header name.
+pub(super) fn col(
+    headers: &csv::StringRecord,
+    name: &str,
+    path: &Path,
+) -> Result<usize, DataError> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| err(path, format!("no column {name}")))
 }
 
 pub(super) fn err(path: &Path, message: impl ToString) -> DataError {
@@ -292,7 +302,8 @@ pub fn only(cells: &[(usize, f32)]) -> AttrLabels {
 ///   Attack), else 0; toxicity is 1 when at least half marked any span or "all toxic". The spans
 ///   say nothing about severe toxicity or sexual content: those cells are unlabelled.
 ///
-/// The comment sets with many clean comments are read by `comment_sets::toxicity_comments`.
+/// The comment sets with many clean comments are read by `comment_sets::toxicity_comments`
+/// (which reads through this module's helpers; this module never calls into it).
 pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     let dir = data.join("toxicity");
@@ -599,7 +610,7 @@ fn vast(
         .flexible(true)
         .from_reader(text.as_bytes());
     let h = rdr.headers().map_err(|e| err(p, e))?.clone();
-    let col = |name: &str| super::comment_sets::col(&h, name, p);
+    let col = |name: &str| col(&h, name, p);
     let (t, g, l) = (col(text_col)?, col(target_col)?, col(label_col)?);
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {

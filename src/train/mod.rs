@@ -396,7 +396,7 @@ const SENTIMENT_SELECTION_SOURCES: [&str; 2] = ["semeval", "goemotions"];
 
 fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     let data = &st.settings.data;
-    let mut rows = datasets::sentiment_comments(data)?;
+    let mut rows = comment_sets::sentiment_comments(data)?;
     rows.extend(datasets::sentiment_train(data)?);
     rows.extend(datasets::sentiment_test(data)?);
     (st.log)(&format!("sentiment: {} rows", rows.len()));
@@ -495,7 +495,7 @@ fn train_class_head(st: &mut Stage, rows: &[ClassExample], name: &str) -> anyhow
 fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     use datasets::ATTRS;
     let data = st.settings.data.clone();
-    let mut rows = datasets::toxicity_comments(&data)?;
+    let mut rows = comment_sets::toxicity_comments(&data)?;
     rows.extend(datasets::toxicity_train(&data)?);
     if st.settings.clean_negatives {
         rows.extend(datasets::assumed_clean(&data)?);
@@ -928,9 +928,9 @@ pub fn finetune_data(
     news_mix: bool,
 ) -> anyhow::Result<crate::score::finetune::FinetuneData> {
     use crate::score::finetune::ATTRS;
-    let mut sent = datasets::sentiment_comments(data)?;
+    let mut sent = comment_sets::sentiment_comments(data)?;
     sent.extend(datasets::sentiment_train(data)?);
-    let mut tox = datasets::toxicity_comments(data)?;
+    let mut tox = comment_sets::toxicity_comments(data)?;
     tox.extend(datasets::toxicity_train(data)?);
     if clean_negatives {
         tox.extend(datasets::assumed_clean(data)?);

@@ -204,7 +204,7 @@ fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
     ] {
         let p = dir.join(format!("{topic}.tsv"));
         let (h, records) = tsv_table(&p)?;
-        let col = |n: &str| super::comment_sets::col(&h, n, &p);
+        let col = |n: &str| super::datasets::col(&h, n, &p);
         let (t, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
         let target = topic.replace('_', " ");
         for rec in &records {
@@ -238,7 +238,7 @@ fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
 /// topic-disjoint split (test topics are never trained on).
 fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
     let (h, records) = csv_table(p)?;
-    let col = |n: &str| super::comment_sets::col(&h, n, p);
+    let col = |n: &str| super::datasets::col(&h, n, p);
     let (split, topic, stance, claim) = (
         col("split")?,
         col("topicText")?,
@@ -272,7 +272,7 @@ fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
 /// Accept (2) favor, Reject (3) against, No Stance (0) and Not Relevant (1) none.
 fn vaccinelies(p: &Path) -> Result<Vec<PairExample>, DataError> {
     let (h, records) = csv_table(p)?;
-    let col = |n: &str| super::comment_sets::col(&h, n, p);
+    let col = |n: &str| super::datasets::col(&h, n, p);
     let (target, t, l) = (col("target")?, col("text")?, col("label")?);
     let mut out = Vec::new();
     for rec in &records {
@@ -632,7 +632,7 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
 /// validation), every second train row (the set is large and one-sided: no "none").
 fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
     let (h, records) = csv_table(p)?;
-    let col = |n: &str| super::comment_sets::col(&h, n, p);
+    let col = |n: &str| super::datasets::col(&h, n, p);
     let (a, t, set, st) = (
         col("argument")?,
         col("topic")?,
@@ -674,7 +674,7 @@ fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
     ] {
         let p = dir.join(file);
         let (h, records) = tsv_table(&p)?;
-        let col = |n: &str| super::comment_sets::col(&h, n, &p);
+        let col = |n: &str| super::datasets::col(&h, n, &p);
         let (c, pe, l) = (col("claim")?, col("perspective")?, col("stance_label_3")?);
         for rec in &records {
             if let Some(label) = rec.get(l).and_then(article_label) {
