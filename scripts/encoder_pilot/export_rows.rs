@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
 
     // The committed stage 1: clean negatives and source balancing as `train` uses them.
-    let rows = threadlens::train::finetune_data(&data, true, true, false)?;
+    let rows = threadlens::train::finetune_data(&data, true, true)?;
     let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("stage1.jsonl"))?);
     let mut val_texts = HashSet::new();
     for i in 0..rows.texts.len() {

@@ -11,12 +11,10 @@ use anyhow::Context;
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::finetune::{finetune, FinetuneConfig};
-use crate::score::models::{
-    describe, encoder_id, resolve_models_dir, student_id, ADAPTER_FILE, ENCODER_DIR,
-};
+use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::score::pair::PairConfig;
 use crate::score::trainer::TrainConfig;
-use crate::train::{self, SentimentBalance, SentimentOptions, StanceSets, TrainSettings};
+use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,14 +33,6 @@ pub struct Args {
     /// Leave FNC-1 headline/body pairs out of the stance training data.
     #[arg(long)]
     pub no_fnc: bool,
-    /// The one-pass stance head's training sets: v2.3 (TweetEval, VAST, FNC-1) or v2.4 (those
-    /// and six more article-stance sets; models/README.md, "Amendment stance v2.4").
-    #[arg(long, value_enum, default_value = "v2.3", value_name = "SETS")]
-    pub stance_sets: StanceSets,
-    /// Stage 2: refit stage 1's sentiment and toxicity heads on the frozen adapted encoder's
-    /// embeddings of every stage-1 row, five seeds averaged (models/README.md, "Amendment v2.5").
-    #[arg(long)]
-    pub refit_heads: bool,
     /// Do not balance classes within each toxicity source (use a global positive weight).
     #[arg(long)]
     pub no_balance: bool,
@@ -80,11 +70,6 @@ pub struct Args {
     /// rejected v2.2 candidate stopped at 3,000).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub finetune_stop: usize,
-    /// Stage 1: repeat the news-comment rows in the training stream (Civil Comments fractions
-    /// 6×, Civil binary/more 3×, ToxiChat 2×): the v2.2 candidate, measured and not kept
-    /// (models/README.md).
-    #[arg(long)]
-    pub stage1_news_mix: bool,
     /// Stage 1: LoRA rank.
     #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
     pub lora_rank: i64,
@@ -136,52 +121,17 @@ pub struct Args {
     /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
     #[arg(long)]
     pub pair_news_mix: bool,
-    /// Stage 3: the v2.7 stream (half the VAST topics also set in news headlines; with
-    /// --pair-news-mix its unrelated pairs too).
-    #[arg(long)]
-    pub pair_headlines: bool,
-    /// Stage 3: with --pair-headlines, every 2nd headline names a person as its subject
-    /// (amendment stance v2.11).
-    #[arg(long, requires = "pair_headlines")]
-    pub pair_named_actors: bool,
-    /// Stage 3 and --pair-eval-only: also measure the pair model with each target's prior
-    /// divided out (amendment stance v2.10, not kept) and record the figures.
-    #[arg(long)]
-    pub pair_calibration_check: bool,
-    /// Stage 3: keep the model at the end of the schedule, not the check with the lowest
-    /// validation loss (amendment stance v2.8).
-    #[arg(long)]
-    pub pair_keep_last: bool,
-    /// Stage 3: enter TweetEval stance's training pairs N times (amendment stance v2.9).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub pair_tweeteval_times: usize,
     /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
     /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
     /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
     /// the pair model's reply head on ToxiChat dev by 0.02 macro-F1.
-    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only", "pair_eval_only", "distill", "evaluate"])]
+    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only", "pair_eval_only", "evaluate"])]
     pub reply_only: bool,
-    /// Only distil the adapted encoder in DIR/heads into the 3-layer student of the fast
-    /// encoder (models/README.md, "Amendment fast encoder"), written to
-    /// DIR/heads/fast-encoder.safetensors with its log in fast-encoder.json; nothing else
-    /// changes.
-    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "reuse_adapter", "no_finetune", "evaluate"])]
-    pub distill: bool,
-    /// Distillation: steps of the schedule (batches of 32 texts).
-    #[arg(long, default_value_t = crate::score::distill::DistillConfig::default().steps, value_name = "N")]
-    pub distill_steps: usize,
-    /// Distillation: stop at step N of the schedule, keeping the best check so far (0: run it all).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub distill_stop: usize,
     /// Measure only: every held-out figure of the heads in DIR/heads at the default thresholds
     /// (nothing fitted), written to DIR/heads/evaluation-metrics.json; nothing else changes.
     /// On the committed model it reproduces the test figures of metrics.json.
-    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "no_finetune", "refit_heads"])]
+    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "no_finetune"])]
     pub evaluate: bool,
-    /// With --evaluate: run the encoder with this distilled student's layers (e.g.
-    /// DIR/heads/fast-encoder.safetensors).
-    #[arg(long, value_name = "FILE", requires = "evaluate")]
-    pub student: Option<PathBuf>,
 }
 
 pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -231,16 +181,8 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             record[REPLY_PRIOR_KEY] = reply_prior(&args.data, &enc_dir, &heads_dir, ui)?;
         }
         let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
-        if args.pair_calibration_check {
-            record[CALIBRATION_KEY] =
-                calibration_check(&args.data, &enc_dir, &heads_dir, &scores, ui)?;
-        }
         record["scores"] = serde_json::to_value(scores)?;
         merge_pair_record(&heads_dir.join("metrics.json"), record)?;
-        return Ok(Outcome::Clean);
-    }
-    if args.distill {
-        distill_stage(&args, &enc_dir, &heads_dir, &base_hash, ui)?;
         return Ok(Outcome::Clean);
     }
     if args.reply_only {
@@ -291,13 +233,8 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             },
         )
         .context("loading the encoder")?;
-        let mut data = train::finetune_data(
-            &args.data,
-            !args.no_clean_negatives,
-            !args.no_balance,
-            args.stage1_news_mix,
-        )
-        .context("reading the fine-tuning data")?;
+        let mut data = train::finetune_data(&args.data, !args.no_clean_negatives, !args.no_balance)
+            .context("reading the fine-tuning data")?;
         for (source, train_rows, val_rows, positives) in &data.sources {
             ui.info(format!(
                 "  {source}: {train_rows} training, {val_rows} validation rows, {positives} positive toxicity cells"
@@ -360,15 +297,10 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
 
     // ---- stage 2: heads on the (adapted) encoder's embeddings --------------------------------
     let adapter = adapter.is_file().then_some(adapter);
-    let mut encoder_hash = encoder_id(&base_hash, adapter.as_deref())
+    let encoder_hash = encoder_id(&base_hash, adapter.as_deref())
         .with_context(|| format!("reading {}", heads_dir.display()))?;
-    if let Some(student) = &args.student {
-        encoder_hash = student_id(&encoder_hash, student)
-            .with_context(|| format!("reading {}", student.display()))?;
-    }
     let opts = EncoderOptions {
         adapter: adapter.clone(),
-        student: args.student.clone(),
         ..base_opts
     };
     let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
@@ -384,8 +316,6 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
         fnc: !args.no_fnc,
-        stance_sets: args.stance_sets,
-        refit_heads: args.refit_heads,
         clean_negatives: !args.no_clean_negatives,
         balance_sources: !args.no_balance,
         finetune: if adapter.is_some() { stage1_used } else { None },
@@ -439,78 +369,6 @@ fn cache_dir(args: &Args) -> PathBuf {
     })
 }
 
-/// `--distill`: the adapted encoder's embeddings of the stage-1 rows (from the embedding
-/// cache; any missing are computed) are the targets of the 3-layer student, written to
-/// `heads_dir`/fast-encoder.safetensors with its log in fast-encoder.json.
-fn distill_stage(
-    args: &Args,
-    enc_dir: &std::path::Path,
-    heads_dir: &std::path::Path,
-    base_hash: &str,
-    ui: &Ui,
-) -> anyhow::Result<()> {
-    use crate::score::distill::{distill, DistillConfig, STUDENT_FILE};
-    let adapter = heads_dir.join(ADAPTER_FILE);
-    if !adapter.is_file() {
-        anyhow::bail!("--distill: {} does not exist", adapter.display());
-    }
-    let teacher = Encoder::load(
-        enc_dir,
-        &EncoderOptions {
-            backend: Backend::Fused,
-            precision: Precision::Fp32,
-            adapter: Some(adapter.clone()),
-            ..Default::default()
-        },
-    )
-    .context("loading the encoder")?;
-    let encoder_hash = encoder_id(base_hash, Some(&adapter))
-        .with_context(|| format!("reading {}", adapter.display()))?;
-    let data = train::finetune_data(
-        &args.data,
-        !args.no_clean_negatives,
-        !args.no_balance,
-        false,
-    )
-    .context("reading the stage-1 rows")?;
-    let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
-    let mut cache = train::EmbeddingCache::open(&cache_dir(args), &encoder_hash, &teacher)
-        .context("opening the embedding cache")?;
-    let targets = cache.embed(&teacher, &texts, ui.show_progress())?;
-    drop(cache);
-    let cfg = DistillConfig {
-        steps: args.distill_steps,
-        stop_at: (args.distill_stop > 0).then_some(args.distill_stop),
-        seed: args.seed,
-        ..Default::default()
-    };
-    let out = heads_dir.join(STUDENT_FILE);
-    let log = distill(
-        &teacher,
-        &texts,
-        &targets,
-        &data.is_val,
-        &heads_dir.join(crate::score::heads::HEADS_FILE),
-        &cfg,
-        &out,
-        ui.show_progress(),
-        &|m| ui.info(m),
-    )
-    .context("distilling the encoder")?;
-    let record = out.with_extension("json");
-    let json = serde_json::json!({ "settings": cfg, "log": log });
-    std::fs::write(&record, serde_json::to_string_pretty(&json)? + "\n")
-        .with_context(|| format!("writing {}", record.display()))?;
-    ui.info(format!(
-        "distilled in {:.0} s: best check at step {} of {}; wrote {}",
-        log.seconds,
-        log.best_step,
-        log.steps,
-        out.display()
-    ));
-    Ok(())
-}
-
 /// The pair model in `heads_dir` measured on the held-out pairs at the scoring default
 /// precision; the figures are printed too.
 fn measure_pairs(
@@ -535,51 +393,6 @@ fn load_pair_scorer(
 ) -> anyhow::Result<crate::score::pair::PairScorer> {
     crate::score::pair::PairScorer::load(enc_dir, heads_dir, &EncoderOptions::default())?
         .context("no stance pair model in the heads directory")
-}
-
-/// Key, in the pair model's record, of the target-calibration check.
-const CALIBRATION_KEY: &str = "target_calibration";
-
-/// Amendment stance v2.10 (models/README.md): the pair model in `heads_dir` measured on the
-/// held-out article pairs with each target's prior divided out, against its `plain` figures
-/// ([`measure_pairs`]), and whether the rule keeps the division
-/// (`score::pair::TARGET_CALIBRATION` is set by hand from this record, as
-/// `pipeline::THREAD_RULE` is from its own).
-fn calibration_check(
-    data: &std::path::Path,
-    enc_dir: &std::path::Path,
-    heads_dir: &std::path::Path,
-    plain: &std::collections::BTreeMap<String, f64>,
-    ui: &Ui,
-) -> anyhow::Result<serde_json::Value> {
-    let mut scorer = load_pair_scorer(enc_dir, heads_dir)?;
-    let tests: Vec<_> = train::pairs::pair_test(data)
-        .context("reading the held-out pairs")?
-        .into_iter()
-        .filter(|e| e.task == crate::score::pair::PairTask::Article)
-        .collect();
-    scorer.set_target_calibration(true);
-    let calibrated = train::pairs::evaluate(&scorer, &tests)?;
-    let kept = train::pairs::calibration_kept(plain, &calibrated);
-    let plain: std::collections::BTreeMap<&String, f64> = plain
-        .iter()
-        .filter(|(k, _)| calibrated.contains_key(*k))
-        .map(|(k, v)| (k, *v))
-        .collect();
-    for (k, v) in &calibrated {
-        let before = plain.get(k).copied().unwrap_or(f64::NAN);
-        ui.info(format!("calibrated {k}\t{before:.4} -> {v:.4}"));
-    }
-    ui.info(format!(
-        "target calibration (amendment stance v2.10): {}",
-        if kept { "kept" } else { "not kept" }
-    ));
-    Ok(serde_json::json!({
-        "content_free": crate::score::pair::CONTENT_FREE,
-        "plain": plain,
-        "calibrated": calibrated,
-        "kept": kept,
-    }))
 }
 
 /// Key, in the pair model's record, of its reply-head prior correction.
@@ -660,17 +473,12 @@ fn pair_stage(
 ) -> anyhow::Result<()> {
     let cfg = PairConfig {
         resume: args.pair_resume,
-        keep_last: args.pair_keep_last,
         ..pair_config(args, precision)
     };
     let mut rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
     if args.pair_news_mix {
         train::pairs::news_mix(&mut rows);
     }
-    if args.pair_headlines {
-        train::pairs::headline_mix(&mut rows, args.pair_named_actors);
-    }
-    train::pairs::repeat_source(&mut rows, "tweeteval-stance", args.pair_tweeteval_times);
     let counts = pair_counts(&rows, ui);
     std::fs::create_dir_all(heads_dir)
         .with_context(|| format!("creating {}", heads_dir.display()))?;
@@ -678,22 +486,13 @@ fn pair_stage(
         .context("training the stance pair model")?;
     let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
     let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
-    let calibration = if args.pair_calibration_check {
-        calibration_check(&args.data, enc_dir, heads_dir, &scores, ui)?
-    } else {
-        serde_json::Value::Null
-    };
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": args.pair_news_mix,
-        "headlines": args.pair_headlines,
-        "named_actors": args.pair_named_actors,
-        "tweeteval_times": args.pair_tweeteval_times,
         "rows": counts,
         "log": log,
         REPLY_PRIOR_KEY: prior,
         "scores": scores,
-        CALIBRATION_KEY: calibration,
     });
     merge_pair_record(&heads_dir.join("metrics.json"), record)?;
     ui.info(format!(

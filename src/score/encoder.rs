@@ -90,9 +90,6 @@ pub struct EncoderOptions {
     pub threads: usize,
     /// A LoRA adapter (`encoder-lora.safetensors`) merged into the weights at load time.
     pub adapter: Option<PathBuf>,
-    /// A distilled student's layers (`fast-encoder.safetensors`, written by
-    /// `threadlens train --distill`) that replace the encoder's layers; the embeddings stay.
-    pub student: Option<PathBuf>,
 }
 
 impl Default for EncoderOptions {
@@ -103,7 +100,6 @@ impl Default for EncoderOptions {
             max_tokens: 256,
             threads: 0,
             adapter: None,
-            student: None,
         }
     }
 }
@@ -247,7 +243,7 @@ impl Encoder {
         let model = match opts.backend {
             Backend::Fused => {
                 let config = read_config(&config_path)?;
-                let mut bert = FusedBert::load(
+                let bert = FusedBert::load(
                     &weights_path,
                     &config,
                     (kind, linear_kind),
@@ -255,22 +251,9 @@ impl Encoder {
                     matches!(opts.precision, Precision::Autocast | Precision::Auto),
                     opts.precision == Precision::Int8,
                 )?;
-                if let Some(path) = &opts.student {
-                    bert.load_student(
-                        path,
-                        (kind, linear_kind),
-                        opts.precision == Precision::Int8,
-                    )?;
-                }
                 Model::Fused(bert)
             }
             Backend::RustBert => {
-                if let Some(path) = &opts.student {
-                    return Err(EncoderError::Load {
-                        path: path.clone(),
-                        message: "a distilled student runs only on the fused backend".into(),
-                    });
-                }
                 let config = read_config(&config_path)?;
                 let mut vs = nn::VarStore::new(Device::Cpu);
                 let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(
@@ -647,61 +630,7 @@ struct Layer {
     q8: Option<Box<[Int8Linear; 4]>>,
 }
 
-/// Names of a [`Layer`]'s tensors in a student file (`layer.J.NAME`), and whether each is a
-/// linear map's (stored in the linear maps' kind) or a layer norm's.
-const LAYER_TENSORS: [(&str, bool); 12] = [
-    ("qkv_w", true),
-    ("qkv_b", true),
-    ("out_w", true),
-    ("out_b", true),
-    ("ln1_w", false),
-    ("ln1_b", false),
-    ("inter_w", true),
-    ("inter_b", true),
-    ("ffn_out_w", true),
-    ("ffn_out_b", true),
-    ("ln2_w", false),
-    ("ln2_b", false),
-];
-
 impl Layer {
-    /// The layer's tensors in [`LAYER_TENSORS`] order (shallow handles).
-    fn tensors(&self) -> [&Tensor; 12] {
-        [
-            &self.qkv_w,
-            &self.qkv_b,
-            &self.out_w,
-            &self.out_b,
-            &self.ln1.0,
-            &self.ln1.1,
-            &self.inter_w,
-            &self.inter_b,
-            &self.ffn_out_w,
-            &self.ffn_out_b,
-            &self.ln2.0,
-            &self.ln2.1,
-        ]
-    }
-
-    /// A layer from its tensors in [`LAYER_TENSORS`] order.
-    fn from_tensors(t: Vec<Tensor>) -> Layer {
-        let mut t = t.into_iter();
-        let mut next = || t.next().expect("twelve layer tensors");
-        Layer {
-            qkv_w: next(),
-            qkv_b: next(),
-            out_w: next(),
-            out_b: next(),
-            ln1: (next(), next()),
-            inter_w: next(),
-            inter_b: next(),
-            ffn_out_w: next(),
-            ffn_out_b: next(),
-            ln2: (next(), next()),
-            q8: None,
-        }
-    }
-
     fn quantize(&mut self) -> Result<(), EncoderError> {
         self.q8 = Some(Box::new([
             Int8Linear::new(&self.qkv_w, &self.qkv_b)?,
@@ -713,102 +642,7 @@ impl Layer {
     }
 }
 
-/// Tensor in a student file listing the teacher layers each student layer started from.
-pub(crate) const STUDENT_LAYERS_TENSOR: &str = "student.layers";
-
 impl FusedBert {
-    /// A student for distillation: these embeddings, and copies of the layers `keep` as fp32
-    /// variables under `root` (trainable), in that order. Needs an fp32 encoder.
-    pub(crate) fn student(&self, keep: &[usize], root: &nn::Path) -> FusedBert {
-        let layers = keep
-            .iter()
-            .enumerate()
-            .map(|(j, &i)| {
-                let t = self.layers[i]
-                    .tensors()
-                    .iter()
-                    .zip(LAYER_TENSORS)
-                    .map(|(t, (name, _))| {
-                        root.var_copy(&format!("layer{j}_{name}"), &t.to_kind(Kind::Float))
-                    })
-                    .collect();
-                Layer::from_tensors(t)
-            })
-            .collect();
-        FusedBert {
-            word: self.word.shallow_clone(),
-            position: self.position.shallow_clone(),
-            token_type0: self.token_type0.shallow_clone(),
-            ln: (self.ln.0.shallow_clone(), self.ln.1.shallow_clone()),
-            layers,
-            heads: self.heads,
-            eps: self.eps,
-            autocast: false,
-        }
-    }
-
-    /// The layers as a student file stores them (fp16 copies), with the teacher layers they
-    /// started from.
-    pub(crate) fn student_tensors(&self, from: &[usize]) -> Vec<(String, Tensor)> {
-        let mut out = vec![(
-            STUDENT_LAYERS_TENSOR.to_string(),
-            Tensor::from_slice(&from.iter().map(|&i| i as i64).collect::<Vec<_>>()),
-        )];
-        for (j, layer) in self.layers.iter().enumerate() {
-            for (t, (name, _)) in layer.tensors().iter().zip(LAYER_TENSORS) {
-                out.push((format!("layer.{j}.{name}"), t.detach().to_kind(Kind::Half)));
-            }
-        }
-        out
-    }
-
-    /// Replaces the layers by a student file's (see [`FusedBert::student_tensors`]), converted
-    /// to `kinds` (layer norms, linear maps).
-    fn load_student(
-        &mut self,
-        path: &Path,
-        kinds: (Kind, Kind),
-        int8: bool,
-    ) -> Result<(), EncoderError> {
-        let load_err = |message: String| EncoderError::Load {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut w = read_tensors(path)?;
-        let n = w
-            .get(STUDENT_LAYERS_TENSOR)
-            .ok_or_else(|| load_err(format!("tensor {STUDENT_LAYERS_TENSOR} not found")))?
-            .numel();
-        if n == 0 {
-            return Err(load_err("a student needs at least one layer".into()));
-        }
-        let mut layers = Vec::with_capacity(n);
-        for j in 0..n {
-            let mut t = Vec::with_capacity(12);
-            for ((name, linear), shape) in LAYER_TENSORS.iter().zip(self.layers[0].tensors()) {
-                let key = format!("layer.{j}.{name}");
-                let v = w
-                    .remove(&key)
-                    .ok_or_else(|| load_err(format!("tensor {key} not found")))?;
-                if v.size() != shape.size() {
-                    return Err(load_err(format!(
-                        "tensor {key} has shape {:?}, the encoder needs {:?}",
-                        v.size(),
-                        shape.size()
-                    )));
-                }
-                t.push(v.to_kind(if *linear { kinds.1 } else { kinds.0 }));
-            }
-            let mut layer = Layer::from_tensors(t);
-            if int8 {
-                layer.quantize()?;
-            }
-            layers.push(layer);
-        }
-        self.layers = layers;
-        Ok(())
-    }
-
     /// `kinds`: storage of the embeddings and layer norms, and of the linear maps.
     fn load(
         path: &Path,

@@ -113,9 +113,6 @@ pub struct FinetuneData {
     pub toxicity_weight: Vec<[f32; ATTRS]>,
     /// Held back for validation (the same rows stage 2 holds back).
     pub is_val: Vec<bool>,
-    /// How many times each training row enters one pass of the training stream (1 where
-    /// missing): the source mixture of models/README.md ("v2.2").
-    pub repeat: Vec<u8>,
     /// Per source: (name, training rows, validation rows, labelled positive toxicity cells),
     /// counted where the source's labels were used (a text another source labelled first
     /// counts for that one).
@@ -139,7 +136,7 @@ pub struct FinetuneLog {
     #[serde(default)]
     pub sources: Vec<(String, usize, usize, usize)>,
     pub train_rows: usize,
-    /// Rows in one pass of the training stream, repeats included ("v2.2").
+    /// Rows in one pass of the training stream.
     #[serde(default)]
     pub stream_rows: usize,
     pub val_rows: usize,
@@ -737,16 +734,9 @@ fn evaluate(
     })
 }
 
-/// The training rows of one pass, each as many times as its `repeat` says (once where unset),
-/// validation rows left out.
+/// The training rows of one pass (validation rows left out), each once.
 pub(crate) fn training_stream(data: &FinetuneData) -> Vec<usize> {
-    (0..data.texts.len())
-        .filter(|&i| !data.is_val[i])
-        .flat_map(|i| {
-            let n = data.repeat.get(i).copied().unwrap_or(1).max(1);
-            std::iter::repeat_n(i, usize::from(n))
-        })
-        .collect()
+    (0..data.texts.len()).filter(|&i| !data.is_val[i]).collect()
 }
 
 /// One epoch's batches: the rows shuffled, cut into runs of 64 batches, each run sorted by
@@ -793,15 +783,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_stream_repeats_rows_and_leaves_validation_out() {
+    fn the_stream_leaves_validation_out() {
         let data = FinetuneData {
             texts: vec!["a".into(), "b".into(), "c".into(), "d".into()],
             is_val: vec![false, false, true, false],
-            repeat: vec![1, 3, 5],
             ..Default::default()
         };
-        // Row 2 is validation (its repeat is ignored); row 3 has no repeat entry: once.
-        assert_eq!(training_stream(&data), vec![0, 1, 1, 1, 3]);
+        assert_eq!(training_stream(&data), vec![0, 1, 3]);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 pub mod batch;
 pub mod calls;
-pub mod distill;
 pub mod encoder;
 pub mod finetune;
 pub mod heads;

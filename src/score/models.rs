@@ -22,14 +22,6 @@ pub fn encoder_id(base_sha256_12: &str, adapter: Option<&Path>) -> std::io::Resu
     })
 }
 
-/// Short hash naming an encoder whose layers a distilled student replaced: the encoder's id
-/// combined with the student file's hash.
-pub fn student_id(encoder: &str, student: &Path) -> std::io::Result<String> {
-    Ok(short_hash(
-        format!("{encoder}+student{}", describe(student)?.sha256_12).as_bytes(),
-    ))
-}
-
 /// Finds the models directory: an explicit `--models` path, then `THREADLENS_MODELS`, then
 /// `./models`, then `models/` beside the executable's checkout, then the source checkout
 /// this binary was built from.

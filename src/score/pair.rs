@@ -36,14 +36,6 @@ pub const REPLY_ADAPTER_FILE: &str = "stance-reply-lora.safetensors";
 /// File of the reply model's heads (the layout of [`PAIR_HEADS_FILE`]; only `reply` is read).
 pub const REPLY_HEADS_FILE: &str = "stance-reply-heads.safetensors";
 
-/// The content-free comments whose mean article probabilities are a target's own prior
-/// (models/README.md, "Amendment stance v2.10").
-pub const CONTENT_FREE: [&str; 3] = ["N/A", "", "."];
-
-/// Whether article stance has its target's prior divided out by default (models/README.md,
-/// "Amendment stance v2.10"; set by that amendment's rule).
-pub const TARGET_CALIBRATION: bool = false;
-
 /// What a pair is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PairTask {
@@ -115,8 +107,6 @@ pub struct PairScorer {
     /// The reply model's encoder, where there is one (its head is `heads[1]` then).
     reply_enc: Option<Encoder>,
     budget: PairBudget,
-    /// Whether article probabilities are divided by their target's prior ([`CONTENT_FREE`]).
-    calibrate: bool,
     /// False for a reply model loaded alone ([`PairScorer::load_reply_only`]): it answers
     /// reply pairs only.
     article: bool,
@@ -152,7 +142,6 @@ impl PairScorer {
             heads: [article, reply],
             reply_enc,
             budget: PairBudget::default(),
-            calibrate: TARGET_CALIBRATION,
             article: true,
             hash,
         }))
@@ -175,7 +164,6 @@ impl PairScorer {
             heads,
             reply_enc: None,
             budget: PairBudget::default(),
-            calibrate: false,
             article: false,
             hash: short_hex(hasher),
         }))
@@ -192,16 +180,9 @@ impl PairScorer {
         self.reply_enc.is_some()
     }
 
-    /// Turns the division by each target's prior on or off (on by default where
-    /// [`TARGET_CALIBRATION`] says so); the held-out measurement reads both.
-    pub fn set_target_calibration(&mut self, on: bool) {
-        self.calibrate = on;
-    }
-
     /// Class probabilities of each pair (first text = target or parent), in input order;
-    /// batched by length, `batch` pairs at a time. Article stance has its target's prior
-    /// divided out where calibration is on ([`divide_prior`]); asking a reply model loaded
-    /// alone for it is an error.
+    /// batched by length, `batch` pairs at a time. Asking a reply model loaded alone for
+    /// article stance is an error.
     pub fn score(
         &self,
         task: PairTask,
@@ -213,56 +194,6 @@ impl PairScorer {
                 "the reply model alone gives no stance toward the article".into(),
             ));
         }
-        let probs = self.score_plain(task, pairs, batch)?;
-        if task != PairTask::Article || !self.calibrate {
-            return Ok(probs);
-        }
-        let priors = self.target_priors(pairs, batch)?;
-        Ok(pairs
-            .iter()
-            .zip(probs)
-            .map(|(p, q)| divide_prior(q, priors[p.0]))
-            .collect())
-    }
-
-    /// Each distinct target's prior: the mean article probabilities of the target paired with
-    /// each of the [`CONTENT_FREE`] comments.
-    fn target_priors<'a>(
-        &self,
-        pairs: &[(&'a str, &str)],
-        batch: usize,
-    ) -> Result<std::collections::HashMap<&'a str, [f32; 3]>, EncoderError> {
-        let mut targets: Vec<&str> = pairs.iter().map(|p| p.0).collect();
-        targets.sort_unstable();
-        targets.dedup();
-        let free: Vec<(&str, &str)> = targets
-            .iter()
-            .flat_map(|t| CONTENT_FREE.iter().map(move |c| (*t, *c)))
-            .collect();
-        let probs = self.score_plain(PairTask::Article, &free, batch)?;
-        let n = CONTENT_FREE.len() as f32;
-        Ok(targets
-            .into_iter()
-            .zip(probs.chunks(CONTENT_FREE.len()))
-            .map(|(t, ps)| {
-                let mut m = [0f32; 3];
-                for p in ps {
-                    for k in 0..3 {
-                        m[k] += p[k] / n;
-                    }
-                }
-                (t, m)
-            })
-            .collect())
-    }
-
-    /// Class probabilities as the heads give them, without calibration.
-    fn score_plain(
-        &self,
-        task: PairTask,
-        pairs: &[(&str, &str)],
-        batch: usize,
-    ) -> Result<Vec<[f32; 3]>, EncoderError> {
         let enc = match task {
             PairTask::Reply => self.reply_enc.as_ref().unwrap_or(&self.enc),
             PairTask::Article => &self.enc,
@@ -302,19 +233,6 @@ fn short_hex(hasher: sha2::Sha256) -> String {
         .take(4)
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// `probs` with `prior` divided out class by class and renormalised (contextual calibration,
-/// Zhao et al. 2021): a comment the model reads exactly as it reads a content-free one comes
-/// out uniform. A zero prior class is treated as 1e-6.
-pub fn divide_prior(probs: [f32; 3], prior: [f32; 3]) -> [f32; 3] {
-    let q = [0, 1, 2].map(|k| probs[k] / prior[k].max(1e-6));
-    let sum: f32 = q.iter().sum();
-    if sum.is_finite() && sum > 0.0 {
-        q.map(|x| x / sum)
-    } else {
-        probs
-    }
 }
 
 /// One pair model's encoder (its adapter merged in), its two heads, and a hasher fed with its
@@ -389,10 +307,6 @@ pub struct PairConfig {
     /// validation pairs, so a continuation is kept only where it beats it.
     #[serde(default)]
     pub resume: bool,
-    /// Keep the model at the end of the schedule whatever its validation loss (the rate has
-    /// annealed to zero there); a rule on held-out figures then decides (amendment stance v2.8).
-    #[serde(default)]
-    pub keep_last: bool,
 }
 
 impl Default for PairConfig {
@@ -412,7 +326,6 @@ impl Default for PairConfig {
             seed: 20261202,
             precision: "fp32".into(),
             resume: false,
-            keep_last: false,
         }
     }
 }
@@ -576,7 +489,7 @@ pub fn macro_f1(conf: &[[usize; 3]; 3]) -> f64 {
 }
 
 /// Trains the pair model, writing the best adapter and heads (lowest validation loss) into
-/// `dir` each time they improve, or, where `cfg.keep_last`, the last ones only. `enc` is the
+/// `dir` each time they improve. `enc` is the
 /// base encoder (fused backend).
 pub fn train_pairs(
     enc: &Encoder,
@@ -682,12 +595,7 @@ pub fn train_pairs(
                     check.step, check.train_loss, check.val_loss, check.val_article_macro_f1,
                     check.val_reply_macro_f1, started.elapsed().as_secs_f64()
                 ));
-                let keep = if cfg.keep_last {
-                    step == total_steps
-                } else {
-                    check.val_loss < best.0
-                };
-                if keep {
+                if check.val_loss < best.0 {
                     best = (check.val_loss, step);
                     Tensor::write_safetensors(
                         &adapter_tensors(&model.adapters, &model.names, model.scale),
@@ -769,24 +677,6 @@ mod tests {
     }
 
     #[test]
-    fn dividing_a_prior_out_levels_what_the_prior_alone_explains() {
-        let prior = [0.1, 0.6, 0.3];
-        // A comment read exactly as the content-free ones comes out uniform.
-        let u = divide_prior(prior, prior);
-        assert!(u.iter().all(|x| (x - 1.0 / 3.0).abs() < 1e-6), "{u:?}");
-        // Against 0.5 under a prior of 0.6 against is less than the prior: favor, which the
-        // prior makes rare, wins after the division.
-        let q = divide_prior([0.3, 0.5, 0.2], prior);
-        assert_eq!(crate::score::heads::argmax(&q), 0, "{q:?}");
-        assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        // A uniform prior changes nothing; a zero prior class does not divide by zero.
-        let same = divide_prior([0.2, 0.3, 0.5], [1.0 / 3.0; 3]);
-        assert!((same[0] - 0.2).abs() < 1e-6 && (same[2] - 0.5).abs() < 1e-6);
-        let z = divide_prior([0.2, 0.3, 0.5], [0.0, 0.5, 0.5]);
-        assert!(z.iter().all(|x| x.is_finite()) && z[0] > 0.99, "{z:?}");
-    }
-
-    #[test]
     fn the_reply_bias_is_added_and_nothing_else_changes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(PAIR_HEADS_FILE);
@@ -849,27 +739,6 @@ mod tests {
         };
         let (had, hash, article, reply) = score(dir.path());
         assert!(!had);
-        // With the target's prior divided out, article stance is the plain probabilities
-        // divided by the mean over the content-free comments; reply stance does not move.
-        let mut s = PairScorer::load(&enc_dir, dir.path(), &opts)
-            .unwrap()
-            .unwrap();
-        s.set_target_calibration(false);
-        let free: Vec<(&str, &str)> = CONTENT_FREE.iter().map(|c| (pairs[0].0, *c)).collect();
-        let fp = s.score(PairTask::Article, &free, 8).unwrap();
-        let prior = [0, 1, 2].map(|k| fp.iter().map(|p| p[k]).sum::<f32>() / 3.0);
-        s.set_target_calibration(true);
-        let cal = s.score(PairTask::Article, &pairs, 8).unwrap();
-        let want = divide_prior(article[0], prior);
-        for k in 0..3 {
-            assert!(
-                (cal[0][k] - want[k]).abs() < 1e-4,
-                "{:?} vs {want:?}",
-                cal[0]
-            );
-        }
-        assert_ne!(cal[1], article[1], "the second target has its own prior");
-        assert_eq!(s.score(PairTask::Reply, &pairs, 8).unwrap(), reply);
         // A reply model: the same adapter, its reply head pushed hard toward disagree.
         std::fs::copy(
             dir.path().join(PAIR_ADAPTER_FILE),

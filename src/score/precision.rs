@@ -139,7 +139,6 @@ fn probe(dir: &Path, opts: &EncoderOptions) -> Result<Vec<(Precision, f64)>, Enc
             &EncoderOptions {
                 precision: p,
                 adapter: None,
-                student: None,
                 ..opts.clone()
             },
         )?;

@@ -8,7 +8,7 @@ use super::batch::{embed_all, BatchOptions};
 use super::calls::{ArticleModel, StanceCalls};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::heads::{Heads, HeadsError};
-use super::models::{describe, describe_cached, encoder_id, student_id, ADAPTER_FILE, ENCODER_DIR};
+use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 use super::precision::AutoChoice;
@@ -140,17 +140,11 @@ impl Scorer {
                 source,
             })?
             .sha256_12;
-        let mut enc_hash =
+        let enc_hash =
             encoder_id(&base, opts.adapter.as_deref()).map_err(|source| ScorerError::Io {
                 path: opts.adapter.clone().unwrap_or_default(),
                 source,
             })?;
-        if let Some(student) = &opts.student {
-            enc_hash = student_id(&enc_hash, student).map_err(|source| ScorerError::Io {
-                path: student.clone(),
-                source,
-            })?;
-        }
         let heads_dir = models.join("heads");
         let installed =
             installed_identity(&enc_hash, &heads_dir).map_err(|source| ScorerError::Io {
@@ -159,7 +153,6 @@ impl Scorer {
             })?;
         let pair_opts = EncoderOptions {
             adapter: None,
-            student: None,
             ..opts.clone()
         };
         let pair = match stance {

@@ -8,7 +8,6 @@ pub mod datasets;
 pub mod eval;
 pub mod heldout;
 pub mod pairs;
-mod refit;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -35,11 +34,6 @@ pub struct TrainSettings {
     pub config: TrainConfig,
     /// Use FNC-1 headline/body pairs for stance as well as TweetEval.
     pub fnc: bool,
-    /// Which article-stance sets the one-pass stance head trains on.
-    pub stance_sets: StanceSets,
-    /// Refit stage 1's sentiment and toxicity heads on the frozen adapted encoder's embeddings
-    /// of every stage-1 row (models/README.md, "Amendment v2.5").
-    pub refit_heads: bool,
     /// Balance positives and negatives within each toxicity source (see attr_targets).
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
@@ -50,27 +44,14 @@ pub struct TrainSettings {
     pub sentiment: SentimentOptions,
     /// Measure only: read all three heads from `out`'s heads file and use the default
     /// thresholds of `tune::thresholds::DEFAULTS`; nothing is fitted and the heads file is not
-    /// written (the figures of another encoder under the committed heads, e.g. the fast
-    /// student; metrics go to [`EVALUATION_FILE`]).
+    /// written (the figures of the committed heads as they stand; metrics go to
+    /// [`EVALUATION_FILE`]).
     #[serde(default)]
     pub evaluate_only: bool,
 }
 
 /// Where `evaluate_only` writes its metrics, beside the heads.
 pub const EVALUATION_FILE: &str = "evaluation-metrics.json";
-
-/// The one-pass stance head's training sets (models/README.md, "Amendment stance v2.4").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
-pub enum StanceSets {
-    /// TweetEval stance train, VAST train and (unless `--no-fnc`) FNC-1.
-    #[value(name = "v2.3")]
-    #[serde(rename = "v2.3")]
-    V23,
-    /// Those, plus MT-CSD, IBM ArgQ, Perspectrum, UKP ArgMin, IBM Claim Stance, VaccineLies.
-    #[value(name = "v2.4")]
-    #[serde(rename = "v2.4")]
-    V24,
-}
 
 /// How the sentiment head's loss weighs its rows (see `sentiment_row_weights`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
@@ -266,10 +247,6 @@ pub fn run(
         None
     };
     let (s1_sent, s1_tox) = match stage1 {
-        Some(_) if settings.refit_heads => {
-            let (a, b) = refit::refit_heads(&mut st)?;
-            (Some(a), Some(b))
-        }
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
     };
@@ -840,10 +817,7 @@ fn held_out_stance(
 
 fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
     let data = st.settings.data.clone();
-    let mut train = datasets::stance_train(&data, st.settings.fnc)?;
-    if st.settings.stance_sets == StanceSets::V24 {
-        train.extend(pairs::article_extra(&data)?.iter().map(pair_as_class));
-    }
+    let train = datasets::stance_train(&data, st.settings.fnc)?;
     let test = datasets::stance_test(&data)?;
     (st.log)(&format!(
         "stance: {} training rows, {} test rows",
@@ -918,14 +892,10 @@ fn stance_figures(st: &mut Stage, stance: &Mlp) -> anyhow::Result<()> {
 /// (a held-out source, an official test split, a hash-test bucket, TweetEval) is dropped from
 /// training and validation, so no test figure is measured on a text that was trained on.
 /// Validation rows are those of [`Split::Validation`]. Stance is left to stage 2.
-///
-/// `news_mix` repeats the news-comment rows in the training stream ([`STAGE1_REPEAT`], the
-/// v2.2 candidate, which its selection rule did not keep); off, every row enters once.
 pub fn finetune_data(
     data: &Path,
     clean_negatives: bool,
     balance_sources: bool,
-    news_mix: bool,
 ) -> anyhow::Result<crate::score::finetune::FinetuneData> {
     use crate::score::finetune::ATTRS;
     let mut sent = comment_sets::sentiment_comments(data)?;
@@ -949,7 +919,6 @@ pub fn finetune_data(
             out.toxicity_weight.push([0.0; ATTRS]);
             out.is_val
                 .push(datasets::split_of(text) == Split::Validation);
-            out.repeat.push(1);
             out.texts.len() - 1
         })
     };
@@ -984,9 +953,6 @@ pub fn finetune_data(
             }
         }
         if used {
-            if news_mix {
-                out.repeat[i] = out.repeat[i].max(stage1_repeat(e.source));
-            }
             let c = counts.entry(e.source).or_default();
             if out.is_val[i] {
                 c.1 += 1
@@ -1001,26 +967,6 @@ pub fn finetune_data(
         .map(|(s, (t, v, p))| (s.to_string(), t, v, p))
         .collect();
     Ok(out)
-}
-
-/// Stage-1 source mixture of the v2.2 candidate (models/README.md, "v2.2"; `train
-/// --stage1-news-mix`): how many times a training row of each source enters one pass of the
-/// training stream. News-site comments labelled with rater fractions are 1.7 % of the distinct
-/// rows beside the tweets and Wikipedia talk, so the adapter saw each about half a time in
-/// v2.1; repeated, they are about 9 % of the stream. It did not pass its selection rule
-/// (Civil Comments validation AUC 0.854 → 0.854), so it is off by default.
-const STAGE1_REPEAT: [(&str, u8); 4] = [
-    ("civil-comments", 6),
-    ("civil-comments-more", 3),
-    ("civil-comments-binary", 3),
-    ("toxichat", 2),
-];
-
-fn stage1_repeat(source: &str) -> u8 {
-    STAGE1_REPEAT
-        .iter()
-        .find(|(s, _)| *s == source)
-        .map_or(1, |&(_, n)| n)
 }
 
 /// Normalised texts of every row that is tested on: the test sets of both tasks and every row

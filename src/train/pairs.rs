@@ -169,130 +169,6 @@ fn reply_rows(data: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
-/// The article-stance sets the one-pass head adds under stance v2.4 (models/README.md,
-/// "Amendment stance v2.4"): MT-CSD train, IBM ArgQ, Perspectrum (as the pair model reads them),
-/// UKP ArgMin, IBM Claim Stance and VaccineLies, filtered as [`pair_train`] filters.
-pub fn article_extra(data: &Path) -> Result<Vec<PairExample>, DataError> {
-    let st = data.join("stance");
-    let mut out = Vec::new();
-    out.extend(mtcsd_train(&st)?);
-    out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
-    out.extend(perspectrum(&st.join("perspectrum"))?);
-    out.extend(ukp_argmin(&st.join("ukp-argmin"))?);
-    out.extend(claim_stance(
-        &st.join("ibm-claim-stance/claim_stance_dataset_v1_decoded.csv"),
-    )?);
-    out.extend(vaccinelies(&st.join("vaccinelies/preprocessed.csv"))?);
-    keep_trainable(&mut out, data)?;
-    Ok(out)
-}
-
-/// UKP Sentential Argument Mining (8 topics, one TSV each, unquoted): Argument_for → favor,
-/// Argument_against → against, NoArgument → none; the published `set` column gives the split
-/// (its test rows are never trained on).
-fn ukp_argmin(dir: &Path) -> Result<Vec<PairExample>, DataError> {
-    let mut out = Vec::new();
-    for topic in [
-        "abortion",
-        "cloning",
-        "death_penalty",
-        "gun_control",
-        "marijuana_legalization",
-        "minimum_wage",
-        "nuclear_energy",
-        "school_uniforms",
-    ] {
-        let p = dir.join(format!("{topic}.tsv"));
-        let (h, records) = tsv_table(&p)?;
-        let col = |n: &str| super::datasets::col(&h, n, &p);
-        let (t, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
-        let target = topic.replace('_', " ");
-        for rec in &records {
-            let label = match rec.get(a).map(str::trim) {
-                Some("Argument_for") => 0,
-                Some("Argument_against") => 1,
-                Some("NoArgument") => 2,
-                _ => continue,
-            };
-            let split = match rec.get(set).map(str::trim) {
-                Some("train") => Split::Train,
-                Some("val") => Split::Validation,
-                _ => Split::Test,
-            };
-            out.push(PairExample {
-                split,
-                ..PairExample::new(
-                    &target,
-                    rec.get(t).unwrap_or(""),
-                    PairTask::Article,
-                    label,
-                    "ukp-argmin",
-                )
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// IBM Debater Claim Stance: Wikipedia claim → motion, PRO favor / CON against; the published
-/// topic-disjoint split (test topics are never trained on).
-fn claim_stance(p: &Path) -> Result<Vec<PairExample>, DataError> {
-    let (h, records) = csv_table(p)?;
-    let col = |n: &str| super::datasets::col(&h, n, p);
-    let (split, topic, stance, claim) = (
-        col("split")?,
-        col("topicText")?,
-        col("claims.stance")?,
-        col("claims.claimCorrectedText")?,
-    );
-    let mut out = Vec::new();
-    for rec in &records {
-        let label = match rec.get(stance).map(str::trim) {
-            Some("PRO") => 0,
-            Some("CON") => 1,
-            _ => continue,
-        };
-        let e = PairExample::new(
-            rec.get(topic).unwrap_or(""),
-            rec.get(claim).unwrap_or(""),
-            PairTask::Article,
-            label,
-            "ibm-claim-stance",
-        );
-        out.push(if rec.get(split).map(str::trim) == Some("train") {
-            e
-        } else {
-            e.test()
-        });
-    }
-    Ok(out)
-}
-
-/// VaccineLies (tweets → misinformation claims; no published split, so the hash split):
-/// Accept (2) favor, Reject (3) against, No Stance (0) and Not Relevant (1) none.
-fn vaccinelies(p: &Path) -> Result<Vec<PairExample>, DataError> {
-    let (h, records) = csv_table(p)?;
-    let col = |n: &str| super::datasets::col(&h, n, p);
-    let (target, t, l) = (col("target")?, col("text")?, col("label")?);
-    let mut out = Vec::new();
-    for rec in &records {
-        let label = match rec.get(l).map(str::trim) {
-            Some("2") => 0,
-            Some("3") => 1,
-            Some("0" | "1") => 2,
-            _ => continue,
-        };
-        out.push(PairExample::new(
-            rec.get(target).unwrap_or(""),
-            rec.get(t).unwrap_or(""),
-            PairTask::Article,
-            label,
-            "vaccinelies",
-        ));
-    }
-    Ok(out)
-}
-
 /// Drops what never trains or validates: test-split pairs, pairs whose text is in a held-out
 /// pair, and pairs with an empty side.
 fn keep_trainable(rows: &mut Vec<PairExample>, data: &Path) -> Result<(), DataError> {
@@ -337,31 +213,6 @@ pub fn news_mix(rows: &mut Vec<PairExample>) {
     }
 }
 
-/// Headline templates of the stance v2.7 training stream (`--pair-headlines`; models/README.md,
-/// "Amendment stance v2.7"): each reports backing for its topic `{t}`, so a comment's stance
-/// toward such an article is its stance toward the topic.
-pub const HEADLINES_TRAIN: [&str; 12] = [
-    "Leaders agree on need for {t}",
-    "Lawmakers back {t}",
-    "Officials call for {t}",
-    "New push for {t}",
-    "Government announces plan for {t}",
-    "Why {t} is the right move",
-    "The case for {t}",
-    "President pledges {t}",
-    "Experts urge {t}",
-    "Talks end with commitment to {t}",
-    "Senate votes to advance {t}",
-    "Campaign launched for {t}",
-];
-
-/// Lead sentences that follow a training headline on every 4th headline pair (a page's target
-/// is its title and lead).
-pub const LEADS_TRAIN: [&str; 2] = [
-    "Officials said on Monday that {t} would be a priority in the months ahead.",
-    "The announcement came after weeks of talks between the two sides.",
-];
-
 /// Held-out headline templates: VAST dev is also measured with its topics set in these
 /// (`vast-dev-headline`), which no training pair uses.
 pub const HEADLINES_HELD_OUT: [&str; 8] = [
@@ -379,38 +230,6 @@ pub const HEADLINES_HELD_OUT: [&str; 8] = [
 pub const LEAD_HELD_OUT: &str =
     "The decision follows months of discussion, according to a statement.";
 
-/// Headline templates with a person `{a}` as subject, used on every 2nd headline pair of the
-/// stance v2.11 stream (`--pair-named-actors`; models/README.md, "Amendment stance v2.11"), so
-/// that a name in a headline is not read as the target: MT-CSD's pairs toward Trump and
-/// TweetEval's toward Hillary Clinton are mostly against, and the model had learned that.
-pub const NAMED_HEADLINES_TRAIN: [&str; 6] = [
-    "{a} calls for {t}",
-    "{a} backs {t}",
-    "{a} says yes to {t}",
-    "{a} pledges support for {t}",
-    "{a} makes the case for {t}",
-    "{a} signs deal on {t}",
-];
-
-/// The people of [`NAMED_HEADLINES_TRAIN`].
-pub const ACTORS_TRAIN: [&str; 12] = [
-    "Trump",
-    "Donald Trump",
-    "Biden",
-    "Joe Biden",
-    "Hillary Clinton",
-    "Elon Musk",
-    "Obama",
-    "Boris Johnson",
-    "Angela Merkel",
-    "Emmanuel Macron",
-    "Xi Jinping",
-    "Theresa May",
-];
-
-/// The lead after a named training headline that carries one.
-pub const NAMED_LEAD_TRAIN: &str = "{a} said on Monday that {t} would be a priority.";
-
 /// Held-out headline templates with a person as subject (`vast-dev-headline-named`).
 pub const NAMED_HEADLINES_HELD_OUT: [&str; 6] = [
     "{a} endorses {t}",
@@ -422,7 +241,7 @@ pub const NAMED_HEADLINES_HELD_OUT: [&str; 6] = [
 ];
 
 /// The people of the held-out named headlines: four that training sets have as targets (and
-/// [`ACTORS_TRAIN`] as actors), four that no training pair names as actor.
+/// the stance v2.11 candidate as actors), four that no training pair names as actor.
 pub const ACTORS_HELD_OUT: [&str; 8] = [
     "Trump",
     "Biden",
@@ -451,69 +270,6 @@ pub fn headline(template: &str, topic: &str, lead: Option<&str>) -> String {
         s.push_str(&l.replace("{t}", topic.trim()));
     }
     s
-}
-
-/// The stance v2.7 stream (`threadlens train --pair-headlines`; models/README.md, "Amendment
-/// stance v2.7"): every 2nd distinct VAST pair is added again with its topic set in a training
-/// headline (source `vast-headline`, label kept), and every unrelated-topic pair of
-/// [`news_mix`] likewise (`vast-headline-unrelated`, none), so that a target written as a
-/// news headline is read as the topic it backs rather than as a claim to verify. Each new pair
-/// keeps its comment's split. With `named` (stance v2.11), every 2nd of those headlines is
-/// instead a [`NAMED_HEADLINES_TRAIN`] template with a person from [`ACTORS_TRAIN`], and its
-/// lead, where it has one, is [`NAMED_LEAD_TRAIN`].
-pub fn headline_mix(rows: &mut Vec<PairExample>, named: bool) {
-    let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut added = Vec::new();
-    let mut n = 0usize;
-    for e in rows.iter() {
-        let source = match e.source {
-            "vast" => "vast-headline",
-            "vast-unrelated" => "vast-headline-unrelated",
-            _ => continue,
-        };
-        if !seen.insert((e.first.clone(), e.second.clone())) {
-            continue;
-        }
-        n += 1;
-        if source == "vast-headline" && n % 2 == 1 {
-            continue;
-        }
-        let k = n / 2;
-        let first = if named && k % 2 == 1 {
-            // Template j % 6 with person j / 6, every 4th with a lead (shifted per person, so
-            // that every template gets some).
-            let j = k / 2;
-            let a = j / NAMED_HEADLINES_TRAIN.len();
-            named_headline(
-                NAMED_HEADLINES_TRAIN[j % NAMED_HEADLINES_TRAIN.len()],
-                ACTORS_TRAIN[a % ACTORS_TRAIN.len()],
-                &e.first,
-                ((j + a) % 4 == 0).then_some(NAMED_LEAD_TRAIN),
-            )
-        } else {
-            let lead = (k % 4 == 0).then(|| LEADS_TRAIN[(k / 4) % LEADS_TRAIN.len()]);
-            headline(HEADLINES_TRAIN[k % HEADLINES_TRAIN.len()], &e.first, lead)
-        };
-        added.push(PairExample {
-            first,
-            source,
-            ..e.clone()
-        });
-    }
-    rows.extend(added);
-}
-
-/// Enters the training pairs of `source` `times` times in all (amendment stance v2.9: TweetEval
-/// stance, the only tweets, three times); validation pairs are not repeated.
-pub fn repeat_source(rows: &mut Vec<PairExample>, source: &str, times: usize) {
-    let extra: Vec<PairExample> = rows
-        .iter()
-        .filter(|e| e.source == source && e.split == Split::Train)
-        .cloned()
-        .collect();
-    for _ in 1..times {
-        rows.extend(extra.iter().cloned());
-    }
 }
 
 /// The held-out pairs, each set under its own source name.
@@ -963,29 +719,6 @@ pub fn evaluate(
     Ok(out)
 }
 
-/// Amendment stance v2.10's rule (models/README.md): whether dividing each target's prior out
-/// of article stance is kept, from the held-out figures without (`plain`) and with
-/// (`calibrated`) it, as [`evaluate`] keys them. Kept if `vast-dev-headline` macro-F1 rises by
-/// ≥ 0.03, VAST dev falls by ≤ 0.01, TweetEval stance val F1avg by ≤ 0.02 (2 points), and
-/// MT-CSD dev and ARC macro-F1 by ≤ 0.02. A figure missing from either side fails the rule.
-pub fn calibration_kept(
-    plain: &std::collections::BTreeMap<String, f64>,
-    calibrated: &std::collections::BTreeMap<String, f64>,
-) -> bool {
-    let gain = |source: &str, metric: &str| {
-        let key = format!("stance_pair.test.{source}.{metric}");
-        match (plain.get(&key), calibrated.get(&key)) {
-            (Some(a), Some(b)) => b - a,
-            _ => f64::NEG_INFINITY,
-        }
-    };
-    gain("vast-dev-headline", "macro_f1") >= 0.03
-        && gain("vast-dev", "macro_f1") >= -0.01
-        && gain("tweeteval-stance-val", "f1avg") >= -0.02
-        && gain("mtcsd-dev", "macro_f1") >= -0.02
-        && gain("arc", "macro_f1") >= -0.02
-}
-
 /// Macro-F1 of chain rows after the thread rule (`pipeline::infer_thread_stance`), with the
 /// number of rows it changed: each row's reply stance toward its parent row is scored, rows
 /// are ordered parents first, and the rule runs as in the product.
@@ -1058,41 +791,6 @@ fn thread_rule_figure(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_calibration_rule_needs_the_headline_gain_and_every_other_set_held() {
-        let figures = |headline: f64, vast: f64, tweeteval: f64, mtcsd: f64, arc: f64| {
-            [
-                ("vast-dev-headline.macro_f1", headline),
-                ("vast-dev.macro_f1", vast),
-                ("tweeteval-stance-val.f1avg", tweeteval),
-                ("mtcsd-dev.macro_f1", mtcsd),
-                ("arc.macro_f1", arc),
-            ]
-            .into_iter()
-            .map(|(k, v)| (format!("stance_pair.test.{k}"), v))
-            .collect::<std::collections::BTreeMap<_, _>>()
-        };
-        let plain = figures(0.40, 0.60, 0.63, 0.50, 0.30);
-        assert!(calibration_kept(
-            &plain,
-            &figures(0.431, 0.591, 0.611, 0.481, 0.281)
-        ));
-        // Each condition failing alone: too little headline gain, then each other set down
-        // by just more than it may fall.
-        for failing in [
-            figures(0.429, 0.62, 0.65, 0.52, 0.32),
-            figures(0.5, 0.589, 0.63, 0.5, 0.3),
-            figures(0.5, 0.6, 0.609, 0.5, 0.3),
-            figures(0.5, 0.6, 0.63, 0.479, 0.3),
-            figures(0.5, 0.6, 0.63, 0.5, 0.279),
-        ] {
-            assert!(!calibration_kept(&plain, &failing), "{failing:?}");
-        }
-        let mut missing = figures(0.5, 0.6, 0.63, 0.5, 0.3);
-        missing.remove("stance_pair.test.arc.macro_f1");
-        assert!(!calibration_kept(&plain, &missing));
-    }
-
     fn vast(topic: &str, text: &str, label: u8) -> PairExample {
         PairExample::new(topic, text, PairTask::Article, label, "vast")
     }
@@ -1148,84 +846,6 @@ mod tests {
     }
 
     #[test]
-    fn headline_mix_sets_half_the_vast_topics_in_headlines_and_keeps_labels() {
-        let mut rows = sixteen_vast_and_a_claim(|i| (i % 3) as u8);
-        news_mix(&mut rows);
-        let before = rows.len();
-        headline_mix(&mut rows, false);
-        let added = &rows[before..];
-        let vast_h: Vec<&PairExample> = added
-            .iter()
-            .filter(|e| e.source == "vast-headline")
-            .collect();
-        let unrelated_h: Vec<&PairExample> = added
-            .iter()
-            .filter(|e| e.source == "vast-headline-unrelated")
-            .collect();
-        // Half of the 16 distinct VAST pairs (the repeats of news_mix are not counted twice),
-        // and both unrelated pairs.
-        assert_eq!(vast_h.len(), 8);
-        assert_eq!(unrelated_h.len(), 2);
-        assert_eq!(added.len(), 10);
-        for h in &vast_h {
-            let i: usize = h.second.rsplit(' ').next().unwrap().parse().unwrap();
-            assert_eq!(h.label, (i % 3) as u8, "label kept");
-            assert!(h.first.contains(&format!("topic {i}")), "{}", h.first);
-            assert_ne!(h.first, format!("topic {i}"));
-            assert!(HEADLINES_TRAIN
-                .iter()
-                .any(|t| h.first.starts_with(t.split("{t}").next().unwrap())));
-            assert_eq!(h.split, split_of(&h.second));
-        }
-        assert!(unrelated_h.iter().all(|e| e.label == 2));
-        // Some carry a lead sentence, most do not.
-        let with_lead = vast_h.iter().filter(|e| e.first.contains(". ")).count();
-        assert!(with_lead >= 1 && with_lead < vast_h.len());
-        // No held-out template is used in training.
-        for t in HEADLINES_HELD_OUT {
-            let stem = t.split("{t}").next().unwrap();
-            assert!(added.iter().all(|e| !e.first.starts_with(stem)), "{t}");
-        }
-    }
-
-    #[test]
-    fn named_headlines_put_a_training_person_in_every_second_headline() {
-        let mut plain = sixteen_vast_and_a_claim(|i| (i % 3) as u8);
-        news_mix(&mut plain);
-        let mut named = plain.clone();
-        let before = plain.len();
-        headline_mix(&mut plain, false);
-        headline_mix(&mut named, true);
-        assert_eq!(plain.len(), named.len(), "the same pairs, other headlines");
-        let mut with_actor = 0;
-        for (p, n) in plain[before..].iter().zip(&named[before..]) {
-            assert_eq!(
-                (p.label, &p.second, p.source),
-                (n.label, &n.second, n.source)
-            );
-            if p.first == n.first {
-                continue;
-            }
-            with_actor += 1;
-            let actor = ACTORS_TRAIN
-                .iter()
-                .find(|a| n.first.starts_with(&format!("{a} ")))
-                .unwrap_or_else(|| panic!("no training person leads {:?}", n.first));
-            assert!(NAMED_HEADLINES_TRAIN.iter().any(|t| {
-                let stem = t.replace("{a}", actor);
-                n.first.starts_with(stem.split("{t}").next().unwrap())
-            }));
-            assert!(!n.first.contains('{'), "{}", n.first);
-        }
-        assert_eq!(with_actor, 5, "every 2nd of the 10 headline pairs");
-        // No held-out template, named or not, is used in training.
-        for t in NAMED_HEADLINES_HELD_OUT {
-            let verb = t.split("{t}").next().unwrap().replace("{a}", "");
-            assert!(named.iter().all(|e| !e.first.contains(&verb)), "{t}");
-        }
-    }
-
-    #[test]
     fn named_headline_fills_the_person_and_the_topic() {
         assert_eq!(
             named_headline(
@@ -1243,32 +863,6 @@ mod tests {
     }
 
     #[test]
-    fn repeat_source_repeats_only_that_sources_training_pairs() {
-        let mut rows: Vec<PairExample> = (0..40)
-            .map(|i| {
-                let src = if i % 2 == 0 {
-                    "tweeteval-stance"
-                } else {
-                    "vast"
-                };
-                PairExample::new("t", &format!("text {i}"), PairTask::Article, 0, src)
-            })
-            .collect();
-        let train = rows
-            .iter()
-            .filter(|e| e.source == "tweeteval-stance" && e.split == Split::Train)
-            .count();
-        assert!(train > 0 && train < 20, "{train}");
-        let other = rows.len() - 20;
-        repeat_source(&mut rows, "tweeteval-stance", 3);
-        let n = |rows: &[PairExample], src: &str| rows.iter().filter(|e| e.source == src).count();
-        assert_eq!(n(&rows, "tweeteval-stance"), 20 + 2 * train);
-        assert_eq!(n(&rows, "vast"), other);
-        repeat_source(&mut rows, "vast", 1);
-        assert_eq!(n(&rows, "vast"), other);
-    }
-
-    #[test]
     fn headline_fills_the_topic_and_the_lead() {
         assert_eq!(
             headline(
@@ -1282,59 +876,5 @@ mod tests {
             headline("The case for {t}", "zoos", None),
             "The case for zoos"
         );
-    }
-}
-
-#[cfg(test)]
-mod data_tests {
-    use super::*;
-
-    fn data() -> std::path::PathBuf {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-    }
-
-    #[test]
-    fn article_extra_reads_six_sets_and_never_a_held_out_comment() {
-        let d = data();
-        if !d.join("stance/ukp-argmin").is_dir() {
-            eprintln!("skipped: ../shared/data/stance is not here");
-            return;
-        }
-        let rows = article_extra(&d).unwrap();
-        let count = |s: &str| rows.iter().filter(|e| e.source == s).count();
-        assert!(count("mtcsd") > 8_000, "mtcsd {}", count("mtcsd"));
-        assert!(count("ibm-argq") > 8_000, "ibm-argq {}", count("ibm-argq"));
-        assert!(count("perspectrum") > 5_000);
-        // UKP: train + val only (18,336 + 2,042 published), every class present.
-        let ukp = count("ukp-argmin");
-        assert!((15_000..=20_378).contains(&ukp), "ukp {ukp}");
-        for l in 0..3 {
-            assert!(rows
-                .iter()
-                .any(|e| e.source == "ukp-argmin" && e.label == l));
-        }
-        assert!(rows
-            .iter()
-            .any(|e| e.source == "ukp-argmin" && e.first == "gun control"));
-        // Claim Stance: the 25 train motions only, PRO / CON only.
-        let claims: Vec<&PairExample> = rows
-            .iter()
-            .filter(|e| e.source == "ibm-claim-stance")
-            .collect();
-        assert!((900..=1_039).contains(&claims.len()), "{}", claims.len());
-        let motions: HashSet<&str> = claims.iter().map(|e| e.first.as_str()).collect();
-        assert!(motions.len() <= 25, "{} motions", motions.len());
-        assert!(claims.iter().all(|e| e.label < 2));
-        assert!(count("vaccinelies") > 3_000);
-        assert!(rows.iter().all(|e| e.split != Split::Test));
-        assert!(rows
-            .iter()
-            .all(|e| !e.first.is_empty() && !e.second.is_empty()));
-        let held: HashSet<String> = pair_test(&d)
-            .unwrap()
-            .iter()
-            .map(|e| normalize(&e.second))
-            .collect();
-        assert!(rows.iter().all(|e| !held.contains(&normalize(&e.second))));
     }
 }
