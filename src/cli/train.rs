@@ -10,10 +10,10 @@ use anyhow::Context;
 
 use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
-use crate::score::finetune::{finetune, FinetuneConfig};
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
-use crate::score::pair::PairConfig;
-use crate::score::trainer::TrainConfig;
+use crate::train::finetune::{finetune, FinetuneConfig};
+use crate::train::pair_model::PairConfig;
+use crate::train::trainer::TrainConfig;
 use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
 
 #[derive(Debug, clap::Args)]
@@ -167,7 +167,7 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         init_heads: args
             .finetune_from
             .as_ref()
-            .map(|f| f.with_file_name(crate::score::finetune::STAGE1_HEADS_FILE))
+            .map(|f| f.with_file_name(crate::train::finetune::STAGE1_HEADS_FILE))
             .filter(|h| h.is_file()),
         skip_batches: args.finetune_skip,
         ..Default::default()
@@ -608,7 +608,7 @@ fn train_pair_rows(
     cfg: &PairConfig,
     dir: &std::path::Path,
     ui: &Ui,
-) -> anyhow::Result<crate::score::pair::PairLog> {
+) -> anyhow::Result<crate::train::pair_model::PairLog> {
     let base = Encoder::load(
         enc_dir,
         &EncoderOptions {
@@ -619,7 +619,7 @@ fn train_pair_rows(
         },
     )
     .context("loading the encoder")?;
-    Ok(crate::score::pair::train_pairs(
+    Ok(crate::train::pair_model::train_pairs(
         &base,
         &pair_data(rows),
         cfg,
@@ -651,9 +651,9 @@ fn pair_counts<'a>(
 }
 
 /// The pairs as the trainer takes them.
-fn pair_data(rows: &[train::pairs::PairExample]) -> crate::score::pair::PairData {
+fn pair_data(rows: &[train::pairs::PairExample]) -> crate::train::pair_model::PairData {
     use crate::train::datasets::Split;
-    crate::score::pair::PairData {
+    crate::train::pair_model::PairData {
         first: rows.iter().map(|r| r.first.clone()).collect(),
         second: rows.iter().map(|r| r.second.clone()).collect(),
         task: rows.iter().map(|r| r.task).collect(),
@@ -665,7 +665,7 @@ fn pair_data(rows: &[train::pairs::PairExample]) -> crate::score::pair::PairData
 /// The stage-1 settings and log recorded in an earlier metrics.json, when it has both.
 fn stage1_record(
     metrics: &std::path::Path,
-) -> Option<(FinetuneConfig, crate::score::finetune::FinetuneLog)> {
+) -> Option<(FinetuneConfig, crate::train::finetune::FinetuneLog)> {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(metrics).ok()?).ok()?;
     let cfg = serde_json::from_value(v.get("settings")?.get("finetune")?.clone()).ok()?;
     let log = serde_json::from_value(v.get("metrics")?.get("finetune")?.clone()).ok()?;
@@ -675,7 +675,7 @@ fn stage1_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::finetune::{Check, FinetuneLog};
+    use crate::train::finetune::{Check, FinetuneLog};
 
     #[test]
     fn reusing_an_adapter_keeps_the_stage_1_record_of_metrics_json() {

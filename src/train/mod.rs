@@ -6,8 +6,11 @@ pub mod clear_cases;
 pub mod comment_sets;
 pub mod datasets;
 pub mod eval;
+pub mod finetune;
 pub mod heldout;
+pub mod pair_model;
 pub mod pairs;
+pub mod trainer;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -18,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::score::batch::{embed_all, BatchOptions};
 use crate::score::encoder::{Encoder, DIM, FORWARD_VERSION};
 use crate::score::heads::{self, argmax, sigmoid, softmax, stance_features, Mlp};
-use crate::score::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
+use crate::train::trainer::{train_mlp, Targets, TrainConfig, TrainLog};
 use datasets::{normalize, AttrExample, ClassExample, Split};
 use eval::Confusion;
 
@@ -39,7 +42,7 @@ pub struct TrainSettings {
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
     pub clean_negatives: bool,
     /// Stage 1: the LoRA fine-tuning settings, when the encoder was adapted.
-    pub finetune: Option<crate::score::finetune::FinetuneConfig>,
+    pub finetune: Option<crate::train::finetune::FinetuneConfig>,
     /// How the sentiment head weighs its rows and whether its class priors are corrected.
     pub sentiment: SentimentOptions,
     /// Measure only: read all three heads from `out`'s heads file and use the default
@@ -94,7 +97,7 @@ pub struct Metrics {
     /// metric name → value, e.g. "sentiment.test.macro_recall".
     pub scores: std::collections::BTreeMap<String, f64>,
     /// Stage 1 (LoRA fine-tuning of the encoder), when it ran in this training.
-    pub finetune: Option<crate::score::finetune::FinetuneLog>,
+    pub finetune: Option<crate::train::finetune::FinetuneLog>,
     /// Per attribute, the sources whose validation rows decided its default threshold.
     pub threshold_sources: std::collections::BTreeMap<String, Vec<String>>,
     /// Per attribute, the source flagging the largest share of its negatives at the default.
@@ -220,7 +223,7 @@ pub fn run(
     settings: &TrainSettings,
     enc: &Encoder,
     encoder_hash: &str,
-    finetune: Option<crate::score::finetune::FinetuneLog>,
+    finetune: Option<crate::train::finetune::FinetuneLog>,
     show: bool,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Metrics> {
@@ -257,7 +260,7 @@ pub fn run(
 
     std::fs::create_dir_all(&settings.out)?;
     let path = settings.out.join(heads::HEADS_FILE);
-    crate::score::trainer::save_heads(
+    crate::train::trainer::save_heads(
         &path,
         &[
             ("sentiment", &sent),
@@ -334,7 +337,7 @@ impl Stage<'_> {
 
 /// The sentiment and toxicity heads stage 1 trained with the adapter, when its file is there.
 fn stage1_heads(dir: &Path) -> anyhow::Result<Option<(Mlp, Mlp)>> {
-    let path = dir.join(crate::score::finetune::STAGE1_HEADS_FILE);
+    let path = dir.join(crate::train::finetune::STAGE1_HEADS_FILE);
     if !path.is_file() {
         return Ok(None);
     }
@@ -896,8 +899,8 @@ pub fn finetune_data(
     data: &Path,
     clean_negatives: bool,
     balance_sources: bool,
-) -> anyhow::Result<crate::score::finetune::FinetuneData> {
-    use crate::score::finetune::ATTRS;
+) -> anyhow::Result<crate::train::finetune::FinetuneData> {
+    use crate::train::finetune::ATTRS;
     let mut sent = comment_sets::sentiment_comments(data)?;
     sent.extend(datasets::sentiment_train(data)?);
     let mut tox = comment_sets::toxicity_comments(data)?;
@@ -909,9 +912,9 @@ pub fn finetune_data(
     let usable =
         |text: &str, split: Split| split != Split::Test && !tested.contains(&normalize(text));
     let (values, weights) = attr_targets(&tox, balance_sources);
-    let mut out = crate::score::finetune::FinetuneData::default();
+    let mut out = crate::train::finetune::FinetuneData::default();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut slot = |text: &str, out: &mut crate::score::finetune::FinetuneData| -> usize {
+    let mut slot = |text: &str, out: &mut crate::train::finetune::FinetuneData| -> usize {
         *index.entry(normalize(text)).or_insert_with(|| {
             out.texts.push(text.to_string());
             out.sentiment.push(None);

@@ -1,6 +1,6 @@
-//! Comment–target pairs for the stance pair model (issue 15; `src/score/pair.rs`), read from
-//! `../shared/data/stance` and ToxiChat, with each set's labels mapped as models/README.md
-//! ("Stance v2 protocol") writes down. Two tasks:
+//! Comment–target pairs for the stance pair model (issue 15; trained by `train::pair_model`,
+//! scored by `score::pair`), read from `../shared/data/stance` and ToxiChat, with each set's
+//! labels mapped as models/README.md ("Stance v2 protocol") writes down. Two tasks:
 //! - article stance (the text's stance toward a target: favor 0, against 1, none 2): VAST
 //!   train, TweetEval stance train, MT-CSD train, IBM ArgQ train/dev, Perspectrum train/dev,
 //!   the NLI pairs (premise toward hypothesis);

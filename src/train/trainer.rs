@@ -5,7 +5,7 @@
 
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::heads::{Dense, Mlp};
+use crate::score::heads::{Dense, Mlp};
 
 /// What the head predicts.
 #[derive(Debug, Clone)]

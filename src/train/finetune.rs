@@ -16,11 +16,11 @@ use std::path::Path;
 
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::encoder::{
+use crate::score::encoder::{
     adapted_weights, batch_tensors, mean_pool_normalize, Adapter, Encoder, EncoderError, LayerLora,
     Lora, TrainPass,
 };
-use super::heads::TOXICITY_LABELS;
+use crate::score::heads::TOXICITY_LABELS;
 
 /// Hyper-parameters of the fine-tuning stage.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -194,7 +194,7 @@ impl Model {
         if let Some(path) = &cfg.init_adapter {
             init_from_file(path, &adapters, &names, cfg.alpha / cfg.rank as f64)?;
         }
-        let dim = super::encoder::DIM as i64;
+        let dim = crate::score::encoder::DIM as i64;
         let sentiment = Head::new(&root / "sentiment", dim, cfg.hidden, 3);
         let toxicity = Head::new(&root / "toxicity", dim, cfg.hidden, ATTRS as i64);
         if let Some(path) = &cfg.init_heads {
@@ -276,7 +276,7 @@ pub(crate) fn balanced_class_weights(counts: &[f64]) -> Tensor {
 /// returns each layer's weight names (in [`adapted_weights`] order).
 pub(crate) fn new_adapters(
     root: &nn::Path,
-    bert: &super::encoder::FusedBert,
+    bert: &crate::score::encoder::FusedBert,
     rank: i64,
 ) -> (Vec<LayerLora>, Vec<[String; 6]>) {
     let mut adapters = Vec::new();
@@ -397,7 +397,7 @@ pub(crate) fn copy_stored(
     path: &Path,
     vars: impl IntoIterator<Item = (String, Tensor)>,
 ) -> Result<(), EncoderError> {
-    copy_from(path, &super::encoder::read_tensors(path)?, vars)
+    copy_from(path, &crate::score::encoder::read_tensors(path)?, vars)
 }
 
 /// [`copy_stored`] from the tensors of `path` already read into `stored`.
