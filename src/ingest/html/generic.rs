@@ -5,9 +5,11 @@
 //! indentation (`depth-N` / `level-N` classes or a left margin). Every comment it reads carries
 //! a confidence below that of a known engine, which the thread builder reports per comment.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::dom::{self, attr, id_attr, tag, N};
+use ego_tree::NodeId;
+
+use super::dom::{self, attr, has_class, id_attr, tag, N};
 use super::{Extract, Item, Parent, Stub};
 
 /// Confidence of a parent (or of being top-level) found by containment in an unknown layout.
@@ -66,16 +68,26 @@ const PARTS: &[&str] = &[
     "box",
 ];
 
-/// The group key of an element that may be a comment block: its tag and its comment-like class.
+/// The group key of an element that may be a comment block: its tag and its comment-like
+/// class, or, for an element with none, the comment list it is an item of (Politico's
+/// `ol#commentsList > li`).
 fn key(n: N<'_>) -> Option<(String, String)> {
     let e = n.value().as_element()?;
     if attr(n, "itemtype").is_some_and(|t| t.ends_with("/Comment") || t.ends_with("/Answer")) {
         return Some((e.name().to_string(), "itemtype".to_string()));
     }
-    let class = e
+    if let Some(class) = e
         .classes()
-        .find(|c| is_block_class(&c.to_ascii_lowercase()))?;
-    Some((e.name().to_string(), class.to_string()))
+        .find(|c| is_block_class(&c.to_ascii_lowercase()))
+    {
+        return Some((e.name().to_string(), class.to_string()));
+    }
+    let list = n.parent().filter(|p| matches!(tag(*p), "ol" | "ul"))?;
+    let name = [id_attr(list), attr(list, "class")]
+        .into_iter()
+        .flatten()
+        .find(|v| v.to_ascii_lowercase().contains("comment"))?;
+    (e.name() == "li").then(|| ("li".to_string(), format!("in {name}")))
 }
 
 /// A class that names one comment block: a mark not followed by a part's name or a plural
@@ -99,10 +111,10 @@ pub(super) fn extract(doc: &scraper::Html) -> Extract {
     }
     let mut ranked: Vec<((String, String), usize)> = groups.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let best = ranked
+    let mut good_groups: Vec<(usize, (String, String))> = ranked
         .into_iter()
         .take(GROUPS_EXAMINED)
-        .map(|(k, _)| {
+        .filter_map(|(k, _)| {
             let is_item = |n: N<'_>| key(n).as_ref() == Some(&k);
             let items = read_group(root, &is_item);
             let good = items
@@ -110,11 +122,34 @@ pub(super) fn extract(doc: &scraper::Html) -> Extract {
                 .iter()
                 .filter(|i| !i.text.is_empty() && (i.author.is_some() || i.time.is_some()))
                 .count();
-            (good, items)
+            (good >= 1 && good * 2 >= items.items.len()).then_some((good, k))
         })
-        .filter(|(good, e)| *good >= 2 && *good * 2 >= e.items.len())
-        .max_by_key(|(good, _)| *good);
-    best.map(|(_, e)| e).unwrap_or_default()
+        .collect();
+    good_groups.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    if good_groups.first().is_none_or(|(good, _)| *good < 2) {
+        return Extract::default();
+    }
+    // Other groups of comment blocks apart from the first (Slate's replies are
+    // `div.article_comment_answer` beside the `div.article_comment_item`s): read with it, so
+    // none is dropped unread. A group that is, holds or sits inside the first's blocks (their
+    // parts) is not.
+    let members = |k: &(String, String)| -> HashSet<NodeId> {
+        root.descendants()
+            .filter(|n| key(*n).as_ref() == Some(k))
+            .map(|n| n.id())
+            .collect()
+    };
+    let mut keys = vec![good_groups[0].1.clone()];
+    let mut claimed = members(&keys[0]);
+    for (_, k) in &good_groups[1..] {
+        let own = members(k);
+        if !super::sites::overlap(doc, &own, &claimed) {
+            claimed.extend(own);
+            keys.push(k.clone());
+        }
+    }
+    let is_item = |n: N<'_>| key(n).is_some_and(|k| keys.contains(&k));
+    read_group(root, &is_item)
 }
 
 /// Reads every element of one group as a comment, with its nesting.
@@ -123,6 +158,7 @@ fn read_group<'a>(root: N<'a>, is_item: &dyn Fn(N<'a>) -> bool) -> Extract {
     let is_node = |n: N<'a>| is_item(n) || is_more(n);
     let mut index: Vec<Option<usize>> = Vec::new();
     let mut indents: Vec<Option<u32>> = Vec::new();
+    let mut wrappers: Vec<u32> = Vec::new();
     let mut contained = false;
     for (n, parent) in dom::nest(root, is_node) {
         let parent = parent.and_then(|p| index[p]);
@@ -138,12 +174,13 @@ fn read_group<'a>(root: N<'a>, is_item: &dyn Fn(N<'a>) -> bool) -> Extract {
         contained |= parent.is_some();
         index.push(Some(out.items.len()));
         indents.push(indent(n));
+        wrappers.push(wrapping(n));
         out.items
             .push(block(n, parent.map_or(Parent::Top, Parent::Index), is_item));
     }
     let confidence = if contained {
         CONTAINMENT
-    } else if let Some(depths) = levels(&indents) {
+    } else if let Some(depths) = levels(&indents).or_else(|| wrapped_levels(&wrappers)) {
         for (item, p) in out.items.iter_mut().zip(dom::parents_by_depth(&depths)) {
             item.parent = p.map_or(Parent::Top, Parent::Index);
         }
@@ -182,6 +219,31 @@ fn indent(n: N<'_>) -> Option<u32> {
         let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     })
+}
+
+/// Classes of the elements a theme wraps replies in, one per level (Drupal's `div.indented`).
+const REPLY_WRAPPERS: &[&str] = &[
+    "indented",
+    "indent",
+    "children",
+    "replies",
+    "comment-replies",
+];
+
+/// How many reply wrappers hold `n` (looking at most 64 levels up).
+fn wrapping(n: N<'_>) -> u32 {
+    n.ancestors()
+        .take(64)
+        .filter(|a| REPLY_WRAPPERS.iter().any(|c| has_class(*a, c)))
+        .count() as u32
+}
+
+/// Depths (1 = top level) from reply wrappers, when some block sits in one.
+fn wrapped_levels(wrappers: &[u32]) -> Option<Vec<u32>> {
+    wrappers
+        .iter()
+        .any(|&w| w > 0)
+        .then(|| wrappers.iter().map(|w| w + 1).collect())
 }
 
 /// Depths (1 = top level) from indents, when every block states one and they differ.
@@ -257,7 +319,10 @@ fn class_has(x: N<'_>, words: &[&str]) -> bool {
 /// `comment-user`) that shows a name. Where the part holds a link with text, the name is that
 /// link's (HuffPost's author box also holds a rank, a bio and "830 Fans"); a part with no text
 /// (an avatar link) is passed over.
-fn author<'a>(n: N<'a>, own: impl Fn(N<'a>) -> bool + Copy) -> (Option<N<'a>>, Option<String>) {
+pub(super) fn author<'a>(
+    n: N<'a>,
+    own: impl Fn(N<'a>) -> bool + Copy,
+) -> (Option<N<'a>>, Option<String>) {
     let marked = |x: N<'_>| {
         attr(x, "itemprop") == Some("author")
             || attr(x, "rel").is_some_and(|r| r.contains("author"))
@@ -270,15 +335,25 @@ fn author<'a>(n: N<'a>, own: impl Fn(N<'a>) -> bool + Copy) -> (Option<N<'a>>, O
                     "user-link",
                     "byline",
                     "commenter",
+                    "commentor",
                     "-user",
                     "_user",
                 ],
             )
     };
-    for part in dom::walk(n, own)
+    let parts: Vec<N<'a>> = dom::walk(n, own)
         .filter(|&x| x.id() != n.id() && marked(x))
         .take(CANDIDATES)
-    {
+        .collect();
+    // A part that holds a marked *name* is passed over for it: Slate's `div.comment_author`
+    // ("Soumis par X, le …") holds `span.comment_author_name`. (HuffPost's author box holds
+    // its fan count, marked `author_fans_count`, which is no name.)
+    let holds_another = |p: N<'a>| {
+        parts.iter().any(|&q| {
+            q.id() != p.id() && class_has(q, &["name"]) && q.ancestors().any(|a| a.id() == p.id())
+        })
+    };
+    for &part in parts.iter().filter(|&&p| !holds_another(p)) {
         let link = dom::find(part, own, |x| tag(x) == "a" && !dom::line(x).is_empty())
             .filter(|_| tag(part) != "a");
         let name = link.map_or_else(|| dom::own_line(part, own), dom::line);
@@ -297,7 +372,11 @@ const CANDIDATES: usize = 16;
 /// class naming a body, content, text, message or msg) that do not hold the author, the one
 /// with the most text, so a wrapper around the whole comment or a "text" of the page's chrome
 /// (HuffPost's `badges_opt_out_text`) is not taken for it.
-fn body<'a>(n: N<'a>, own: impl Fn(N<'a>) -> bool + Copy, author: Option<N<'a>>) -> Option<N<'a>> {
+pub(super) fn body<'a>(
+    n: N<'a>,
+    own: impl Fn(N<'a>) -> bool + Copy,
+    author: Option<N<'a>>,
+) -> Option<N<'a>> {
     let marked = |x: N<'_>| {
         attr(x, "itemprop") == Some("text")
             || class_has(x, &["body", "content", "text", "message", "cooked", "msg"])

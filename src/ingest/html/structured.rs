@@ -255,6 +255,16 @@ fn post(n: N<'_>, parent: Parent) -> Item {
     let body = ["text", "articleBody", "commentText", "description"]
         .iter()
         .find_map(|name| props(n, name).into_iter().next());
+    // Where the data marks no text or author (L'Opinion's Drupal comments are typed
+    // `sioc:Post sioct:Comment` with no properties), the generic reader's parts are taken.
+    let author_part = if item.author.is_none() {
+        let (part, name) = super::generic::author(n, is_post);
+        item.author = name;
+        part
+    } else {
+        None
+    };
+    let body = body.or_else(|| super::generic::body(n, is_post, author_part));
     item.text = match body {
         Some(b) if tag(b) == "meta" => value(b).unwrap_or_default(),
         Some(b) => {

@@ -154,7 +154,7 @@ pub(super) fn extract(doc: &Html) -> Option<Extract> {
 
 /// Whether an element of `a` is, contains or sits inside an element of `b`: one pass over the
 /// page (walking each element's ancestors would be quadratic on a deep page).
-fn overlap(doc: &Html, a: &HashSet<NodeId>, b: &HashSet<NodeId>) -> bool {
+pub(super) fn overlap(doc: &Html, a: &HashSet<NodeId>, b: &HashSet<NodeId>) -> bool {
     let (mut in_a, mut in_b) = (0usize, 0usize);
     for edge in doc.tree.root().traverse() {
         match edge {
