@@ -349,9 +349,9 @@ pub(super) fn author<'a>(
     // ("Soumis par X, le …") holds `span.comment_author_name`. (HuffPost's author box holds
     // its fan count, marked `author_fans_count`, which is no name.)
     let holds_another = |p: N<'a>| {
-        parts.iter().any(|&q| {
-            q.id() != p.id() && class_has(q, &["name"]) && q.ancestors().any(|a| a.id() == p.id())
-        })
+        parts
+            .iter()
+            .any(|&q| q.id() != p.id() && class_has(q, &["name"]) && within(q, p, n))
     };
     for &part in parts.iter().filter(|&&p| !holds_another(p)) {
         let link = dom::find(part, own, |x| tag(x) == "a" && !dom::line(x).is_empty())
@@ -362,6 +362,14 @@ pub(super) fn author<'a>(
         }
     }
     (None, None)
+}
+
+/// Whether `part` sits inside `holder`, both inside the comment block `block`: the walk up stops
+/// at the block, so a deep page costs no walk to its root per pair of parts.
+fn within(part: N<'_>, holder: N<'_>, block: N<'_>) -> bool {
+    part.ancestors()
+        .take_while(|a| a.id() != block.id())
+        .any(|a| a.id() == holder.id())
 }
 
 /// At most this many marked parts of one block are weighed as its author or text (a hostile
@@ -382,7 +390,7 @@ pub(super) fn body<'a>(
             || class_has(x, &["body", "content", "text", "message", "cooked", "msg"])
                 && !class_has(x, &["badge", "opt_out", "opt-out", "teaser", "bio"])
     };
-    let holds_author = |x: N<'a>| author.is_some_and(|a| a.ancestors().any(|p| p.id() == x.id()));
+    let holds_author = |x: N<'a>| author.is_some_and(|a| within(a, x, n));
     dom::walk(n, own)
         .filter(|&x| x.id() != n.id() && marked(x) && !holds_author(x))
         .take(CANDIDATES)
