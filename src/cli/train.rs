@@ -1,7 +1,8 @@
-//! `threadlens train`: adapts the encoder to the tasks (stage 1, LoRA fine-tuning), then trains
-//! the sentiment, toxicity and stance heads on its embeddings (stage 2), from the labelled data
-//! in ../shared/data, and writes models/heads/. One command, reproducible (fixed seeds,
-//! deterministic splits, cached embeddings).
+//! `threadlens train RECIPE.toml…`: runs training recipes (`train::recipe`) in order, from the
+//! labelled data in ../shared/data, writing models/heads/: stage 1 adapts the encoder (LoRA),
+//! stage 2 trains the sentiment, toxicity and stance heads on its embeddings, then the stance
+//! pair model and the reply model. `models/recipes/*.toml` reproduces the committed model
+//! (fixed seeds, deterministic splits, cached embeddings).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,11 +14,19 @@ use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::train::finetune::{finetune, FinetuneConfig};
 use crate::train::pair_model::PairConfig;
-use crate::train::trainer::TrainConfig;
-use crate::train::{self, SentimentBalance, SentimentOptions, TrainSettings};
+use crate::train::recipe::{HeadsEncoder, PairRun, Recipe, Reply, StageKind};
+use crate::train::{self, TrainSettings};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Reproduce the committed model: threadlens train models/recipes/*.toml \
+(the recipes' fields are documented in src/train/recipe.rs and models/recipes/README.md)."
+)]
 pub struct Args {
+    /// Recipe files, run in the order given (each one stage; models/recipes/ holds those of
+    /// the committed model).
+    #[arg(required = true, value_name = "RECIPE")]
+    pub recipes: Vec<PathBuf>,
     /// Folder with the labelled data (sentiment/, toxicity/, stance/ as in ../shared/data).
     #[arg(long, value_name = "DIR", default_value = "../shared/data")]
     pub data: PathBuf,
@@ -27,110 +36,10 @@ pub struct Args {
     /// Where cached embeddings live (default: ~/.cache/threadlens/embeddings).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Hidden width of each head's MLP.
-    #[arg(long, default_value_t = 256)]
-    pub hidden: i64,
-    /// Leave FNC-1 headline/body pairs out of the stance training data.
+    /// Measure only: the heads recipe measures the heads in DIR/heads at the default
+    /// thresholds (to DIR/heads/evaluation-metrics.json), the pair recipe the pair model (its
+    /// record in metrics.json); nothing is trained.
     #[arg(long)]
-    pub no_fnc: bool,
-    /// Do not balance classes within each toxicity source (use a global positive weight).
-    #[arg(long)]
-    pub no_balance: bool,
-    /// Do not add the edited sentiment sentences as toxicity negatives.
-    #[arg(long)]
-    pub no_clean_negatives: bool,
-    /// Sentiment head: weigh classes over all sources (global) or within each source (sources).
-    #[arg(long, value_enum, default_value_t = SentimentOptions::default().balance, value_name = "HOW")]
-    pub sentiment_balance: SentimentBalance,
-    /// Sentiment head: weigh each CrowdFlower row by its annotators' confidence.
-    #[arg(long, default_value_t = SentimentOptions::default().confidence, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub sentiment_confidence: bool,
-    /// Sentiment head: correct its class priors with output offsets fitted on the held-back
-    /// tweets (macro-recall).
-    #[arg(long, default_value_t = SentimentOptions::default().prior_correction, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub sentiment_prior_correction: bool,
-    /// Seed for initialisation and shuffling.
-    #[arg(long, default_value_t = 20261122)]
-    pub seed: i64,
-    /// Skip stage 1: train the heads on the frozen encoder (and remove any adapter).
-    #[arg(long, conflicts_with = "reuse_adapter")]
-    pub no_finetune: bool,
-    /// Skip stage 1 but keep the adapter already in DIR/heads (retrain only the heads).
-    #[arg(long)]
-    pub reuse_adapter: bool,
-    /// Stage 1: passes over the training rows.
-    #[arg(long, default_value_t = FinetuneConfig::default().epochs, value_name = "N")]
-    pub finetune_epochs: usize,
-    /// Stage 1: stop after N steps (batches of 32), the learning-rate schedule spanning them;
-    /// 0 = no limit (every epoch in full).
-    #[arg(long, default_value_t = FinetuneConfig::default().max_steps.unwrap_or(0), value_name = "N")]
-    pub finetune_steps: usize,
-    /// Stage 1: stop at step N of the schedule (which still spans --finetune-steps) and keep
-    /// the best check so far; 0 = run the whole schedule (what the committed model did; the
-    /// rejected v2.2 candidate stopped at 3,000).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub finetune_stop: usize,
-    /// Stage 1: LoRA rank.
-    #[arg(long, default_value_t = FinetuneConfig::default().rank, value_name = "R")]
-    pub lora_rank: i64,
-    /// Stage 1: peak learning rate.
-    #[arg(long, default_value_t = FinetuneConfig::default().lr, value_name = "LR")]
-    pub finetune_lr: f64,
-    /// Stage 1: use only every N-th training row (quick trials; 1 = all).
-    #[arg(long, default_value_t = 1, value_name = "N", hide = true)]
-    pub finetune_subsample: usize,
-    /// Stage 1 continues from this adapter (an encoder-lora.safetensors of the same rank)
-    /// instead of starting from the published weights; the two temporary heads continue from
-    /// the stage1-heads.safetensors beside it where there is one (else they start afresh).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["reuse_adapter", "no_finetune"])]
-    pub finetune_from: Option<std::path::PathBuf>,
-    /// Stage 1: skip the first N batches of the pass (those a run with the same seed already
-    /// trained on, e.g. 4500 after the 4,500-step schedule), so a run continued with
-    /// --finetune-from sees the rest of the pass; the schedule spans what is left.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub finetune_skip: usize,
-    /// Stage 1: precision of the frozen encoder's matrix products (auto: bf16 products with
-    /// fp32 elsewhere where the CPU has native bf16, else fp32).
-    #[arg(long, value_enum, default_value_t = Precision::Auto, value_name = "P")]
-    pub finetune_precision: Precision,
-    /// Stop after stage 1 (the adapter and its heads are written; `--reuse-adapter` later
-    /// runs stage 2 on them). For splitting a long run across sessions.
-    #[arg(long, conflicts_with_all = ["reuse_adapter", "no_finetune"])]
-    pub stage1_only: bool,
-    /// Run only stage 3, the stance pair model (its own adapter and heads); stages 1 and 2 and
-    /// their files are left as they are.
-    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair"])]
-    pub pair_only: bool,
-    /// Stage 3 without training: measure the pair model already in DIR/heads again and
-    /// record its figures (its training log is kept).
-    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only"])]
-    pub pair_eval_only: bool,
-    /// Skip stage 3: keep the stance pair model already in DIR/heads (and its figures).
-    #[arg(long)]
-    pub skip_pair: bool,
-    /// Stage 3: training steps (batches of 32 pairs), the learning-rate schedule spanning them.
-    #[arg(long, default_value_t = PairConfig::default().max_steps, value_name = "N")]
-    pub pair_steps: usize,
-    /// Stage 3: peak learning rate.
-    #[arg(long, default_value_t = PairConfig::default().lr, value_name = "LR")]
-    pub pair_lr: f64,
-    /// Stage 3: continue from the pair model already in DIR/heads; a result is kept only where
-    /// its validation loss beats that model's on the same pairs (checked at step 0).
-    #[arg(long)]
-    pub pair_resume: bool,
-    /// Stage 3: the v2.1 stream (VAST twice, plus unrelated VAST topic pairs labelled none).
-    #[arg(long)]
-    pub pair_news_mix: bool,
-    /// Only train the reply model (models/README.md, "Amendment stance v2.5"): a pair model
-    /// started from the one in DIR/heads and trained on reply pairs only, with --pair-steps and
-    /// --pair-lr; it is installed as DIR/heads/stance-reply-*.safetensors only where it beats
-    /// the pair model's reply head on ToxiChat dev by 0.02 macro-F1.
-    #[arg(long, conflicts_with_all = ["stage1_only", "skip_pair", "pair_only", "pair_eval_only", "evaluate"])]
-    pub reply_only: bool,
-    /// Measure only: every held-out figure of the heads in DIR/heads at the default thresholds
-    /// (nothing fitted), written to DIR/heads/evaluation-metrics.json; nothing else changes.
-    /// On the committed model it reproduces the test figures of metrics.json.
-    #[arg(long, conflicts_with_all = ["stage1_only", "pair_only", "pair_eval_only", "no_finetune"])]
     pub evaluate: bool,
 }
 
@@ -141,222 +50,233 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         .with_context(|| format!("reading {}", enc_dir.display()))?
         .sha256_12;
     let heads_dir = models.join("heads");
-    let adapter = heads_dir.join(ADAPTER_FILE);
-    let base_opts = EncoderOptions {
-        backend: Backend::Fused,
-        precision: Precision::Fp32,
-        ..Default::default()
+    // Every recipe is read and checked before any stage runs.
+    let mut recipes = Vec::new();
+    for path in &args.recipes {
+        let recipe = Recipe::load(path)?;
+        recipe
+            .check_encoder(ENCODER_DIR, &base_hash)
+            .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+        recipes.push((path, recipe));
+    }
+    let run = Run {
+        args: &args,
+        enc_dir: &enc_dir,
+        heads_dir: &heads_dir,
+        base_hash: &base_hash,
+        ui,
     };
+    for (path, recipe) in &recipes {
+        ui.info(format!("recipe {}: {}", path.display(), recipe.description));
+        match recipe.kind() {
+            StageKind::Adapt if args.evaluate => {
+                ui.info("  --evaluate: stage 1 is measured through stage 2's heads; nothing to do")
+            }
+            StageKind::Adapt => run.stage1(recipe)?,
+            StageKind::Heads => run.stage2(recipe)?,
+            StageKind::Pair if args.evaluate => run.pair_evaluate()?,
+            StageKind::Pair => {
+                for (i, pair) in recipe.pair.iter().enumerate() {
+                    ui.info(format!("  pair run {} of {}", i + 1, recipe.pair.len()));
+                    run.pair_stage(pair)?;
+                }
+            }
+            StageKind::Reply if args.evaluate => ui.info(
+                "  --evaluate: the reply model is measured with the pair recipe; nothing to do",
+            ),
+            StageKind::Reply => run.reply_stage(recipe.reply.as_ref().expect("reply recipe"))?,
+        }
+    }
+    Ok(Outcome::Clean)
+}
 
-    // ---- stage 1: LoRA fine-tuning of the encoder -----------------------------------------
-    let stage1_precision = match args.finetune_precision {
-        Precision::Auto if crate::score::encoder::cpu_has_native_bf16() => Precision::Mixed,
-        Precision::Auto => Precision::Fp32,
-        p => p,
-    };
-    let finetune_cfg = FinetuneConfig {
-        precision: format!("{stage1_precision:?}").to_lowercase(),
-        epochs: args.finetune_epochs,
-        max_steps: (args.finetune_steps > 0).then_some(args.finetune_steps),
-        stop_at: (args.finetune_stop > 0).then_some(args.finetune_stop),
-        rank: args.lora_rank,
-        alpha: 2.0 * args.lora_rank as f64,
-        lr: args.finetune_lr,
-        seed: args.seed,
-        init_adapter: args.finetune_from.clone(),
-        init_heads: args
-            .finetune_from
-            .as_ref()
-            .map(|f| f.with_file_name(crate::train::finetune::STAGE1_HEADS_FILE))
-            .filter(|h| h.is_file()),
-        skip_batches: args.finetune_skip,
-        ..Default::default()
-    };
-    if args.pair_eval_only {
-        let previous = read_json(&heads_dir.join("metrics.json"))
-            .and_then(|v| v.get(PAIR_KEY).cloned())
-            .context("--pair-eval-only: metrics.json has no record of a trained pair model")?;
-        let mut record = previous;
-        if record.get(REPLY_PRIOR_KEY).is_none() {
-            record[REPLY_PRIOR_KEY] = reply_prior(&args.data, &enc_dir, &heads_dir, ui)?;
-        }
-        let scores = measure_pairs(&args.data, &enc_dir, &heads_dir)?;
-        record["scores"] = serde_json::to_value(scores)?;
-        merge_pair_record(&heads_dir.join("metrics.json"), record)?;
-        return Ok(Outcome::Clean);
-    }
-    if args.reply_only {
-        reply_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
-        return Ok(Outcome::Clean);
-    }
-    if args.pair_only {
-        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
-        return Ok(Outcome::Clean);
-    }
-    let previous_pair =
-        read_json(&heads_dir.join("metrics.json")).and_then(|v| v.get(PAIR_KEY).cloned());
-    let mut finetune_log = None;
-    let mut stage1_used = Some(finetune_cfg.clone());
-    if args.no_finetune {
-        if adapter.is_file() {
-            std::fs::remove_file(&adapter)
-                .with_context(|| format!("removing {}", adapter.display()))?;
-            ui.info(format!(
-                "removed {} (heads on the frozen encoder)",
-                adapter.display()
-            ));
-        }
-    } else if args.reuse_adapter || args.evaluate {
-        if !adapter.is_file() {
-            anyhow::bail!("--reuse-adapter: {} does not exist", adapter.display());
-        }
-        ui.info(format!("stage 1 skipped: reusing {}", adapter.display()));
-        // Keep the record of the stage 1 that made this adapter (its settings and log), so
-        // metrics.json still describes the whole model.
-        let record = heads_dir.join("metrics.json");
-        let previous = stage1_record(&record);
-        if previous.is_none() {
-            ui.warn(format!(
-                "{}: no record of the stage 1 that made this adapter; metrics.json will lack it",
-                record.display()
-            ));
-        }
-        stage1_used = previous.as_ref().map(|p| p.0.clone());
-        finetune_log = previous.map(|p| p.1);
-    } else {
+/// What every stage of one `threadlens train` call shares.
+struct Run<'a> {
+    args: &'a Args,
+    enc_dir: &'a std::path::Path,
+    heads_dir: &'a std::path::Path,
+    base_hash: &'a str,
+    ui: &'a Ui,
+}
+
+impl Run<'_> {
+    /// Stage 1: LoRA fine-tuning of the encoder; writes the adapter, its two temporary heads
+    /// and the stage-1 record of metrics.json (the pair model's record is kept).
+    fn stage1(&self, recipe: &Recipe) -> anyhow::Result<()> {
+        let (adapt, sources) = (
+            recipe.adapt.as_ref().expect("adapt recipe"),
+            recipe.sources.as_ref().expect("checked"),
+        );
+        let precision = adapt.precision.resolve();
+        let cfg = adapt.config(precision);
         let base = Encoder::load(
-            &enc_dir,
+            self.enc_dir,
             &EncoderOptions {
-                max_tokens: finetune_cfg.max_tokens,
-                precision: stage1_precision,
-                ..base_opts.clone()
+                backend: Backend::Fused,
+                max_tokens: cfg.max_tokens,
+                precision,
+                ..Default::default()
             },
         )
         .context("loading the encoder")?;
-        let mut data = train::finetune_data(&args.data, !args.no_clean_negatives, !args.no_balance)
+        let data = train::finetune_data(&self.args.data, sources.clean_negatives, sources.balance)
             .context("reading the fine-tuning data")?;
         for (source, train_rows, val_rows, positives) in &data.sources {
-            ui.info(format!(
+            self.ui.info(format!(
                 "  {source}: {train_rows} training, {val_rows} validation rows, {positives} positive toxicity cells"
             ));
         }
-        if args.finetune_subsample > 1 {
-            data.is_val = data
-                .is_val
-                .iter()
-                .enumerate()
-                .map(|(i, v)| *v || i % args.finetune_subsample != 0)
-                .collect();
-        }
-        std::fs::create_dir_all(&heads_dir)
-            .with_context(|| format!("creating {}", heads_dir.display()))?;
-        let mut log = finetune(
+        std::fs::create_dir_all(self.heads_dir)
+            .with_context(|| format!("creating {}", self.heads_dir.display()))?;
+        let adapter = self.heads_dir.join(ADAPTER_FILE);
+        let log = finetune(
             &base,
             &data,
-            &finetune_cfg,
+            &cfg,
             &adapter,
-            ui.show_progress(),
-            &|m| ui.info(m),
+            self.ui.show_progress(),
+            &|m| self.ui.info(m),
         )
         .context("fine-tuning the encoder")?;
-        // A run continued from an earlier adapter keeps that run's record.
-        if let Some((cfg, before)) = args
-            .finetune_from
-            .as_ref()
-            .and_then(|f| stage1_record(&f.with_file_name("metrics.json")))
-        {
-            log.continued_from = Some(Box::new(
-                serde_json::json!({ "settings": cfg, "log": before }),
-            ));
-        }
-        ui.info(format!(
+        self.ui.info(format!(
             "stage 1 done in {:.0} s: best validation loss at step {} of {}; wrote {}",
             log.seconds,
             log.best_step,
             log.steps,
             adapter.display()
         ));
-        if args.stage1_only {
-            // The pair model (stage 3) is untouched, so its record stays; the rest described
-            // the adapter just replaced.
-            let mut record = serde_json::json!({
-                "settings": { "finetune": finetune_cfg },
-                "metrics": { "finetune": log },
-            });
-            if let Some(pair) = previous_pair {
-                record[PAIR_KEY] = pair;
-            }
-            let path = heads_dir.join("metrics.json");
-            std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n")
-                .with_context(|| format!("writing {}", path.display()))?;
-            ui.info("stopping after stage 1 (--stage1-only); run `threadlens train --reuse-adapter` for stage 2");
-            return Ok(Outcome::Clean);
+        // The pair model is untouched, so its record stays; the rest described the adapter
+        // just replaced.
+        let path = self.heads_dir.join("metrics.json");
+        let previous_pair = read_json(&path).and_then(|v| v.get(PAIR_KEY).cloned());
+        let mut record = serde_json::json!({
+            "settings": { "finetune": cfg },
+            "metrics": { "finetune": log },
+        });
+        if let Some(pair) = previous_pair {
+            record[PAIR_KEY] = pair;
         }
-        finetune_log = Some(log);
+        std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))
     }
 
-    // ---- stage 2: heads on the (adapted) encoder's embeddings --------------------------------
-    let adapter = adapter.is_file().then_some(adapter);
-    let encoder_hash = encoder_id(&base_hash, adapter.as_deref())
-        .with_context(|| format!("reading {}", heads_dir.display()))?;
-    let opts = EncoderOptions {
-        adapter: adapter.clone(),
-        ..base_opts
-    };
-    let enc = Encoder::load(&enc_dir, &opts).context("loading the encoder")?;
-    let cache = cache_dir(&args);
-    let settings = TrainSettings {
-        data: args.data.clone(),
-        out: heads_dir.clone(),
-        cache,
-        config: TrainConfig {
-            hidden: args.hidden,
-            seed: args.seed,
-            max_pos_weight: if args.no_balance { 5.0 } else { 1.0 },
+    /// Stage 2: the heads on the (adapted) encoder's embeddings, or with `--evaluate` the
+    /// committed heads measured as they stand.
+    fn stage2(&self, recipe: &Recipe) -> anyhow::Result<()> {
+        let (heads, sources) = (
+            recipe.heads.as_ref().expect("heads recipe"),
+            recipe.sources.as_ref().expect("checked"),
+        );
+        let adapter = self.heads_dir.join(ADAPTER_FILE);
+        let metrics_path = self.heads_dir.join("metrics.json");
+        let mut stage1 = None;
+        match heads.encoder {
+            HeadsEncoder::Frozen if self.args.evaluate => {}
+            HeadsEncoder::Frozen => {
+                if adapter.is_file() {
+                    std::fs::remove_file(&adapter)
+                        .with_context(|| format!("removing {}", adapter.display()))?;
+                    self.ui.info(format!(
+                        "removed {} (heads on the frozen encoder)",
+                        adapter.display()
+                    ));
+                }
+            }
+            HeadsEncoder::Adapted => {
+                if !adapter.is_file() {
+                    anyhow::bail!(
+                        "{} does not exist: run the stage-1 recipe first",
+                        adapter.display()
+                    );
+                }
+                // Keep the record of the stage 1 that made this adapter (its settings and
+                // log), so metrics.json still describes the whole model.
+                stage1 = stage1_record(&metrics_path);
+                if stage1.is_none() {
+                    self.ui.warn(format!(
+                        "{}: no record of the stage 1 that made this adapter; metrics.json will lack it",
+                        metrics_path.display()
+                    ));
+                }
+            }
+        }
+        let adapter = adapter.is_file().then_some(adapter);
+        let encoder_hash = encoder_id(self.base_hash, adapter.as_deref())
+            .with_context(|| format!("reading {}", self.heads_dir.display()))?;
+        let opts = EncoderOptions {
+            backend: Backend::Fused,
+            precision: Precision::Fp32,
+            adapter: adapter.clone(),
             ..Default::default()
-        },
-        fnc: !args.no_fnc,
-        clean_negatives: !args.no_clean_negatives,
-        balance_sources: !args.no_balance,
-        finetune: if adapter.is_some() { stage1_used } else { None },
-        sentiment: SentimentOptions {
-            balance: args.sentiment_balance,
-            confidence: args.sentiment_confidence,
-            prior_correction: args.sentiment_prior_correction,
-        },
-        evaluate_only: args.evaluate,
-    };
-    let metrics = train::run(
-        &settings,
-        &enc,
-        &encoder_hash,
-        finetune_log,
-        ui.show_progress(),
-        &|m| ui.info(m),
-    )?;
-    {
-        let mut out = std::io::stdout().lock();
-        for (k, v) in &metrics.scores {
-            writeln!(out, "{k}\t{v:.4}")?;
+        };
+        let enc = Encoder::load(self.enc_dir, &opts).context("loading the encoder")?;
+        let previous_pair = read_json(&metrics_path).and_then(|v| v.get(PAIR_KEY).cloned());
+        let (stage1_cfg, stage1_log) = stage1.map_or((None, None), |(c, l)| (Some(c), Some(l)));
+        let settings = TrainSettings {
+            data: self.args.data.clone(),
+            out: self.heads_dir.to_path_buf(),
+            cache: cache_dir(self.args),
+            config: heads.config(sources),
+            fnc: sources.fnc,
+            clean_negatives: sources.clean_negatives,
+            balance_sources: sources.balance,
+            finetune: if adapter.is_some() { stage1_cfg } else { None },
+            sentiment: heads.sentiment(),
+            evaluate_only: self.args.evaluate,
+        };
+        let metrics = train::run(
+            &settings,
+            &enc,
+            &encoder_hash,
+            stage1_log,
+            self.ui.show_progress(),
+            &|m| self.ui.info(m),
+        )?;
+        {
+            let mut out = std::io::stdout().lock();
+            for (k, v) in &metrics.scores {
+                writeln!(out, "{k}\t{v:.4}")?;
+            }
         }
-    }
-    if settings.evaluate_only {
-        ui.info(format!(
-            "wrote {}",
-            settings.out.join(train::EVALUATION_FILE).display()
-        ));
-        return Ok(Outcome::Clean);
-    }
-    ui.info(format!("wrote {}", settings.out.display()));
-    let keep = if args.skip_pair { previous_pair } else { None };
-    if args.skip_pair {
-        if let Some(v) = keep {
-            merge_pair_record(&heads_dir.join("metrics.json"), v)?;
+        if settings.evaluate_only {
+            self.ui.info(format!(
+                "wrote {}",
+                settings.out.join(train::EVALUATION_FILE).display()
+            ));
+            return Ok(());
         }
-    } else {
-        pair_stage(&args, &enc_dir, &heads_dir, stage1_precision, ui)?;
+        // The pair model is trained apart (3-pair.toml); its record stays.
+        if let Some(v) = previous_pair {
+            merge_pair_record(&metrics_path, v)?;
+        }
+        self.ui.info(format!("wrote {}", settings.out.display()));
+        Ok(())
     }
-    Ok(Outcome::Clean)
+
+    fn pair_stage(&self, pair: &PairRun) -> anyhow::Result<()> {
+        pair_stage(&self.args.data, self.enc_dir, self.heads_dir, pair, self.ui)
+    }
+
+    fn reply_stage(&self, reply: &Reply) -> anyhow::Result<()> {
+        reply_stage(
+            &self.args.data,
+            self.enc_dir,
+            self.heads_dir,
+            reply,
+            self.ui,
+        )
+    }
+
+    /// `--evaluate` with the pair recipe: the pair model in the heads folder measured again on
+    /// the held-out pairs; its record keeps its training log.
+    fn pair_evaluate(&self) -> anyhow::Result<()> {
+        let mut record = read_json(&self.heads_dir.join("metrics.json"))
+            .and_then(|v| v.get(PAIR_KEY).cloned())
+            .context("--evaluate: metrics.json has no record of a trained pair model")?;
+        let scores = measure_pairs(&self.args.data, self.enc_dir, self.heads_dir)?;
+        record["scores"] = serde_json::to_value(scores)?;
+        merge_pair_record(&self.heads_dir.join("metrics.json"), record)
+    }
 }
 
 /// Where `threadlens train` keeps cached embeddings unless `--cache` says otherwise.
@@ -449,34 +369,20 @@ fn merge_pair_record(path: &std::path::Path, record: serde_json::Value) -> anyho
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// The pair-training settings the flags give (steps, rate, seed) at `precision`, shared by the
-/// pair model and the reply model.
-fn pair_config(args: &Args, precision: Precision) -> PairConfig {
-    PairConfig {
-        max_steps: args.pair_steps,
-        lr: args.pair_lr,
-        seed: args.seed,
-        precision: format!("{precision:?}").to_lowercase(),
-        ..Default::default()
-    }
-}
-
 /// Stage 3: trains the stance pair model on the base encoder, writes its adapter and heads to
 /// `heads_dir`, measures it on the held-out pairs at the scoring default precision, and
 /// records settings, log and figures in metrics.json.
 fn pair_stage(
-    args: &Args,
+    data: &std::path::Path,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
-    precision: Precision,
+    pair: &PairRun,
     ui: &Ui,
 ) -> anyhow::Result<()> {
-    let cfg = PairConfig {
-        resume: args.pair_resume,
-        ..pair_config(args, precision)
-    };
-    let mut rows = train::pairs::pair_train(&args.data).context("reading the stance pairs")?;
-    if args.pair_news_mix {
+    let precision = pair.precision.resolve();
+    let cfg = pair.config(precision);
+    let mut rows = train::pairs::pair_train(data).context("reading the stance pairs")?;
+    if pair.news_mix {
         train::pairs::news_mix(&mut rows);
     }
     let counts = pair_counts(&rows, ui);
@@ -484,11 +390,11 @@ fn pair_stage(
         .with_context(|| format!("creating {}", heads_dir.display()))?;
     let log = train_pair_rows(enc_dir, precision, &rows, &cfg, heads_dir, ui)
         .context("training the stance pair model")?;
-    let prior = reply_prior(&args.data, enc_dir, heads_dir, ui)?;
-    let scores = measure_pairs(&args.data, enc_dir, heads_dir)?;
+    let prior = reply_prior(data, enc_dir, heads_dir, ui)?;
+    let scores = measure_pairs(data, enc_dir, heads_dir)?;
     let record = serde_json::json!({
         "settings": cfg,
-        "news_mix": args.pair_news_mix,
+        "news_mix": pair.news_mix,
         "rows": counts,
         "log": log,
         REPLY_PRIOR_KEY: prior,
@@ -503,18 +409,15 @@ fn pair_stage(
     Ok(())
 }
 
-/// Macro-F1 a reply model must gain over the pair model's reply head on ToxiChat dev to be
-/// installed (models/README.md, "Amendment stance v2.5").
-const REPLY_MODEL_GAIN: f64 = 0.02;
-
 /// Trains the reply model (models/README.md, "Amendment stance v2.5") in `heads_dir/reply-run`
-/// from the pair model, installs it beside the pair model where it passes the rule, and records
+/// from the pair model, installs it beside the pair model where it gains the recipe's
+/// `install_gain` on ToxiChat dev, and records
 /// settings, log, the rule's figures and the held-out figures (either way) in metrics.json.
 fn reply_stage(
-    args: &Args,
+    data: &std::path::Path,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
-    precision: Precision,
+    reply: &Reply,
     ui: &Ui,
 ) -> anyhow::Result<()> {
     use crate::score::pair::{
@@ -526,24 +429,21 @@ fn reply_stage(
         std::fs::copy(heads_dir.join(f), run.join(f))
             .with_context(|| format!("copying {} (the reply model starts from it)", f))?;
     }
-    let cfg = PairConfig {
-        resume: true,
-        eval_every: 200,
-        ..pair_config(args, precision)
-    };
-    let rows = train::pairs::reply_train(&args.data).context("reading the reply pairs")?;
+    let precision = reply.precision.resolve();
+    let cfg = reply.config(precision);
+    let rows = train::pairs::reply_train(data).context("reading the reply pairs")?;
     let counts = pair_counts(&rows, ui);
     let log = train_pair_rows(enc_dir, precision, &rows, &cfg, &run, ui)
         .context("training the reply model")?;
-    let (before, after) = reply_dev_figures(&args.data, enc_dir, heads_dir, &run)?;
-    let kept = log.best_step > 0 && after >= before + REPLY_MODEL_GAIN;
+    let (before, after) = reply_dev_figures(data, enc_dir, heads_dir, &run)?;
+    let kept = log.best_step > 0 && after >= before + reply.install_gain;
     ui.info(format!(
         "reply model: ToxiChat dev macro-F1 {after:.4} (pair model's reply head {before:.4}; best check at step {}): {}",
         log.best_step,
         if kept { "installed" } else { "not installed" }
     ));
     // Held-out figures, read after the decision and recorded either way.
-    let scores = measure_pairs(&args.data, enc_dir, &run)?;
+    let scores = measure_pairs(data, enc_dir, &run)?;
     let record = serde_json::json!({
         "settings": cfg,
         "rows": counts,

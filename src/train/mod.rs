@@ -10,6 +10,7 @@ pub mod finetune;
 pub mod heldout;
 pub mod pair_model;
 pub mod pairs;
+pub mod recipe;
 pub mod trainer;
 
 use std::collections::HashMap;
@@ -57,7 +58,7 @@ pub struct TrainSettings {
 pub const EVALUATION_FILE: &str = "evaluation-metrics.json";
 
 /// How the sentiment head's loss weighs its rows (see `sentiment_row_weights`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SentimentBalance {
     /// One weight per class over all sources: total / (classes × count).

@@ -181,7 +181,7 @@ fn keep_trainable(rows: &mut Vec<PairExample>, data: &Path) -> Result<(), DataEr
     Ok(())
 }
 
-/// The stance v2.1 training stream (`threadlens train --pair-news-mix`; models/README.md,
+/// The stance v2.1 training stream (`news_mix` in a pair recipe; models/README.md,
 /// "Amendment stance v2.1"). VAST (NYT comments toward free-text topics, the closest set to
 /// "stance toward this article") is under a fifth of the pairs, so its training rows are added a
 /// second time; and, since no set teaches that a comment about something else has no stance

@@ -780,8 +780,9 @@ mod tests {
         assert!(s.starts_with("20"), "{s}");
     }
     /// The documented defaults are the ones the clear-case search derived for the committed
-    /// model (`threadlens train --evaluate`, recorded in models/heads/evaluation-metrics.json
-    /// as `defaults.clear.*`; models/README.md, "Defaults that catch the clear cases").
+    /// model (`threadlens train --evaluate models/recipes/2-stage2.toml`, recorded in
+    /// models/heads/evaluation-metrics.json as `defaults.clear.*`; models/README.md, "Defaults
+    /// that catch the clear cases").
     #[test]
     fn defaults_are_the_ones_derived_for_the_committed_model() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads/evaluation-metrics.json");
