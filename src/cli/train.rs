@@ -577,6 +577,21 @@ mod tests {
     use super::*;
     use crate::train::finetune::{Check, FinetuneLog};
 
+    /// Issue 39: what varies per run is a flag, the rest is in the recipe, and the help fits
+    /// on one screen.
+    #[test]
+    fn train_help_fits_on_one_screen() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("train")
+            .expect("train subcommand")
+            .render_help()
+            .to_string();
+        assert!(help.lines().count() <= 24, "{help}");
+        assert!(help.contains("<RECIPE>"), "{help}");
+    }
+
     #[test]
     fn reusing_an_adapter_keeps_the_stage_1_record_of_metrics_json() {
         let dir = tempfile::tempdir().unwrap();
