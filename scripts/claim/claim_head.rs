@@ -30,7 +30,12 @@ struct Row {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["train", data, models, out] => train(Path::new(data), Path::new(models), Path::new(out)),
         ["score", models, head, targets] => {
             score(Path::new(models), Path::new(head), Path::new(targets))
@@ -52,7 +57,10 @@ fn encoder(models: &Path, precision: Precision) -> anyhow::Result<(Encoder, Stri
         precision,
         ..Default::default()
     };
-    Ok((Encoder::load(&dir, &opts).context("loading the encoder")?, id))
+    Ok((
+        Encoder::load(&dir, &opts).context("loading the encoder")?,
+        id,
+    ))
 }
 
 /// UKP ArgMin: Argument_for / Argument_against → claim, NoArgument → not.
@@ -71,11 +79,16 @@ fn ukp(data: &Path) -> anyhow::Result<Vec<Row>> {
             .flexible(true)
             .from_path(&p)?;
         let h = rdr.headers()?.clone();
-        let col = |n: &str| h.iter().position(|c| c == n).context(format!("{}: no {n}", p.display()));
+        let col = |n: &str| {
+            h.iter()
+                .position(|c| c == n)
+                .context(format!("{}: no {n}", p.display()))
+        };
         let (s, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
         for rec in rdr.records() {
             let rec = rec?;
-            let (Some(text), Some(label), Some(set)) = (rec.get(s), rec.get(a), rec.get(set)) else {
+            let (Some(text), Some(label), Some(set)) = (rec.get(s), rec.get(a), rec.get(set))
+            else {
                 continue;
             };
             let claim = match label {
@@ -84,7 +97,12 @@ fn ukp(data: &Path) -> anyhow::Result<Vec<Row>> {
                 _ => continue,
             };
             if !text.trim().is_empty() {
-                out.push(Row { text: text.trim().to_string(), claim, source: "ukp", set: set.to_string() });
+                out.push(Row {
+                    text: text.trim().to_string(),
+                    claim,
+                    source: "ukp",
+                    set: set.to_string(),
+                });
             }
         }
     }
@@ -98,23 +116,43 @@ fn held_out_claims(data: &Path) -> anyhow::Result<Vec<Row>> {
     let p = data.join("stance/ibm-claim-stance/claim_stance_dataset_v1_decoded.csv");
     let mut rdr = csv::Reader::from_path(&p)?;
     let h = rdr.headers()?.clone();
-    let c = h.iter().position(|x| x == "claims.claimCorrectedText").context("ibm column")?;
+    let c = h
+        .iter()
+        .position(|x| x == "claims.claimCorrectedText")
+        .context("ibm column")?;
     for rec in rdr.records() {
         if let Some(t) = rec?.get(c).map(str::trim).filter(|t| !t.is_empty()) {
             if seen.insert(t.to_string()) {
-                out.push(Row { text: t.to_string(), claim: true, source: "ibm-claim-stance", set: "test".into() });
+                out.push(Row {
+                    text: t.to_string(),
+                    claim: true,
+                    source: "ibm-claim-stance",
+                    set: "test".into(),
+                });
             }
         }
     }
     for split in ["train", "dev", "test"] {
         let p = data.join(format!("stance/perspectrum/pairs_{split}.tsv"));
-        let mut rdr = csv::ReaderBuilder::new().delimiter(b'\t').quoting(false).flexible(true).from_path(&p)?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .quoting(false)
+            .flexible(true)
+            .from_path(&p)?;
         let h = rdr.headers()?.clone();
-        let c = h.iter().position(|x| x == "claim").context("perspectrum column")?;
+        let c = h
+            .iter()
+            .position(|x| x == "claim")
+            .context("perspectrum column")?;
         for rec in rdr.records() {
             if let Some(t) = rec?.get(c).map(str::trim).filter(|t| !t.is_empty()) {
                 if seen.insert(t.to_string()) {
-                    out.push(Row { text: t.to_string(), claim: true, source: "perspectrum-claims", set: "test".into() });
+                    out.push(Row {
+                        text: t.to_string(),
+                        claim: true,
+                        source: "perspectrum-claims",
+                        set: "test".into(),
+                    });
                 }
             }
         }
@@ -124,7 +162,9 @@ fn held_out_claims(data: &Path) -> anyhow::Result<Vec<Row>> {
 
 /// Probability of "claim" for each embedded row.
 fn claim_probs(mlp: &Mlp, x: &[f32]) -> Vec<f32> {
-    x.chunks_exact(DIM).map(|e| softmax(&mlp.logits(e))[1]).collect()
+    x.chunks_exact(DIM)
+        .map(|e| softmax(&mlp.logits(e))[1])
+        .collect()
 }
 
 /// ROC AUC by ranks (ties averaged).
@@ -164,11 +204,18 @@ fn train(data: &Path, models: &Path, out: &Path) -> anyhow::Result<()> {
         classes: 2,
         row_weights: None,
     };
-    let cfg = TrainConfig { max_pos_weight: 1.0, ..Default::default() };
+    let cfg = TrainConfig {
+        max_pos_weight: 1.0,
+        ..Default::default()
+    };
     let (mlp, log) = train_mlp(&x, DIM, &targets, &is_val, &cfg)?;
     save_heads(&out.join("claim-head.safetensors"), &[("claim", &mlp)])?;
     let test: Vec<&Row> = rows.iter().filter(|r| r.set == "test").collect();
-    let tx = cache.embed(&enc, &test.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), true)?;
+    let tx = cache.embed(
+        &enc,
+        &test.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(),
+        true,
+    )?;
     let tp = claim_probs(&mlp, &tx);
     let ty: Vec<bool> = test.iter().map(|r| r.claim).collect();
     let mut record = serde_json::json!({
@@ -181,22 +228,46 @@ fn train(data: &Path, models: &Path, out: &Path) -> anyhow::Result<()> {
         "log": log,
     });
     let held = held_out_claims(data)?;
-    let hx = cache.embed(&enc, &held.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), true)?;
+    let hx = cache.embed(
+        &enc,
+        &held.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(),
+        true,
+    )?;
     let hp = claim_probs(&mlp, &hx);
     let mut by_source = serde_json::Map::new();
     for source in ["ibm-claim-stance", "perspectrum-claims"] {
-        let p: Vec<f32> = held.iter().zip(&hp).filter(|(r, _)| r.source == source).map(|(_, p)| *p).collect();
-        let ukp_claims: Vec<f32> = tp.iter().zip(&ty).filter(|(_, y)| **y).map(|(p, _)| *p).collect();
-        by_source.insert(source.into(), serde_json::json!({
-            "claims": p.len(),
-            "probabilities": p,
-            "ukp_test_claim_probabilities_for_reference": ukp_claims.len(),
-        }));
+        let p: Vec<f32> = held
+            .iter()
+            .zip(&hp)
+            .filter(|(r, _)| r.source == source)
+            .map(|(_, p)| *p)
+            .collect();
+        let ukp_claims: Vec<f32> = tp
+            .iter()
+            .zip(&ty)
+            .filter(|(_, y)| **y)
+            .map(|(p, _)| *p)
+            .collect();
+        by_source.insert(
+            source.into(),
+            serde_json::json!({
+                "claims": p.len(),
+                "probabilities": p,
+                "ukp_test_claim_probabilities_for_reference": ukp_claims.len(),
+            }),
+        );
     }
     record["held_out_claims"] = serde_json::Value::Object(by_source);
     record["ukp_test"] = serde_json::json!({ "p": tp, "y": ty });
-    std::fs::write(out.join("claim-train.json"), serde_json::to_string(&record)? + "\n")?;
-    eprintln!("UKP test AUC {:.4} on {} rows", record["ukp_test_auc"], test.len());
+    std::fs::write(
+        out.join("claim-train.json"),
+        serde_json::to_string(&record)? + "\n",
+    )?;
+    eprintln!(
+        "UKP test AUC {:.4} on {} rows",
+        record["ukp_test_auc"],
+        test.len()
+    );
     Ok(())
 }
 
@@ -208,7 +279,11 @@ fn score(models: &Path, head: &Path, targets: &Path) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for line in std::io::BufReader::new(std::fs::File::open(targets)?).lines() {
         let mut v: serde_json::Value = serde_json::from_str(&line?)?;
-        let Some(t) = v["target"].as_str().filter(|t| !t.trim().is_empty()).map(str::to_string) else {
+        let Some(t) = v["target"]
+            .as_str()
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_string)
+        else {
             continue;
         };
         let x = embed_all(&enc, &[t.as_str()], &BatchOptions::default(), &mut |_| {})?;

@@ -18,6 +18,7 @@ use scraper::Html;
 use super::{page, Comment, CommentKind, IngestError, Input, Location, Partial, PartialSource};
 
 mod article;
+mod byline;
 mod dom;
 mod generic;
 mod microformats;
@@ -288,6 +289,7 @@ fn drop_templates(doc: &mut Html) {
 /// Turns extracted items into comments (ids, parents by id) and stubs into partial-thread
 /// notes, in page order.
 fn add(mut extract: Extract, file: &str, key: &str, base: Option<&url::Url>, input: &mut Input) {
+    byline::apply(&mut extract.items);
     quote::link(&mut extract.items);
     let ids: Vec<String> = extract
         .items
