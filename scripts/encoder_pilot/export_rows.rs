@@ -30,7 +30,8 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
 
     // The committed stage 1: clean negatives and source balancing as `train` uses them.
-    let rows = threadlens::train::finetune_data(&data, true, true)?;
+    let maps = threadlens::train::label_maps::LabelMaps::committed();
+    let rows = threadlens::train::finetune_data(&data, &maps, true, true)?;
     let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("stage1.jsonl"))?);
     let mut val_texts = HashSet::new();
     for i in 0..rows.texts.len() {
@@ -48,7 +49,7 @@ fn main() -> anyhow::Result<()> {
     }
     w.flush()?;
 
-    let mut tox = comment_sets::toxicity_comments(&data)?;
+    let mut tox = comment_sets::toxicity_comments(&data, &maps)?;
     tox.extend(datasets::toxicity_train(&data)?);
     let mut w =
         std::io::BufWriter::new(std::fs::File::create(out.join("stage1_val_sources.jsonl"))?);

@@ -13,6 +13,7 @@ use super::{Outcome, Ui};
 use crate::score::encoder::{Backend, Encoder, EncoderOptions, Precision};
 use crate::score::models::{describe, encoder_id, resolve_models_dir, ADAPTER_FILE, ENCODER_DIR};
 use crate::train::finetune::{finetune, FinetuneConfig};
+use crate::train::label_maps::LabelMaps;
 use crate::train::pair_model::PairConfig;
 use crate::train::recipe::{HeadsEncoder, PairRun, Recipe, Reply, StageKind};
 use crate::train::{self, TrainSettings};
@@ -119,8 +120,17 @@ impl Run<'_> {
             },
         )
         .context("loading the encoder")?;
-        let data = train::finetune_data(&self.args.data, sources.clean_negatives, sources.balance)
-            .context("reading the fine-tuning data")?;
+        let maps_path = recipe
+            .label_maps_path()
+            .expect("checked: [sources] is there");
+        let maps = LabelMaps::load(&maps_path).map_err(anyhow::Error::msg)?;
+        let data = train::finetune_data(
+            &self.args.data,
+            &maps,
+            sources.clean_negatives,
+            sources.balance,
+        )
+        .context("reading the fine-tuning data")?;
         for (source, train_rows, val_rows, positives) in &data.sources {
             self.ui.info(format!(
                 "  {source}: {train_rows} training, {val_rows} validation rows, {positives} positive toxicity cells"
@@ -150,7 +160,7 @@ impl Run<'_> {
         let path = self.heads_dir.join("metrics.json");
         let previous_pair = read_json(&path).and_then(|v| v.get(PAIR_KEY).cloned());
         let mut record = serde_json::json!({
-            "settings": { "finetune": cfg },
+            "settings": { "finetune": cfg, "label_maps": maps_path },
             "metrics": { "finetune": log },
         });
         if let Some(pair) = previous_pair {
@@ -222,6 +232,7 @@ impl Run<'_> {
             balance_sources: sources.balance,
             finetune: if adapter.is_some() { stage1_cfg } else { None },
             sentiment: heads.sentiment(),
+            label_maps: recipe.label_maps_path(),
             evaluate_only: self.args.evaluate,
         };
         let metrics = train::run(

@@ -13,9 +13,11 @@
 use std::path::Path;
 
 use super::datasets::{
-    col, err, lines, only, read_lossy, AttrExample, ClassExample, DataError, Split, IDENTITY,
-    INSULT, OBSCENE, SEVERE, SEXUAL, THREAT, TOX,
+    col, err, lines, read_lossy, AttrExample, AttrLabels, ClassExample, DataError, Split, ATTRS,
 };
+#[cfg(test)]
+use super::datasets::{IDENTITY, INSULT, TOX};
+use super::label_maps::{LabelMaps, SetMap, Values};
 
 /// Sources held out whole: never trained on, never used to choose anything.
 pub const HELD_OUT_SOURCES: [&str; 2] = ["kaggle-insults", "youtoxic"];
@@ -40,27 +42,84 @@ fn flag(s: Option<&str>) -> Option<f32> {
     }
 }
 
+/// A set's mapping from the label maps, as a data error naming the set's file where missing.
+fn map_of<'a>(maps: &'a LabelMaps, source: &str, p: &Path) -> Result<&'a SetMap, DataError> {
+    maps.of(source).map_err(|e| err(p, e))
+}
+
+/// The column-mapped cells of a set ([`SetMap::columns`]), found in `h` (`alias` renames a
+/// column where one file of the set calls it otherwise).
+struct Columns {
+    values: Values,
+    cols: Vec<(usize, usize, Option<usize>)>,
+}
+
+impl Columns {
+    fn new(
+        m: &SetMap,
+        h: &csv::StringRecord,
+        p: &Path,
+        alias: &[(&str, &str)],
+    ) -> Result<Columns, DataError> {
+        let find = |name: &str| {
+            let name = alias
+                .iter()
+                .find(|(from, _)| *from == name)
+                .map_or(name, |(_, to)| *to);
+            col(h, name, p)
+        };
+        let mut cols = Vec::new();
+        for (k, c, fallback) in m.columns() {
+            cols.push((k, find(c)?, fallback.map(find).transpose()?));
+        }
+        Ok(Columns {
+            values: m.values.unwrap_or(Values::Flag),
+            cols,
+        })
+    }
+
+    /// The row's labels: each mapped column's cell (its fallback's where empty).
+    fn labels(&self, rec: &csv::StringRecord) -> AttrLabels {
+        let mut out = [None; ATTRS];
+        for &(k, c, fallback) in &self.cols {
+            let v = match self.values {
+                Values::Fraction => fraction(rec.get(c)),
+                Values::Flag => flag(rec.get(c)),
+            };
+            out[k] = v.or_else(|| fallback.and_then(|f| flag(rec.get(f))));
+        }
+        out
+    }
+}
+
 /// All comment sets for the toxicity attributes, training and held-out rows together (each
 /// row's `split` says which).
-pub fn toxicity_comments(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+/// Labels come from `maps` (`models/recipes/maps/comment-sets.toml`).
+pub fn toxicity_comments(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let dir = data.join("toxicity");
     let mut out = Vec::new();
-    out.extend(civil_comments_samples(&dir.join("civil-comments-samples"))?);
-    out.extend(jigsaw_and_civil_more(&dir.join("jigsaw-and-civil-more"))?);
-    out.extend(cad(&dir.join("cad-reddit"))?);
-    out.extend(ruddit(&dir.join("ruddit"))?);
-    out.extend(toxichat(&dir.join("toxichat-reddit"))?);
-    out.extend(context_wiki(&dir.join("context-toxicity-wiki"))?);
-    out.extend(stormfront(&dir.join("stormfront-forum"))?);
-    out.extend(kaggle_insults(&dir.join("kaggle-insults"))?);
-    out.extend(youtoxic(&dir.join("youtoxic-news-videos"))?);
+    out.extend(civil_comments_samples(
+        &dir.join("civil-comments-samples"),
+        maps,
+    )?);
+    out.extend(jigsaw_and_civil_more(
+        &dir.join("jigsaw-and-civil-more"),
+        maps,
+    )?);
+    out.extend(cad(&dir.join("cad-reddit"), maps)?);
+    out.extend(ruddit(&dir.join("ruddit"), maps)?);
+    out.extend(toxichat(&dir.join("toxichat-reddit"), maps)?);
+    out.extend(context_wiki(&dir.join("context-toxicity-wiki"), maps)?);
+    out.extend(stormfront(&dir.join("stormfront-forum"), maps)?);
+    out.extend(kaggle_insults(&dir.join("kaggle-insults"), maps)?);
+    out.extend(youtoxic(&dir.join("youtoxic-news-videos"), maps)?);
     Ok(out)
 }
 
 /// Civil Comments samples: the seven Perspective attributes as rater fractions, used as soft
 /// targets, so a score means the share of readers who would call the comment that. The
 /// 200-row binary seed labels toxicity only (toxic → 1, not toxic → 0).
-fn civil_comments_samples(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn civil_comments_samples(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     for file in [
         "train_sample_4900_attributes.csv",
@@ -71,41 +130,30 @@ fn civil_comments_samples(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         let mut rdr = csv_reader(&text);
         let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
         let t = col(&h, "text", &p)?;
-        let cols = [
-            (TOX, col(&h, "toxicity", &p)?),
-            (INSULT, col(&h, "insult", &p)?),
-            (THREAT, col(&h, "threat", &p)?),
-            (OBSCENE, col(&h, "obscene", &p)?),
-            (IDENTITY, col(&h, "identity_attack", &p)?),
-            (SEVERE, col(&h, "severe_toxicity", &p)?),
-            (SEXUAL, col(&h, "sexual_explicit", &p)?),
-        ];
+        let cols = Columns::new(map_of(maps, "civil-comments", &p)?, &h, &p, &[])?;
         for rec in rdr.records().flatten() {
             let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
                 continue;
             };
-            let mut labels = [None; super::datasets::ATTRS];
-            for (k, c) in cols {
-                labels[k] = fraction(rec.get(c));
-            }
-            if labels[TOX].is_some() {
+            let labels = cols.labels(&rec);
+            if labels[0].is_some() {
                 out.push(AttrExample::new(text.to_string(), labels, "civil-comments"));
             }
         }
     }
     let p = dir.join("sample_200_binary.csv");
+    let binary = map_of(maps, "civil-comments-binary", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     for rec in rdr.records().flatten() {
-        let v = match rec.get(1).map(str::trim) {
-            Some("toxic") => 1.0,
-            Some("not toxic") => 0.0,
-            _ => continue,
+        let label = rec.get(1).map(str::trim);
+        let Some(labels) = binary.by_labels(|l| label == Some(l)) else {
+            continue;
         };
         if let Some(text) = rec.get(0) {
             out.push(AttrExample::new(
                 text.to_string(),
-                only(&[(TOX, v)]),
+                labels,
                 "civil-comments-binary",
             ));
         }
@@ -117,30 +165,20 @@ fn civil_comments_samples(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// severe_toxicity, obscene, threat, insult, identity_hate → identity_attack; an empty cell is
 /// unlabelled) and the Civil Comments train rows (the toxicity fraction where kept, else the
 /// source's 0/1). Jigsaw says nothing about sexual content.
-fn jigsaw_and_civil_more(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn jigsaw_and_civil_more(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     let p = dir.join("wikipedia_talk_train_rows.csv");
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
     let t = col(&h, "text", &p)?;
-    let cols = [
-        (TOX, col(&h, "toxic", &p)?),
-        (SEVERE, col(&h, "severe_toxic", &p)?),
-        (OBSCENE, col(&h, "obscene", &p)?),
-        (THREAT, col(&h, "threat", &p)?),
-        (INSULT, col(&h, "insult", &p)?),
-        (IDENTITY, col(&h, "identity_hate", &p)?),
-    ];
+    let cols = Columns::new(map_of(maps, "jigsaw-wikipedia", &p)?, &h, &p, &[])?;
     for rec in rdr.records().flatten() {
         let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
             continue;
         };
-        let mut labels = [None; super::datasets::ATTRS];
-        for (k, c) in cols {
-            labels[k] = flag(rec.get(c));
-        }
-        if labels[TOX].is_some() {
+        let labels = cols.labels(&rec);
+        if labels[0].is_some() {
             out.push(AttrExample::new(
                 text.to_string(),
                 labels,
@@ -152,19 +190,17 @@ fn jigsaw_and_civil_more(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
-    let (t, toxic, frac) = (
-        col(&h, "text", &p)?,
-        col(&h, "toxic", &p)?,
-        col(&h, "toxicity_frac", &p)?,
-    );
+    let t = col(&h, "text", &p)?;
+    let cols = Columns::new(map_of(maps, "civil-comments-more", &p)?, &h, &p, &[])?;
     for rec in rdr.records().flatten() {
         let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
             continue;
         };
-        if let Some(v) = fraction(rec.get(frac)).or_else(|| flag(rec.get(toxic))) {
+        let labels = cols.labels(&rec);
+        if labels.iter().any(Option::is_some) {
             out.push(AttrExample::new(
                 text.to_string(),
-                only(&[(TOX, v)]),
+                labels,
                 "civil-comments-more",
             ));
         }
@@ -177,7 +213,8 @@ fn jigsaw_and_civil_more(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// that is not abuse); PersonDirectedAbuse → toxicity 1, insult 1; IdentityDirectedAbuse →
 /// toxicity 1, identity_attack 1; AffiliationDirectedAbuse → toxicity 1; CounterSpeech (not
 /// abusive, but often sharp) → toxicity 0 only. The official test split is test rows only.
-fn cad(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn cad(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
+    let map = map_of(maps, "cad", dir)?;
     let mut out = Vec::new();
     for (file, test) in [
         ("cad_v1_1_train.tsv", false),
@@ -196,30 +233,7 @@ fn cad(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
                 continue;
             }
             let set: Vec<&str> = labels.split(',').map(str::trim).collect();
-            let has = |n: &str| set.contains(&n);
-            let abusive = has("PersonDirectedAbuse")
-                || has("IdentityDirectedAbuse")
-                || has("AffiliationDirectedAbuse");
-            let labels = if has("Neutral") && !abusive {
-                only(&[
-                    (TOX, 0.0),
-                    (INSULT, 0.0),
-                    (THREAT, 0.0),
-                    (IDENTITY, 0.0),
-                    (SEVERE, 0.0),
-                ])
-            } else if abusive {
-                let mut cells = vec![(TOX, 1.0)];
-                if has("PersonDirectedAbuse") {
-                    cells.push((INSULT, 1.0));
-                }
-                if has("IdentityDirectedAbuse") {
-                    cells.push((IDENTITY, 1.0));
-                }
-                only(&cells)
-            } else if has("CounterSpeech") {
-                only(&[(TOX, 0.0)])
-            } else {
+            let Some(labels) = map.by_labels(|n| set.contains(&n)) else {
                 continue;
             };
             out.push(if test {
@@ -235,8 +249,9 @@ fn cad(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// Ruddit (graded offensiveness, −1 supportive … 1 offensive): ≤ 0 → toxicity 0; ≥ 0.5 →
 /// toxicity 1; in between unlabelled (the scale is not a rater fraction). Deleted and removed
 /// comments are dropped.
-fn ruddit(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn ruddit(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let p = dir.join("ruddit_with_text.csv");
+    let map = map_of(maps, "ruddit", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
@@ -252,26 +267,19 @@ fn ruddit(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         let Some(score) = rec.get(s).and_then(|v| v.trim().parse::<f32>().ok()) else {
             continue;
         };
-        let v = if score <= 0.0 {
-            0.0
-        } else if score >= 0.5 {
-            1.0
-        } else {
+        let Some(labels) = map.by_score(score) else {
             continue;
         };
-        out.push(AttrExample::new(
-            text.to_string(),
-            only(&[(TOX, v)]),
-            "ruddit",
-        ));
+        out.push(AttrExample::new(text.to_string(), labels, "ruddit"));
     }
     Ok(out)
 }
 
 /// ToxiChat human turns (machine-generated replies dropped): Offensive → toxicity 1, Safe →
 /// toxicity 0. Official dev and test splits are test rows only.
-fn toxichat(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn toxichat(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let p = dir.join("toxichat_turns_flat.csv");
+    let map = map_of(maps, "toxichat", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
@@ -286,10 +294,8 @@ fn toxichat(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         if rec.get(source) != Some("reddit_human") {
             continue;
         }
-        let v = match rec.get(label) {
-            Some("Offensive") => 1.0,
-            Some("Safe") => 0.0,
-            _ => continue,
+        let Some(labels) = map.by_labels(|l| rec.get(label) == Some(l)) else {
+            continue;
         };
         let Some(text) = rec.get(t).map(|s| s.trim().to_string()) else {
             continue;
@@ -297,7 +303,6 @@ fn toxichat(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         if text.is_empty() {
             continue;
         }
-        let labels = only(&[(TOX, v)]);
         out.push(if rec.get(split) == Some("train") {
             AttrExample::new(text, labels, "toxichat")
         } else {
@@ -308,28 +313,28 @@ fn toxichat(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 }
 
 /// CAT-LARGE (gc, gn) and CAT-SMALL (labelled without the parent): toxic → toxicity.
-fn context_wiki(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn context_wiki(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
-    for (file, label_col) in [
-        ("gc.csv", "label"),
-        ("gn.csv", "label"),
-        ("cat_small.csv", "label_oc"),
+    // CAT-SMALL calls its label column label_oc.
+    for (file, alias) in [
+        ("gc.csv", None),
+        ("gn.csv", None),
+        ("cat_small.csv", Some(("label", "label_oc"))),
     ] {
         let p = dir.join(file);
         let text = read_lossy(&p)?;
         let mut rdr = csv_reader(&text);
         let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
-        let (t, l) = (col(&h, "text", &p)?, col(&h, label_col, &p)?);
+        let t = col(&h, "text", &p)?;
+        let alias: Vec<(&str, &str)> = alias.into_iter().collect();
+        let cols = Columns::new(map_of(maps, "context-wiki", &p)?, &h, &p, &alias)?;
         for rec in rdr.records().flatten() {
-            let (Some(text), Some(v)) = (rec.get(t), flag(rec.get(l))) else {
+            let labels = cols.labels(&rec);
+            let Some(text) = rec.get(t).filter(|_| labels.iter().any(Option::is_some)) else {
                 continue;
             };
             if !text.trim().is_empty() {
-                out.push(AttrExample::new(
-                    text.to_string(),
-                    only(&[(TOX, v)]),
-                    "context-wiki",
-                ));
+                out.push(AttrExample::new(text.to_string(), labels, "context-wiki"));
             }
         }
     }
@@ -339,18 +344,17 @@ fn context_wiki(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// Stormfront sentences: hate → toxicity 1, identity_attack 1; noHate → identity_attack 0 only
 /// (the forum's "no hate" sentences are often still insulting or loaded, so they say nothing
 /// about the other attributes); relation and idk are dropped.
-fn stormfront(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn stormfront(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let p = dir.join("stormfront_sentences.csv");
+    let map = map_of(maps, "stormfront", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
     let (t, l) = (col(&h, "text", &p)?, col(&h, "label", &p)?);
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
-        let labels = match rec.get(l) {
-            Some("hate") => only(&[(TOX, 1.0), (IDENTITY, 1.0)]),
-            Some("noHate") => only(&[(IDENTITY, 0.0)]),
-            _ => continue,
+        let Some(labels) = map.by_labels(|x| rec.get(l) == Some(x)) else {
+            continue;
         };
         if let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) {
             out.push(AttrExample::new(text.to_string(), labels, "stormfront"));
@@ -362,7 +366,7 @@ fn stormfront(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// Kaggle "Detecting Insults in Social Commentary" (held out whole): Insult → insult only. Its 0
 /// means "no insult at a participant", not "clean", so it labels nothing else. The comments are
 /// Python string literals (`"…\\n…\\xc2\\xa0…"`) and are unescaped first.
-fn kaggle_insults(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn kaggle_insults(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     for file in [
         "train.csv",
@@ -373,18 +377,16 @@ fn kaggle_insults(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         let text = read_lossy(&p)?;
         let mut rdr = csv_reader(&text);
         let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
-        let (l, c) = (col(&h, "Insult", &p)?, col(&h, "Comment", &p)?);
+        let c = col(&h, "Comment", &p)?;
+        let cols = Columns::new(map_of(maps, "kaggle-insults", &p)?, &h, &p, &[])?;
         for rec in rdr.records().flatten() {
-            let (Some(v), Some(raw)) = (flag(rec.get(l)), rec.get(c)) else {
+            let labels = cols.labels(&rec);
+            let Some(raw) = rec.get(c).filter(|_| labels.iter().any(Option::is_some)) else {
                 continue;
             };
             let text = unescape_python_literal(raw);
             if !text.trim().is_empty() {
-                out.push(AttrExample::test(
-                    text,
-                    only(&[(INSULT, v)]),
-                    "kaggle-insults",
-                ));
+                out.push(AttrExample::test(text, labels, "kaggle-insults"));
             }
         }
     }
@@ -464,52 +466,41 @@ fn decode_utf8_or_latin1(mut bytes: &[u8]) -> String {
 
 /// YouToxic (YouTube comments under news videos; held out whole): IsToxic → toxicity,
 /// IsAbusive → insult, IsThreat → threat, IsObscene → obscene, IsHatespeech → identity_attack.
-fn youtoxic(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+fn youtoxic(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let p = dir.join("youtoxic_english_1000.export.csv");
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
     let t = col(&h, "Text", &p)?;
-    let cols = [
-        (TOX, col(&h, "IsToxic", &p)?),
-        (INSULT, col(&h, "IsAbusive", &p)?),
-        (THREAT, col(&h, "IsThreat", &p)?),
-        (OBSCENE, col(&h, "IsObscene", &p)?),
-        (IDENTITY, col(&h, "IsHatespeech", &p)?),
-    ];
+    let cols = Columns::new(map_of(maps, "youtoxic", &p)?, &h, &p, &[])?;
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
         let Some(text) = rec.get(t).filter(|s| !s.trim().is_empty()) else {
             continue;
         };
-        let cells: Vec<(usize, f32)> = cols
-            .iter()
-            .filter_map(|&(k, c)| flag(rec.get(c)).map(|v| (k, v)))
-            .collect();
-        if !cells.is_empty() {
-            out.push(AttrExample::test(
-                text.to_string(),
-                only(&cells),
-                "youtoxic",
-            ));
+        let labels = cols.labels(&rec);
+        if labels.iter().any(Option::is_some) {
+            out.push(AttrExample::test(text.to_string(), labels, "youtoxic"));
         }
     }
     Ok(out)
 }
 
 /// Jigsaw's identity-term test set (Wikipedia talk; test only): toxic → toxicity.
-pub fn identity_terms(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+pub fn identity_terms(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let p = data.join("toxicity/wikipedia-identity-terms/toxicity_nonfuzzed_testset.csv");
     let text = read_lossy(&p)?;
     let mut rdr = csv_reader(&text);
     let h = rdr.headers().map_err(|e| err(&p, e))?.clone();
-    let (t, l) = (col(&h, "comment", &p)?, col(&h, "toxic", &p)?);
+    let t = col(&h, "comment", &p)?;
+    let cols = Columns::new(map_of(maps, "wikipedia-identity-terms", &p)?, &h, &p, &[])?;
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
-        if let (Some(text), Some(v)) = (rec.get(t), flag(rec.get(l))) {
+        let labels = cols.labels(&rec);
+        if let Some(text) = rec.get(t).filter(|_| labels.iter().any(Option::is_some)) {
             out.push(AttrExample::test(
                 text.trim().to_string(),
-                only(&[(TOX, v)]),
+                labels,
                 "wikipedia-identity-terms",
             ));
         }
@@ -617,7 +608,7 @@ mod tests {
             eprintln!("skipping: ../shared/data comment sets not present");
             return;
         }
-        let rows = toxicity_comments(&d).unwrap();
+        let rows = toxicity_comments(&d, &LabelMaps::committed()).unwrap();
         let count = |s: &str| rows.iter().filter(|r| r.source == s).count();
         assert!(
             count("civil-comments") > 5_500,

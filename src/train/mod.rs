@@ -8,6 +8,7 @@ pub mod datasets;
 pub mod eval;
 pub mod finetune;
 pub mod heldout;
+pub mod label_maps;
 pub mod pair_model;
 pub mod pairs;
 pub mod recipe;
@@ -42,6 +43,9 @@ pub struct TrainSettings {
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
     pub clean_negatives: bool,
+    /// The comment sets' label mapping file (`label_maps`); `None`: the built-in committed one.
+    #[serde(default)]
+    pub label_maps: Option<PathBuf>,
     /// Stage 1: the LoRA fine-tuning settings, when the encoder was adapted.
     pub finetune: Option<crate::train::finetune::FinetuneConfig>,
     /// How the sentiment head weighs its rows and whether its class priors are corrected.
@@ -52,6 +56,16 @@ pub struct TrainSettings {
     /// [`EVALUATION_FILE`]).
     #[serde(default)]
     pub evaluate_only: bool,
+}
+
+impl TrainSettings {
+    /// The label maps `label_maps` names (the built-in committed ones without a file).
+    pub fn maps(&self) -> anyhow::Result<label_maps::LabelMaps> {
+        match &self.label_maps {
+            Some(p) => label_maps::LabelMaps::load(p).map_err(anyhow::Error::msg),
+            None => Ok(label_maps::LabelMaps::committed()),
+        }
+    }
 }
 
 /// Where `evaluate_only` writes its metrics, beside the heads.
@@ -476,13 +490,14 @@ fn train_class_head(st: &mut Stage, rows: &[ClassExample], name: &str) -> anyhow
 fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     use datasets::ATTRS;
     let data = st.settings.data.clone();
-    let mut rows = comment_sets::toxicity_comments(&data)?;
+    let maps = st.settings.maps()?;
+    let mut rows = comment_sets::toxicity_comments(&data, &maps)?;
     rows.extend(datasets::toxicity_train(&data)?);
     if st.settings.clean_negatives {
         rows.extend(datasets::assumed_clean(&data)?);
     }
     rows.extend(datasets::toxicity_test(&data)?);
-    rows.extend(comment_sets::identity_terms(&data)?);
+    rows.extend(comment_sets::identity_terms(&data, &maps)?);
     (st.log)(&format!("toxicity: {} rows", rows.len()));
     let raw = match stage1 {
         Some(m) => m,
@@ -898,18 +913,19 @@ fn stance_figures(st: &mut Stage, stance: &Mlp) -> anyhow::Result<()> {
 /// Validation rows are those of [`Split::Validation`]. Stance is left to stage 2.
 pub fn finetune_data(
     data: &Path,
+    maps: &label_maps::LabelMaps,
     clean_negatives: bool,
     balance_sources: bool,
 ) -> anyhow::Result<crate::train::finetune::FinetuneData> {
     use crate::train::finetune::ATTRS;
     let mut sent = comment_sets::sentiment_comments(data)?;
     sent.extend(datasets::sentiment_train(data)?);
-    let mut tox = comment_sets::toxicity_comments(data)?;
+    let mut tox = comment_sets::toxicity_comments(data, maps)?;
     tox.extend(datasets::toxicity_train(data)?);
     if clean_negatives {
         tox.extend(datasets::assumed_clean(data)?);
     }
-    let tested = test_texts(data, &sent, &tox)?;
+    let tested = test_texts(data, maps, &sent, &tox)?;
     let usable =
         |text: &str, split: Split| split != Split::Test && !tested.contains(&normalize(text));
     let (values, weights) = attr_targets(&tox, balance_sources);
@@ -977,6 +993,7 @@ pub fn finetune_data(
 /// whose split is [`Split::Test`].
 fn test_texts(
     data: &Path,
+    maps: &label_maps::LabelMaps,
     sent: &[ClassExample],
     tox: &[AttrExample],
 ) -> anyhow::Result<std::collections::HashSet<String>> {
@@ -989,7 +1006,7 @@ fn test_texts(
     }
     for e in datasets::toxicity_test(data)?
         .iter()
-        .chain(&comment_sets::identity_terms(data)?)
+        .chain(&comment_sets::identity_terms(data, maps)?)
         .chain(tox.iter().filter(|e| e.split == Split::Test))
     {
         out.insert(normalize(&e.text));

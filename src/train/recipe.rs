@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::comment_sets::HELD_OUT_SOURCES;
 use super::finetune::FinetuneConfig;
+use super::label_maps::LabelMaps;
 use super::pair_model::PairConfig;
 use super::trainer::TrainConfig;
 use super::{SentimentBalance, SentimentOptions, VALIDATION_PERCENT};
@@ -41,6 +42,9 @@ pub struct Recipe {
     pub pair: Vec<PairRun>,
     /// The reply model, started from the installed pair model.
     pub reply: Option<Reply>,
+    /// The folder the recipe was read from (paths in it are relative to it).
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// The encoder a recipe was written for: a different file is refused, because the heads and
@@ -70,6 +74,9 @@ pub struct Sources {
     /// Balance positives and negatives within each toxicity source (else one global weight,
     /// capped at 5).
     pub balance: bool,
+    /// The comment sets' label mapping file, relative to the recipe
+    /// (`train::label_maps`; `maps/comment-sets.toml` is the committed one).
+    pub label_maps: String,
 }
 
 // `SplitRule::TextHash10` names the readers' split; it changes with it.
@@ -261,8 +268,12 @@ impl Recipe {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-        let recipe: Recipe = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        let mut recipe: Recipe = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        recipe.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         recipe.check().map_err(fail)?;
+        if let Some(p) = recipe.label_maps_path() {
+            LabelMaps::load(&p).map_err(fail)?;
+        }
         Ok(recipe)
     }
 
@@ -324,6 +335,11 @@ impl Recipe {
             return Err("select: stage 1 and pair runs use best-validation-loss, [heads] early-stopping, [reply] reply-gain".into());
         }
         Ok(())
+    }
+
+    /// The label mapping file `[sources]` names, where it names one.
+    pub fn label_maps_path(&self) -> Option<PathBuf> {
+        self.sources.as_ref().map(|s| self.dir.join(&s.label_maps))
     }
 
     /// Refuses an encoder other than the one the recipe names.

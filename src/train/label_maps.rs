@@ -1,0 +1,206 @@
+//! The comment sets' label mappings as data (`models/recipes/maps/comment-sets.toml`): how each
+//! set's columns or labels become cells of the seven attributes, read by the readers of
+//! `comment_sets`. The recipes of stages 1 and 2 name the file, so a change of mapping is a
+//! change of data that the recipe records, not of code. The readers keep what is about the
+//! files themselves (which files, which text column, what a deleted comment looks like, which
+//! rows are test rows).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::datasets::{AttrLabels, ATTRS};
+use crate::score::heads::TOXICITY_LABELS;
+
+/// The mapping file the committed model was trained with, built in for the readers' callers
+/// that have no recipe (measurement, the pilot export, tests).
+pub const COMMITTED: &str = include_str!("../../models/recipes/maps/comment-sets.toml");
+
+/// Cells by attribute name.
+pub type Cells = BTreeMap<String, f32>;
+
+/// One set's mapping.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SetMap {
+    /// How `columns` are read.
+    pub values: Option<Values>,
+    /// Attribute → the column giving its cell.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Attribute → a 0/1 column read where the `columns` fraction is empty.
+    #[serde(default)]
+    pub fallback: BTreeMap<String, String>,
+    /// Label groups, in order: the first group holding a label of the row decides, and each
+    /// of its labels the row carries adds its cells.
+    #[serde(default)]
+    pub groups: Vec<BTreeMap<String, Cells>>,
+    /// A graded score at most this gives these cells.
+    pub at_most: Option<(f32, Cells)>,
+    /// A graded score at least this gives these cells.
+    pub at_least: Option<(f32, Cells)>,
+}
+
+/// How a column's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Values {
+    /// A rater fraction, clamped to 0–1.
+    Fraction,
+    /// 0/1 or true/false.
+    Flag,
+}
+
+/// Every set's mapping, by source name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct LabelMaps(BTreeMap<String, SetMap>);
+
+impl LabelMaps {
+    /// The committed mapping ([`COMMITTED`]).
+    pub fn committed() -> LabelMaps {
+        LabelMaps::parse(COMMITTED).expect("the built-in comment-sets.toml is valid")
+    }
+
+    /// Reads a mapping file.
+    pub fn load(path: &Path) -> Result<LabelMaps, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        LabelMaps::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn parse(text: &str) -> Result<LabelMaps, String> {
+        let maps: LabelMaps = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (source, m) in &maps.0 {
+            let named = m
+                .columns
+                .keys()
+                .chain(m.fallback.keys())
+                .chain(
+                    m.groups
+                        .iter()
+                        .flat_map(|g| g.values().flat_map(|c| c.keys())),
+                )
+                .chain(
+                    m.at_most
+                        .iter()
+                        .chain(&m.at_least)
+                        .flat_map(|(_, c)| c.keys()),
+                );
+            for a in named {
+                if attribute(a).is_none() {
+                    return Err(format!(
+                        "[{source}]: {a} is not an attribute ({})",
+                        TOXICITY_LABELS.join(", ")
+                    ));
+                }
+            }
+            if !m.columns.is_empty() && m.values.is_none() {
+                return Err(format!(
+                    "[{source}]: columns need values = \"fraction\" or \"flag\""
+                ));
+            }
+        }
+        Ok(maps)
+    }
+
+    /// The mapping of `source`; a reader asks only for its own, so a missing one is an error
+    /// that names the file's table.
+    pub fn of(&self, source: &str) -> Result<&SetMap, String> {
+        self.0
+            .get(source)
+            .ok_or_else(|| format!("the label maps have no [{source}] table"))
+    }
+}
+
+/// Index of an attribute name in [`TOXICITY_LABELS`] order.
+fn attribute(name: &str) -> Option<usize> {
+    TOXICITY_LABELS.iter().position(|l| *l == name)
+}
+
+/// Cells as labels.
+pub fn labels(cells: &Cells) -> AttrLabels {
+    let mut out = [None; ATTRS];
+    for (a, v) in cells {
+        if let Some(k) = attribute(a) {
+            out[k] = Some(*v);
+        }
+    }
+    out
+}
+
+impl SetMap {
+    /// The labels the row's carried `has` labels give under `groups`, `None` where no group
+    /// holds one of them.
+    pub fn by_labels(&self, has: impl Fn(&str) -> bool) -> Option<AttrLabels> {
+        let group = self.groups.iter().find(|g| g.keys().any(|l| has(l)))?;
+        let mut out = [None; ATTRS];
+        for (label, cells) in group {
+            if has(label) {
+                for (k, v) in labels(cells).iter().enumerate() {
+                    if v.is_some() {
+                        out[k] = *v;
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The labels a graded score gives, `None` between the bounds.
+    pub fn by_score(&self, score: f32) -> Option<AttrLabels> {
+        match (&self.at_most, &self.at_least) {
+            (Some((max, cells)), _) if score <= *max => Some(labels(cells)),
+            (_, Some((min, cells))) if score >= *min => Some(labels(cells)),
+            _ => None,
+        }
+    }
+
+    /// (attribute index, column) pairs of `columns`, with the fallback column of each.
+    pub fn columns(&self) -> Vec<(usize, &str, Option<&str>)> {
+        self.columns
+            .iter()
+            .filter_map(|(a, c)| {
+                Some((
+                    attribute(a)?,
+                    c.as_str(),
+                    self.fallback.get(a).map(String::as_str),
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_maps_read_and_unknown_attributes_or_fields_are_refused() {
+        let m = LabelMaps::committed();
+        let cad = m.of("cad").unwrap();
+        let row = |labels: &'static [&'static str]| cad.by_labels(|l| labels.contains(&l));
+        // Abuse first, its labels' cells together; Neutral beside abuse does not count.
+        let l = row(&["Neutral", "PersonDirectedAbuse", "IdentityDirectedAbuse"]).unwrap();
+        assert_eq!(
+            (l[0], l[1], l[4], l[2]),
+            (Some(1.0), Some(1.0), Some(1.0), None)
+        );
+        assert_eq!(row(&["CounterSpeech"]).unwrap()[0], Some(0.0));
+        assert!(row(&["Slur"]).is_none());
+        let ruddit = m.of("ruddit").unwrap();
+        assert_eq!(ruddit.by_score(-0.2).unwrap()[0], Some(0.0));
+        assert_eq!(ruddit.by_score(0.5).unwrap()[0], Some(1.0));
+        assert!(ruddit.by_score(0.3).is_none());
+        assert!(m.of("nowhere").unwrap_err().contains("[nowhere]"));
+        let bad = COMMITTED.replace(
+            "identity_attack = 1.0 }, noHate",
+            "identity = 1.0 }, noHate",
+        );
+        assert!(LabelMaps::parse(&bad)
+            .unwrap_err()
+            .contains("identity is not an attribute"));
+        let bad = COMMITTED.replace("[ruddit]\n", "[ruddit]\nscale = 2\n");
+        assert!(LabelMaps::parse(&bad).unwrap_err().contains("scale"));
+    }
+}
