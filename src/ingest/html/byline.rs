@@ -205,7 +205,7 @@ fn said_byline(line: &str) -> Option<Header> {
 }
 
 /// A name, not a sentence: one to six words, no sentence punctuation, a letter somewhere.
-fn is_name(name: &str) -> bool {
+pub(super) fn is_name(name: &str) -> bool {
     let words = name.split_whitespace().count();
     (1..=6).contains(&words)
         && name.chars().count() <= 60

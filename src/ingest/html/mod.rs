@@ -434,6 +434,66 @@ mod tests {
         assert!(err.to_string().contains("invalid UTF-8"), "{err}");
     }
 
+    /// Drupal's comment shape (made after Cicero's page, which cannot be committed): the reply
+    /// sits in a `div.indented` beside its parent, not inside it, and names it in an "In reply
+    /// to" link; the author and time are the footer's "Name | date" line and RDFa.
+    #[test]
+    fn drupal_comments_give_their_parent_author_and_time() {
+        let comment = |id: u32, name: &str, at: &str, reply_to: Option<u32>, text: &str| {
+            let reply = reply_to.map_or(String::new(), |p| {
+                format!("<p class=\"visually-hidden\">In reply to <a href=\"/comment/{p}#comment-{p}\">Titel</a> by <span>Gast</span></p>")
+            });
+            format!(
+                "<div class=\"portlet\"><article id=\"comment-{id}\" typeof=\"schema:Comment\" class=\"js-comment comment\">\
+                 <footer><h6>{name} | Di, 21. April 2020 - 16:40 <span property=\"schema:dateCreated\" content=\"{at}\"></span></h6>{reply}</footer>\
+                 <div><div property=\"schema:text\"><p>{text}</p></div>\
+                 <ul class=\"links\"><li class=\"comment-reply\"><a href=\"/comment/reply/{id}\">Antworten</a></li></ul></div></article></div>"
+            )
+        };
+        let page = format!(
+            "<html><body><h1>Artikel</h1><div id=\"comments\">{}<div class=\"indented\">{}</div>{}</div></body></html>",
+            comment(1, "Heidemarie Heim", "2020-04-21T14:40:07+00:00", None, "Vielen Dank für diese Einblicke."),
+            comment(2, "Horst Kessler", "2020-04-22T13:44:38+00:00", Some(1), "Da bin ich anderer Meinung."),
+            comment(3, "Ellen Wolff", "2020-04-23T08:00:00+00:00", None, "Danke."),
+        );
+        let mut input = Input::default();
+        read(page.as_bytes(), "cicero.html", None, &mut input).expect("reads");
+        let got: Vec<(&str, Option<&str>, Option<&str>, &str)> = input
+            .comments
+            .iter()
+            .map(|c| {
+                (
+                    &*c.id,
+                    c.parent_id.as_deref(),
+                    c.author.as_deref(),
+                    c.text.trim(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "1",
+                    None,
+                    Some("Heidemarie Heim"),
+                    "Vielen Dank für diese Einblicke."
+                ),
+                (
+                    "2",
+                    Some("1"),
+                    Some("Horst Kessler"),
+                    "Da bin ich anderer Meinung."
+                ),
+                ("3", None, Some("Ellen Wolff"), "Danke."),
+            ]
+        );
+        assert_eq!(
+            input.comments[1].time.as_deref(),
+            Some("2020-04-22T13:44:38+00:00")
+        );
+    }
+
     #[test]
     fn a_page_without_comments_warns_and_keeps_the_article() {
         let page = "<html><head><meta property=\"og:title\" content=\"A Title\">\
