@@ -1,6 +1,7 @@
 //! Comment times as ISO 8601, from whatever the source wrote: epoch seconds (Reddit, the HN
 //! API), RFC 3339 and RFC 2822 stamps (YouTube, Disqus, feeds), SQL-style stamps (WordPress),
-//! the dates pages show in words in several languages ("April 12 2018, 04:34:23 UTC",
+//! the dates pages show in words in several languages ("April 12 2018, 04:34:23 UTC", "Oct. 9,
+//! 2010 - 7:28 AM EST" with a zone abbreviation that names one zone only,
 //! "вторник, 24 апреля 2018 г., 07:12"), and the relative times of Hacker News, Reddit and
 //! YouTube pages ("8 hours ago"), which only mean something against the moment the page was
 //! saved. Every output column called `time` comes from here; the value as written stays in
@@ -289,6 +290,8 @@ fn words(raw: &str, anchor: &Anchor) -> Option<Civil> {
                     .inspect(|_| i += 1)
                     .unwrap_or(0),
             );
+        } else if let Some(o) = named_zone(t) {
+            p.offset = Some(o);
         } else if let Some(o) = t.strip_prefix('+').or(t.strip_prefix('-')).and_then(offset) {
             p.offset = Some(if t.starts_with('-') { -o } else { o });
         } else if t.bytes().all(|b| b.is_ascii_digit()) {
@@ -411,6 +414,24 @@ fn zone(next: Option<&str>) -> Option<i32> {
     let t = next?;
     let o = offset(t.strip_prefix('+').or(t.strip_prefix('-'))?)?;
     Some(if t.starts_with('-') { -o } else { o })
+}
+
+/// The offset of a zone abbreviation that names one zone only ("EST", "CEST"); ambiguous ones
+/// ("CST": US Central or China, "IST", "BST") give none, and the time stays local.
+fn named_zone(t: &str) -> Option<i32> {
+    let hours = match t {
+        "est" => -5,
+        "edt" => -4,
+        "mst" => -7,
+        "mdt" => -6,
+        "pst" => -8,
+        "pdt" => -7,
+        "cet" => 1,
+        "cest" => 2,
+        "msk" => 3,
+        _ => return None,
+    };
+    Some(hours * 3600)
 }
 
 /// "3", "03", "0300", "03:00" as seconds.
@@ -589,6 +610,23 @@ mod tests {
         assert_eq!(
             read("24.04.2018 07:12").as_deref(),
             Some("2018-04-24T07:12:00")
+        );
+    }
+
+    #[test]
+    fn a_zone_abbreviation_that_names_one_zone_gives_utc() {
+        assert_eq!(
+            read("Oct. 9, 2010 - 7:28 AM EST").as_deref(),
+            Some("2010-10-09T12:28:00Z")
+        );
+        assert_eq!(
+            read("23. April 2020 14:27 CEST").as_deref(),
+            Some("2020-04-23T12:27:00Z")
+        );
+        // Central Standard Time in the US, or China's: the page's local time, no zone.
+        assert_eq!(
+            read("Oct. 9, 2010 - 7:28 AM CST").as_deref(),
+            Some("2010-10-09T07:28:00")
         );
     }
 
