@@ -494,6 +494,42 @@ mod tests {
         );
     }
 
+    /// The "Comments Like Dislike" WordPress plugin (made after exxpress.at's page): its
+    /// buttons and counts are not the comment's text, and the like count is its points.
+    #[test]
+    fn like_dislike_buttons_are_points_not_text() {
+        let comment = |id: u32, likes: &str| {
+            format!(
+                "<li class=\"comment depth-1\" id=\"comment-{id}\"><div class=\"comment-body\">\
+                 <div class=\"comment-author vcard\"><cite class=\"fn\">Anna</cite> <span class=\"says\">sagt:</span></div>\
+                 <p>Dieses Amt gehört abgeschafft.</p>\
+                 <div class=\"cld-like-dislike-wrap\"><div class=\"cld-like-wrap\"><a href=\"#\"><i></i></a>\
+                 <span class=\"cld-like-count-wrap cld-count-wrap\">{likes}</span></div>\
+                 <div class=\"cld-dislike-wrap\"><span class=\"cld-dislike-count-wrap\">2</span></div></div>\
+                 <div class=\"reply\"><a class=\"comment-reply-link\" href=\"#\">Antworten</a></div></div></li>"
+            )
+        };
+        let page = format!(
+            "<html><body><ul class=\"comments-list\">{}{}</ul></body></html>",
+            comment(1, "43 "),
+            comment(2, "")
+        );
+        let mut input = Input::default();
+        read(page.as_bytes(), "exxpress.html", None, &mut input).expect("reads");
+        let got: Vec<(&str, Option<i64>)> = input
+            .comments
+            .iter()
+            .map(|c| (c.text.trim(), c.points))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Dieses Amt gehört abgeschafft.", Some(43)),
+                ("Dieses Amt gehört abgeschafft.", Some(0))
+            ]
+        );
+    }
+
     #[test]
     fn a_page_without_comments_warns_and_keeps_the_article() {
         let page = "<html><head><meta property=\"og:title\" content=\"A Title\">\

@@ -19,6 +19,8 @@ const NOT_TEXT: &[&str] = &[
     "commentmetadata",
     "comment-author",
     "comment-likes",
+    // The "Comments Like Dislike" plugin's buttons and counts (the like count is the points).
+    "cld-like-dislike-wrap",
     "comment-actions",
     "says",
     "avatar",
@@ -143,6 +145,14 @@ fn entry(n: N<'_>, parent: Parent) -> Item {
     item.author = author
         .map(|a| dom::own_line(a, own))
         .filter(|a| !a.is_empty());
+    // An empty count is none yet.
+    item.points = dom::find(n, own, |x| has_class(x, "cld-like-count-wrap")).and_then(|c| {
+        let count = dom::line(c);
+        match count.trim() {
+            "" => Some(0),
+            t => t.parse::<i64>().ok(),
+        }
+    });
     let byline = footer_byline(n);
     if item.author.is_none() {
         item.author = byline.as_ref().map(|b| b.0.clone());
