@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     w.flush()?;
 
     let mut tox = comment_sets::toxicity_comments(&data, &maps)?;
-    tox.extend(datasets::toxicity_train(&data)?);
+    tox.extend(datasets::toxicity_train(&data, &maps)?);
     let mut w =
         std::io::BufWriter::new(std::fs::File::create(out.join("stage1_val_sources.jsonl"))?);
     let mut seen = HashSet::new();

@@ -13,7 +13,8 @@
 use std::path::Path;
 
 use super::datasets::{
-    col, err, lines, read_lossy, AttrExample, AttrLabels, ClassExample, DataError, Split, ATTRS,
+    col, err, lines, map_of, read_lossy, AttrExample, AttrLabels, ClassExample, DataError, Split,
+    ATTRS,
 };
 #[cfg(test)]
 use super::datasets::{IDENTITY, INSULT, TOX};
@@ -40,11 +41,6 @@ fn flag(s: Option<&str>) -> Option<f32> {
         Some("0") | Some("0.0") | Some("False") | Some("false") => Some(0.0),
         _ => None,
     }
-}
-
-/// A set's mapping from the label maps, as a data error naming the set's file where missing.
-fn map_of<'a>(maps: &'a LabelMaps, source: &str, p: &Path) -> Result<&'a SetMap, DataError> {
-    maps.of(source).map_err(|e| err(p, e))
 }
 
 /// The column-mapped cells of a set ([`SetMap::columns`]), found in `h` (`alias` renames a
@@ -94,7 +90,7 @@ impl Columns {
 
 /// All comment sets for the toxicity attributes, training and held-out rows together (each
 /// row's `split` says which).
-/// Labels come from `maps` (`models/recipes/maps/comment-sets.toml`).
+/// Labels come from `maps` (`models/recipes/maps/labels.toml`).
 pub fn toxicity_comments(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let dir = data.join("toxicity");
     let mut out = Vec::new();
@@ -515,7 +511,7 @@ pub fn identity_terms(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>,
 /// TweetEval sentiment val are dropped, so that set stays held out) and GoEmotions' sentiment
 /// grouping (Reddit; single-label positive, negative and neutral rows; ambiguous and
 /// multi-label rows dropped). GoEmotions dev is test rows only.
-pub fn sentiment_comments(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+pub fn sentiment_comments(data: &Path, maps: &LabelMaps) -> Result<Vec<ClassExample>, DataError> {
     let dir = data.join("sentiment");
     let tweeteval: std::collections::HashSet<String> = super::datasets::sentiment_test(data)?
         .iter()
@@ -523,17 +519,15 @@ pub fn sentiment_comments(data: &Path) -> Result<Vec<ClassExample>, DataError> {
         .collect();
     let mut out = Vec::new();
     let p = dir.join("semeval2017-4a-train/train_2013_2016_dedup.tsv");
+    let semeval = map_of(maps, "semeval", &p)?;
     for line in lines(&p)?.into_iter().skip(1) {
         let mut parts = line.split('\t');
         let (Some(_id), Some(label), Some(text)) = (parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
-        let label = match label.trim() {
-            "negative" => 0,
-            "neutral" => 1,
-            "positive" => 2,
-            _ => continue,
+        let Some(label) = semeval.class(label.trim()) else {
+            continue;
         };
         if text.trim().is_empty() || tweeteval.contains(&super::datasets::normalize(text)) {
             continue;
@@ -543,16 +537,14 @@ pub fn sentiment_comments(data: &Path) -> Result<Vec<ClassExample>, DataError> {
     // group/labels.txt: ambiguous, negative, neutral, positive (ids 0–3).
     for (file, test) in [("train.tsv", false), ("dev.tsv", true)] {
         let p = dir.join("goemotions-reddit/group").join(file);
+        let groups = map_of(maps, "goemotions", &p)?;
         for line in lines(&p)? {
             let mut parts = line.split('\t');
             let (Some(text), Some(ids)) = (parts.next(), parts.next()) else {
                 continue;
             };
-            let label = match ids.trim() {
-                "1" => 0,
-                "2" => 1,
-                "3" => 2,
-                _ => continue,
+            let Some(label) = groups.class(ids.trim()) else {
+                continue;
             };
             if text.trim().is_empty() {
                 continue;
@@ -640,7 +632,7 @@ mod tests {
             .iter()
             .any(|r| r.source == "civil-comments"
                 && r.labels[TOX].is_some_and(|v| v > 0.1 && v < 0.9)));
-        let sent = sentiment_comments(&d).unwrap();
+        let sent = sentiment_comments(&d, &LabelMaps::committed()).unwrap();
         assert!(sent.iter().filter(|e| e.source == "semeval").count() > 45_000);
         assert!(sent
             .iter()

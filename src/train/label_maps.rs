@@ -1,6 +1,6 @@
-//! The comment sets' label mappings as data (`models/recipes/maps/comment-sets.toml`): how each
-//! set's columns or labels become cells of the seven attributes, read by the readers of
-//! `comment_sets`. The recipes of stages 1 and 2 name the file, so a change of mapping is a
+//! The training and test sets' label mappings as data (`models/recipes/maps/labels.toml`): how
+//! each set's columns or labels become cells of the seven attributes or a sentiment class, read
+//! by the readers of `datasets` and `comment_sets`. The recipes of stages 1 and 2 name the file, so a change of mapping is a
 //! change of data that the recipe records, not of code. The readers keep what is about the
 //! files themselves (which files, which text column, what a deleted comment looks like, which
 //! rows are test rows).
@@ -10,12 +10,14 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::datasets::{AttrLabels, ATTRS};
-use crate::score::heads::TOXICITY_LABELS;
+use crate::score::heads::{ATTRIBUTES as ATTRS, TOXICITY_LABELS};
+
+/// One row's cells, in [`TOXICITY_LABELS`] order (the datasets' `AttrLabels`).
+pub type AttrLabels = [Option<f32>; ATTRS];
 
 /// The mapping file the committed model was trained with, built in for the readers' callers
 /// that have no recipe (measurement, the pilot export, tests).
-pub const COMMITTED: &str = include_str!("../../models/recipes/maps/comment-sets.toml");
+pub const COMMITTED: &str = include_str!("../../models/recipes/maps/labels.toml");
 
 /// Cells by attribute name.
 pub type Cells = BTreeMap<String, f32>;
@@ -40,6 +42,33 @@ pub struct SetMap {
     pub at_most: Option<(f32, Cells)>,
     /// A graded score at least this gives these cells.
     pub at_least: Option<(f32, Cells)>,
+    /// Label → sentiment class.
+    #[serde(default)]
+    pub sentiment: BTreeMap<String, Sentiment>,
+    /// Bounds on a mean valence.
+    pub valence: Option<Valence>,
+    /// Span type → the attribute it marks (other types mark toxicity only).
+    #[serde(default)]
+    pub span_types: BTreeMap<String, String>,
+}
+
+/// A sentiment class (0 negative, 1 neutral, 2 positive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sentiment {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+/// Sentiment classes from a mean valence.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Valence {
+    pub negative_at_most: f32,
+    pub positive_at_least: f32,
+    /// |valence| below this is neutral; the rest is dropped as ambiguous.
+    pub neutral_below: f32,
 }
 
 /// How a column's value is read.
@@ -60,7 +89,7 @@ pub struct LabelMaps(BTreeMap<String, SetMap>);
 impl LabelMaps {
     /// The committed mapping ([`COMMITTED`]).
     pub fn committed() -> LabelMaps {
-        LabelMaps::parse(COMMITTED).expect("the built-in comment-sets.toml is valid")
+        LabelMaps::parse(COMMITTED).expect("the built-in labels.toml is valid")
     }
 
     /// Reads a mapping file.
@@ -86,7 +115,8 @@ impl LabelMaps {
                         .iter()
                         .chain(&m.at_least)
                         .flat_map(|(_, c)| c.keys()),
-                );
+                )
+                .chain(m.span_types.values());
             for a in named {
                 if attribute(a).is_none() {
                     return Err(format!(
@@ -156,6 +186,33 @@ impl SetMap {
         }
     }
 
+    /// The sentiment class of `label`, `None` for a label the map drops.
+    pub fn class(&self, label: &str) -> Option<usize> {
+        self.sentiment.get(label).map(|s| *s as usize)
+    }
+
+    /// The sentiment class of a mean valence, `None` where it is ambiguous.
+    pub fn class_of_valence(&self, v: f32) -> Option<usize> {
+        let b = self.valence?;
+        if v <= b.negative_at_most {
+            Some(0)
+        } else if v >= b.positive_at_least {
+            Some(2)
+        } else if v.abs() < b.neutral_below {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    /// The attribute index a span type marks (toxicity for any other type).
+    pub fn span_attribute(&self, span_type: &str) -> usize {
+        self.span_types
+            .get(span_type)
+            .and_then(|a| attribute(a))
+            .unwrap_or(0)
+    }
+
     /// (attribute index, column) pairs of `columns`, with the fallback column of each.
     pub fn columns(&self) -> Vec<(usize, &str, Option<&str>)> {
         self.columns
@@ -193,6 +250,19 @@ mod tests {
         assert_eq!(ruddit.by_score(0.5).unwrap()[0], Some(1.0));
         assert!(ruddit.by_score(0.3).is_none());
         assert!(m.of("nowhere").unwrap_err().contains("[nowhere]"));
+        let vader = m.of("vader").unwrap();
+        let classes = [-1.5, -0.5, 0.1, 0.5, 1.0].map(|v| vader.class_of_valence(v));
+        assert_eq!(classes, [Some(0), None, Some(1), None, Some(2)]);
+        assert_eq!(m.of("goemotions").unwrap().class("3"), Some(2));
+        assert_eq!(m.of("goemotions").unwrap().class("0"), None);
+        let spans = m.of("civil-comments-spans").unwrap();
+        assert_eq!(
+            (
+                spans.span_attribute("Threat"),
+                spans.span_attribute("Other")
+            ),
+            (2, 0)
+        );
         let bad = COMMITTED.replace(
             "identity_attack = 1.0 }, noHate",
             "identity = 1.0 }, noHate",

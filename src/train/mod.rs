@@ -391,8 +391,9 @@ const SENTIMENT_SELECTION_SOURCES: [&str; 2] = ["semeval", "goemotions"];
 
 fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     let data = &st.settings.data;
-    let mut rows = comment_sets::sentiment_comments(data)?;
-    rows.extend(datasets::sentiment_train(data)?);
+    let maps = st.settings.maps()?;
+    let mut rows = comment_sets::sentiment_comments(data, &maps)?;
+    rows.extend(datasets::sentiment_train(data, &maps)?);
     rows.extend(datasets::sentiment_test(data)?);
     (st.log)(&format!("sentiment: {} rows", rows.len()));
     let mut sent = match stage1 {
@@ -492,11 +493,11 @@ fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     let data = st.settings.data.clone();
     let maps = st.settings.maps()?;
     let mut rows = comment_sets::toxicity_comments(&data, &maps)?;
-    rows.extend(datasets::toxicity_train(&data)?);
+    rows.extend(datasets::toxicity_train(&data, &maps)?);
     if st.settings.clean_negatives {
-        rows.extend(datasets::assumed_clean(&data)?);
+        rows.extend(datasets::assumed_clean(&data, &maps)?);
     }
-    rows.extend(datasets::toxicity_test(&data)?);
+    rows.extend(datasets::toxicity_test(&data, &maps)?);
     rows.extend(comment_sets::identity_terms(&data, &maps)?);
     (st.log)(&format!("toxicity: {} rows", rows.len()));
     let raw = match stage1 {
@@ -918,12 +919,12 @@ pub fn finetune_data(
     balance_sources: bool,
 ) -> anyhow::Result<crate::train::finetune::FinetuneData> {
     use crate::train::finetune::ATTRS;
-    let mut sent = comment_sets::sentiment_comments(data)?;
-    sent.extend(datasets::sentiment_train(data)?);
+    let mut sent = comment_sets::sentiment_comments(data, maps)?;
+    sent.extend(datasets::sentiment_train(data, maps)?);
     let mut tox = comment_sets::toxicity_comments(data, maps)?;
-    tox.extend(datasets::toxicity_train(data)?);
+    tox.extend(datasets::toxicity_train(data, maps)?);
     if clean_negatives {
-        tox.extend(datasets::assumed_clean(data)?);
+        tox.extend(datasets::assumed_clean(data, maps)?);
     }
     let tested = test_texts(data, maps, &sent, &tox)?;
     let usable =
@@ -1004,7 +1005,7 @@ fn test_texts(
     {
         out.insert(normalize(&e.text));
     }
-    for e in datasets::toxicity_test(data)?
+    for e in datasets::toxicity_test(data, maps)?
         .iter()
         .chain(&comment_sets::identity_terms(data, maps)?)
         .chain(tox.iter().filter(|e| e.split == Split::Test))

@@ -74,8 +74,8 @@ pub struct Sources {
     /// Balance positives and negatives within each toxicity source (else one global weight,
     /// capped at 5).
     pub balance: bool,
-    /// The comment sets' label mapping file, relative to the recipe
-    /// (`train::label_maps`; `maps/comment-sets.toml` is the committed one).
+    /// The sentiment and toxicity sets' label mapping file, relative to the recipe
+    /// (`train::label_maps`; `maps/labels.toml` is the committed one).
     pub label_maps: String,
 }
 
