@@ -218,15 +218,7 @@ impl Model {
         dropout: f64,
         train: bool,
     ) -> Result<(Tensor, Tensor), EncoderError> {
-        let bert = enc.fused().expect("checked in Model::new");
-        let (ids, mask) = batch_tensors(rows);
-        let pass = TrainPass {
-            adapters: &self.adapters,
-            scale: self.scale,
-            dropout: if train { dropout } else { 0.0 },
-        };
-        let hidden = bert.forward_t(&ids, &mask, Some(&pass))?;
-        let e = mean_pool_normalize(&hidden, &mask);
+        let e = adapted_pooled(enc, &self.adapters, self.scale, rows, dropout, train)?;
         Ok((
             self.sentiment.forward_t(&e, dropout, train),
             self.toxicity.forward_t(&e, dropout, train),
@@ -269,6 +261,41 @@ pub(crate) fn balanced_class_weights(counts: &[f64]) -> Tensor {
         })
         .collect();
     Tensor::from_slice(&w)
+}
+
+/// The pooled, normalised embeddings of a batch through `enc` with the LoRA `adapters` (updates
+/// scaled by `scale`, dropout on their inputs while training): the forward pass stage 1 and
+/// the pair model train through.
+pub(crate) fn adapted_pooled(
+    enc: &Encoder,
+    adapters: &[LayerLora],
+    scale: f64,
+    rows: &[&[u32]],
+    dropout: f64,
+    train: bool,
+) -> Result<Tensor, EncoderError> {
+    let bert = enc
+        .fused()
+        .ok_or_else(|| EncoderError::Torch("training needs the fused backend".into()))?;
+    let (ids, mask) = batch_tensors(rows);
+    let pass = TrainPass {
+        adapters,
+        scale,
+        dropout: if train { dropout } else { 0.0 },
+    };
+    let hidden = bert.forward_t(&ids, &mask, Some(&pass))?;
+    Ok(mean_pool_normalize(&hidden, &mask))
+}
+
+/// The learning rate at `step` (1-based) of a `total`-step schedule peaking at `peak`: linear
+/// warm-up over the first 6 % of the steps, then linear decay to zero at the end.
+pub(crate) fn scheduled_lr(peak: f64, step: usize, total: usize) -> f64 {
+    let warmup = (total as f64 * 0.06).ceil().max(1.0);
+    if (step as f64) <= warmup {
+        peak * step as f64 / warmup
+    } else {
+        peak * ((total - step) as f64 / (total as f64 - warmup).max(1.0))
+    }
 }
 
 /// Fresh LoRA factors for every adapted weight of `bert`'s layers, as variables under `root`:
@@ -554,7 +581,6 @@ pub fn finetune(
     let total_steps = (batches_per_epoch * cfg.epochs)
         .saturating_sub(cfg.skip_batches)
         .min(cfg.max_steps.unwrap_or(usize::MAX));
-    let warmup = (total_steps as f64 * 0.06).ceil().max(1.0);
     let mut opt = nn::AdamW::default()
         .wd(cfg.weight_decay)
         .build(&model.vs, cfg.lr)?;
@@ -607,12 +633,7 @@ pub fn finetune(
                 break;
             }
             step += 1;
-            let lr = if (step as f64) <= warmup {
-                cfg.lr * step as f64 / warmup
-            } else {
-                cfg.lr * ((total_steps - step) as f64 / (total_steps as f64 - warmup).max(1.0))
-            };
-            opt.set_lr(lr);
+            opt.set_lr(scheduled_lr(cfg.lr, step, total_steps));
             let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             let step_started = std::time::Instant::now();
             let (s, t) = model.forward(enc, &rows, cfg.dropout, true)?;
@@ -781,6 +802,18 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_warms_up_over_6_percent_then_decays_to_zero() {
+        // 100 steps: 6 of warm-up, then 94 of linear decay.
+        let lr = |step| scheduled_lr(1.0, step, 100);
+        assert!((lr(1) - 1.0 / 6.0).abs() < 1e-12);
+        assert_eq!(lr(6), 1.0);
+        assert!((lr(53) - 0.5).abs() < 1e-12);
+        assert_eq!(lr(100), 0.0);
+        // A schedule too short for 6 % still warms up over one step.
+        assert_eq!(scheduled_lr(2.0, 1, 3), 2.0);
+    }
 
     #[test]
     fn the_stream_leaves_validation_out() {

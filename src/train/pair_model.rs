@@ -9,10 +9,10 @@ use std::path::Path;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::finetune::{
-    adapter_tensors, balanced_class_weights, copy_stored, epoch_batches, init_from_file,
-    new_adapters, Head, Rng,
+    adapted_pooled, adapter_tensors, balanced_class_weights, copy_stored, epoch_batches,
+    init_from_file, new_adapters, scheduled_lr, Head, Rng,
 };
-use crate::score::encoder::{batch_tensors, mean_pool_normalize, Encoder, EncoderError, TrainPass};
+use crate::score::encoder::{Encoder, EncoderError};
 use crate::score::pair::{pair_ids, PairBudget, PairTask, PAIR_ADAPTER_FILE, PAIR_HEADS_FILE};
 
 /// Hyper-parameters of the pair model's training.
@@ -110,17 +110,7 @@ impl PairModel {
         dropout: f64,
         train: bool,
     ) -> Result<[Tensor; 2], EncoderError> {
-        let bert = enc.fused().ok_or_else(|| {
-            EncoderError::Torch("training the pair model needs the fused backend".into())
-        })?;
-        let (ids, mask) = batch_tensors(rows);
-        let pass = TrainPass {
-            adapters: &self.adapters,
-            scale: self.scale,
-            dropout: if train { dropout } else { 0.0 },
-        };
-        let hidden = bert.forward_t(&ids, &mask, Some(&pass))?;
-        let e = mean_pool_normalize(&hidden, &mask);
+        let e = adapted_pooled(enc, &self.adapters, self.scale, rows, dropout, train)?;
         Ok([
             self.heads[0].forward_t(&e, dropout, train),
             self.heads[1].forward_t(&e, dropout, train),
@@ -268,7 +258,6 @@ pub fn train_pairs(
     val_idx.sort_by_key(|&i| ids[i].len());
     let weights = class_weights(data, &train_idx);
     let total_steps = cfg.max_steps.max(1);
-    let warmup = (total_steps as f64 * 0.06).ceil().max(1.0);
     let mut opt = nn::AdamW::default()
         .wd(cfg.weight_decay)
         .build(&model.vs, cfg.lr)?;
@@ -305,12 +294,7 @@ pub fn train_pairs(
                 break 'epochs;
             }
             step += 1;
-            let lr = if (step as f64) <= warmup {
-                cfg.lr * step as f64 / warmup
-            } else {
-                cfg.lr * ((total_steps - step) as f64 / (total_steps as f64 - warmup).max(1.0))
-            };
-            opt.set_lr(lr);
+            opt.set_lr(scheduled_lr(cfg.lr, step, total_steps));
             let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
             let logits = model.forward(enc, &rows, cfg.dropout, true)?;
             let l = batch_loss(&logits, &weights, data, &batch);
