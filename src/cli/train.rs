@@ -79,13 +79,16 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             StageKind::Pair => {
                 for (i, pair) in recipe.pair.iter().enumerate() {
                     ui.info(format!("  pair run {} of {}", i + 1, recipe.pair.len()));
-                    run.pair_stage(pair)?;
+                    pair_stage(&args.data, &enc_dir, &heads_dir, pair, ui)?;
                 }
             }
             StageKind::Reply if args.evaluate => ui.info(
                 "  --evaluate: the reply model is measured with the pair recipe; nothing to do",
             ),
-            StageKind::Reply => run.reply_stage(recipe.reply.as_ref().expect("reply recipe"))?,
+            StageKind::Reply => {
+                let reply = recipe.reply.as_ref().expect("reply recipe");
+                reply_stage(&args.data, &enc_dir, &heads_dir, reply, ui)?
+            }
         }
     }
     Ok(Outcome::Clean)
@@ -262,20 +265,6 @@ impl Run<'_> {
         }
         self.ui.info(format!("wrote {}", settings.out.display()));
         Ok(())
-    }
-
-    fn pair_stage(&self, pair: &PairRun) -> anyhow::Result<()> {
-        pair_stage(&self.args.data, self.enc_dir, self.heads_dir, pair, self.ui)
-    }
-
-    fn reply_stage(&self, reply: &Reply) -> anyhow::Result<()> {
-        reply_stage(
-            &self.args.data,
-            self.enc_dir,
-            self.heads_dir,
-            reply,
-            self.ui,
-        )
     }
 
     /// `--evaluate` with the pair recipe: the pair model in the heads folder measured again on

@@ -247,6 +247,7 @@ pub fn run(
         .context("opening the embedding cache")?;
     let mut st = Stage {
         settings,
+        maps: settings.maps()?,
         enc,
         cache: &mut cache,
         metrics: Metrics {
@@ -333,6 +334,8 @@ fn committed_defaults() -> [f64; datasets::ATTRS] {
 /// What every stage of `run` shares.
 struct Stage<'a> {
     settings: &'a TrainSettings,
+    /// The label maps `settings` names, read once.
+    maps: label_maps::LabelMaps,
     enc: &'a Encoder,
     cache: &'a mut EmbeddingCache,
     metrics: Metrics,
@@ -390,10 +393,9 @@ fn rows_in<T>(rows: &[T], split: Split, of: impl Fn(&T) -> Split) -> Vec<usize> 
 const SENTIMENT_SELECTION_SOURCES: [&str; 2] = ["semeval", "goemotions"];
 
 fn sentiment_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
-    let data = &st.settings.data;
-    let maps = st.settings.maps()?;
-    let mut rows = comment_sets::sentiment_comments(data, &maps)?;
-    rows.extend(datasets::sentiment_train(data, &maps)?);
+    let (data, maps) = (&st.settings.data, &st.maps);
+    let mut rows = comment_sets::sentiment_comments(data, maps)?;
+    rows.extend(datasets::sentiment_train(data, maps)?);
     rows.extend(datasets::sentiment_test(data)?);
     (st.log)(&format!("sentiment: {} rows", rows.len()));
     let mut sent = match stage1 {
@@ -490,15 +492,14 @@ fn train_class_head(st: &mut Stage, rows: &[ClassExample], name: &str) -> anyhow
 
 fn toxicity_stage(st: &mut Stage, stage1: Option<Mlp>) -> anyhow::Result<Mlp> {
     use datasets::ATTRS;
-    let data = st.settings.data.clone();
-    let maps = st.settings.maps()?;
-    let mut rows = comment_sets::toxicity_comments(&data, &maps)?;
-    rows.extend(datasets::toxicity_train(&data, &maps)?);
+    let (data, maps) = (&st.settings.data, &st.maps);
+    let mut rows = comment_sets::toxicity_comments(data, maps)?;
+    rows.extend(datasets::toxicity_train(data, maps)?);
     if st.settings.clean_negatives {
-        rows.extend(datasets::assumed_clean(&data, &maps)?);
+        rows.extend(datasets::assumed_clean(data, maps)?);
     }
-    rows.extend(datasets::toxicity_test(&data, &maps)?);
-    rows.extend(comment_sets::identity_terms(&data, &maps)?);
+    rows.extend(datasets::toxicity_test(data, maps)?);
+    rows.extend(comment_sets::identity_terms(data, maps)?);
     (st.log)(&format!("toxicity: {} rows", rows.len()));
     let raw = match stage1 {
         Some(m) => m,
