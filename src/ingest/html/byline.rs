@@ -71,28 +71,29 @@ const HEADER_LINES: usize = 3;
 /// Reads and drops the bylines and action lines of every comment.
 pub(super) fn apply(items: &mut [Item]) {
     for item in items.iter_mut().filter(|i| i.kind == ItemKind::Comment) {
-        let before = item.text.clone();
-        drop_actions(&mut item.text);
-        read_header(item);
-        if item.text.trim().is_empty() {
-            item.text = before;
+        let end = actions_end(&item.text);
+        if item.text[..end].trim().is_empty() {
+            continue;
+        }
+        let start = read_header(item, end);
+        if start > 0 || end < item.text.len() {
+            item.text = item.text[start..end].to_string();
         }
     }
 }
 
-/// Drops trailing lines that are only action labels.
-fn drop_actions(text: &mut String) {
+/// Where the text ends once trailing lines that are only action labels are left out.
+fn actions_end(text: &str) -> usize {
+    let mut end = text.len();
     loop {
-        let trimmed = text.trim_end();
-        let (rest, last) = match trimmed.rfind('\n') {
-            Some(at) => (&trimmed[..at], &trimmed[at + 1..]),
-            None => return,
+        let trimmed = text[..end].trim_end();
+        let Some(at) = trimmed.rfind('\n') else {
+            return end;
         };
-        if !ACTIONS.contains(&last.trim().to_lowercase().as_str()) {
-            return;
+        if !ACTIONS.contains(&trimmed[at + 1..].trim().to_lowercase().as_str()) {
+            return end;
         }
-        let keep = rest.trim_end().len();
-        text.truncate(keep);
+        end = trimmed[..at].trim_end().len();
     }
 }
 
@@ -106,12 +107,14 @@ enum Header {
     Time(String),
 }
 
-/// Reads up to [`HEADER_LINES`] header lines from the top of the text.
-fn read_header(item: &mut Item) {
+/// Reads up to [`HEADER_LINES`] header lines from the top of the text's first `end` bytes.
+/// Where some were read and text remains under them, the author and time they give fill the
+/// item's empty ones, and the offset at which that text starts is returned; else 0.
+fn read_header(item: &mut Item, end: usize) -> usize {
+    let text = &item.text[..end];
     let mut dropped = 0;
-    let mut rest = item.text.as_str();
-    let mut author = item.author.clone();
-    let mut time = item.time.clone();
+    let mut rest = text;
+    let (mut author, mut time) = (None, None);
     for _ in 0..HEADER_LINES {
         let trimmed = rest.trim_start();
         let (line, after) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
@@ -122,6 +125,7 @@ fn read_header(item: &mut Item) {
             Header::Byline(name, at) => {
                 let agrees = author
                     .as_deref()
+                    .or(item.author.as_deref())
                     .is_none_or(|a| a.trim().eq_ignore_ascii_case(&name));
                 if !agrees {
                     break;
@@ -139,11 +143,17 @@ fn read_header(item: &mut Item) {
         dropped += 1;
         rest = after;
     }
-    if dropped > 0 && !rest.trim().is_empty() {
-        item.text = rest.trim_start().to_string();
+    if dropped == 0 || rest.trim().is_empty() {
+        return 0;
+    }
+    let start = end - rest.trim_start().len();
+    if item.author.is_none() {
         item.author = author;
+    }
+    if item.time.is_none() {
         item.time = time;
     }
+    start
 }
 
 /// The header `line` is, if any; a time alone counts only under another header line.
