@@ -73,17 +73,9 @@ fn ukp(data: &Path) -> anyhow::Result<Vec<Row>> {
     files.retain(|p| p.extension().is_some_and(|e| e == "tsv"));
     files.sort();
     for p in files {
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(b'\t')
-            .quoting(false)
-            .flexible(true)
-            .from_path(&p)?;
+        let mut rdr = tsv(&p)?;
         let h = rdr.headers()?.clone();
-        let col = |n: &str| {
-            h.iter()
-                .position(|c| c == n)
-                .context(format!("{}: no {n}", p.display()))
-        };
+        let col = |n: &str| column(&h, n, &p);
         let (s, a, set) = (col("sentence")?, col("annotation")?, col("set")?);
         for rec in rdr.records() {
             let rec = rec?;
@@ -109,55 +101,68 @@ fn ukp(data: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(out)
 }
 
-/// Claims only, two whole sources never trained on: IBM claim-stance and Perspectrum claims.
+/// Claims only, two whole sources never trained on: IBM claim-stance and Perspectrum claims,
+/// each distinct text once.
 fn held_out_claims(data: &Path) -> anyhow::Result<Vec<Row>> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let p = data.join("stance/ibm-claim-stance/claim_stance_dataset_v1_decoded.csv");
-    let mut rdr = csv::Reader::from_path(&p)?;
-    let h = rdr.headers()?.clone();
-    let c = h
-        .iter()
-        .position(|x| x == "claims.claimCorrectedText")
-        .context("ibm column")?;
+    let rdr = csv::Reader::from_path(&p)?;
+    let ibm = "claims.claimCorrectedText";
+    distinct_claims(rdr, ibm, &p, "ibm-claim-stance", &mut seen, &mut out)?;
+    for split in ["train", "dev", "test"] {
+        let p = data.join(format!("stance/perspectrum/pairs_{split}.tsv"));
+        distinct_claims(
+            tsv(&p)?,
+            "claim",
+            &p,
+            "perspectrum-claims",
+            &mut seen,
+            &mut out,
+        )?;
+    }
+    Ok(out)
+}
+
+/// A tab-separated file read without quoting (UKP and Perspectrum).
+fn tsv(p: &Path) -> anyhow::Result<csv::Reader<std::fs::File>> {
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .flexible(true)
+        .from_path(p)?)
+}
+
+/// Index of column `name` of `p`.
+fn column(h: &csv::StringRecord, name: &str, p: &Path) -> anyhow::Result<usize> {
+    h.iter()
+        .position(|c| c == name)
+        .with_context(|| format!("{}: no column {name}", p.display()))
+}
+
+/// Appends each text of `column` not seen before as a claim of `source`.
+fn distinct_claims(
+    mut rdr: csv::Reader<std::fs::File>,
+    name: &str,
+    p: &Path,
+    source: &'static str,
+    seen: &mut std::collections::HashSet<String>,
+    out: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let c = column(&rdr.headers()?.clone(), name, p)?;
     for rec in rdr.records() {
         if let Some(t) = rec?.get(c).map(str::trim).filter(|t| !t.is_empty()) {
             if seen.insert(t.to_string()) {
                 out.push(Row {
                     text: t.to_string(),
                     claim: true,
-                    source: "ibm-claim-stance",
+                    source,
                     set: "test".into(),
                 });
             }
         }
     }
-    for split in ["train", "dev", "test"] {
-        let p = data.join(format!("stance/perspectrum/pairs_{split}.tsv"));
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(b'\t')
-            .quoting(false)
-            .flexible(true)
-            .from_path(&p)?;
-        let h = rdr.headers()?.clone();
-        let c = h
-            .iter()
-            .position(|x| x == "claim")
-            .context("perspectrum column")?;
-        for rec in rdr.records() {
-            if let Some(t) = rec?.get(c).map(str::trim).filter(|t| !t.is_empty()) {
-                if seen.insert(t.to_string()) {
-                    out.push(Row {
-                        text: t.to_string(),
-                        claim: true,
-                        source: "perspectrum-claims",
-                        set: "test".into(),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Probability of "claim" for each embedded row.
@@ -242,18 +247,11 @@ fn train(data: &Path, models: &Path, out: &Path) -> anyhow::Result<()> {
             .filter(|(r, _)| r.source == source)
             .map(|(_, p)| *p)
             .collect();
-        let ukp_claims: Vec<f32> = tp
-            .iter()
-            .zip(&ty)
-            .filter(|(_, y)| **y)
-            .map(|(p, _)| *p)
-            .collect();
         by_source.insert(
             source.into(),
             serde_json::json!({
                 "claims": p.len(),
                 "probabilities": p,
-                "ukp_test_claim_probabilities_for_reference": ukp_claims.len(),
             }),
         );
     }
