@@ -72,7 +72,7 @@ fn main() -> anyhow::Result<()> {
 
     let mut train = std::io::BufWriter::new(std::fs::File::create(out.join("pairs_train.jsonl"))?);
     let mut val = std::io::BufWriter::new(std::fs::File::create(out.join("pairs_val.jsonl"))?);
-    for p in pairs::pair_train(&data)? {
+    for p in pairs::pair_train(&data, &maps)? {
         if p.task != PairTask::Article {
             continue;
         }
@@ -87,7 +87,7 @@ fn main() -> anyhow::Result<()> {
     train.flush()?;
     val.flush()?;
     let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("vast_dev.jsonl"))?);
-    for e in datasets::stance_vast_dev(&data)? {
+    for e in datasets::stance_vast_dev(&data, &maps)? {
         let line = json!({"target": e.target, "text": e.text, "label": e.label});
         writeln!(w, "{line}")?;
     }

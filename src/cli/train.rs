@@ -75,11 +75,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             }
             StageKind::Adapt => run.stage1(recipe)?,
             StageKind::Heads => run.stage2(recipe)?,
-            StageKind::Pair if args.evaluate => run.pair_evaluate()?,
+            StageKind::Pair if args.evaluate => run.pair_evaluate(recipe)?,
             StageKind::Pair => {
+                let maps = recipe_maps(path, recipe)?;
                 for (i, pair) in recipe.pair.iter().enumerate() {
                     ui.info(format!("  pair run {} of {}", i + 1, recipe.pair.len()));
-                    pair_stage(&args.data, &enc_dir, &heads_dir, pair, ui)?;
+                    pair_stage(&args.data, &maps, &enc_dir, &heads_dir, pair, ui)?;
                 }
             }
             StageKind::Reply if args.evaluate => ui.info(
@@ -87,11 +88,19 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             ),
             StageKind::Reply => {
                 let reply = recipe.reply.as_ref().expect("reply recipe");
-                reply_stage(&args.data, &enc_dir, &heads_dir, reply, ui)?
+                let maps = recipe_maps(path, recipe)?;
+                reply_stage(&args.data, &maps, &enc_dir, &heads_dir, reply, ui)?
             }
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// The label maps `recipe` (read from `path`) names.
+fn recipe_maps(path: &std::path::Path, recipe: &Recipe) -> anyhow::Result<LabelMaps> {
+    recipe
+        .maps()
+        .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))
 }
 
 /// What every stage of one `threadlens train` call shares.
@@ -123,9 +132,7 @@ impl Run<'_> {
             },
         )
         .context("loading the encoder")?;
-        let maps_path = recipe
-            .label_maps_path()
-            .expect("checked: [sources] is there");
+        let maps_path = recipe.label_maps_path();
         let maps = LabelMaps::load(&maps_path).map_err(anyhow::Error::msg)?;
         let data = train::finetune_data(
             &self.args.data,
@@ -235,7 +242,7 @@ impl Run<'_> {
             balance_sources: sources.balance,
             finetune: if adapter.is_some() { stage1_cfg } else { None },
             sentiment: heads.sentiment(),
-            label_maps: recipe.label_maps_path(),
+            label_maps: Some(recipe.label_maps_path()),
             evaluate_only: self.args.evaluate,
         };
         let metrics = train::run(
@@ -269,11 +276,12 @@ impl Run<'_> {
 
     /// `--evaluate` with the pair recipe: the pair model in the heads folder measured again on
     /// the held-out pairs; its record keeps its training log.
-    fn pair_evaluate(&self) -> anyhow::Result<()> {
+    fn pair_evaluate(&self, recipe: &Recipe) -> anyhow::Result<()> {
         let mut record = read_json(&self.heads_dir.join("metrics.json"))
             .and_then(|v| v.get(PAIR_KEY).cloned())
             .context("--evaluate: metrics.json has no record of a trained pair model")?;
-        let scores = measure_pairs(&self.args.data, self.enc_dir, self.heads_dir)?;
+        let maps = recipe.maps().map_err(anyhow::Error::msg)?;
+        let scores = measure_pairs(&self.args.data, &maps, self.enc_dir, self.heads_dir)?;
         record["scores"] = serde_json::to_value(scores)?;
         merge_pair_record(&self.heads_dir.join("metrics.json"), record)
     }
@@ -293,11 +301,12 @@ fn cache_dir(args: &Args) -> PathBuf {
 /// precision; the figures are printed too.
 fn measure_pairs(
     data: &std::path::Path,
+    maps: &LabelMaps,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
 ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
     let scorer = load_pair_scorer(enc_dir, heads_dir)?;
-    let tests = train::pairs::pair_test(data).context("reading the held-out pairs")?;
+    let tests = train::pairs::pair_test(data, maps).context("reading the held-out pairs")?;
     let scores = train::pairs::evaluate(&scorer, &tests)?;
     let mut out = std::io::stdout().lock();
     for (k, v) in &scores {
@@ -323,12 +332,13 @@ const REPLY_PRIOR_KEY: &str = "reply_prior_correction";
 /// record says what was fitted and whether it was kept.
 fn reply_prior(
     data: &std::path::Path,
+    maps: &LabelMaps,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
     ui: &Ui,
 ) -> anyhow::Result<serde_json::Value> {
     let scorer = load_pair_scorer(enc_dir, heads_dir)?;
-    let rows = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
+    let rows = train::pairs::toxichat_dev(data, maps).context("reading the ToxiChat dev pairs")?;
     let (offsets, plain, out_of_fold, n) = train::pairs::reply_prior_correction(&scorer, &rows)?;
     drop(scorer);
     let kept = out_of_fold >= plain + 0.01;
@@ -374,14 +384,16 @@ fn merge_pair_record(path: &std::path::Path, record: serde_json::Value) -> anyho
 /// records settings, log and figures in metrics.json.
 fn pair_stage(
     data: &std::path::Path,
+    maps: &LabelMaps,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
     pair: &PairRun,
     ui: &Ui,
 ) -> anyhow::Result<()> {
+    remove_reply_model(heads_dir, ui)?;
     let precision = pair.precision.resolve();
     let cfg = pair.config(precision);
-    let mut rows = train::pairs::pair_train(data).context("reading the stance pairs")?;
+    let mut rows = train::pairs::pair_train(data, maps).context("reading the stance pairs")?;
     if pair.news_mix {
         train::pairs::news_mix(&mut rows);
     }
@@ -390,8 +402,8 @@ fn pair_stage(
         .with_context(|| format!("creating {}", heads_dir.display()))?;
     let log = train_pair_rows(enc_dir, precision, &rows, &cfg, heads_dir, ui)
         .context("training the stance pair model")?;
-    let prior = reply_prior(data, enc_dir, heads_dir, ui)?;
-    let scores = measure_pairs(data, enc_dir, heads_dir)?;
+    let prior = reply_prior(data, maps, enc_dir, heads_dir, ui)?;
+    let scores = measure_pairs(data, maps, enc_dir, heads_dir)?;
     let record = serde_json::json!({
         "settings": cfg,
         "news_mix": pair.news_mix,
@@ -409,12 +421,31 @@ fn pair_stage(
     Ok(())
 }
 
+/// Removes an installed reply model: it was trained from the pair model a pair run replaces,
+/// and while it is installed the pair scorer answers reply pairs with it, so the pair model's
+/// prior correction and figures would not be its own. The reply recipe makes a new one.
+fn remove_reply_model(heads_dir: &std::path::Path, ui: &Ui) -> anyhow::Result<()> {
+    use crate::score::pair::{REPLY_ADAPTER_FILE, REPLY_HEADS_FILE};
+    for f in [REPLY_ADAPTER_FILE, REPLY_HEADS_FILE] {
+        let p = heads_dir.join(f);
+        if p.is_file() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+            ui.info(format!(
+                "removed {} (made from the pair model this run replaces; the reply recipe makes a new one)",
+                p.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Trains the reply model (models/README.md, "Amendment stance v2.5") in `heads_dir/reply-run`
 /// from the pair model, installs it beside the pair model where it gains the recipe's
 /// `install_gain` on ToxiChat dev, and records
 /// settings, log, the rule's figures and the held-out figures (either way) in metrics.json.
 fn reply_stage(
     data: &std::path::Path,
+    maps: &LabelMaps,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
     reply: &Reply,
@@ -431,11 +462,11 @@ fn reply_stage(
     }
     let precision = reply.precision.resolve();
     let cfg = reply.config(precision);
-    let rows = train::pairs::reply_train(data).context("reading the reply pairs")?;
+    let rows = train::pairs::reply_train(data, maps).context("reading the reply pairs")?;
     let counts = pair_counts(&rows, ui);
     let log = train_pair_rows(enc_dir, precision, &rows, &cfg, &run, ui)
         .context("training the reply model")?;
-    let (before, after) = reply_dev_figures(data, enc_dir, heads_dir, &run)?;
+    let (before, after) = reply_dev_figures(data, maps, enc_dir, heads_dir, &run)?;
     let kept = log.best_step > 0 && after >= before + reply.install_gain;
     ui.info(format!(
         "reply model: ToxiChat dev macro-F1 {after:.4} (pair model's reply head {before:.4}; best check at step {}): {}",
@@ -443,7 +474,7 @@ fn reply_stage(
         if kept { "installed" } else { "not installed" }
     ));
     // Held-out figures, read after the decision and recorded either way.
-    let scores = measure_pairs(data, enc_dir, &run)?;
+    let scores = measure_pairs(data, maps, enc_dir, &run)?;
     let record = serde_json::json!({
         "settings": cfg,
         "rows": counts,
@@ -465,19 +496,24 @@ fn reply_stage(
         .unwrap_or_else(|| serde_json::json!({}));
     if kept {
         // The pair model's held-out figures are now those with the reply model answering
-        // reply pairs (article figures unchanged); the earlier ones are kept beside them.
-        pair["scores_before_reply_model"] = pair["scores"].take();
+        // reply pairs (article figures unchanged); the pair model's own are kept beside them
+        // (already there where a reply model was installed before).
+        if pair.get("scores_before_reply_model").is_none() {
+            pair["scores_before_reply_model"] = pair["scores"].take();
+        }
         pair["scores"] = record["scores"].clone();
     }
     pair["reply_model"] = record;
     merge_pair_record(&metrics, pair)
 }
 
-/// ToxiChat dev macro-F1 of the pair model's reply head in `heads_dir` and of the candidate in
-/// `run`, where the candidate's files (written under the pair model's names) become the reply
-/// model of a copy of the pair model.
+/// ToxiChat dev macro-F1 of the pair model's own reply head (a copy of the pair model alone,
+/// whether or not a reply model is installed beside it) and of the candidate in `run`, where
+/// the candidate's files (written under the pair model's names) become the reply model of a
+/// copy of the pair model.
 fn reply_dev_figures(
     data: &std::path::Path,
+    maps: &LabelMaps,
     enc_dir: &std::path::Path,
     heads_dir: &std::path::Path,
     run: &std::path::Path,
@@ -492,11 +528,16 @@ fn reply_dev_figures(
         std::fs::rename(run.join(from), run.join(to))?;
         std::fs::copy(heads_dir.join(from), run.join(from))?;
     }
-    let dev = train::pairs::toxichat_dev(data).context("reading the ToxiChat dev pairs")?;
+    let alone = run.join("pair-model-alone");
+    std::fs::create_dir_all(&alone).with_context(|| format!("creating {}", alone.display()))?;
+    for f in [PAIR_ADAPTER_FILE, PAIR_HEADS_FILE] {
+        std::fs::copy(heads_dir.join(f), alone.join(f))?;
+    }
+    let dev = train::pairs::toxichat_dev(data, maps).context("reading the ToxiChat dev pairs")?;
     let dev_f1 = |dir: &std::path::Path| -> anyhow::Result<f64> {
         train::pairs::reply_dev_macro_f1(&load_pair_scorer(enc_dir, dir)?, &dev)
     };
-    Ok((dev_f1(heads_dir)?, dev_f1(run)?))
+    Ok((dev_f1(&alone)?, dev_f1(run)?))
 }
 
 /// Trains a pair model on `rows` (the base encoder loaded for it and dropped after), writing

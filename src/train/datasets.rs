@@ -1,11 +1,11 @@
 //! Readers for the labelled data the heads are trained and tested on (`../shared/data`), each
-//! mapping its source's labels onto threadlens' label sets. Every mapping is documented here and
-//! in models/README.md. Held-out test sets are read by separate functions so they cannot leak
+//! mapping its source's labels onto threadlens' label sets as `models/recipes/maps/labels.toml`
+//! says (`label_maps`); models/README.md describes them. Held-out test sets are read by separate functions so they cannot leak
 //! into training by accident.
 
 use std::path::{Path, PathBuf};
 
-use super::label_maps::{LabelMaps, SetMap};
+use super::label_maps::{LabelMaps, SetMap, Thinning};
 
 /// Sentiment classes: 0 negative, 1 neutral, 2 positive.
 /// Stance classes: 0 favor, 1 against, 2 none.
@@ -502,19 +502,19 @@ fn stance_split(
     data: &Path,
     split: &str,
     source: &'static str,
+    maps: &LabelMaps,
 ) -> Result<Vec<ClassExample>, DataError> {
+    let dir = data.join("stance/tweeteval-stance");
+    let map = map_of(maps, "tweeteval-stance", &dir)?;
     let mut out = Vec::new();
     for (folder, target) in STANCE_TARGETS {
-        for (text, l) in tweeteval(&data.join("stance/tweeteval-stance").join(folder), split)? {
-            // TweetEval: 0 none, 1 against, 2 favor → ours: 0 favor, 1 against, 2 none.
-            let label = match l {
-                2 => 0,
-                1 => 1,
-                _ => 2,
+        for (text, l) in tweeteval(&dir.join(folder), split)? {
+            let Some(label) = map.stance_of(&l.to_string()) else {
+                continue;
             };
             out.push(ClassExample {
                 target: Some(target.to_string()),
-                ..ClassExample::new(text, label, source)
+                ..ClassExample::new(text, label as usize, source)
             });
         }
     }
@@ -523,16 +523,24 @@ fn stance_split(
 
 /// TweetEval stance `split` ("train" or "val") of the five targets, as source
 /// "tweeteval-stance".
-pub fn stance_tweeteval(data: &Path, split: &str) -> Result<Vec<ClassExample>, DataError> {
-    stance_split(data, split, "tweeteval-stance")
+pub fn stance_tweeteval(
+    data: &Path,
+    split: &str,
+    maps: &LabelMaps,
+) -> Result<Vec<ClassExample>, DataError> {
+    stance_split(data, split, "tweeteval-stance", maps)
 }
 
 /// Stance training data: TweetEval stance train (5 targets), VAST train and, when `fnc` is set, FNC-1
-/// headline/body pairs (agree → favor, disagree → against, discuss → none, and every 10th
-/// unrelated pair → none), the headline standing for the comment and the body for the article.
-pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataError> {
-    let mut out = stance_split(data, "train", "tweeteval-stance")?;
-    out.extend(stance_vast_train(data)?);
+/// headline/body pairs, the headline standing for the comment and the body for the article
+/// (labels and the thinning of unrelated pairs as `maps` says).
+pub fn stance_train(
+    data: &Path,
+    fnc: bool,
+    maps: &LabelMaps,
+) -> Result<Vec<ClassExample>, DataError> {
+    let mut out = stance_split(data, "train", "tweeteval-stance", maps)?;
+    out.extend(stance_vast_train(data, maps)?);
     if fnc {
         let dir = data.join("stance/fnc-1-train-subset");
         let p = dir.join("train_bodies.csv");
@@ -544,29 +552,23 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
             }
         }
         let p = dir.join("train_stances.csv");
+        let map = map_of(maps, "fnc-1", &p)?;
         let mut rdr = csv::Reader::from_path(&p).map_err(|e| err(&p, e))?;
-        let mut unrelated = 0usize;
+        let mut seen = Thinning::default();
         for rec in rdr.records().flatten() {
             let (Some(h), Some(id), Some(s)) = (rec.get(0), rec.get(1), rec.get(2)) else {
                 continue;
             };
             let Some(body) = bodies.get(id) else { continue };
-            let label = match s {
-                "agree" => 0,
-                "disagree" => 1,
-                "discuss" => 2,
-                "unrelated" => {
-                    unrelated += 1;
-                    if unrelated % 10 != 0 {
-                        continue;
-                    }
-                    2
-                }
-                _ => continue,
+            let Some(label) = map.stance_of(s) else {
+                continue;
             };
+            if !map.keeps(s, &mut seen) {
+                continue;
+            }
             out.push(ClassExample {
                 target: Some(body.clone()),
-                ..ClassExample::new(h.to_string(), label, "fnc-1")
+                ..ClassExample::new(h.to_string(), label as usize, "fnc-1")
             });
         }
     }
@@ -574,26 +576,23 @@ pub fn stance_train(data: &Path, fnc: bool) -> Result<Vec<ClassExample>, DataErr
 }
 
 /// VAST (NYT "Room for Debate" comments toward free-text topics): train rows, the
-/// crowd-corrected topic (`new_topic`) as the target; con → against, pro → favor, neutral →
-/// none (most train neutrals are VAST's synthetic pairs, type 4, kept as the authors train).
-pub fn stance_vast_train(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+/// crowd-corrected topic (`new_topic`) as the target, labels as `maps`' `[vast]` says.
+pub fn stance_vast_train(data: &Path, maps: &LabelMaps) -> Result<Vec<ClassExample>, DataError> {
     vast(
         &data.join("stance/vast/vast_train.csv"),
-        "post",
-        "new_topic",
-        "label",
+        ["post", "new_topic", "label"],
         "vast",
+        maps,
     )
 }
 
 /// VAST dev (topics mostly unseen in train): the held-out stance set of news comments.
-pub fn stance_vast_dev(data: &Path) -> Result<Vec<ClassExample>, DataError> {
+pub fn stance_vast_dev(data: &Path, maps: &LabelMaps) -> Result<Vec<ClassExample>, DataError> {
     Ok(vast(
         &data.join("stance/vast/vast_dev_4col.csv"),
-        "Tweet",
-        "Target",
-        "Stance",
+        ["Tweet", "Target", "Stance"],
         "vast-dev",
+        maps,
     )?
     .into_iter()
     .map(|e| ClassExample {
@@ -603,13 +602,14 @@ pub fn stance_vast_dev(data: &Path) -> Result<Vec<ClassExample>, DataError> {
     .collect())
 }
 
+/// A VAST file's rows; `columns`: the text, target and label columns.
 fn vast(
     p: &Path,
-    text_col: &str,
-    target_col: &str,
-    label_col: &str,
+    [text_col, target_col, label_col]: [&str; 3],
     source: &'static str,
+    maps: &LabelMaps,
 ) -> Result<Vec<ClassExample>, DataError> {
+    let map = map_of(maps, "vast", p)?;
     let text = read_lossy(p)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -619,11 +619,8 @@ fn vast(
     let (t, g, l) = (col(text_col)?, col(target_col)?, col(label_col)?);
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {
-        let label = match rec.get(l).map(str::trim) {
-            Some("1") => 0,
-            Some("0") => 1,
-            Some("2") => 2,
-            _ => continue,
+        let Some(label) = rec.get(l).and_then(|l| map.stance_of(l.trim())) else {
+            continue;
         };
         let (Some(text), Some(target)) = (rec.get(t), rec.get(g)) else {
             continue;
@@ -633,15 +630,15 @@ fn vast(
         }
         out.push(ClassExample {
             target: Some(target.trim().to_string()),
-            ..ClassExample::new(text.to_string(), label, source)
+            ..ClassExample::new(text.to_string(), label as usize, source)
         });
     }
     Ok(out)
 }
 
 /// Held-out stance test: TweetEval stance val.
-pub fn stance_test(data: &Path) -> Result<Vec<ClassExample>, DataError> {
-    Ok(stance_split(data, "val", "tweeteval-stance-val")?
+pub fn stance_test(data: &Path, maps: &LabelMaps) -> Result<Vec<ClassExample>, DataError> {
+    Ok(stance_split(data, "val", "tweeteval-stance-val", maps)?
         .into_iter()
         .map(|e| ClassExample {
             split: Split::Test,
@@ -703,7 +700,10 @@ mod tests {
             return;
         }
         assert_eq!(sentiment_test(&d).unwrap().len(), 2000);
-        assert_eq!(stance_test(&d).unwrap().len(), 66 + 52 + 40 + 67 + 69);
+        assert_eq!(
+            stance_test(&d, &LabelMaps::committed()).unwrap().len(),
+            66 + 52 + 40 + 67 + 69
+        );
         let tox = toxicity_test(&d, &LabelMaps::committed()).unwrap();
         assert_eq!(tox.len(), 1324 + 1000);
     }

@@ -1,9 +1,10 @@
 //! The training and test sets' label mappings as data (`models/recipes/maps/labels.toml`): how
-//! each set's columns or labels become cells of the seven attributes or a sentiment class, read
-//! by the readers of `datasets` and `comment_sets`. The recipes of stages 1 and 2 name the file, so a change of mapping is a
-//! change of data that the recipe records, not of code. The readers keep what is about the
+//! each set's columns or labels become cells of the seven attributes, a sentiment class, a
+//! stance toward a target or a reply's stance toward its parent, read by the readers of
+//! `datasets`, `comment_sets` and `pairs`. Every recipe names the file, so a change of mapping
+//! is a change of data that the recipe records, not of code. The readers keep what is about the
 //! files themselves (which files, which text column, what a deleted comment looks like, which
-//! rows are test rows).
+//! rows are test rows, which rows of a large set are read).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,7 +51,38 @@ pub struct SetMap {
     /// Span type → the attribute it marks (other types mark toxicity only).
     #[serde(default)]
     pub span_types: BTreeMap<String, String>,
+    /// Label → stance toward the target (article stance); other labels dropped.
+    #[serde(default)]
+    pub stance: BTreeMap<String, Stance>,
+    /// Label → a reply's stance toward its parent; other labels dropped.
+    #[serde(default)]
+    pub reply: BTreeMap<String, ReplyStance>,
+    /// Label → n: only every n-th row carrying the label is kept (counted in file order).
+    #[serde(default)]
+    pub keep_every: BTreeMap<String, usize>,
 }
+
+/// Stance toward a target, in the pair and stance heads' order (0 favor, 1 against, 2 none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stance {
+    Favor,
+    Against,
+    None,
+}
+
+/// A reply's stance toward its parent (0 agree, 1 disagree, 2 neutral).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyStance {
+    Agree,
+    Disagree,
+    Neutral,
+}
+
+/// Counts of the rows seen per thinned label (`keep_every`), one per reader pass.
+#[derive(Debug, Default)]
+pub struct Thinning(BTreeMap<String, usize>);
 
 /// A sentiment class (0 negative, 1 neutral, 2 positive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -122,6 +154,13 @@ impl LabelMaps {
                     return Err(format!(
                         "[{source}]: {a} is not an attribute ({})",
                         TOXICITY_LABELS.join(", ")
+                    ));
+                }
+            }
+            for (label, n) in &m.keep_every {
+                if *n == 0 || !(m.stance.contains_key(label) || m.reply.contains_key(label)) {
+                    return Err(format!(
+                        "[{source}]: keep_every.{label} needs n ≥ 1 and a stance or reply label {label}"
                     ));
                 }
             }
@@ -205,6 +244,28 @@ impl SetMap {
         }
     }
 
+    /// The stance class (0 favor, 1 against, 2 none) of `label`, `None` for a label the map
+    /// drops.
+    pub fn stance_of(&self, label: &str) -> Option<u8> {
+        self.stance.get(label).map(|s| *s as u8)
+    }
+
+    /// The reply class (0 agree, 1 disagree, 2 neutral) of `label`, `None` for a label the
+    /// map drops.
+    pub fn reply_of(&self, label: &str) -> Option<u8> {
+        self.reply.get(label).map(|s| *s as u8)
+    }
+
+    /// Whether the next row carrying `label` is kept under `keep_every`, counted in `seen`.
+    pub fn keeps(&self, label: &str, seen: &mut Thinning) -> bool {
+        let Some(n) = self.keep_every.get(label) else {
+            return true;
+        };
+        let count = seen.0.entry(label.to_string()).or_default();
+        *count += 1;
+        *count % n == 0
+    }
+
     /// The attribute index a span type marks (toxicity for any other type).
     pub fn span_attribute(&self, span_type: &str) -> usize {
         self.span_types
@@ -272,5 +333,37 @@ mod tests {
             .contains("identity is not an attribute"));
         let bad = COMMITTED.replace("[ruddit]\n", "[ruddit]\nscale = 2\n");
         assert!(LabelMaps::parse(&bad).unwrap_err().contains("scale"));
+    }
+
+    #[test]
+    fn stance_maps_name_their_classes_and_thin_as_written() {
+        let m = LabelMaps::committed();
+        let tweeteval = m.of("tweeteval-stance").unwrap();
+        assert_eq!(
+            ["2", "1", "0", "3"].map(|l| tweeteval.stance_of(l)),
+            [Some(0), Some(1), Some(2), None]
+        );
+        let rumour = m.of("rumoureval").unwrap();
+        assert_eq!(
+            ["support", "deny", "query", "comment"].map(|l| rumour.reply_of(l)),
+            [Some(0), Some(1), Some(2), Some(2)]
+        );
+        // FNC-1: every 10th unrelated pair is kept, every other label always.
+        let fnc = m.of("fnc-1").unwrap();
+        let mut seen = Thinning::default();
+        let kept: Vec<usize> = (1..=25)
+            .filter(|_| fnc.keeps("unrelated", &mut seen))
+            .collect();
+        assert_eq!(kept.len(), 2);
+        assert!(fnc.keeps("agree", &mut seen));
+        let bad = COMMITTED.replace(
+            "keep_every = { unrelated = 10 }",
+            "keep_every = { unrelated = 0 }",
+        );
+        assert!(LabelMaps::parse(&bad)
+            .unwrap_err()
+            .contains("keep_every.unrelated"));
+        let bad = COMMITTED.replace("\"1\" = \"favor\"", "\"1\" = \"pro\"");
+        assert!(LabelMaps::parse(&bad).unwrap_err().contains("pro"));
     }
 }

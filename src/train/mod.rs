@@ -43,7 +43,7 @@ pub struct TrainSettings {
     pub balance_sources: bool,
     /// Add edited, non-tweet sentiment sentences as toxicity negatives (see datasets::assumed_clean).
     pub clean_negatives: bool,
-    /// The comment sets' label mapping file (`label_maps`); `None`: the built-in committed one.
+    /// The label mapping file (`label_maps`); `None`: the built-in committed one.
     #[serde(default)]
     pub label_maps: Option<PathBuf>,
     /// Stage 1: the LoRA fine-tuning settings, when the encoder was adapted.
@@ -838,8 +838,8 @@ fn held_out_stance(
 
 fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
     let data = st.settings.data.clone();
-    let train = datasets::stance_train(&data, st.settings.fnc)?;
-    let test = datasets::stance_test(&data)?;
+    let train = datasets::stance_train(&data, st.settings.fnc, &st.maps)?;
+    let test = datasets::stance_test(&data, &st.maps)?;
     (st.log)(&format!(
         "stance: {} training rows, {} test rows",
         train.len(),
@@ -876,7 +876,7 @@ fn stance_stage(st: &mut Stage) -> anyhow::Result<Mlp> {
 /// ARC test.
 fn stance_figures(st: &mut Stage, stance: &Mlp) -> anyhow::Result<()> {
     let data = st.settings.data.clone();
-    let test = datasets::stance_test(&data)?;
+    let test = datasets::stance_test(&data, &st.maps)?;
     let (tx, fdim) = stance_matrix(st.cache, st.enc, &test, st.show)?;
     let pred: Vec<usize> = (0..test.len())
         .map(|i| argmax(&softmax(&stance.logits(&tx[i * fdim..(i + 1) * fdim]))))
@@ -888,10 +888,10 @@ fn stance_figures(st: &mut Stage, stance: &Mlp) -> anyhow::Result<()> {
     st.score("stance.test.macro_f1".into(), c.macro_f1());
     st.score("stance.test.accuracy".into(), c.accuracy());
     (st.log)(&format!("stance: TweetEval stance val F1avg {f1avg:.3}"));
-    let vast = datasets::stance_vast_dev(&data)?;
+    let vast = datasets::stance_vast_dev(&data, &st.maps)?;
     let f1 = held_out_stance(st, stance, &vast, "vast-dev")?;
     (st.log)(&format!("stance: VAST dev macro-F1 {f1:.3}"));
-    let pairs = pairs::pair_test(&data)?;
+    let pairs = pairs::pair_test(&data, &st.maps)?;
     for source in ["mtcsd-dev", "arc"] {
         let rows: Vec<ClassExample> = pairs
             .iter()

@@ -1,6 +1,7 @@
 //! Comment–target pairs for the stance pair model (issue 15; trained by `train::pair_model`,
 //! scored by `score::pair`), read from `../shared/data/stance` and ToxiChat, with each set's
-//! labels mapped as models/README.md ("Stance v2 protocol") writes down. Two tasks:
+//! labels mapped as the recipe's label maps say (`models/recipes/maps/labels.toml`; the card's
+//! "Stance v2 protocol" describes them). Two tasks:
 //! - article stance (the text's stance toward a target: favor 0, against 1, none 2): VAST
 //!   train, TweetEval stance train, MT-CSD train, IBM ArgQ train/dev, Perspectrum train/dev,
 //!   the NLI pairs (premise toward hypothesis);
@@ -15,7 +16,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::datasets::{err, normalize, read_lossy, split_of, DataError, Split};
+use super::datasets::{err, map_of, normalize, read_lossy, split_of, DataError, Split};
+use super::label_maps::LabelMaps;
 use crate::score::pair::PairTask;
 
 /// One labelled pair.
@@ -92,32 +94,25 @@ fn tsv_table(p: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), Da
 }
 
 /// MT-CSD train: Reddit replies → the entity their post is about.
-fn mtcsd_train(st: &Path) -> Result<Vec<PairExample>, DataError> {
-    Ok(jsonl(&st.join("mtcsd-reddit/train.jsonl"))?
+fn mtcsd_train(st: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let p = st.join("mtcsd-reddit/train.jsonl");
+    let map = map_of(maps, "mtcsd", &p)?;
+    Ok(jsonl(&p)?
         .iter()
         .filter_map(|r| {
-            article_label(s(r, "label")).map(|l| {
+            map.stance_of(s(r, "label").trim()).map(|l| {
                 PairExample::new(s(r, "target"), s(r, "text"), PairTask::Article, l, "mtcsd")
             })
         })
         .collect())
 }
 
-fn article_label(l: &str) -> Option<u8> {
-    match l.trim().to_ascii_lowercase().as_str() {
-        "favor" | "pro" | "support" | "supports" | "agree" | "entailment" => Some(0),
-        "against" | "con" | "undermine" | "deny" | "disagree" | "contradiction" => Some(1),
-        "none" | "neutral" | "discuss" => Some(2),
-        _ => None,
-    }
-}
-
 /// Every training and validation pair (test pairs excluded), de-duplicated against the held-out
 /// pairs.
-pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
+pub fn pair_train(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
     let mut out = Vec::new();
     let st = data.join("stance");
-    for e in super::datasets::stance_vast_train(data)? {
+    for e in super::datasets::stance_vast_train(data, maps)? {
         out.push(PairExample::new(
             e.target.as_deref().unwrap_or(""),
             &e.text,
@@ -126,7 +121,7 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
             "vast",
         ));
     }
-    for e in super::datasets::stance_tweeteval(data, "train")? {
+    for e in super::datasets::stance_tweeteval(data, "train", maps)? {
         out.push(PairExample::new(
             e.target.as_deref().unwrap_or(""),
             &e.text,
@@ -135,44 +130,53 @@ pub fn pair_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
             "tweeteval-stance",
         ));
     }
-    out.extend(mtcsd_train(&st)?);
-    out.extend(ibm_argq(&st.join("ibm-argq30k/arg_quality_rank_30k.csv"))?);
-    out.extend(perspectrum(&st.join("perspectrum"))?);
-    out.extend(nli(&st.join("nli-pairs/all_pairs_normalized.jsonl"))?);
-    out.extend(reply_rows(data)?);
-    keep_trainable(&mut out, data)?;
+    out.extend(mtcsd_train(&st, maps)?);
+    out.extend(ibm_argq(
+        &st.join("ibm-argq30k/arg_quality_rank_30k.csv"),
+        maps,
+    )?);
+    out.extend(perspectrum(&st.join("perspectrum"), maps)?);
+    out.extend(nli(&st.join("nli-pairs/all_pairs_normalized.jsonl"), maps)?);
+    out.extend(reply_rows(data, maps)?);
+    keep_trainable(&mut out, data, maps)?;
     Ok(out)
 }
 
 /// The reply model's pairs (models/README.md, "Amendment stance v2.5"): ToxiChat train (every
 /// labelled pair) and RumourEval train (direct replies) for training, ToxiChat dev (every
 /// labelled pair) for validation, filtered as [`pair_train`] filters.
-pub fn reply_train(data: &Path) -> Result<Vec<PairExample>, DataError> {
-    let mut out = reply_rows(data)?;
-    keep_trainable(&mut out, data)?;
+pub fn reply_train(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let mut out = reply_rows(data, maps)?;
+    keep_trainable(&mut out, data, maps)?;
     Ok(out)
 }
 
 /// The reply pairs both [`pair_train`] and [`reply_train`] read, before filtering: ToxiChat
 /// train (every labelled pair), ToxiChat dev (validation) and RumourEval train direct replies.
-fn reply_rows(data: &Path) -> Result<Vec<PairExample>, DataError> {
+fn reply_rows(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
     let mut out = toxichat(
         &data.join("toxicity/toxichat-reddit/train.jsonl"),
         "toxichat",
         true,
+        maps,
     )?;
-    out.extend(toxichat_dev_rows(data)?);
+    out.extend(toxichat_dev_rows(data, maps)?);
     out.extend(rumoureval(
         &data.join("stance/rumoureval2019/train.jsonl"),
         "rumoureval",
+        maps,
     )?);
     Ok(out)
 }
 
 /// Drops what never trains or validates: test-split pairs, pairs whose text is in a held-out
 /// pair, and pairs with an empty side.
-fn keep_trainable(rows: &mut Vec<PairExample>, data: &Path) -> Result<(), DataError> {
-    let held: HashSet<String> = pair_test(data)?
+fn keep_trainable(
+    rows: &mut Vec<PairExample>,
+    data: &Path,
+    maps: &LabelMaps,
+) -> Result<(), DataError> {
+    let held: HashSet<String> = pair_test(data, maps)?
         .iter()
         .map(|e| normalize(&e.second))
         .collect();
@@ -273,10 +277,10 @@ pub fn headline(template: &str, topic: &str, lead: Option<&str>) -> String {
 }
 
 /// The held-out pairs, each set under its own source name.
-pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
+pub fn pair_test(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
     let st = data.join("stance");
     let mut out = Vec::new();
-    for e in super::datasets::stance_vast_dev(data)? {
+    for e in super::datasets::stance_vast_dev(data, maps)? {
         out.push(
             PairExample::new(
                 e.target.as_deref().unwrap_or(""),
@@ -320,7 +324,7 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
         .collect();
     out.extend(in_headlines);
     out.extend(named);
-    for e in super::datasets::stance_tweeteval(data, "val")? {
+    for e in super::datasets::stance_tweeteval(data, "val", maps)? {
         out.push(
             PairExample::new(
                 e.target.as_deref().unwrap_or(""),
@@ -332,8 +336,10 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
             .test(),
         );
     }
-    for r in jsonl(&st.join("mtcsd-reddit/dev.jsonl"))? {
-        if let Some(l) = article_label(s(&r, "label")) {
+    let p = st.join("mtcsd-reddit/dev.jsonl");
+    let mtcsd = map_of(maps, "mtcsd", &p)?;
+    for r in jsonl(&p)? {
+        if let Some(l) = mtcsd.stance_of(s(&r, "label").trim()) {
             let ids: Vec<&str> = r
                 .get("ids")
                 .and_then(|v| v.as_array())
@@ -355,38 +361,39 @@ pub fn pair_test(data: &Path) -> Result<Vec<PairExample>, DataError> {
     }
     // ARC's comments are NYT comments, and most of VAST train's recur in ARC test: the ARC
     // figure is measured on the ARC test pairs whose comment VAST does not train on.
-    let vast: HashSet<String> = super::datasets::stance_vast_train(data)?
+    let vast: HashSet<String> = super::datasets::stance_vast_train(data, maps)?
         .iter()
         .map(|e| normalize(&e.text))
         .collect();
     out.extend(
-        arc(&st.join("arc-nyt-comments"))?
+        arc(&st.join("arc-nyt-comments"), maps)?
             .into_iter()
             .filter(|e| !vast.contains(&normalize(&e.second)))
             .map(PairExample::test),
     );
     let tc = data.join("toxicity/toxichat-reddit/test.jsonl");
     out.extend(
-        toxichat(&tc, "toxichat-test", false)?
+        toxichat(&tc, "toxichat-test", false, maps)?
             .into_iter()
             .map(PairExample::test),
     );
     out.extend(
-        toxichat(&tc, "toxichat-test-all", true)?
+        toxichat(&tc, "toxichat-test-all", true, maps)?
             .into_iter()
             .map(PairExample::test),
     );
     out.extend(
-        rumoureval(&st.join("rumoureval2019/dev.jsonl"), "rumoureval-dev")?
+        rumoureval(&st.join("rumoureval2019/dev.jsonl"), "rumoureval-dev", maps)?
             .into_iter()
             .map(PairExample::test),
     );
     Ok(out)
 }
 
-/// IBM ArgQ-30k: argument → motion, stance_WA 1 pro / −1 con; its train and dev sets (dev as
-/// validation), every second train row (the set is large and one-sided: no "none").
-fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
+/// IBM ArgQ-30k: argument → motion by `stance_WA`; its train and dev sets (dev as validation),
+/// every second train row (the set is large and one-sided: no "none").
+fn ibm_argq(p: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let map = map_of(maps, "ibm-argq", p)?;
     let (h, records) = csv_table(p)?;
     let col = |n: &str| super::datasets::col(&h, n, p);
     let (a, t, set, st) = (
@@ -397,10 +404,8 @@ fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
     );
     let mut out = Vec::new();
     for (i, rec) in records.iter().enumerate() {
-        let label = match rec.get(st).map(str::trim) {
-            Some("1") => 0,
-            Some("-1") => 1,
-            _ => continue,
+        let Some(label) = rec.get(st).and_then(|l| map.stance_of(l.trim())) else {
+            continue;
         };
         let split = match rec.get(set) {
             Some("train") if i % 2 == 0 => Split::Train,
@@ -421,8 +426,9 @@ fn ibm_argq(p: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
-/// Perspectrum: perspective → claim, SUPPORT / UNDERMINE; train and dev (dev as validation).
-fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
+/// Perspectrum: perspective → claim; train and dev (dev as validation).
+fn perspectrum(dir: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let map = map_of(maps, "perspectrum", dir)?;
     let mut out = Vec::new();
     for (file, split) in [
         ("pairs_train.tsv", Split::Train),
@@ -433,7 +439,7 @@ fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
         let col = |n: &str| super::datasets::col(&h, n, &p);
         let (c, pe, l) = (col("claim")?, col("perspective")?, col("stance_label_3")?);
         for rec in &records {
-            if let Some(label) = rec.get(l).and_then(article_label) {
+            if let Some(label) = rec.get(l).and_then(|l| map.stance_of(l.trim())) {
                 out.push(PairExample {
                     split,
                     ..PairExample::new(
@@ -450,15 +456,15 @@ fn perspectrum(dir: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
-/// NLI pairs: the premise's stance toward the hypothesis (entailment favor, contradiction
-/// against, neutral none; RTE's not_entailment is not used), every second pair.
-fn nli(p: &Path) -> Result<Vec<PairExample>, DataError> {
+/// NLI pairs: the premise's stance toward the hypothesis, every second pair.
+fn nli(p: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let map = map_of(maps, "nli", p)?;
     Ok(jsonl(p)?
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 2 == 0)
         .filter_map(|(_, r)| {
-            let l = article_label(s(r, "label"))?;
+            let l = map.stance_of(s(r, "label").trim())?;
             Some(PairExample::new(
                 s(r, "hypothesis"),
                 s(r, "premise"),
@@ -470,10 +476,9 @@ fn nli(p: &Path) -> Result<Vec<PairExample>, DataError> {
         .collect())
 }
 
-/// ARC (NYT comments toward claims, FNC-1 format): the comment's stance toward the claim
-/// (agree favor, disagree against, discuss none, unrelated none), its test split only: the
-/// whole set is held out.
-fn arc(dir: &Path) -> Result<Vec<PairExample>, DataError> {
+/// ARC (NYT comments toward claims, FNC-1 format): the comment's stance toward the claim, its
+/// test split only: the whole set is held out.
+fn arc(dir: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
     let p = dir.join("arc_bodies.csv");
     let text = read_lossy(&p)?;
     let mut bodies = std::collections::HashMap::new();
@@ -484,6 +489,7 @@ fn arc(dir: &Path) -> Result<Vec<PairExample>, DataError> {
         }
     }
     let p = dir.join("arc_stances_test.csv");
+    let map = map_of(maps, "arc", &p)?;
     let text = read_lossy(&p)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut out = Vec::new();
@@ -491,11 +497,8 @@ fn arc(dir: &Path) -> Result<Vec<PairExample>, DataError> {
         let (Some(claim), Some(id), Some(stance)) = (rec.get(0), rec.get(1), rec.get(2)) else {
             continue;
         };
-        let label = match stance {
-            "agree" => 0,
-            "disagree" => 1,
-            "discuss" | "unrelated" => 2,
-            _ => continue,
+        let Some(label) = map.stance_of(stance) else {
+            continue;
         };
         if let Some(body) = bodies.get(id) {
             out.push(PairExample::new(
@@ -510,19 +513,16 @@ fn arc(dir: &Path) -> Result<Vec<PairExample>, DataError> {
     Ok(out)
 }
 
-fn reply_label(l: &str) -> Option<u8> {
-    match l {
-        "Agree" => Some(0),
-        "Disagree" => Some(1),
-        "Neutral" => Some(2),
-        _ => None,
-    }
-}
-
 /// ToxiChat: each turn's stance toward an earlier turn. `all`: every labelled pair, the two
 /// machine-written final responses included (as the dataset's authors evaluate); otherwise
 /// only human replies toward the turn they answer (the parent).
-fn toxichat(p: &Path, source: &'static str, all: bool) -> Result<Vec<PairExample>, DataError> {
+fn toxichat(
+    p: &Path,
+    source: &'static str,
+    all: bool,
+    maps: &LabelMaps,
+) -> Result<Vec<PairExample>, DataError> {
+    let map = map_of(maps, "toxichat", p)?;
     let mut out = Vec::new();
     for r in jsonl(p)? {
         let thread: Vec<&serde_json::Value> = r
@@ -554,7 +554,9 @@ fn toxichat(p: &Path, source: &'static str, all: bool) -> Result<Vec<PairExample
                 }
                 let key = format!("stance_label_towards_turn_{earlier}");
                 let (Some(l), Some(parent)) = (
-                    t.get(&key).and_then(|x| x.as_str()).and_then(reply_label),
+                    t.get(&key)
+                        .and_then(|x| x.as_str())
+                        .and_then(|l| map.reply_of(l)),
                     text_of(earlier),
                 ) else {
                     continue;
@@ -572,19 +574,18 @@ fn toxichat(p: &Path, source: &'static str, all: bool) -> Result<Vec<PairExample
     Ok(out)
 }
 
-/// RumourEval 2019: direct replies to the source post (their parent), support agree, deny
-/// disagree, query and comment neutral (weaker labels: stance toward the claim).
-fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataError> {
+/// RumourEval 2019: direct replies to the source post (their parent).
+fn rumoureval(
+    p: &Path,
+    source: &'static str,
+    maps: &LabelMaps,
+) -> Result<Vec<PairExample>, DataError> {
+    let map = map_of(maps, "rumoureval", p)?;
     Ok(jsonl(p)?
         .iter()
         .filter(|r| r.get("depth").and_then(|d| d.as_u64()) == Some(1))
         .filter_map(|r| {
-            let l = match s(r, "label") {
-                "support" => 0,
-                "deny" => 1,
-                "query" | "comment" => 2,
-                _ => return None,
-            };
+            let l = map.reply_of(s(r, "label"))?;
             Some(PairExample::new(
                 s(r, "parent_text"),
                 s(r, "text"),
@@ -599,18 +600,19 @@ fn rumoureval(p: &Path, source: &'static str) -> Result<Vec<PairExample>, DataEr
 /// ToxiChat's dev turns as reply pairs toward their previous turn, filtered as in
 /// [`pair_train`] (where they are the reply head's validation pairs): the pairs
 /// [`reply_prior_correction`] is fitted on.
-pub fn toxichat_dev(data: &Path) -> Result<Vec<PairExample>, DataError> {
-    let mut rows = toxichat_dev_rows(data)?;
-    keep_trainable(&mut rows, data)?;
+pub fn toxichat_dev(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
+    let mut rows = toxichat_dev_rows(data, maps)?;
+    keep_trainable(&mut rows, data, maps)?;
     Ok(rows)
 }
 
 /// ToxiChat's dev turns as reply pairs, all marked validation, before filtering.
-fn toxichat_dev_rows(data: &Path) -> Result<Vec<PairExample>, DataError> {
+fn toxichat_dev_rows(data: &Path, maps: &LabelMaps) -> Result<Vec<PairExample>, DataError> {
     Ok(toxichat(
         &data.join("toxicity/toxichat-reddit/dev.jsonl"),
         REPLY_PRIOR_SOURCE,
         true,
+        maps,
     )?
     .into_iter()
     .map(|e| PairExample {

@@ -1,6 +1,6 @@
 //! Training recipes: one TOML file per committed model (`models/recipes/`), read by
-//! `threadlens train RECIPE.toml…`. A recipe pins the encoder, names the sources and the
-//! held-out split, and gives every setting of its stage (schedule, learning rate, adapter,
+//! `threadlens train RECIPE.toml…`. A recipe pins the encoder, names the sources, their label
+//! mapping file and the held-out split, and gives every setting of its stage (schedule, learning rate, adapter,
 //! heads, precision, seed) and the rule that selects the kept checkpoint, so the committed
 //! heads are reproduced by running the files in `models/recipes/` in order instead of by a
 //! chain of flags. Every field is required and unknown fields are refused, so a recipe says
@@ -29,6 +29,9 @@ pub struct Recipe {
     pub card: String,
     /// The published encoder the stage starts from.
     pub encoder: EncoderPin,
+    /// The label mapping file every set this stage reads is mapped with, relative to the
+    /// recipe (`train::label_maps`; `maps/labels.toml` is the committed one).
+    pub label_maps: String,
     /// Sources and split (stages 1 and 2; the pair stages read the pair sets of
     /// `train::pairs`).
     pub sources: Option<Sources>,
@@ -74,9 +77,6 @@ pub struct Sources {
     /// Balance positives and negatives within each toxicity source (else one global weight,
     /// capped at 5).
     pub balance: bool,
-    /// The sentiment and toxicity sets' label mapping file, relative to the recipe
-    /// (`train::label_maps`; `maps/labels.toml` is the committed one).
-    pub label_maps: String,
 }
 
 // `SplitRule::TextHash10` names the readers' split; it changes with it.
@@ -271,9 +271,7 @@ impl Recipe {
         let mut recipe: Recipe = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
         recipe.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         recipe.check().map_err(fail)?;
-        if let Some(p) = recipe.label_maps_path() {
-            LabelMaps::load(&p).map_err(fail)?;
-        }
+        LabelMaps::load(&recipe.label_maps_path()).map_err(fail)?;
         Ok(recipe)
     }
 
@@ -337,9 +335,14 @@ impl Recipe {
         Ok(())
     }
 
-    /// The label mapping file `[sources]` names, where it names one.
-    pub fn label_maps_path(&self) -> Option<PathBuf> {
-        self.sources.as_ref().map(|s| self.dir.join(&s.label_maps))
+    /// The label mapping file the recipe names.
+    pub fn label_maps_path(&self) -> PathBuf {
+        self.dir.join(&self.label_maps)
+    }
+
+    /// The label maps the recipe names, read.
+    pub fn maps(&self) -> Result<LabelMaps, String> {
+        LabelMaps::load(&self.label_maps_path())
     }
 
     /// Refuses an encoder other than the one the recipe names.
