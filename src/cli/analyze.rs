@@ -92,9 +92,12 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
         &forest,
         &scores,
         &thresholds,
-        &scorer.model_id,
-        scorer.encoder().precision_name(),
-        scorer.calls(),
+        &crate::report::ModelFacts {
+            id: &scorer.model_id,
+            precision: scorer.encoder().precision_name(),
+            calls: scorer.calls(),
+            figures: scorer.flag_figures(),
+        },
     )?;
     Ok(report_written(ui, &w, None, &args.output, &forest))
 }

@@ -13,6 +13,7 @@ use super::common::{load_thresholds, read_forest, report_written, InputArgs};
 use super::{Outcome, Ui};
 use crate::report::{merge, write_analysis};
 use crate::score::calls::{ArticleModel, StanceCalls};
+use crate::score::figures::FlagFigures;
 
 /// Write analyze's reports from scores computed elsewhere (per partition on a cluster).
 ///
@@ -41,7 +42,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub thresholds: Option<PathBuf>,
     /// Models directory the scores were made with (default: as `score` finds it). Only its
-    /// stance thresholds are read: which stances that model can assert at all.
+    /// stance thresholds (which stances that model can assert at all) and the measured
+    /// figures of its default flag thresholds are read.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
 }
@@ -105,9 +107,14 @@ where the parent was elsewhere. Partition by thread (or article) id",
         &forest,
         &merged.scores,
         &thresholds,
-        &merged.model_id,
-        &source,
-        &merge_calls(args.models.as_deref(), ui),
+        &crate::report::ModelFacts {
+            id: &merged.model_id,
+            precision: &source,
+            calls: &merge_calls(args.models.as_deref(), ui),
+            figures: &FlagFigures::load(
+                &crate::score::models::resolve_models_dir(args.models.as_deref()).join("heads"),
+            ),
+        },
     )?;
     Ok(report_written(ui, &w, Some(&source), &args.output, &forest))
 }

@@ -17,6 +17,7 @@ use outfile::{AtomicFile, FileSet};
 use safe::cell;
 
 use crate::score::calls::StanceCalls;
+use crate::score::figures::FlagFigures;
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::thresholds::Thresholds;
@@ -34,6 +35,18 @@ fn werr(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> ReportError + '_ {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+}
+
+/// What the reports say about the model that made the scores.
+pub struct ModelFacts<'a> {
+    /// The model identity (the `model` column).
+    pub id: &'a str,
+    /// The precision it scored at, or where merged scores came from.
+    pub precision: &'a str,
+    /// When it asserts a stance.
+    pub calls: &'a StanceCalls,
+    /// What its default flag thresholds were measured to do.
+    pub figures: &'a FlagFigures,
 }
 
 /// What `analyze` wrote and found.
@@ -120,9 +133,7 @@ pub fn write_analysis(
     forest: &Forest,
     scores: &[Scores],
     thresholds: &Thresholds,
-    model_id: &str,
-    precision: &str,
-    calls: &StanceCalls,
+    model: &ModelFacts,
 ) -> Result<Written, ReportError> {
     outfile::check_dir(dir).map_err(|e| werr(&e.path)(&e.source))?;
     let charts = outfile::subdir(dir, "charts").map_err(|e| werr(&e.path)(&e.source))?;
@@ -145,7 +156,7 @@ pub fn write_analysis(
         reasons: &v.reasons,
         status: &status,
     };
-    scores::write_scores_csv(&mut f, forest, scores, model_id, Some(&flags), true)
+    scores::write_scores_csv(&mut f, forest, scores, model.id, Some(&flags), true)
         .map_err(|e| werr(&path)(&e))?;
     set.add(f).map_err(|e| werr(&path)(&e.source))?;
     written.files.push(path.clone());
@@ -155,15 +166,13 @@ pub fn write_analysis(
         .push(write_queue(dir, forest, scores, &v, &mut set)?);
     written
         .files
-        .push(write_threads(dir, forest, &threads, calls, &mut set)?);
+        .push(write_threads(dir, forest, &threads, model.calls, &mut set)?);
     written
         .files
         .push(write_authors(dir, forest, scores, &v, &mut set)?);
 
     // summaries and charts
-    let s = summary::build(
-        forest, scores, &v, &threads, thresholds, model_id, precision, calls,
-    );
+    let s = summary::build(forest, scores, &v, &threads, thresholds, model);
     let mut put =
         |path: &Path, bytes: &[u8]| set.write(path, bytes).map_err(|e| werr(&e.path)(&e.source));
     let mut drawn = Vec::new();

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use super::analysis::{article_stats, ArticleStats, Rules, ThreadStats, Verdicts};
 use super::charts::bar_chart;
 use super::safe::html;
-use crate::score::calls::StanceCalls;
+use super::ModelFacts;
+use crate::score::figures::{FlagFigures, SourceFigures};
 use crate::score::scorer::Scores;
 use crate::thread::Forest;
 use crate::tune::thresholds::{Attribute, Thresholds};
@@ -172,6 +173,10 @@ pub struct Summary {
     pub languages: Vec<(&'static str, usize)>,
     /// Whether UNSCORED_LANGUAGE is on (`[language]` in the thresholds file).
     pub language_rule: bool,
+    /// Where every attribute threshold in force is a default: what the defaults were measured
+    /// to do on held-out comments, or why that is not known. `None` where a thresholds file
+    /// sets some (each such line says what it was tuned for).
+    pub defaults_measured: Option<Result<Vec<SourceFigures>, String>>,
 }
 
 /// Counts the comments in scope that the detector reads as another language than English.
@@ -211,6 +216,43 @@ fn languages_note(s: &Summary, on: bool) -> Option<String> {
     ))
 }
 
+/// What the default thresholds were measured to do, where every threshold in force is one.
+fn defaults_measured(
+    th: &Thresholds,
+    figures: &FlagFigures,
+) -> Option<Result<Vec<SourceFigures>, String>> {
+    if Attribute::ALL.iter().any(|&a| th.entry(a).is_some()) {
+        return None;
+    }
+    Some(match &figures.note {
+        Some(why) => Err(why.clone()),
+        None if figures.sources.is_empty() => {
+            Err("the figures file holds none of the sources shown".to_string())
+        }
+        None => Ok(figures.sources.clone()),
+    })
+}
+
+/// Where a tuned threshold came from, with what it was measured to do on the labelled sample
+/// where the thresholds file records it.
+fn tuned_source(t: &crate::tune::thresholds::Threshold) -> String {
+    let mut s = match &t.objective {
+        Some(o) => format!("thresholds file, tuned for {o}"),
+        None => "thresholds file".to_string(),
+    };
+    let measured: Vec<String> = [("precision", t.precision), ("recall", t.recall)]
+        .iter()
+        .filter_map(|(name, v)| v.map(|v| format!("{name} {v:.2}")))
+        .collect();
+    if !measured.is_empty() {
+        s.push_str(&format!(": {}", measured.join(" and ")));
+        if let Some(n) = t.samples {
+            s.push_str(&format!(" on {n} labelled comments"));
+        }
+    }
+    s
+}
+
 /// The flagging rules in force, in words: each attribute's threshold and where it came from,
 /// then ESCALATION and AUTHOR_HISTORY.
 fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
@@ -218,10 +260,7 @@ fn rules_in_force(th: &Thresholds, rules: &Rules) -> Vec<String> {
         .iter()
         .map(|&a| {
             let source = match th.entry(a) {
-                Some(t) => match &t.objective {
-                    Some(o) => format!("thresholds file, tuned for {o}"),
-                    None => "thresholds file".to_string(),
-                },
+                Some(t) => tuned_source(t),
                 None => "default".to_string(),
             };
             let what = if a == Attribute::Flag {
@@ -279,10 +318,9 @@ pub fn build(
     v: &Verdicts,
     threads: &[ThreadStats],
     thresholds: &Thresholds,
-    model_id: &str,
-    precision: &str,
-    calls: &StanceCalls,
+    model: &ModelFacts,
 ) -> Summary {
+    let calls = model.calls;
     let mut keys: Vec<Option<usize>> = (0..forest.articles.len()).map(Some).collect();
     if forest.nodes.iter().any(|n| n.article.is_none()) {
         keys.push(None);
@@ -381,8 +419,8 @@ pub fn build(
         queue_top,
         reasons: v.reasons.iter().map(|r| r.join(" ")).collect(),
         severity: v.severity.clone(),
-        model_id: model_id.to_string(),
-        precision: precision.to_string(),
+        model_id: model.id.to_string(),
+        precision: model.precision.to_string(),
         integrity_md: demote_headings(&forest.integrity.to_markdown(), 2),
         rejects: forest.rejects.iter().map(|r| r.to_string()).collect(),
         rules: rules_in_force(thresholds, &Rules::from_thresholds(thresholds)),
@@ -392,6 +430,7 @@ pub fn build(
         language_rule: Rules::from_thresholds(thresholds)
             .language_min_words
             .is_some(),
+        defaults_measured: defaults_measured(thresholds, model.figures),
     }
 }
 
@@ -714,11 +753,74 @@ fn md_heated(m: &mut String, s: &Summary, sec: &Section, forest: &Forest, thread
     }
 }
 
+/// The words around the table of what the defaults were measured to do: the sentence before
+/// it, its rows (comments, clean ones flagged, toxic ones flagged), and what the rows mean.
+struct DefaultsText {
+    intro: String,
+    rows: Vec<[String; 3]>,
+    after: Option<String>,
+}
+
+fn defaults_text(measured: &Result<Vec<SourceFigures>, String>) -> DefaultsText {
+    let figures = match measured {
+        Ok(f) => f,
+        Err(why) => {
+            return DefaultsText {
+                intro: format!(
+                    "What the default thresholds do on held-out comments is not known for this model: {why}."
+                ),
+                rows: Vec::new(),
+                after: None,
+            }
+        }
+    };
+    let rows = figures
+        .iter()
+        .map(|f| {
+            [
+                f.label.to_string(),
+                format!("{:.1} % of {}", 100.0 * f.clean_flagged, f.clean_rows),
+                format!("{:.0} % of {}", 100.0 * f.toxic_caught, f.toxic_rows),
+            ]
+        })
+        .collect();
+    let most_missed = figures.iter().all(|f| f.toxic_caught < 0.5);
+    DefaultsText {
+        intro: "What the default thresholds do, measured on held-out labelled comments that \
+                training never saw (models/heads/evaluation-metrics.json; the attribute scores \
+                alone, before ESCALATION and AUTHOR_HISTORY):"
+            .to_string(),
+        rows,
+        after: most_missed.then(|| {
+            "They keep civil comments out of the queue, but most comments that raters call \
+             toxic score below them: a short or empty queue does not mean a clean page. \
+             The command threadlens tune sets thresholds on your own labelled comments."
+                .to_string()
+        }),
+    }
+}
+
 /// The rules in force, the integrity report and the rejected records.
 fn md_rules_and_integrity(m: &mut String, s: &Summary) {
     let _ = writeln!(m, "\n## How comments were flagged\n");
     for r in &s.rules {
         let _ = writeln!(m, "- {}", md_text(r));
+    }
+    if let Some(measured) = &s.defaults_measured {
+        let d = defaults_text(measured);
+        let _ = writeln!(m, "\n{}\n", md_text(&d.intro));
+        if !d.rows.is_empty() {
+            let _ = writeln!(
+                m,
+                "| comments | clean ones flagged | toxic ones flagged |\n|---|---:|---:|"
+            );
+            for [a, b, c] in &d.rows {
+                let _ = writeln!(m, "| {} | {b} | {c} |", md_text(a));
+            }
+        }
+        if let Some(after) = &d.after {
+            let _ = writeln!(m, "\n{}", md_text(after));
+        }
     }
     let _ = writeln!(m, "\n## Integrity of the threads\n\n{}", s.integrity_md);
     if !s.rejects.is_empty() {
@@ -943,7 +1045,28 @@ pub fn html_page(
     for r in &s.rules {
         let _ = writeln!(h, "<li>{}</li>", html(r));
     }
-    h.push_str("</ul></section>\n");
+    h.push_str("</ul>\n");
+    if let Some(measured) = &s.defaults_measured {
+        let d = defaults_text(measured);
+        let _ = writeln!(h, "<p>{}</p>", html(&d.intro));
+        if !d.rows.is_empty() {
+            h.push_str("<table><tr><th>comments</th><th>clean ones flagged</th><th>toxic ones flagged</th></tr>\n");
+            for [a, b, c] in &d.rows {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+                    html(a),
+                    html(b),
+                    html(c)
+                );
+            }
+            h.push_str("</table>\n");
+        }
+        if let Some(after) = &d.after {
+            let _ = writeln!(h, "<p>{}</p>", html(after));
+        }
+    }
+    h.push_str("</section>\n");
     let _ = writeln!(
         h,
         "<section><h2>Integrity of the threads</h2>\n{}</section>",
@@ -1052,6 +1175,67 @@ mod tests {
         };
         assert!(
             rules_in_force(&th, &on)[10].starts_with("UNSCORED_LANGUAGE: a comment of ≥ 8 words")
+        );
+        // A tuned threshold says what it was measured to do where the file records it.
+        let tuned: Thresholds = toml::from_str(
+            "[insult]\nthreshold = 0.61\nobjective = \"max-f1\"\nprecision = 0.8234\nrecall = 0.61\nsamples = 400\n",
+        )
+        .unwrap();
+        assert_eq!(
+            rules_in_force(&tuned, &Rules::default())[1],
+            "insult ≥ 0.61 (thresholds file, tuned for max-f1: precision 0.82 and recall 0.61 on 400 labelled comments)"
+        );
+    }
+
+    /// What the defaults were measured to do is shown only while every threshold is a default,
+    /// and an unknown measurement says why instead of a table.
+    #[test]
+    fn the_defaults_measured_figures_appear_only_under_the_defaults() {
+        let figures = FlagFigures {
+            sources: vec![SourceFigures {
+                label: "news comments (Civil Comments)",
+                clean_rows: 397,
+                clean_flagged: 0.005,
+                toxic_rows: 190,
+                toxic_caught: 0.1,
+            }],
+            note: None,
+        };
+        let defaults = Thresholds::default();
+        let shown = defaults_measured(&defaults, &figures).unwrap();
+        let d = defaults_text(&shown);
+        assert_eq!(
+            d.rows,
+            [[
+                "news comments (Civil Comments)".to_string(),
+                "0.5 % of 397".to_string(),
+                "10 % of 190".to_string()
+            ]]
+        );
+        assert!(d.after.unwrap().contains("does not mean a clean page"));
+        let tuned: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.5\n").unwrap();
+        assert!(defaults_measured(&tuned, &figures).is_none());
+        let unknown = FlagFigures {
+            sources: Vec::new(),
+            note: Some("measured on other model files".into()),
+        };
+        let d = defaults_text(&defaults_measured(&defaults, &unknown).unwrap());
+        assert!(d.rows.is_empty() && d.after.is_none());
+        assert!(d
+            .intro
+            .contains("not known for this model: measured on other"));
+        // A catch rate of one half or more: no claim that most toxic comments are missed.
+        let catching = FlagFigures {
+            sources: vec![SourceFigures {
+                toxic_caught: 0.6,
+                ..figures.sources[0].clone()
+            }],
+            note: None,
+        };
+        assert!(
+            defaults_text(&defaults_measured(&defaults, &catching).unwrap())
+                .after
+                .is_none()
         );
     }
 

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod calls;
 pub mod encoder;
+pub mod figures;
 pub mod heads;
 mod int8;
 pub mod lang;

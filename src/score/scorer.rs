@@ -7,6 +7,7 @@ use std::path::Path;
 use super::batch::{embed_all, BatchOptions};
 use super::calls::{ArticleModel, StanceCalls};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
+use super::figures::FlagFigures;
 use super::heads::{Heads, HeadsError};
 use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
@@ -91,6 +92,8 @@ pub struct Scorer {
     auto: AutoChoice,
     /// When a stance is asserted, for this run's models.
     calls: StanceCalls,
+    /// What the default flag thresholds were measured to do with these heads.
+    figures: FlagFigures,
 }
 
 /// Which model gives stance toward the article.
@@ -174,6 +177,7 @@ impl Scorer {
         };
         // The stance thresholds file is one of the installed files, so it is in the identity.
         let calls = StanceCalls::load(&heads_dir, article);
+        let figures = FlagFigures::load(&heads_dir);
         Ok(Scorer {
             encoder,
             heads,
@@ -184,6 +188,7 @@ impl Scorer {
             pair,
             auto,
             calls,
+            figures,
         })
     }
 
@@ -195,6 +200,12 @@ impl Scorer {
     /// When this run asserts a stance ([`super::calls`]).
     pub fn calls(&self) -> &StanceCalls {
         &self.calls
+    }
+
+    /// What the default flag thresholds were measured to do with these heads
+    /// ([`super::figures`]).
+    pub fn flag_figures(&self) -> &FlagFigures {
+        &self.figures
     }
 
     /// The stance pair model in use, if any.

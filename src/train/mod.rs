@@ -311,7 +311,21 @@ fn evaluate_committed(mut st: Stage) -> anyhow::Result<Metrics> {
     toxicity_stage(&mut st, Some(tox))?;
     stance_figures(&mut st, &stance)?;
     let mpath = st.settings.out.join(EVALUATION_FILE);
-    let json = serde_json::json!({ "settings": st.settings, "metrics": st.metrics });
+    // The files these figures belong to: a report shows them only beside those files.
+    let mut measured_for = serde_json::Map::new();
+    for name in crate::score::figures::MEASURED_FILES {
+        let p = st.settings.out.join(name);
+        if p.is_file() {
+            let info = crate::score::models::describe(&p)
+                .with_context(|| format!("reading {}", p.display()))?;
+            measured_for.insert(name.to_string(), info.sha256_12.into());
+        }
+    }
+    let json = serde_json::json!({
+        "measured_for": measured_for,
+        "settings": st.settings,
+        "metrics": st.metrics,
+    });
     std::fs::write(&mpath, serde_json::to_string_pretty(&json)? + "\n")
         .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(st.metrics)
