@@ -633,6 +633,24 @@ mod tests {
         assert!(help.contains("<RECIPE>"), "{help}");
     }
 
+    /// A record merged into metrics.json keeps every other figure byte for byte: numbers are
+    /// read back as the same doubles (serde_json's `float_roundtrip`; without it some came
+    /// back one unit in the last place off, seen on the pair model's record).
+    #[test]
+    fn merging_a_record_rewrites_the_other_figures_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.json");
+        let before = "{\n  \"metrics\": {\n    \"a\": 0.9565641776476329,\n    \"b\": 0.10619469026548671\n  }\n}\n";
+        std::fs::write(&path, before).unwrap();
+        merge_pair_record(&path, serde_json::json!({ "x": 1 })).unwrap();
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            after.contains("\"a\": 0.9565641776476329,")
+                && after.contains("\"b\": 0.10619469026548671"),
+            "{after}"
+        );
+    }
+
     #[test]
     fn reusing_an_adapter_keeps_the_stage_1_record_of_metrics_json() {
         let dir = tempfile::tempdir().unwrap();
