@@ -292,8 +292,21 @@ pub fn analyze_response(a: &Analysis, s: &Scores) -> AnalyzeResponse {
     AnalyzeResponse {
         attribute_scores,
         languages: a.languages.clone(),
-        detected_languages: LANGUAGES.map(String::from).to_vec(),
+        detected_languages: detected_languages(s.lang, &a.languages),
         client_token: a.client_token.clone(),
+    }
+}
+
+/// `detectedLanguages`: the language the scorer's detector found (`score::lang`), as the ISO
+/// 639-1 code Perspective uses where there is one (else its ISO 639-3 code); where the detector
+/// is unsure, the languages the comment was scored as, so the list is never empty.
+fn detected_languages(lang: Option<&'static str>, scored_as: &[String]) -> Vec<String> {
+    match lang {
+        Some(code) => vec![isolang::Language::from_639_3(code)
+            .and_then(|l| l.to_639_1())
+            .unwrap_or(code)
+            .to_string()],
+        None => scored_as.to_vec(),
     }
 }
 
@@ -393,6 +406,22 @@ mod tests {
         assert!((v - 0.9).abs() < 1e-6);
         assert_eq!(r["languages"][0], "en");
         assert!(r.get("clientToken").is_none());
+        // Nothing detected: the language it was scored as.
+        assert_eq!(r["detectedLanguages"], serde_json::json!(["en"]));
+    }
+
+    #[test]
+    fn detected_languages_are_the_detectors_in_perspectives_codes() {
+        let en = vec!["en".to_string()];
+        assert_eq!(detected_languages(Some("deu"), &en), ["de"]);
+        assert_eq!(detected_languages(Some("eng"), &en), ["en"]);
+        assert_eq!(detected_languages(None, &en), ["en"]);
+        // The detector's own reading of a German comment reaches the response.
+        let german = "Das ist doch völliger Unsinn, was die Regierung da wieder beschlossen hat.";
+        assert_eq!(
+            detected_languages(crate::score::lang::detect(german), &en),
+            ["de"]
+        );
     }
 
     #[test]
