@@ -90,6 +90,13 @@ pub fn cache_dir() -> Option<PathBuf> {
 /// encoder every time. A file that changes gets a new key and is hashed again; without a
 /// writable cache every call hashes.
 pub fn describe_cached(path: &Path) -> std::io::Result<FileInfo> {
+    describe_through(path, cache_dir().map(|d| d.join("digests.json")).as_deref())
+}
+
+/// [`describe_cached`] with the table at `table`. A new entry replaces the file's earlier ones,
+/// and entries of files that no longer exist are dropped, so the table holds at most one entry
+/// per existing file, however many model copies and temporary folders came and went.
+fn describe_through(path: &Path, table: Option<&Path>) -> std::io::Result<FileInfo> {
     let meta = std::fs::metadata(path)?;
     let mtime = meta
         .modified()
@@ -98,9 +105,7 @@ pub fn describe_cached(path: &Path) -> std::io::Result<FileInfo> {
         .map_or(0, |d| d.as_nanos());
     let canonical = std::fs::canonicalize(path)?;
     let key = format!("{}|{}|{mtime}", canonical.display(), meta.len());
-    let table = cache_dir().map(|d| d.join("digests.json"));
     let mut known: std::collections::BTreeMap<String, String> = table
-        .as_deref()
         .and_then(|t| std::fs::read(t).ok())
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
@@ -113,6 +118,12 @@ pub fn describe_cached(path: &Path) -> std::io::Result<FileInfo> {
     }
     let info = describe(path)?;
     if let Some(table) = table {
+        let file_of = |k: &str| k.rsplitn(3, '|').nth(2).map(str::to_string);
+        let this = file_of(&key);
+        known.retain(|k, _| match file_of(k) {
+            Some(f) => Some(&f) != this.as_ref() && Path::new(&f).exists(),
+            None => false,
+        });
         known.insert(key, info.sha256_12.clone());
         if let Ok(bytes) = serde_json::to_vec_pretty(&known) {
             write_atomic(&table, &bytes);
@@ -154,6 +165,35 @@ mod tests {
         let b = describe_cached(&f).unwrap();
         assert_eq!(b.sha256_12, describe(&f).unwrap().sha256_12);
         assert_ne!(a.sha256_12, b.sha256_12);
+    }
+
+    /// The table keeps one entry per existing file: a changed file's old entry and a removed
+    /// file's entry go when a new entry is written.
+    #[test]
+    fn the_digest_table_keeps_one_entry_per_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("digests.json");
+        let entries = || -> Vec<String> {
+            let m: std::collections::BTreeMap<String, String> =
+                serde_json::from_slice(&std::fs::read(&table).unwrap()).unwrap();
+            m.into_keys().collect()
+        };
+        let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+        std::fs::write(&a, b"a").unwrap();
+        std::fs::write(&b, b"b").unwrap();
+        describe_through(&a, Some(&table)).unwrap();
+        describe_through(&b, Some(&table)).unwrap();
+        assert_eq!(entries().len(), 2);
+        std::fs::write(&a, b"a, changed").unwrap();
+        let changed = describe_through(&a, Some(&table)).unwrap();
+        assert_eq!(changed.sha256_12, describe(&a).unwrap().sha256_12);
+        let keys = entries();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys.iter().any(|k| k.contains("a.bin|10|")), "{keys:?}");
+        std::fs::remove_file(&b).unwrap();
+        std::fs::write(&a, b"a, changed again").unwrap();
+        describe_through(&a, Some(&table)).unwrap();
+        assert_eq!(entries().len(), 1);
     }
 
     #[test]
