@@ -785,6 +785,7 @@ fn defaults_text(measured: &Result<Vec<SourceFigures>, String>) -> DefaultsText 
         })
         .collect();
     let most_missed = figures.iter().all(|f| f.toxic_caught < 0.5);
+    let civil_out = figures.iter().all(|f| f.clean_flagged <= 0.02);
     DefaultsText {
         intro: "What the default thresholds do, measured on held-out labelled comments that \
                 training never saw (models/heads/evaluation-metrics.json; the attribute scores \
@@ -792,10 +793,16 @@ fn defaults_text(measured: &Result<Vec<SourceFigures>, String>) -> DefaultsText 
             .to_string(),
         rows,
         after: most_missed.then(|| {
-            "They keep civil comments out of the queue, but most comments that raters call \
-             toxic score below them: a short or empty queue does not mean a clean page. \
-             The command threadlens tune sets thresholds on your own labelled comments."
-                .to_string()
+            format!(
+                "{}ost comments that raters call toxic score below them: a short or empty queue \
+                 does not mean a clean page. The command threadlens tune sets thresholds on your \
+                 own labelled comments.",
+                if civil_out {
+                    "They keep civil comments out of the queue, but m"
+                } else {
+                    "M"
+                }
+            )
         }),
     }
 }
@@ -1212,7 +1219,10 @@ mod tests {
                 "10 % of 190".to_string()
             ]]
         );
-        assert!(d.after.unwrap().contains("does not mean a clean page"));
+        assert!(d
+            .after
+            .unwrap()
+            .starts_with("They keep civil comments out of the queue, but most comments"));
         let tuned: Thresholds = toml::from_str("[toxicity]\nthreshold = 0.5\n").unwrap();
         assert!(defaults_measured(&tuned, &figures).is_none());
         let unknown = FlagFigures {
@@ -1237,6 +1247,18 @@ mod tests {
                 .after
                 .is_none()
         );
+        // Many clean comments flagged: no claim that civil ones stay out.
+        let noisy = FlagFigures {
+            sources: vec![SourceFigures {
+                clean_flagged: 0.05,
+                ..figures.sources[0].clone()
+            }],
+            note: None,
+        };
+        let after = defaults_text(&defaults_measured(&defaults, &noisy).unwrap()).after;
+        assert!(after
+            .unwrap()
+            .starts_with("Most comments that raters call toxic"));
     }
 
     #[test]
