@@ -402,16 +402,21 @@ fn pair_stage(
         .with_context(|| format!("creating {}", heads_dir.display()))?;
     let log = train_pair_rows(enc_dir, precision, &rows, &cfg, heads_dir, ui)
         .context("training the stance pair model")?;
-    let prior = reply_prior(data, maps, enc_dir, heads_dir, ui)?;
+    let prior = pair
+        .reply_prior
+        .then(|| reply_prior(data, maps, enc_dir, heads_dir, ui))
+        .transpose()?;
     let scores = measure_pairs(data, maps, enc_dir, heads_dir)?;
-    let record = serde_json::json!({
+    let mut record = serde_json::json!({
         "settings": cfg,
         "news_mix": pair.news_mix,
         "rows": counts,
         "log": log,
-        REPLY_PRIOR_KEY: prior,
         "scores": scores,
     });
+    if let Some(prior) = prior {
+        record[REPLY_PRIOR_KEY] = prior;
+    }
     merge_pair_record(&heads_dir.join("metrics.json"), record)?;
     ui.info(format!(
         "stage 3 done in {:.0} s: wrote the stance pair model to {}",

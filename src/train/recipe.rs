@@ -217,6 +217,10 @@ pub struct PairRun {
     pub resume: bool,
     /// The v2.1 stream: VAST twice, plus unrelated VAST topic pairs labelled none.
     pub news_mix: bool,
+    /// After the run, fit the reply head's prior correction on ToxiChat dev and fold it in
+    /// where its 2-fold figure gains 0.01 (amendment stance v2.2). The committed model's first
+    /// run predates the correction; its second run was measured with it (not kept).
+    pub reply_prior: bool,
     pub select: Select,
 }
 
@@ -452,6 +456,7 @@ impl Reply {
             precision: self.precision,
             resume: true,
             news_mix: false,
+            reply_prior: false,
             select: Select::BestValidationLoss,
         }
         .config(precision)
@@ -543,12 +548,20 @@ mod tests {
             m["stance_pair"]["settings"]
         );
         assert_eq!(last.news_mix, m["stance_pair"]["news_mix"]);
+        // The last run's record holds the prior correction it was measured with; the first
+        // run (its record at 1a54106) has none.
+        assert!(last.reply_prior && m["stance_pair"]["reply_prior_correction"].is_object());
         // The run it continued: the stance v2 pair model (its record, replaced by v2.1's, is in
         // commit 1a54106: 2,000 steps at lr 8e-4, fresh factors, no news mixture).
         assert_eq!(pair.pair.len(), 2);
         let first = &pair.pair[0];
         assert_eq!(
-            (first.steps, first.lr, first.resume, first.news_mix),
+            (
+                first.steps,
+                first.lr,
+                first.resume,
+                first.news_mix || first.reply_prior
+            ),
             (2000, 8e-4, false, false)
         );
         assert!(last.resume);
