@@ -77,10 +77,9 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             StageKind::Heads => run.stage2(recipe)?,
             StageKind::Pair if args.evaluate => run.pair_evaluate(recipe)?,
             StageKind::Pair => {
-                let maps = recipe_maps(path, recipe)?;
                 for (i, pair) in recipe.pair.iter().enumerate() {
                     ui.info(format!("  pair run {} of {}", i + 1, recipe.pair.len()));
-                    pair_stage(&args.data, &maps, &enc_dir, &heads_dir, pair, ui)?;
+                    pair_stage(&args.data, &recipe.maps, &enc_dir, &heads_dir, pair, ui)?;
                 }
             }
             StageKind::Reply if args.evaluate => ui.info(
@@ -88,19 +87,11 @@ pub fn run(args: Args, ui: &Ui) -> anyhow::Result<Outcome> {
             ),
             StageKind::Reply => {
                 let reply = recipe.reply.as_ref().expect("reply recipe");
-                let maps = recipe_maps(path, recipe)?;
-                reply_stage(&args.data, &maps, &enc_dir, &heads_dir, reply, ui)?
+                reply_stage(&args.data, &recipe.maps, &enc_dir, &heads_dir, reply, ui)?
             }
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// The label maps `recipe` (read from `path`) names.
-fn recipe_maps(path: &std::path::Path, recipe: &Recipe) -> anyhow::Result<LabelMaps> {
-    recipe
-        .maps()
-        .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))
 }
 
 /// What every stage of one `threadlens train` call shares.
@@ -132,11 +123,10 @@ impl Run<'_> {
             },
         )
         .context("loading the encoder")?;
-        let maps_path = recipe.label_maps_path();
-        let maps = LabelMaps::load(&maps_path).map_err(anyhow::Error::msg)?;
+        let (maps_path, maps) = (recipe.label_maps_path(), &recipe.maps);
         let data = train::finetune_data(
             &self.args.data,
-            &maps,
+            maps,
             sources.clean_negatives,
             sources.balance,
         )
@@ -280,8 +270,7 @@ impl Run<'_> {
         let mut record = read_json(&self.heads_dir.join("metrics.json"))
             .and_then(|v| v.get(PAIR_KEY).cloned())
             .context("--evaluate: metrics.json has no record of a trained pair model")?;
-        let maps = recipe.maps().map_err(anyhow::Error::msg)?;
-        let scores = measure_pairs(&self.args.data, &maps, self.enc_dir, self.heads_dir)?;
+        let scores = measure_pairs(&self.args.data, &recipe.maps, self.enc_dir, self.heads_dir)?;
         record["scores"] = serde_json::to_value(scores)?;
         merge_pair_record(&self.heads_dir.join("metrics.json"), record)
     }

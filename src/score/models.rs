@@ -126,7 +126,7 @@ fn describe_through(path: &Path, table: Option<&Path>) -> std::io::Result<FileIn
         });
         known.insert(key, info.sha256_12.clone());
         if let Ok(bytes) = serde_json::to_vec_pretty(&known) {
-            write_atomic(&table, &bytes);
+            write_atomic(table, &bytes);
         }
     }
     Ok(info)

@@ -114,7 +114,7 @@ pub enum Values {
 }
 
 /// Every set's mapping, by source name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(transparent)]
 pub struct LabelMaps(BTreeMap<String, SetMap>);
 

@@ -48,6 +48,9 @@ pub struct Recipe {
     /// The folder the recipe was read from (paths in it are relative to it).
     #[serde(skip)]
     pub dir: PathBuf,
+    /// The label maps `label_maps` names, read and checked when the recipe is loaded.
+    #[serde(skip)]
+    pub maps: LabelMaps,
 }
 
 /// The encoder a recipe was written for: a different file is refused, because the heads and
@@ -275,7 +278,7 @@ impl Recipe {
         let mut recipe: Recipe = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
         recipe.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         recipe.check().map_err(fail)?;
-        LabelMaps::load(&recipe.label_maps_path()).map_err(fail)?;
+        recipe.maps = LabelMaps::load(&recipe.label_maps_path()).map_err(fail)?;
         Ok(recipe)
     }
 
@@ -342,11 +345,6 @@ impl Recipe {
     /// The label mapping file the recipe names.
     pub fn label_maps_path(&self) -> PathBuf {
         self.dir.join(&self.label_maps)
-    }
-
-    /// The label maps the recipe names, read.
-    pub fn maps(&self) -> Result<LabelMaps, String> {
-        LabelMaps::load(&self.label_maps_path())
     }
 
     /// Refuses an encoder other than the one the recipe names.
