@@ -28,7 +28,10 @@ const REPLY_P: [&str; 3] = ["reply_agree", "reply_disagree", "reply_neutral"];
 /// The stance thresholds installed in the checkout's models/heads (stance v3).
 fn installed_calls(article: ArticleModel) -> StanceCalls {
     let heads = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads");
-    StanceCalls::load(&heads, article)
+    StanceCalls::load(
+        &threadlens::score::models::HeadsFiles::read(&heads).unwrap(),
+        article,
+    )
 }
 
 fn most_likely(p: [f64; 3]) -> usize {

@@ -14,6 +14,7 @@ use super::{Outcome, Ui};
 use crate::report::{merge, write_analysis};
 use crate::score::calls::{ArticleModel, StanceCalls};
 use crate::score::figures::FlagFigures;
+use crate::score::models::HeadsFiles;
 
 /// Write analyze's reports from scores computed elsewhere (per partition on a cluster).
 ///
@@ -52,10 +53,9 @@ pub struct Args {
 /// labels, but not whether a label could have been asserted at all, so the thresholds are
 /// read from the models directory; as the files do not say which stance model made them, a
 /// label counts only where both models could assert it.
-fn merge_calls(models: Option<&std::path::Path>, ui: &Ui) -> StanceCalls {
-    let heads = crate::score::models::resolve_models_dir(models).join("heads");
-    let calls = StanceCalls::load(&heads, ArticleModel::OnePass)
-        .both(&StanceCalls::load(&heads, ArticleModel::Pair));
+fn merge_calls(files: &HeadsFiles, ui: &Ui) -> StanceCalls {
+    let calls = StanceCalls::load(files, ArticleModel::OnePass)
+        .both(&StanceCalls::load(files, ArticleModel::Pair));
     if let Some(note) = &calls.note {
         ui.warn(note.clone());
     }
@@ -97,6 +97,9 @@ where the parent was elsewhere. Partition by thread (or article) id",
             first.join(", ")
         ));
     }
+    let heads = HeadsFiles::read_or_none(
+        &crate::score::models::resolve_models_dir(args.models.as_deref()).join("heads"),
+    );
     let source = format!(
         "scores merged from {} file{}",
         merged.files.len(),
@@ -110,10 +113,8 @@ where the parent was elsewhere. Partition by thread (or article) id",
         &crate::report::ModelFacts {
             id: &merged.model_id,
             precision: &source,
-            calls: &merge_calls(args.models.as_deref(), ui),
-            figures: &FlagFigures::load(
-                &crate::score::models::resolve_models_dir(args.models.as_deref()).join("heads"),
-            ),
+            calls: &merge_calls(&heads, ui),
+            figures: &FlagFigures::load(&heads),
         },
     )?;
     Ok(report_written(ui, &w, Some(&source), &args.output, &forest))

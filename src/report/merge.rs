@@ -345,7 +345,7 @@ fn read_file(
             if !present {
                 return Ok(None);
             }
-            crate::score::calls::parse(raw, labels).map_err(|()| {
+            crate::score::calls::parse(raw, labels).ok_or_else(|| {
                 bad(format!(
                     "id '{id}': {} is {raw:?}, expected one of {}, {}",
                     header[c],

@@ -916,7 +916,7 @@ pub fn html_page(
     }
     h.push_str("</table>\n");
     if !s.queue_top.is_empty() {
-        let _ = write!(h, "<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>. {}</p>\n", html(SEVERITY_NOTE));
+        let _ = writeln!(h, "<h2>Top of the moderation queue</h2><p>The full queue, with parent comments as context, is in <code>queue.csv</code>. {}</p>", html(SEVERITY_NOTE));
         h.push_str("<table><tr><th>#</th><th>severity</th><th>id</th><th>author</th><th>reasons</th><th>toxicity</th><th>comment</th></tr>\n");
         for (rank, &i) in s.queue_top.iter().enumerate() {
             let n = &forest.comments[i];

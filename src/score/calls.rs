@@ -8,9 +8,7 @@
 //! [`StanceCalls::note`] says why). Scoring applies the calls once, so every report and front
 //! end reads the same labels.
 
-use std::path::Path;
-
-use super::models::describe_cached;
+use super::models::HeadsFiles;
 use super::scorer::Scores;
 
 /// File in `models/heads` holding the thresholds and the figures they were chosen by.
@@ -65,11 +63,12 @@ struct File {
 }
 
 impl StanceCalls {
-    /// Reads [`CALLS_FILE`] from `heads_dir` for stance toward the article from `article`.
+    /// Reads [`CALLS_FILE`] from the heads folder of `files` for stance toward the article from
+    /// `article`, and checks the hashes it records against `files`.
     /// A missing or unreadable file, or thresholds fitted for other files, leave the affected
     /// stance unclear (never an error: scoring goes on, and [`StanceCalls::note`] says so).
-    pub fn load(heads_dir: &Path, article: ArticleModel) -> StanceCalls {
-        let path = heads_dir.join(CALLS_FILE);
+    pub fn load(files: &HeadsFiles, article: ArticleModel) -> StanceCalls {
+        let path = files.dir().join(CALLS_FILE);
         let file: File = match std::fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
@@ -86,13 +85,11 @@ impl StanceCalls {
             }
         };
         let mut stale = Vec::new();
-        let mut check = |files: &[&'static str], fitted: &Fitted, labels: [&str; 3]| -> Taus {
-            for name in files {
-                let installed = describe_cached(&heads_dir.join(name))
-                    .ok()
-                    .map(|i| i.sha256_12);
-                let fitted = file.fitted_for.get(*name);
-                if installed.is_none() || installed.as_ref() != fitted {
+        let mut check = |names: &[&'static str], fitted: &Fitted, labels: [&str; 3]| -> Taus {
+            for name in names {
+                let installed = files.sha256_12(name);
+                let fitted = file.fitted_for.get(*name).map(String::as_str);
+                if installed.is_none() || installed != fitted {
                     stale.push(*name);
                     return [None; 3];
                 }
@@ -168,17 +165,19 @@ pub fn label(c: Option<usize>, labels: &[&'static str; 3]) -> &'static str {
     c.map_or(UNCLEAR, |c| labels[c])
 }
 
-/// Reads a label written by [`label`] back: `Ok(None)` for unclear.
-pub fn parse(s: &str, labels: &[&'static str; 3]) -> Result<Option<usize>, ()> {
+/// Reads a label written by [`label`] back: `Some(None)` for unclear, `None` for a word that
+/// is neither one of `labels` nor [`UNCLEAR`].
+pub fn parse(s: &str, labels: &[&'static str; 3]) -> Option<Option<usize>> {
     if s == UNCLEAR {
-        return Ok(None);
+        return Some(None);
     }
-    labels.iter().position(|l| *l == s).map(Some).ok_or(())
+    labels.iter().position(|l| *l == s).map(Some)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::models::describe_cached;
 
     #[test]
     fn asserts_only_at_or_above_the_threshold_of_the_most_likely_class() {
@@ -197,15 +196,18 @@ mod tests {
     fn labels_round_trip() {
         let l = super::super::heads::STANCE_LABELS;
         for c in [None, Some(0), Some(1), Some(2)] {
-            assert_eq!(parse(label(c, &l), &l), Ok(c));
+            assert_eq!(parse(label(c, &l), &l), Some(c));
         }
-        assert_eq!(parse("maybe", &l), Err(()));
+        assert_eq!(parse("maybe", &l), None);
     }
 
     #[test]
     fn missing_file_or_other_model_files_leave_everything_unclear() {
         let dir = tempfile::tempdir().unwrap();
-        let c = StanceCalls::load(dir.path(), ArticleModel::OnePass);
+        let c = StanceCalls::load(
+            &HeadsFiles::read(dir.path()).unwrap(),
+            ArticleModel::OnePass,
+        );
         assert_eq!((c.article, c.reply), ([None; 3], [None; 3]));
         assert!(c.note.unwrap().contains("no stance thresholds"));
 
@@ -228,17 +230,23 @@ mod tests {
         };
         let right = hash("stance-reply-lora.safetensors");
         std::fs::write(dir.path().join(CALLS_FILE), json(&right)).unwrap();
-        let c = StanceCalls::load(dir.path(), ArticleModel::OnePass);
+        let c = StanceCalls::load(
+            &HeadsFiles::read(dir.path()).unwrap(),
+            ArticleModel::OnePass,
+        );
         assert_eq!(c.article, [Some(0.7), None, Some(0.5)]);
         assert_eq!(c.reply, [Some(0.8), None, Some(0.6)]);
         assert_eq!(c.note, None);
         // the pair model's files are not installed here: its thresholds are not used
-        let c = StanceCalls::load(dir.path(), ArticleModel::Pair);
+        let c = StanceCalls::load(&HeadsFiles::read(dir.path()).unwrap(), ArticleModel::Pair);
         assert_eq!(c.article, [None; 3]);
         assert!(c.note.unwrap().contains("stance-pair-lora.safetensors"));
 
         std::fs::write(dir.path().join(CALLS_FILE), json("0123456789ab")).unwrap();
-        let c = StanceCalls::load(dir.path(), ArticleModel::OnePass);
+        let c = StanceCalls::load(
+            &HeadsFiles::read(dir.path()).unwrap(),
+            ArticleModel::OnePass,
+        );
         assert_eq!((c.article[0], c.reply), (Some(0.7), [None; 3]));
         assert!(c.note.unwrap().contains("stance-reply-lora.safetensors"));
     }

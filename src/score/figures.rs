@@ -7,9 +7,8 @@
 //! [`super::calls`] does for the stance thresholds.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use super::models::describe_cached;
+use super::models::HeadsFiles;
 
 /// File in `models/heads` holding the held-out figures at the default thresholds.
 pub const FIGURES_FILE: &str = "evaluation-metrics.json";
@@ -65,10 +64,11 @@ struct Metrics {
 }
 
 impl FlagFigures {
-    /// Reads [`FIGURES_FILE`] from `heads_dir`. A missing or unreadable file, or figures
-    /// measured on other files, give no figures and a note (never an error).
-    pub fn load(heads_dir: &Path) -> FlagFigures {
-        let path = heads_dir.join(FIGURES_FILE);
+    /// Reads [`FIGURES_FILE`] from the heads folder of `files`. A missing or unreadable file,
+    /// or figures measured on other files than `files`, give no figures and a note (never an
+    /// error).
+    pub fn load(files: &HeadsFiles) -> FlagFigures {
+        let path = files.dir().join(FIGURES_FILE);
         let none = |why: String| FlagFigures {
             sources: Vec::new(),
             note: Some(why),
@@ -84,10 +84,7 @@ impl FlagFigures {
             .iter()
             .copied()
             .filter(|name| {
-                let installed = describe_cached(&heads_dir.join(name))
-                    .ok()
-                    .map(|i| i.sha256_12);
-                installed.as_ref() != file.measured_for.get(*name)
+                files.sha256_12(name) != file.measured_for.get(*name).map(String::as_str)
             })
             .collect();
         if !stale.is_empty() {
@@ -121,6 +118,8 @@ impl FlagFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::models::describe_cached;
+    use std::path::Path;
 
     fn write(dir: &Path, measured_for: serde_json::Value) {
         for (name, bytes) in MEASURED_FILES.iter().zip([b"adapter".as_slice(), b"heads"]) {
@@ -158,7 +157,7 @@ mod tests {
         write(dir.path(), serde_json::json!({}));
         let h = hashes(dir.path());
         write(dir.path(), h);
-        let f = FlagFigures::load(dir.path());
+        let f = FlagFigures::load(&HeadsFiles::read(dir.path()).unwrap());
         assert_eq!(f.note, None);
         assert_eq!(
             f.sources,
@@ -172,19 +171,21 @@ mod tests {
         );
         // Heads retrained since: the figures describe other files.
         std::fs::write(dir.path().join("heads.safetensors"), b"retrained").unwrap();
-        let f = FlagFigures::load(dir.path());
+        let f = FlagFigures::load(&HeadsFiles::read(dir.path()).unwrap());
         assert!(f.sources.is_empty());
         assert!(f.note.unwrap().contains("heads.safetensors"));
         // No file at all.
         std::fs::remove_file(dir.path().join(FIGURES_FILE)).unwrap();
-        assert!(FlagFigures::load(dir.path()).note.is_some());
+        assert!(FlagFigures::load(&HeadsFiles::read(dir.path()).unwrap())
+            .note
+            .is_some());
     }
 
     /// The committed figures are bound to the committed files.
     #[test]
     fn the_committed_figures_match_the_committed_heads() {
         let heads = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heads");
-        let f = FlagFigures::load(&heads);
+        let f = FlagFigures::load(&HeadsFiles::read(&heads).unwrap());
         assert_eq!(f.note, None);
         assert_eq!(f.sources.len(), SHOWN.len());
     }

@@ -60,6 +60,60 @@ pub struct FileInfo {
     pub sha256_12: String,
 }
 
+/// The installed files of a heads folder with their short hashes, read once per load: the model
+/// identity, the stance thresholds ([`super::calls`]) and the flag figures ([`super::figures`])
+/// are all bound to these files. The training records (`*metrics.json`) are not model files
+/// and are left out.
+#[derive(Debug, Clone, Default)]
+pub struct HeadsFiles {
+    dir: PathBuf,
+    sha256_12: std::collections::BTreeMap<String, String>,
+}
+
+impl HeadsFiles {
+    /// Hashes every file in `dir` but the training records (through [`describe_cached`]).
+    pub fn read(dir: &Path) -> std::io::Result<HeadsFiles> {
+        let mut sha256_12 = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if path.is_file() && !name.ends_with("metrics.json") {
+                sha256_12.insert(name.to_string(), describe_cached(&path)?.sha256_12);
+            }
+        }
+        Ok(HeadsFiles {
+            dir: dir.to_path_buf(),
+            sha256_12,
+        })
+    }
+
+    /// [`HeadsFiles::read`], or no files where `dir` cannot be read (what is bound to the files
+    /// then says it has none).
+    pub fn read_or_none(dir: &Path) -> HeadsFiles {
+        HeadsFiles::read(dir).unwrap_or_else(|_| HeadsFiles {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        })
+    }
+
+    /// The folder the files are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The short hash of the installed file `name`; `None` where it is not installed.
+    pub fn sha256_12(&self, name: &str) -> Option<&str> {
+        self.sha256_12.get(name).map(String::as_str)
+    }
+
+    /// Every installed file's name and short hash, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sha256_12.iter().map(|(n, h)| (n.as_str(), h.as_str()))
+    }
+}
+
 /// Size and short SHA-256 of a file.
 pub fn describe(path: &Path) -> std::io::Result<FileInfo> {
     let bytes = std::fs::read(path)?;

@@ -9,7 +9,7 @@ use super::calls::{ArticleModel, StanceCalls};
 use super::encoder::{Encoder, EncoderError, EncoderOptions, DIM};
 use super::figures::FlagFigures;
 use super::heads::{Heads, HeadsError};
-use super::models::{describe, describe_cached, encoder_id, ADAPTER_FILE, ENCODER_DIR};
+use super::models::{describe, describe_cached, encoder_id, HeadsFiles, ADAPTER_FILE, ENCODER_DIR};
 use super::pair::PairScorer;
 use super::plugin::{map_labels, map_toxicity_labels, Classifier, PluginError, SENTIMENT_SYNONYMS};
 use super::precision::AutoChoice;
@@ -149,11 +149,11 @@ impl Scorer {
                 source,
             })?;
         let heads_dir = models.join("heads");
-        let installed =
-            installed_identity(&enc_hash, &heads_dir).map_err(|source| ScorerError::Io {
-                path: heads_dir.clone(),
-                source,
-            })?;
+        let files = HeadsFiles::read(&heads_dir).map_err(|source| ScorerError::Io {
+            path: heads_dir.clone(),
+            source,
+        })?;
+        let installed = installed_identity(&enc_hash, &files);
         let pair_opts = EncoderOptions {
             adapter: None,
             ..opts.clone()
@@ -176,8 +176,8 @@ impl Scorer {
             _ => ArticleModel::OnePass,
         };
         // The stance thresholds file is one of the installed files, so it is in the identity.
-        let calls = StanceCalls::load(&heads_dir, article);
-        let figures = FlagFigures::load(&heads_dir);
+        let calls = StanceCalls::load(&files, article);
+        let figures = FlagFigures::load(&files);
         Ok(Scorer {
             encoder,
             heads,
@@ -391,25 +391,17 @@ fn dedupe(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> (Vec<u3
 /// adapter, `enc_hash`) and every file in the heads folder, loaded by this command or not
 /// (the pair and reply models, the stance thresholds), except the training records
 /// (`*metrics.json`). The optional models a command uses are appended (`+reply`, `+pair`).
-fn installed_identity(enc_hash: &str, heads_dir: &Path) -> std::io::Result<String> {
-    let mut names: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(heads_dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter_map(|p| Some((p.file_name()?.to_str()?.to_string(), p)))
-        .filter(|(n, _)| !n.ends_with("metrics.json"))
-        .collect();
-    names.sort();
+fn installed_identity(enc_hash: &str, files: &HeadsFiles) -> String {
     let mut all = enc_hash.to_string();
-    for (name, path) in names {
-        all.push_str(&format!(";{name}={}", describe_cached(&path)?.sha256_12));
+    for (name, sha) in files.iter() {
+        all.push_str(&format!(";{name}={sha}"));
     }
     let h = super::models::short_hash(all.as_bytes());
-    Ok(format!(
+    format!(
         "threadlens-{}-minilm-{}",
         env!("CARGO_PKG_VERSION"),
         &h[..8]
-    ))
+    )
 }
 
 fn dir_hash(dir: &Path) -> String {
@@ -452,6 +444,7 @@ pub fn article_text(title: Option<&str>, body: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::installed_identity;
+    use crate::score::models::HeadsFiles;
 
     /// The identity covers every heads file but the training records, whatever was loaded.
     #[test]
@@ -461,19 +454,25 @@ mod tests {
         put("heads.safetensors", "h");
         put("stance-reply-heads.safetensors", "r");
         put("metrics.json", "1");
-        let id = installed_identity("enc", d.path()).unwrap();
+        let id = installed_identity("enc", &HeadsFiles::read(d.path()).unwrap());
         assert!(
             id.starts_with(&format!("threadlens-{}-minilm-", env!("CARGO_PKG_VERSION"))),
             "{id}"
         );
         put("metrics.json", "2");
         put("evaluation-metrics.json", "3");
-        assert_eq!(installed_identity("enc", d.path()).unwrap(), id);
+        assert_eq!(
+            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap()),
+            id
+        );
         put("stance-reply-heads.safetensors", "r2");
-        assert_ne!(installed_identity("enc", d.path()).unwrap(), id);
         assert_ne!(
-            installed_identity("enc2", d.path()).unwrap(),
-            installed_identity("enc", d.path()).unwrap()
+            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap()),
+            id
+        );
+        assert_ne!(
+            installed_identity("enc2", &HeadsFiles::read(d.path()).unwrap()),
+            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap())
         );
     }
     use super::{article_text, dedupe, expand};
