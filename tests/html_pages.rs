@@ -38,6 +38,15 @@ fn read(path: &Path) -> Input {
         .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
 }
 
+/// A read comment as the forum-page tests compare it: id, parent, author, text, time.
+type CommentRow<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+);
+
 /// The pages with a truth file beside them, by site folder (the ten of issue 20).
 fn truth_pages() -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
@@ -478,7 +487,7 @@ fn a_xenforo_thread_page_gives_posts_and_quote_replies() {
     ]
     .concat();
     let input = read_bytes("xf.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
-    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+    let got: Vec<CommentRow> = input
         .comments
         .iter()
         .map(|c| {
@@ -537,7 +546,7 @@ fn vbulletin_pages_give_posts_and_quote_replies() {
     ]
     .concat();
     let input = read_bytes("vb4.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
-    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+    let got: Vec<CommentRow> = input
         .comments
         .iter()
         .map(|c| {
@@ -700,7 +709,7 @@ fn a_stack_exchange_page_gives_answers_and_their_comments() {
           <span class="comment-date"><span title="2014-08-17 21:17:22Z" class="relativetime-clean">z</span></span></td></tr></table></td></tr></table></div>
         </body></html>"#;
     let input = read_bytes("so.html", page.as_bytes(), &IngestOptions::default()).expect("reads");
-    let got: Vec<(&str, Option<&str>, Option<&str>, &str, Option<&str>)> = input
+    let got: Vec<CommentRow> = input
         .comments
         .iter()
         .map(|c| {

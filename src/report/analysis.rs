@@ -705,11 +705,13 @@ mod tests {
         sc[3].toxicity[1] = at(Attribute::Insult);
         sc[4].toxicity[0] = 0.0;
         sc[5].toxicity[0] = (at(Attribute::Toxicity) - 0.01).max(0.5);
-        let mut rules = Rules::default();
-        rules.escalation_min = 0.5;
-        rules.escalation_rise = 0.3;
-        rules.author_min_comments = 1;
-        rules.author_flagged_share = 0.5;
+        let rules = Rules {
+            escalation_min: 0.5,
+            escalation_rise: 0.3,
+            author_min_comments: 1,
+            author_flagged_share: 0.5,
+            ..Default::default()
+        };
         let v = judge(&f, &sc, &th, &rules);
         assert!(v.reasons[1].contains(&ESCALATION), "{:?}", v.reasons[1]);
         // a context rule alone (and the author's history), no attribute

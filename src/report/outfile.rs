@@ -388,7 +388,8 @@ mod tests {
                 "{chain}"
             );
         }
-        refuse_input(&d.path().join("other.csv"), &[input.clone()]).expect("a new file");
+        refuse_input(&d.path().join("other.csv"), std::slice::from_ref(&input))
+            .expect("a new file");
         std::fs::write(d.path().join("y.csv"), "id\n").expect("y");
         refuse_input(&d.path().join("y.csv"), &[input]).expect("another file");
     }
