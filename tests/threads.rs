@@ -139,6 +139,16 @@ fn s(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
 }
 
+/// (id, parent id, thread id, depth) of every comment, in output order.
+fn forest_shape(run: &Run) -> Vec<(String, String, String, u64)> {
+    let rows = run.jsonl().0;
+    let shape = rows.iter().map(|r| {
+        let depth = r["depth"].as_u64().unwrap_or(0);
+        (s(r, "id"), s(r, "parent_id"), s(r, "thread_id"), depth)
+    });
+    shape.collect()
+}
+
 /// id → row.
 fn by_id(rows: &[Value]) -> HashMap<String, &Value> {
     rows.iter().map(|r| (s(r, "id"), r)).collect()
@@ -482,26 +492,35 @@ fn reddit_nested_submission_keeps_all_476_and_the_nesting() {
 
 #[test]
 fn reddit_flat_ndjson_gives_the_identical_forest() {
-    let shape = |run: &Run| -> Vec<(String, String, String, u64)> {
-        run.jsonl()
-            .0
-            .iter()
-            .map(|r| {
-                (
-                    s(r, "id"),
-                    s(r, "parent_id"),
-                    s(r, "thread_id"),
-                    r["depth"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect()
-    };
     let nested = jsonl(&[sample("reddit/3hahrw_submission_comments.json")], &[]).expect_code(0);
     let flat = jsonl(&[sample("reddit/3hahrw_flat_pushshift_style.ndjson")], &[]).expect_code(0);
     flat.check(
-        shape(&nested) == shape(&flat),
+        forest_shape(&nested) == forest_shape(&flat),
         "same ids, parents, threads, depths in the same order",
     );
+}
+
+/// The JSON lines `threads` writes are a comment export too: read back (as JSON comment
+/// records), they give the same forest, authors and text (trimmed, as every table cell is).
+#[test]
+fn threads_json_lines_output_reads_back_as_the_same_forest() {
+    let first = jsonl(&[sample("reddit/3hahrw_submission_comments.json")], &[]).expect_code(0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = dir.path().join("forest.jsonl");
+    std::fs::write(&saved, &first.out.stdout).expect("write");
+    let again = jsonl(&[saved], &[]).expect_code(0);
+    let said = |run: &Run| -> Vec<(String, String)> {
+        let rows = run.jsonl().0;
+        let said = rows
+            .iter()
+            .map(|r| (s(r, "author"), s(r, "text").trim().to_string()));
+        said.collect()
+    };
+    again.check(
+        forest_shape(&first).len() == 476 && forest_shape(&first) == forest_shape(&again),
+        "the same 476 comments and edges",
+    );
+    again.check(said(&first) == said(&again), "the same authors and text");
 }
 
 #[test]

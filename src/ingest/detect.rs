@@ -63,14 +63,34 @@ fn detect_json(name: &str, body: &[u8]) -> Result<Format, IngestError> {
         || has("\"link_id\":\"t3_")
     {
         Ok(Format::Reddit)
-    } else if has("\"by\":") || has("\"kids\":") || has("\"parent\":") || has("\"story_id\":") {
+    } else if has("\"by\":")
+        || has("\"kids\":")
+        || has("\"story_id\":")
+        || (has("\"parent\":") && has("\"type\":\"comment\""))
+    {
         Ok(Format::HackerNews)
+    } else if keys(&compact)
+        .any(|k| super::table::is_known_column(&super::table::normalize_header(k)))
+    {
+        Ok(Format::Json)
     } else {
         Err(IngestError::format(
             name,
-            "JSON of an unknown kind (use --format reddit, hackernews or youtube)",
+            "JSON of an unknown kind: no field named as a comment's id, parent, text or thread \
+             (use --format reddit, hackernews, youtube, or json with --text-col and friends)",
         ))
     }
+}
+
+/// The object keys in compact JSON text: every string directly followed by a colon.
+fn keys(compact: &[u8]) -> impl Iterator<Item = &str> {
+    compact
+        .split(|&b| b == b'"')
+        .skip(1)
+        .step_by(2)
+        .zip(compact.split(|&b| b == b'"').skip(2).step_by(2))
+        .filter(|(_, after)| after.first() == Some(&b':'))
+        .filter_map(|(key, _)| std::str::from_utf8(key).ok())
 }
 
 /// A text file is CSV/TSV when its first line is a header naming a known text column.
@@ -194,6 +214,21 @@ mod tests {
                 "{\"kind\": \"youtube#commentThread\"}",
                 Format::YouTube,
             ),
+            (
+                "a.json",
+                "{\"id\": 1, \"parent\": null, \"text\": \"a CMS export\"}",
+                Format::Json,
+            ),
+            (
+                "a.json",
+                "{\"count\": 1, \"comments\": [{\"body\": \"x\", \"user\": {}}]}",
+                Format::Json,
+            ),
+            (
+                "a.json",
+                "{\"id\": 3, \"parent\": 2, \"type\": \"comment\", \"text\": \"x\"}",
+                Format::HackerNews,
+            ),
             ("a.txt", "id,parent_id,text\n1,,hi\n", Format::Csv),
             ("a.txt", "comment_id\tbody\n1\thi\n", Format::Tsv),
             ("a.txt", "text\nhello\n", Format::Page),
@@ -209,7 +244,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_kinds() {
-        let cases: &[&[u8]] = &[b"<foo/>", b"{\"a\": 1}"];
+        let cases: &[&[u8]] = &[b"<foo/>", b"{\"a\": 1}", b"[{\"note\": \"id\"}]"];
         for head in cases {
             assert!(detect("x", head, Format::Auto).is_err(), "{head:?}");
         }

@@ -1,7 +1,7 @@
 //! Ingest: turns input files into `Comment` records and the `Article`s they belong to.
 //!
 //! One file per source format (scraped article pages, CSV/TSV, Reddit, Hacker News, YouTube
-//! JSON, Disqus and WordPress XML); this module holds the shared record types, detects the
+//! and other JSON comment records, Disqus and WordPress XML); this module holds the shared record types, detects the
 //! format of each input and dispatches to the right reader. No record is dropped silently:
 //! what a reader cannot use becomes a `Reject` with its location and reason, and a file that
 //! cannot be read at all becomes an `IngestError`.
@@ -21,6 +21,7 @@ mod html;
 mod json;
 mod link;
 mod page;
+mod records;
 mod reddit;
 mod table;
 mod text;
@@ -58,6 +59,9 @@ pub enum Format {
     #[value(name = "youtube")]
     #[serde(rename = "youtube")]
     YouTube,
+    /// Comment records in JSON of no particular site (JSON lines, an array, or an object
+    /// holding one), with fields named as a table's columns.
+    Json,
     /// Disqus XML export.
     Disqus,
     /// WordPress WXR export.
@@ -75,6 +79,7 @@ impl fmt::Display for Format {
             Format::Reddit => "reddit",
             Format::HackerNews => "hackernews",
             Format::YouTube => "youtube",
+            Format::Json => "json",
             Format::Disqus => "disqus",
             Format::Wxr => "wxr",
         };
@@ -647,6 +652,7 @@ fn nothing_found(format: Format) -> String {
         Format::Reddit => "Reddit comments (t1 things) or submissions",
         Format::HackerNews => "Hacker News items",
         Format::YouTube => "YouTube commentThreads or comments",
+        Format::Json => "objects with a text field",
         Format::Disqus => "<thread> or <post> elements under <disqus>",
         Format::Wxr => "<item> elements with <wp:comment>s",
         Format::Auto => "comments",
@@ -680,6 +686,7 @@ fn read_as(
         Format::Reddit => reddit::read(&bytes, name, input),
         Format::HackerNews => hackernews::read(&bytes, name, input),
         Format::YouTube => youtube::read(&bytes, name, input),
+        Format::Json => records::read(&bytes, name, &opts.columns, input),
         Format::Disqus => disqus::read(&bytes, name, input),
         Format::Wxr => wxr::read(&bytes, name, input),
         Format::Auto | Format::Csv | Format::Tsv => {

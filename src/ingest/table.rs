@@ -41,7 +41,7 @@ const AUTHOR: &[&str] = &[
     "screen_name",
     "commenter",
 ];
-const TEXT: &[&str] = &[
+pub(crate) const TEXT: &[&str] = &[
     "text",
     "body",
     "comment",
@@ -117,6 +117,11 @@ pub(crate) fn is_known_column(name: &str) -> bool {
     [ID, PARENT, TEXT, THREAD]
         .iter()
         .any(|names| names.contains(&name))
+}
+
+/// Whether a normalised header name is one a text column goes by.
+pub(crate) fn is_text_column(name: &str) -> bool {
+    TEXT.contains(&name)
 }
 
 /// Column positions for each role.
@@ -266,19 +271,11 @@ pub(crate) fn read(
         .iter()
         .map(|h| normalize_header(&String::from_utf8_lossy(h)))
         .collect();
-    let cols = columns(&headers, overrides, file)?;
-    records.set_id_column(cols.id);
-    let mut sink = Sink {
-        file,
-        headers,
-        cols,
-        seen_threads: HashSet::new(),
-        zero_parent: Vec::new(),
-        zero_id: false,
-    };
+    let mut sink = Sink::new(file, headers, overrides)?;
+    records.set_id_column(sink.cols.id);
     while let Some(next) = records.next(&mut rec).map_err(io_err)? {
         match next {
-            Next::Row(line) => sink.accept(&rec, line, input),
+            Next::Row(line) => sink.accept(&rec, Location::line(file, line), input),
             Next::Reject { line, reason } => {
                 let loc = line.map_or_else(|| Location::file(file), |l| Location::line(file, l));
                 input.reject(loc, reason);
@@ -289,9 +286,9 @@ pub(crate) fn read(
     Ok(())
 }
 
-/// Where the rows of one table go, with what is needed to make comments of them.
-struct Sink<'a> {
-    file: &'a str,
+/// Where the rows of one table go, with what is needed to make comments of them (the JSON
+/// records reader makes rows of its objects and sends them here too).
+pub(crate) struct Sink {
     headers: Vec<String>,
     cols: Columns,
     seen_threads: HashSet<String>,
@@ -301,11 +298,38 @@ struct Sink<'a> {
     zero_id: bool,
 }
 
-impl Sink<'_> {
-    /// Makes a comment (or a reject) of one record that starts on `line`.
-    fn accept(&mut self, rec: &csv::ByteRecord, line: u64, input: &mut Input) {
-        let loc = Location::line(self.file, line);
-        match row(rec, &self.headers, &self.cols, line) {
+impl Sink {
+    /// A sink for rows under `headers` (normalised names), with the columns found by name or
+    /// set by `overrides`.
+    pub(crate) fn new(
+        file: &str,
+        headers: Vec<String>,
+        overrides: &ColumnOverrides,
+    ) -> Result<Sink, IngestError> {
+        let cols = columns(&headers, overrides, file)?;
+        Ok(Sink {
+            headers,
+            cols,
+            seen_threads: HashSet::new(),
+            zero_parent: Vec::new(),
+            zero_id: false,
+        })
+    }
+
+    /// The position of the id and parent columns, where there are such columns.
+    pub(crate) fn id_and_parent(&self) -> (Option<usize>, Option<usize>) {
+        (self.cols.id, self.cols.parent)
+    }
+
+    /// Makes a comment (or a reject) of one record found at `loc` (a comment with no id
+    /// column is named after its line, else its record number).
+    pub(crate) fn accept(&mut self, rec: &csv::ByteRecord, loc: Location, input: &mut Input) {
+        let fallback = match (loc.line, loc.record) {
+            (_, Some(n)) => format!("R{n}"),
+            (Some(n), None) => format!("L{n}"),
+            (None, None) => "R0".to_string(),
+        };
+        match row(rec, &self.headers, &self.cols, &fallback) {
             Ok(mut comment) => {
                 if let Some(key) = &comment.thread_key {
                     if !self.seen_threads.contains(key.as_str()) {
@@ -333,7 +357,8 @@ impl Sink<'_> {
         }
     }
 
-    fn finish(self, input: &mut Input) {
+    /// Points the rows whose parent is `0` at the comment with id `0`, where there is one.
+    pub(crate) fn finish(self, input: &mut Input) {
         if self.zero_id {
             for i in self.zero_parent {
                 input.comments[i].parent_id = Some("0".into());
@@ -360,7 +385,7 @@ fn row(
     rec: &csv::ByteRecord,
     headers: &[String],
     cols: &Columns,
-    line: u64,
+    fallback_id: &str,
 ) -> Result<Comment, String> {
     if rec.len() != headers.len() {
         return Err(format!(
@@ -392,7 +417,7 @@ fn row(
     let text = get(Some(cols.text))?.unwrap_or_default().to_string();
     let id = match cols.id {
         Some(_) => comment_fullname(get(cols.id)?.ok_or("empty id")?).to_string(),
-        None => format!("L{line}"),
+        None => fallback_id.to_string(),
     };
     let mut thread_key = get(cols.thread)?.map(|t| link_fullname(t).to_string());
     let parent_id = match get(cols.parent)? {
