@@ -148,10 +148,31 @@ impl TextNames {
             })
             .collect()
     }
+
+    /// What a wrapper (an object that is not a comment) holds comments in: its arrays of
+    /// comments, and its objects that hold some within [`WRAPPER_DEPTH`] more levels
+    /// (`{"status": "ok", "data": {"comments": [...]}}`), in field order.
+    fn wrapped<'v>(&self, map: &'v Map<String, Value>, depth: usize) -> Vec<&'v Value> {
+        let arrays = self.comment_arrays(map);
+        map.values()
+            .filter(|v| {
+                arrays.iter().any(|a| std::ptr::eq(*a, *v))
+                    || (depth < WRAPPER_DEPTH
+                        && v.as_object().is_some_and(|m| {
+                            !self.is_comment(m) && !self.wrapped(m, depth + 1).is_empty()
+                        }))
+            })
+            .collect()
+    }
 }
 
+/// How many objects deep a wrapper's comments are looked for.
+const WRAPPER_DEPTH: usize = 4;
+
 /// Gathers the objects of one top-level value in document order, with an explicit work list
-/// (nesting of any depth is walked without recursion).
+/// (nesting of any depth is walked without recursion). A value where a comment is expected
+/// (a top-level value, an element of an array) that is neither a comment nor holds any is
+/// rejected; a wrapper's other fields are its own and are left alone.
 fn collect(
     root: &Value,
     file: &str,
@@ -161,26 +182,14 @@ fn collect(
     records: &mut Vec<Record>,
     input: &mut Input,
 ) {
-    let mut todo: Vec<(&Value, Option<usize>)> = vec![(root, None)];
-    while let Some((value, nested_in)) = todo.pop() {
+    // (value, the record it is nested under, whether a comment is expected there)
+    let mut todo: Vec<(&Value, Option<usize>, bool)> = vec![(root, None, true)];
+    while let Some((value, nested_in, expected)) = todo.pop() {
         match value {
-            Value::Array(items) => todo.extend(items.iter().rev().map(|v| (v, nested_in))),
-            Value::Object(map) => {
-                let arrays = texts.comment_arrays(map);
-                if !texts.is_comment(map) {
-                    if nested_in.is_none() && map.contains_key("integrity") {
-                        // The summary line `threadlens threads --as jsonl` ends with.
-                        continue;
-                    }
-                    if arrays.is_empty() {
-                        let loc = json::next_record(file, line, ordinal);
-                        input.reject(loc, texts.missing());
-                    }
-                    // A wrapper such as {"count": 2, "comments": [...]}: its comments, which
-                    // answer what the wrapper is nested in, if anything.
-                    todo.extend(arrays.into_iter().rev().map(|v| (v, nested_in)));
-                    continue;
-                }
+            Value::Array(items) => {
+                todo.extend(items.iter().rev().map(|v| (v, nested_in, true)));
+            }
+            Value::Object(map) if texts.is_comment(map) => {
                 let loc = json::next_record(file, line, ordinal);
                 let me = records.len();
                 records.push(Record {
@@ -188,15 +197,33 @@ fn collect(
                     fields: flatten(map),
                     nested_in,
                 });
-                todo.extend(arrays.into_iter().rev().map(|v| (v, Some(me))));
+                let replies = texts.comment_arrays(map).into_iter().rev();
+                todo.extend(replies.map(|v| (v, Some(me), true)));
             }
-            other => input.reject(
+            // The summary line `threadlens threads --as jsonl` ends with (its articles are not
+            // comments).
+            Value::Object(map) if nested_in.is_none() && map.contains_key("integrity") => {}
+            Value::Object(map) => {
+                let inner = texts.wrapped(map, 0);
+                if inner.is_empty() {
+                    if expected {
+                        let loc = json::next_record(file, line, ordinal);
+                        input.reject(loc, texts.missing());
+                    }
+                    continue;
+                }
+                // A wrapper such as {"count": 2, "comments": [...]}: its comments, which answer
+                // what the wrapper is nested in, if anything.
+                todo.extend(inner.into_iter().rev().map(|v| (v, nested_in, false)));
+            }
+            other if expected => input.reject(
                 json::next_record(file, line, ordinal),
                 format!(
                     "expected a comment object, found {}",
                     json::type_name(other)
                 ),
             ),
+            _ => {}
         }
     }
 }
@@ -306,12 +333,42 @@ mod tests {
         );
     }
 
+    /// Shapes of real CMS and app exports: a wrapper two objects deep with camelCase names,
+    /// a MongoDB dump with `_id` and nested children, an author object.
+    #[test]
+    fn common_export_shapes_are_read() {
+        let wrapped = r#"{"status": "success", "data": {"total": 2, "comments": [
+            {"commentID": 7, "parentID": 0, "memberID": 1, "content": "Top.", "createdAt": 1561334400},
+            {"commentID": 8, "parentID": 7, "memberID": 2, "content": "Reply.", "createdAt": 1561334500}]}}"#;
+        let input = read_str(wrapped);
+        assert_eq!(
+            edges(&input),
+            [("7", None, "Top."), ("8", Some("7"), "Reply.")]
+        );
+        assert_eq!(input.comments[1].time.as_deref(), Some("1561334500"));
+        assert!(input.rejects.is_empty(), "{:?}", input.rejects);
+
+        let mongo = r#"[{"_id": "a1", "thread_id": "t", "user_id": "eve", "text": "First",
+            "children": [{"_id": "a2", "thread_id": "t", "user_id": "sam", "text": "Second"}]}]"#;
+        let input = read_str(mongo);
+        assert_eq!(
+            edges(&input),
+            [("a1", None, "First"), ("a2", Some("a1"), "Second")]
+        );
+
+        let authored = r#"{"comments": [{"id": 1, "body": "Hi", "parent": null,
+            "author": {"username": "jo", "bio": null, "following": false}}]}"#;
+        let input = read_str(authored);
+        assert_eq!(input.comments[0].author.as_deref(), Some("jo"));
+        assert!(input.rejects.is_empty(), "{:?}", input.rejects);
+    }
+
     /// `threadlens threads --as jsonl` output reads back as the same forest.
     #[test]
     fn threads_own_json_lines_read_back() {
         let text = r#"{"id":"1","parent_id":null,"thread_id":"t","depth":0,"author":"ann","text":"hi"}
 {"id":"2","parent_id":"1","thread_id":"t","depth":1,"author":"bob","text":"hello"}
-{"integrity":{"comments":2},"rejects":[],"articles":[]}
+{"integrity":{"comments":2},"rejects":[],"articles":[{"key":"t","title":"T","body":"The article."}]}
 "#;
         let input = read_str(text);
         assert_eq!(

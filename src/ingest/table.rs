@@ -14,6 +14,7 @@ use crate::csvread::{Next, Records};
 /// Header names recognised for each role, best first.
 const ID: &[&str] = &[
     "id",
+    "_id",
     "comment_id",
     "commentid",
     "cid",
@@ -40,6 +41,13 @@ const AUTHOR: &[&str] = &[
     "name",
     "screen_name",
     "commenter",
+    // Fields of an author object in JSON records (`author.username` and the like).
+    "author_username",
+    "author_display_name",
+    "author_login",
+    "user_username",
+    "user_display_name",
+    "user_login",
 ];
 pub(crate) const TEXT: &[&str] = &[
     "text",
@@ -103,13 +111,24 @@ const PERMALINK: &[&str] = &[
     "comment_permalink",
 ];
 
-/// Lowercase, trimmed, BOM-free, with spaces, dashes and dots as underscores.
+/// Lowercase, trimmed, BOM-free, with spaces, dashes and dots as underscores, and camelCase
+/// words split as snake_case words are (`parentId` and `commentID` as `parent_id` and
+/// `comment_id`, `createdAt` as `created_at`).
 pub(crate) fn normalize_header(name: &str) -> String {
-    name.trim()
-        .trim_start_matches('\u{feff}')
-        .trim_matches('"')
-        .to_lowercase()
-        .replace([' ', '-', '.'], "_")
+    let name = name.trim().trim_start_matches('\u{feff}').trim_matches('"');
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut after_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && after_lower {
+            out.push('_');
+        }
+        after_lower = c.is_lowercase() || c.is_ascii_digit();
+        match c {
+            ' ' | '-' | '.' => out.push('_'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 /// Whether a normalised header name is one this reader recognises.
@@ -503,6 +522,22 @@ mod tests {
             &mut input,
         )?;
         Ok(input)
+    }
+
+    #[test]
+    fn headers_are_normalised_to_snake_case() {
+        for (given, want) in [
+            ("Parent ID", "parent_id"),
+            ("parentId", "parent_id"),
+            ("commentID", "comment_id"),
+            ("createdAt", "created_at"),
+            ("\u{feff}\"Comment-Text\"", "comment_text"),
+            ("user.name", "user_name"),
+            ("ID", "id"),
+            ("video2Id", "video2_id"),
+        ] {
+            assert_eq!(normalize_header(given), want, "{given}");
+        }
     }
 
     #[test]
