@@ -175,6 +175,41 @@ fn deep_json_algolia_children_of_5000_and_100000_levels_are_read_whole() {
     }
 }
 
+/// Nesting far deeper than the bytes can hold comments for is refused before it is parsed
+/// (each level read costs a few hundred bytes of memory): a whole document with an error, a
+/// JSON line with a reject, and the other lines are read.
+#[test]
+fn deep_json_bombs_are_refused_for_their_size() {
+    let bomb = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+    for format in [
+        Format::Reddit,
+        Format::HackerNews,
+        Format::YouTube,
+        Format::Json,
+    ] {
+        let err =
+            read_bytes("bomb.json", bomb(200_000).as_bytes(), &opts(format)).expect_err("refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("nested 200000 levels deep in 400000 bytes"),
+            "{msg}"
+        );
+    }
+    let objects = "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000);
+    let lines = format!(
+        "{{\"id\": 1, \"text\": \"kept\"}}\n{objects}\n{{\"id\": 2, \"text\": \"kept\"}}\n"
+    );
+    let input = read("bomb.jsonl", lines.as_bytes(), Format::Json);
+    assert_eq!(input.comments.len(), 2);
+    assert_eq!(input.rejects.len(), 1);
+    assert_eq!(input.rejects[0].loc.line, Some(2));
+    assert!(
+        input.rejects[0].reason.contains("6 bytes a level"),
+        "{:?}",
+        reasons(&input)
+    );
+}
+
 // ---- 3. id 0 ---------------------------------------------------------------------------------
 
 #[test]

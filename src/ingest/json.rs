@@ -24,9 +24,58 @@ pub(crate) fn for_each_value(
         for_each_line(bytes, file, input, each);
         return Ok(());
     }
+    if let Err(why) = proportionate(bytes) {
+        return Err(IngestError::parse(Location::file(file), why));
+    }
     let value: Value = parse(bytes).map_err(|err| located(file, &err))?;
     each(&value, Location::file(file), input);
     drop_deep(value);
+    Ok(())
+}
+
+/// The fewest bytes a nesting level of a real comment document takes: a reply chain nests an
+/// object and an array per reply, around at least an id and a text (Reddit's pages take about
+/// 26 bytes a level, Algolia's Hacker News items about 45).
+const MIN_BYTES_PER_LEVEL: usize = 16;
+
+/// Nesting this deep is read whatever the size.
+const ALWAYS_READ_DEPTH: usize = 1_000;
+
+/// Refuses JSON nested far deeper than its size can hold comments for (`[[[[…` or
+/// `{"a":{"a":…`): each level read costs a few hundred bytes of memory, so two bytes a level
+/// would take memory hundreds of times the input's size. A scan of the bytes, before parsing.
+pub(crate) fn proportionate(bytes: &[u8]) -> Result<(), String> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > ALWAYS_READ_DEPTH && bytes.len() / deepest < MIN_BYTES_PER_LEVEL {
+        return Err(format!(
+            "JSON nested {deepest} levels deep in {} bytes ({} bytes a level): not read, as it \
+             would take memory far out of proportion to its size (a reply chain takes at least \
+             {MIN_BYTES_PER_LEVEL} bytes a level)",
+            bytes.len(),
+            bytes.len() / deepest
+        ));
+    }
     Ok(())
 }
 
@@ -70,6 +119,10 @@ fn for_each_line(
                 line.len()
             );
             input.reject(loc, reason);
+            continue;
+        }
+        if let Err(why) = proportionate(line) {
+            input.reject(loc, why);
             continue;
         }
         match parse::<Value>(line) {
