@@ -21,7 +21,7 @@ const REJECTS_SHOWN: usize = 50;
 /// Formats are detected from the content: scraped article pages (text or HTML, comments after
 /// "All comments"), CSV/TSV with a header, Reddit JSON (submission pages, listings,
 /// morechildren responses, Pushshift NDJSON), Hacker News items, YouTube commentThreads,
-/// Disqus XML and WordPress WXR. Several inputs are threaded together (a Reddit submission and
+/// other JSON comment records, Disqus XML and WordPress WXR. Several inputs are threaded together (a Reddit submission and
 /// its morechildren file, say).
 #[derive(Debug, clap::Args)]
 #[command(
