@@ -48,9 +48,23 @@ pub(crate) fn read(
     if records.is_empty() {
         return Ok(());
     }
+    let (headers, index) = columns(&records, file, overrides)?;
+    let mut sink = Sink::new(file, headers.clone(), overrides)?;
+    send(records, &headers, &index, &mut sink, input);
+    sink.finish(input);
+    Ok(())
+}
+
+/// The table the records make: the union of their fields in the order first seen, plus a
+/// parent column where nested replies need one and the fields name none.
+fn columns(
+    records: &[Record],
+    file: &str,
+    overrides: &ColumnOverrides,
+) -> Result<(Vec<String>, HashMap<String, usize>), IngestError> {
     let mut headers: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for r in &records {
+    for r in records {
         for (name, _) in &r.fields {
             index.entry(name.clone()).or_insert_with(|| {
                 headers.push(name.clone());
@@ -69,7 +83,18 @@ pub(crate) fn read(
         index.insert("parent_id".into(), headers.len());
         headers.push("parent_id".into());
     }
-    let mut sink = Sink::new(file, headers.clone(), overrides)?;
+    Ok((headers, index))
+}
+
+/// Makes a row of each record under `headers` and hands it to `sink`; a nested reply that
+/// names no parent gets the id of the record it is nested in.
+fn send(
+    records: Vec<Record>,
+    headers: &[String],
+    index: &HashMap<String, usize>,
+    sink: &mut Sink,
+    input: &mut Input,
+) {
     let (id_col, parent_col) = sink.id_and_parent();
     // The ids nested replies answer, taken before the records are consumed.
     let id_name = id_col.map(|i| headers[i].as_str());
@@ -95,8 +120,6 @@ pub(crate) fn read(
         }
         sink.accept(&rec, r.loc.clone(), input);
     }
-    sink.finish(input);
-    Ok(())
 }
 
 /// The id a nested reply's parent goes by: its id field, or the name the table reader gives
