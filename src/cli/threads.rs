@@ -21,8 +21,8 @@ const REJECTS_SHOWN: usize = 50;
 /// Formats are detected from the content: scraped article pages (text or HTML, comments after
 /// "All comments"), CSV/TSV with a header, Reddit JSON (submission pages, listings,
 /// morechildren responses, Pushshift NDJSON), Hacker News items, YouTube commentThreads,
-/// other JSON comment records, Disqus XML and WordPress WXR. Several inputs are threaded together (a Reddit submission and
-/// its morechildren file, say).
+/// other JSON comment records, Disqus XML and WordPress WXR. Several inputs are threaded
+/// together (a Reddit submission and its morechildren file, say).
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Output: --as tree is the default when stdout is a terminal and no -o is \

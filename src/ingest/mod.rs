@@ -1,10 +1,10 @@
 //! Ingest: turns input files into `Comment` records and the `Article`s they belong to.
 //!
 //! One file per source format (scraped article pages, CSV/TSV, Reddit, Hacker News, YouTube
-//! and other JSON comment records, Disqus and WordPress XML); this module holds the shared record types, detects the
-//! format of each input and dispatches to the right reader. No record is dropped silently:
-//! what a reader cannot use becomes a `Reject` with its location and reason, and a file that
-//! cannot be read at all becomes an `IngestError`.
+//! and other JSON comment records, Disqus and WordPress XML); this module holds the shared
+//! record types, detects the format of each input and dispatches to the right reader. No
+//! record is dropped silently: what a reader cannot use becomes a `Reject` with its location
+//! and reason, and a file that cannot be read at all becomes an `IngestError`.
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::table::{normalize_header, Sink};
+use super::table::{normalize_header, unnamed_id, Sink};
 use super::{json, ColumnOverrides, IngestError, Input, Location};
 
 /// One object, flattened: its fields by normalised name, and the object it is nested in.
@@ -123,12 +123,12 @@ fn send(
 }
 
 /// The id a nested reply's parent goes by: its id field, or the name the table reader gives
-/// a record without an id column (its record number).
+/// a record without one ([`unnamed_id`]).
 fn own_id(record: &Record, id_name: Option<&str>) -> String {
     let id = id_name.and_then(|n| record.fields.iter().find(|(f, _)| f == n));
     match id.map(|(_, v)| v.trim()).filter(|v| !v.is_empty()) {
         Some(id) => id.to_string(),
-        None => format!("R{}", record.loc.record.unwrap_or_default()),
+        None => unnamed_id(&record.loc),
     }
 }
 

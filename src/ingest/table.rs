@@ -343,12 +343,7 @@ impl Sink {
     /// Makes a comment (or a reject) of one record found at `loc` (a comment with no id
     /// column is named after its line, else its record number).
     pub(crate) fn accept(&mut self, rec: &csv::ByteRecord, loc: Location, input: &mut Input) {
-        let fallback = match (loc.line, loc.record) {
-            (_, Some(n)) => format!("R{n}"),
-            (Some(n), None) => format!("L{n}"),
-            (None, None) => "R0".to_string(),
-        };
-        match row(rec, &self.headers, &self.cols, &fallback) {
+        match row(rec, &self.headers, &self.cols, &unnamed_id(&loc)) {
             Ok(mut comment) => {
                 if let Some(key) = &comment.thread_key {
                     if !self.seen_threads.contains(key.as_str()) {
@@ -383,6 +378,16 @@ impl Sink {
                 input.comments[i].parent_id = Some("0".into());
             }
         }
+    }
+}
+
+/// The id a comment without an id column goes by: `R` and its record number where it has one
+/// (JSON records), else `L` and its line (a table row).
+pub(crate) fn unnamed_id(loc: &Location) -> String {
+    match (loc.line, loc.record) {
+        (_, Some(n)) => format!("R{n}"),
+        (Some(n), None) => format!("L{n}"),
+        (None, None) => "R0".to_string(),
     }
 }
 

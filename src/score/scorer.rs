@@ -454,26 +454,18 @@ mod tests {
         put("heads.safetensors", "h");
         put("stance-reply-heads.safetensors", "r");
         put("metrics.json", "1");
-        let id = installed_identity("enc", &HeadsFiles::read(d.path()).unwrap());
+        let id_of = |enc: &str| installed_identity(enc, &HeadsFiles::read(d.path()).unwrap());
+        let id = id_of("enc");
         assert!(
             id.starts_with(&format!("threadlens-{}-minilm-", env!("CARGO_PKG_VERSION"))),
             "{id}"
         );
         put("metrics.json", "2");
         put("evaluation-metrics.json", "3");
-        assert_eq!(
-            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap()),
-            id
-        );
+        assert_eq!(id_of("enc"), id);
         put("stance-reply-heads.safetensors", "r2");
-        assert_ne!(
-            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap()),
-            id
-        );
-        assert_ne!(
-            installed_identity("enc2", &HeadsFiles::read(d.path()).unwrap()),
-            installed_identity("enc", &HeadsFiles::read(d.path()).unwrap())
-        );
+        assert_ne!(id_of("enc"), id);
+        assert_ne!(id_of("enc2"), id_of("enc"));
     }
     use super::{article_text, dedupe, expand};
 
